@@ -1,0 +1,188 @@
+"""Block Kit builders: plain data in, Slack JSON out. Pure, so each is tested on its own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.ids import ActionId, BlockId, CallbackId, InputId
+from bot.post_text import PostText, escape_mrkdwn
+from bot.refs import CardRef
+from bot.replies import status_words
+from storage.models import Draft, Status
+
+SECTION_LIMIT = 3000
+INPUT_LIMIT = 3000
+Block = dict[str, Any]
+
+DECISION_BUTTONS = (
+    (ActionId.APPROVE, "Approve", "primary"),
+    (ActionId.EDIT, "Edit", None),
+    (ActionId.REQUEST_CHANGES, "Request changes", None),
+    (ActionId.REJECT, "Reject", "danger"),
+)
+
+OUTCOME_ICONS = {
+    Status.APPROVED: ":hourglass_flowing_sand:",
+    Status.PUBLISHING: ":hourglass_flowing_sand:",
+    Status.PUBLISHED: ":white_check_mark:",
+    Status.REJECTED: ":no_entry_sign:",
+    Status.CHANGES_REQUESTED: ":leftwards_arrow_with_hook:",
+    Status.WITHDRAWN: ":wastebasket:",
+    Status.FAILED: ":warning:",
+    Status.UNKNOWN: ":grey_question:",
+}
+
+
+def section(text: str, block_id: str | None = None) -> Block:
+    if len(text) > SECTION_LIMIT:
+        text = text[: SECTION_LIMIT - 1] + "…"
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def context(text: str, block_id: str | None = None) -> Block:
+    block: Block = {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def button(action_id: ActionId, label: str, value: str, style: str | None = None) -> Block:
+    element: Block = {
+        "type": "button",
+        "action_id": action_id.value,
+        "text": {"type": "plain_text", "text": label},
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def slack_date(when: datetime | None) -> str:
+    """Shown in each reader's own time zone by Slack; the fallback is UTC."""
+    if when is None:
+        return ""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def post_sections(post: PostText) -> list[Block]:
+    """The exact text that goes out, escaped so agency text can't ping or forge links."""
+    if not post.is_thread:
+        return [section(escape_mrkdwn(post.texts[0]), BlockId.CARD_TEXT)]
+    total = len(post.parts)
+    return [
+        section(f"*{i}/{total}*\n{escape_mrkdwn(text)}", f"{BlockId.CARD_TEXT}.{i}")
+        for i, text in enumerate(post.texts, start=1)
+    ]
+
+
+def approval_card(draft: Draft, post: PostText) -> dict[str, Any]:
+    """The card an approver decides on; once decided, the same card shows the decision instead."""
+    ref = str(CardRef(draft.id or 0, draft.version))
+    kind = "a thread for X" if post.is_thread else "a post for X"
+    header = f"<@{draft.writer_id}> drafted {kind} · draft #{draft.id}, version {draft.version}"
+    blocks = [section(header, BlockId.CARD_HEADER), *post_sections(post)]
+    blocks.append(context(f"{post.counts} · attribution included, added to every post", BlockId.CARD_COUNT))
+    status = Status(draft.status)
+    if status is Status.PENDING:
+        elements = [button(a, label, ref, style) for a, label, style in DECISION_BUTTONS]
+        blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
+    else:
+        blocks.append(section(outcome_line(draft), BlockId.CARD_OUTCOME))
+        if status is Status.FAILED:
+            retry = button(ActionId.RETRY, "Retry", ref, "primary")
+            blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": [retry]})
+    fallback = f"Draft #{draft.id} from the agency: {status_words(draft.status)}"
+    return {"text": fallback, "blocks": blocks}
+
+
+def outcome_line(draft: Draft) -> str:
+    status = Status(draft.status)
+    icon = OUTCOME_ICONS.get(status, "")
+    who = f"<@{draft.decided_by}>" if draft.decided_by else "someone"
+    when = slack_date(draft.decided_at)
+    match status:
+        case Status.APPROVED | Status.PUBLISHING:
+            line = f"Approved by {who} {when} · publishing to X…"
+            if draft.last_error:
+                line += f"\nLast attempt: {escape_mrkdwn(draft.last_error)}. Retrying automatically."
+        case Status.PUBLISHED:
+            line = f"Approved by {who} {when} · published: <{draft.post_url}|view on X>"
+        case Status.CHANGES_REQUESTED:
+            line = f"Changes requested by {who} {when}: _{escape_mrkdwn(draft.reason or '')}_"
+        case Status.REJECTED:
+            line = f"Rejected by {who} {when}: _{escape_mrkdwn(draft.reason or '')}_"
+        case Status.WITHDRAWN:
+            line = f"Withdrawn by <@{draft.writer_id}> {when} (the message was deleted)"
+        case Status.FAILED:
+            line = (
+                f"Approved by {who} {when}, but publishing failed: {escape_mrkdwn(draft.last_error or '')}."
+                " Fix the cause, then press Retry."
+            )
+        case Status.UNKNOWN:
+            line = (
+                f"Approved by {who} {when}, but X didn't confirm the post: {escape_mrkdwn(draft.last_error or '')}."
+                " Check the account on X before doing anything else."
+            )
+        case _:
+            line = status_words(draft.status)
+    return f"{icon} {line}".strip()
+
+
+def _modal(callback_id: CallbackId, title: str, submit: str, ref: CardRef, blocks: list[Block]) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id.value,
+        "private_metadata": str(ref),
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def edit_modal(ref: CardRef, text: str, attribution: str) -> dict[str, Any]:
+    """The owner rewrites the draft; submitting approves their version. Attribution is not editable."""
+    field = {
+        "type": "input",
+        "block_id": BlockId.EDIT_TEXT,
+        "label": {"type": "plain_text", "text": "Post text"},
+        "hint": {"type": "plain_text", "text": "Separate thread parts with a line of ---"},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": InputId.TEXT.value,
+            "multiline": True,
+            "initial_value": text[:INPUT_LIMIT],
+            "max_length": INPUT_LIMIT,
+        },
+    }
+    note = context(f"Added to the last part when posted: {escape_mrkdwn(attribution)}")
+    return _modal(CallbackId.EDIT, "Edit and approve", "Approve", ref, [field, note])
+
+
+REASON_PROMPTS = {
+    CallbackId.REQUEST_CHANGES: ("Request changes", "Send back", "What should the writer change?"),
+    CallbackId.REJECT: ("Reject draft", "Reject", "Why is this draft rejected?"),
+}
+
+
+def reason_modal(callback_id: CallbackId, ref: CardRef, excerpt: str) -> dict[str, Any]:
+    title, submit, question = REASON_PROMPTS[callback_id]
+    field = {
+        "type": "input",
+        "block_id": BlockId.REASON,
+        "label": {"type": "plain_text", "text": question},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": InputId.REASON.value,
+            "multiline": True,
+            "max_length": 1000,
+        },
+    }
+    quoted = section(f"Draft #{ref.draft_id}, version {ref.version}:\n>{escape_mrkdwn(excerpt[:500])}")
+    return _modal(callback_id, title, submit, ref, [quoted, field])

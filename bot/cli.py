@@ -1,0 +1,80 @@
+"""`countersign`: run the bot, migrate the database, or play the demo."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from dotenv import load_dotenv
+
+from bot import logs
+from bot.services import StartupError
+from bot.settings import Settings, SettingsError
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Countersign: the agency drafts, the owner decides, every post on X says who drafted it.",
+)
+
+
+def _settings(*, socket_mode: bool) -> Settings:
+    load_dotenv(os.path.join(os.getcwd(), ".env"))
+    try:
+        return Settings.from_env(os.environ, socket_mode=socket_mode)
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def run(
+    http: Annotated[bool, typer.Option("--http", help="Serve Slack over HTTP instead of Socket Mode.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --http.", min=1, max=65535)] = 3000,
+    host: Annotated[str, typer.Option(help="Address for --http.")] = "0.0.0.0",
+) -> None:
+    """Migrate the database, then serve Slack and publish approved posts until stopped."""
+    from bot.runner import serve_forever, start_http, start_socket_mode
+
+    settings = _settings(socket_mode=not http)
+    logs.configure(os.environ.get("LOG_LEVEL", "INFO"), settings.secrets)
+    try:
+        running = start_http(settings, host, port) if http else start_socket_mode(settings)
+    except StartupError as exc:
+        typer.echo(f"Countersign cannot start: {exc}", err=True)
+        raise typer.Exit(1) from None
+    where = f"HTTP on {running.url}/slack/events" if http else "Socket Mode"
+    typer.echo(f"Countersign is running ({where}). Ctrl-C stops it.")
+    serve_forever(running)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date, then exit."""
+    from bot.settings import DEFAULT_DATABASE_URL
+    from storage.migrate import upgrade_url
+
+    load_dotenv(os.path.join(os.getcwd(), ".env"))
+    try:
+        upgrade_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    except Exception as exc:  # any driver error: say it plainly, no traceback
+        typer.echo(f"Migration failed (DATABASE_URL): {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("Database is up to date.")
+
+
+@cli.command()
+def demo() -> None:
+    """Play the whole approval loop offline against local stand-ins for Slack and X."""
+    from bot.demo import play
+
+    play(typer.echo)
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,47 @@
+"""People's names, for the attribution line. Cached: names rarely change and users.info is rate-limited."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
+TTL_S = 3600.0
+
+
+class SlackDirectory:
+    def __init__(self, client: WebClient, ttl_s: float = TTL_S) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+        self._cache: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def name(self, user_id: str) -> str:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(user_id)
+        if hit and now - hit[0] < self.ttl_s:
+            return hit[1]
+        name = self._fetch(user_id)
+        with self._lock:
+            self._cache[user_id] = (now, name)
+        return name
+
+    def _fetch(self, user_id: str) -> str:
+        try:
+            user = self.client.users_info(user=user_id)["user"]
+        except (SlackApiError, KeyError, TypeError) as exc:
+            log.warning("users.info failed for %s (%s); using the id as the name", user_id, exc)
+            return user_id
+        profile = user.get("profile") or {}
+        return (
+            profile.get("real_name")
+            or profile.get("display_name")
+            or user.get("real_name")
+            or user.get("name")
+            or user_id
+        )

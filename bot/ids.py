@@ -1,0 +1,40 @@
+"""Every action, block and callback id the app sends to Slack, in one place.
+
+Slack echoes these back in payloads; listeners are registered by them. Keeping them as enums means
+a typo is an AttributeError at import, not a button that silently does nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    APPROVE = "countersign.approve"
+    EDIT = "countersign.edit"
+    REQUEST_CHANGES = "countersign.request_changes"
+    REJECT = "countersign.reject"
+    RETRY = "countersign.retry"
+
+
+class BlockId(StrEnum):
+    CARD_HEADER = "card.header"
+    CARD_TEXT = "card.text"
+    CARD_COUNT = "card.count"
+    CARD_ACTIONS = "card.actions"
+    CARD_OUTCOME = "card.outcome"
+    EDIT_TEXT = "edit.text"
+    REASON = "decision.reason"
+
+
+class InputId(StrEnum):
+    """action_id of the input elements inside modals."""
+
+    TEXT = "text"
+    REASON = "reason"
+
+
+class CallbackId(StrEnum):
+    EDIT = "countersign.edit_modal"
+    REQUEST_CHANGES = "countersign.request_changes_modal"
+    REJECT = "countersign.reject_modal"

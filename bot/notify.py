@@ -1,0 +1,158 @@
+"""Everything the app shows in Slack about a draft: its cards and the writer's thread.
+
+Cards are re-rendered from the database under a per-draft lock, so whichever update lands last
+shows the newest state; a card is reserved in the database before it is posted, so concurrent
+paths never post two cards to one approver.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import approval_card
+from bot.outcomes import Kind, Outcome
+from bot.post_text import Part, PostText, weighted_length
+from bot.replies import decision_reply, intake_reply, revision_refused
+from bot.workflow import Workflow
+from storage.models import Card, Draft, Status
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+LOCK_STRIPES = 64
+
+
+class Notifier:
+    def __init__(
+        self,
+        client: WebClient,
+        store: Store,
+        workflow: Workflow,
+        *,
+        approvers: tuple[str, ...],
+        approval_channel: str = "",
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.workflow = workflow
+        self.approvers = approvers
+        self.approval_channel = approval_channel
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    def _lock(self, draft_id: int) -> threading.Lock:
+        return self._locks[draft_id % LOCK_STRIPES]
+
+    @property
+    def audience(self) -> str:
+        if self.approval_channel:
+            return f"<#{self.approval_channel}>"
+        return " and ".join(f"<@{a}>" for a in self.approvers)
+
+    # -- what the writer did -------------------------------------------------------------------
+
+    def intake(self, outcome: Outcome, channel: str, ts: str) -> None:
+        """After submit/revise: cards first (the approver is waiting), then the writer's thread."""
+        if outcome.kind in {Kind.SUBMITTED, Kind.FILES_DROPPED} and outcome.draft is not None:
+            self.post_cards(outcome.draft)
+        elif outcome.kind is Kind.REVISED and outcome.draft is not None:
+            self.refresh_cards(outcome.draft.id or 0)
+        elif outcome.kind is Kind.WITHDRAWN and outcome.draft is not None:
+            self.refresh_cards(outcome.draft.id or 0)
+            return  # the message is gone; a reply in its thread would reach no one
+        if (
+            outcome.draft is not None
+            and outcome.draft.status == Status.PENDING
+            and outcome.kind
+            in {
+                Kind.TOO_LONG,
+                Kind.EMPTY,
+            }
+        ):
+            text = revision_refused(outcome)
+        else:
+            text = intake_reply(outcome, self.audience)
+        if text:
+            self.reply(channel, ts, text)
+
+    # -- cards ---------------------------------------------------------------------------------
+
+    def card_targets(self) -> list[tuple[str, str]]:
+        """(approver_id, channel) per card: one DM per approver, or one card in the approvals channel."""
+        if self.approval_channel:
+            return [("", self.approval_channel)]
+        return [(approver, approver) for approver in self.approvers]
+
+    def card_post(self, draft: Draft, approver_id: str) -> PostText:
+        if draft.final_parts:
+            return PostText(parts=tuple(Part(t, weighted_length(t)) for t in draft.final_parts))
+        return self.workflow.post_text(draft, approver_id or None)
+
+    def post_cards(self, draft: Draft) -> None:
+        draft_id = draft.id or 0
+        for approver_id, channel in self.card_targets():
+            if draft.writer_id == approver_id:
+                continue  # an approver who wrote the draft can't decide on it; don't ask them
+            with self.store.transaction() as tx:
+                if not tx.claim_card(draft_id, approver_id):
+                    continue
+            with self._lock(draft_id):
+                current = self.store.get(draft_id) or draft
+                try:
+                    sent = self.client.chat_postMessage(
+                        channel=channel, **approval_card(current, self.card_post(current, approver_id))
+                    )
+                except SlackApiError as exc:
+                    log.error("draft %s: card to %s failed: %s", draft_id, channel, exc.response.get("error"))
+                    with self.store.transaction() as tx:
+                        tx.release_card(draft_id, approver_id)
+                    continue
+                with self.store.transaction() as tx:
+                    tx.fill_card(draft_id, approver_id, sent["channel"], sent["ts"])
+
+    def refresh_cards(self, draft_id: int) -> None:
+        """Re-render every card of the draft from what the database says now."""
+        with self._lock(draft_id):
+            with self.store.transaction() as tx:
+                draft = tx.get(draft_id)
+                cards = tx.cards(draft_id)
+            if draft is None:
+                return
+            for card in cards:
+                self._update(card, draft)
+
+    def _update(self, card: Card, draft: Draft) -> None:
+        try:
+            self.client.chat_update(
+                channel=card.channel, ts=card.ts, **approval_card(draft, self.card_post(draft, card.approver_id))
+            )
+        except SlackApiError as exc:
+            log.error(
+                "draft %s: updating card %s/%s failed: %s", draft.id, card.channel, card.ts, exc.response.get("error")
+            )
+
+    # -- decisions and publishing ------------------------------------------------------------
+
+    def decided(self, draft_id: int) -> None:
+        """Cards show the new state; the writer hears about anything final."""
+        self.refresh_cards(draft_id)
+        draft = self.store.get(draft_id)
+        text = decision_reply(draft) if draft is not None else None
+        if draft is not None and text:
+            self.reply(draft.channel, draft.ts, text)
+
+    def reply(self, channel: str, thread_ts: str, text: str) -> None:
+        try:
+            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False)
+        except SlackApiError as exc:
+            log.error("thread reply in %s/%s failed: %s", channel, thread_ts, exc.response.get("error"))
+
+    def ephemeral(self, channel: str | None, user: str, text: str) -> None:
+        if not channel:
+            channel = user
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+        except SlackApiError as exc:
+            log.warning("ephemeral to %s failed: %s", user, exc.response.get("error"))

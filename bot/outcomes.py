@@ -1,0 +1,79 @@
+"""What a workflow call came to. Listeners turn these into what people see (`bot.replies`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.post_text import PostText
+from storage.models import Draft
+
+
+class Kind(StrEnum):
+    # intake
+    SUBMITTED = "submitted"
+    REVISED = "revised"
+    WITHDRAWN = "withdrawn"
+    IGNORED = "ignored"
+    DUPLICATE = "duplicate"
+    TOO_LONG = "too_long"
+    EMPTY = "empty"
+    FILES_ONLY = "files_only"
+    FILES_DROPPED = "files_dropped"
+    NOT_EDITABLE = "not_editable"
+    # decisions
+    APPROVED = "approved"
+    EDITED = "edited"
+    CHANGES_REQUESTED = "changes_requested"
+    REJECTED = "rejected"
+    RETRYING = "retrying"
+    # refusals
+    NOT_AN_APPROVER = "not_an_approver"
+    OTHER_ORGANISATION = "other_organisation"
+    OWN_DRAFT = "own_draft"
+    STALE_CARD = "stale_card"
+    ALREADY_DECIDED = "already_decided"
+    NOT_FOUND = "not_found"
+    BAD_REQUEST = "bad_request"
+    REASON_REQUIRED = "reason_required"
+
+
+REFUSALS = frozenset(
+    {
+        Kind.NOT_AN_APPROVER,
+        Kind.OTHER_ORGANISATION,
+        Kind.OWN_DRAFT,
+        Kind.STALE_CARD,
+        Kind.ALREADY_DECIDED,
+        Kind.NOT_FOUND,
+        Kind.BAD_REQUEST,
+        Kind.TOO_LONG,
+        Kind.REASON_REQUIRED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Kind
+    draft: Draft | None = None
+    post: PostText | None = None
+    detail: str = ""
+
+    @property
+    def refused(self) -> bool:
+        return self.kind in REFUSALS
+
+    @property
+    def changed(self) -> bool:
+        """Whether cards and threads need to hear about it."""
+        return self.kind in {
+            Kind.SUBMITTED,
+            Kind.REVISED,
+            Kind.WITHDRAWN,
+            Kind.APPROVED,
+            Kind.EDITED,
+            Kind.CHANGES_REQUESTED,
+            Kind.REJECTED,
+            Kind.RETRYING,
+        }

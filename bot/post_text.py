@@ -1,0 +1,129 @@
+"""What goes out on X: the draft's text turned into post parts with the attribution, and their length.
+
+The card, the count and the post all come from `compose()`, so what the owner approves is exactly what
+is published. Length is X's weighted length (twitter-text v3) via twitter-text-parser.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from twitter_text import parse_tweet
+
+LIMIT = 280
+PART_SEPARATOR = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
+ATTRIBUTION_GAP = "\n\n"
+
+# Slack's mrkdwn entities in message text: <url|label>, <url>, <@U123>, <#C123|name>, <!here>.
+_SLACK_ENTITY = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+# Invisible characters that could hide text from the approver or reorder what they read.
+_INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+@dataclass(frozen=True)
+class Part:
+    text: str
+    weighted_length: int
+
+    @property
+    def over_by(self) -> int:
+        return max(0, self.weighted_length - LIMIT)
+
+
+@dataclass(frozen=True)
+class PostText:
+    """The exact text(s) that will be posted: one part, or several for a thread."""
+
+    parts: tuple[Part, ...]
+    limit: int = LIMIT
+
+    @property
+    def is_thread(self) -> bool:
+        return len(self.parts) > 1
+
+    @property
+    def fits(self) -> bool:
+        return bool(self.parts) and all(p.over_by == 0 and p.text.strip() for p in self.parts)
+
+    @property
+    def texts(self) -> list[str]:
+        return [p.text for p in self.parts]
+
+    @property
+    def counts(self) -> str:
+        """`212/280`, or `140/280 · 96/280` for a thread."""
+        return " · ".join(f"{p.weighted_length}/{self.limit}" for p in self.parts)
+
+    def problems(self) -> list[str]:
+        """Why this can't be posted, one sentence per part that doesn't fit."""
+        found = []
+        for i, part in enumerate(self.parts, start=1):
+            where = f"Part {i} of {len(self.parts)}" if self.is_thread else "The post"
+            if not part.text.strip():
+                found.append(f"{where} is empty.")
+            elif part.over_by:
+                found.append(
+                    f"{where} is {part.over_by} over X's limit "
+                    f"({part.weighted_length}/{self.limit}, attribution included)."
+                )
+        return found
+
+
+def weighted_length(text: str) -> int:
+    return parse_tweet(unicodedata.normalize("NFC", text)).weightedLength
+
+
+def from_slack(text: str) -> str:
+    """Turn Slack message text into what a person typed: links unwrapped, entities decoded.
+
+    Slack wraps links it detects (`<https://example.com|example.com>`) and escapes `&`, `<`, `>`.
+    Mentions of Slack users or channels mean nothing on X, so they become plain `@name`/`#name`.
+    """
+
+    def unwrap(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("@"):
+            return "@" + (label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        if label and label != target and _strip_scheme(target) != label.rstrip("/"):
+            return f"{label} {target}"
+        return label or target
+
+    return html.unescape(_SLACK_ENTITY.sub(unwrap, text)) if text else ""
+
+
+def _strip_scheme(url: str) -> str:
+    return re.sub(r"^(https?://|mailto:)", "", url).rstrip("/")
+
+
+def clean(text: str) -> str:
+    """NFC-normalise, drop invisible direction/zero-width characters, trim each end."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFC", text)).strip()
+
+
+def split_parts(text: str) -> list[str]:
+    """A line of `---` separates the parts of a thread."""
+    return [part.strip() for part in PART_SEPARATOR.split(text)]
+
+
+def attribution(template: str, *, agency: str, approver: str, writer: str) -> str:
+    return template.format(agency=agency, approver=approver, writer=writer)
+
+
+def compose(text: str, *, template: str, agency: str, approver: str, writer: str) -> PostText:
+    """Draft text → post parts, attribution appended once to the last part."""
+    pieces = split_parts(clean(text))
+    line = attribution(template, agency=agency, approver=approver, writer=writer)
+    pieces[-1] = f"{pieces[-1]}{ATTRIBUTION_GAP}{line}" if pieces[-1] else ""
+    return PostText(parts=tuple(Part(p, weighted_length(p) if p else 0) for p in pieces))
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape exactly what Slack asks for, so agency text can't ping `<!channel>` or forge a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,216 @@
+"""Publishing to X: at most once per approved version, never waiting inside a Slack handler.
+
+Claim with a lease and commit; call X holding no database lock; record the result fenced by the
+attempt id, so a worker whose lease was taken over can't overwrite the new owner's result. A thread
+records each part's id as it goes, so a retry resumes after the last part that is known to be up.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.x_client import XAccount
+from bot.x_errors import Diagnosis, Verdict, diagnose
+from storage.models import Draft, Status
+from storage.store import Store
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=90)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 300.0
+IDLE_TICK_S = 5.0
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> float:
+    """Capped exponential backoff with jitter (between half and all of the step)."""
+    step = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempt - 1))
+    return step * (0.5 + 0.5 * (rng or random).random())
+
+
+class Publisher:
+    def __init__(
+        self,
+        store: Store,
+        account: XAccount,
+        on_change: Callable[[int], None],
+        *,
+        worker_id: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.account = account
+        self.on_change = on_change
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+        self.clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="countersign-publisher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """Something was approved: look now instead of at the next tick."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("publisher tick failed; trying again at the next tick")
+            self._wake.wait(IDLE_TICK_S)
+
+    def run_once(self) -> int:
+        """Recover expired leases, then publish everything that is due. Returns posts attempted."""
+        self.recover_expired_leases()
+        done = 0
+        while not self._stop.is_set():
+            with self.store.transaction() as tx:
+                due = tx.due_for_publishing(self.clock(), limit=1)
+            if not due or not self.publish(due[0]):
+                break
+            done += 1
+        return done
+
+    # -- one draft -----------------------------------------------------------------------------
+
+    def publish(self, draft_id: int) -> bool:
+        """Claim `draft_id` and post it. False if another worker got there first."""
+        attempt_id = uuid.uuid4().hex
+        with self.store.transaction() as tx:
+            claimed = tx.claim(draft_id, attempt_id, self.worker_id, self.clock() + LEASE)
+            draft = tx.get(draft_id) if claimed else None
+            if draft is not None:
+                tx.audit(
+                    draft_id,
+                    "publish_claimed",
+                    actor_id=self.worker_id,
+                    frm=Status.APPROVED,
+                    to=Status.PUBLISHING,
+                    version=draft.version,
+                    detail=f"attempt {draft.attempts}",
+                )
+        if draft is None:
+            return False
+        try:
+            self._post_parts(draft, attempt_id)
+        except Exception as exc:  # classified below; anything unknown counts as uncertain
+            self._record_failure(draft, attempt_id, diagnose(exc))
+        self.on_change(draft_id)
+        return True
+
+    def _post_parts(self, draft: Draft, attempt_id: str) -> None:
+        parts = draft.final_parts or []
+        ids = list(draft.post_ids or [])
+        for text in parts[len(ids) :]:
+            ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None))
+            with self.store.transaction() as tx:
+                if not tx.set_fields(
+                    draft.id or 0, attempt_id=attempt_id, post_ids=ids, lease_until=self.clock() + LEASE
+                ):
+                    log.warning("draft %s: lease lost mid-thread; leaving it to the new owner", draft.id)
+                    return
+        url = self.account.link(ids[0])
+        with self.store.transaction() as tx:
+            if tx.move(
+                draft.id or 0,
+                frm={Status.PUBLISHING},
+                to=Status.PUBLISHED,
+                attempt_id=attempt_id,
+                post_url=url,
+                lease_until=None,
+                last_error=None,
+            ):
+                tx.audit(
+                    draft.id,
+                    "published",
+                    actor_id=self.worker_id,
+                    frm=Status.PUBLISHING,
+                    to=Status.PUBLISHED,
+                    version=draft.version,
+                    detail=url,
+                )
+
+    def _record_failure(self, draft: Draft, attempt_id: str, diagnosis: Diagnosis) -> None:
+        now = self.clock()
+        to, extra = self._next_state(draft, diagnosis, now)
+        log.warning("draft %s: publishing attempt %s: %s -> %s", draft.id, draft.attempts, diagnosis.reason, to)
+        with self.store.transaction() as tx:
+            if tx.move(
+                draft.id or 0,
+                frm={Status.PUBLISHING},
+                to=to,
+                attempt_id=attempt_id,
+                last_error=diagnosis.reason,
+                lease_until=None,
+                **extra,
+            ):
+                tx.audit(
+                    draft.id,
+                    f"publish_{diagnosis.verdict.value}",
+                    actor_id=self.worker_id,
+                    frm=Status.PUBLISHING,
+                    to=to,
+                    version=draft.version,
+                    detail=diagnosis.reason,
+                )
+
+    def _next_state(self, draft: Draft, diagnosis: Diagnosis, now: datetime) -> tuple[Status, dict]:
+        if diagnosis.verdict is Verdict.RETRY and draft.attempts < MAX_ATTEMPTS:
+            if diagnosis.retry_at is not None:
+                when = datetime.fromtimestamp(diagnosis.retry_at, tz=now.tzinfo)
+            else:
+                when = now + timedelta(seconds=backoff(draft.attempts))
+            return Status.APPROVED, {"next_attempt_at": when}
+        if diagnosis.verdict is Verdict.UNCERTAIN:
+            return Status.UNKNOWN, {}
+        return Status.FAILED, {}
+
+    def recover_expired_leases(self) -> None:
+        """A worker died holding a claim: whether X got the post is unknown, so a person must look."""
+        now = self.clock()
+        with self.store.transaction() as tx:
+            expired = tx.expired_leases(now)
+            moved = []
+            for draft in expired:
+                reason = "the bot stopped while posting: the post may or may not be up"
+                if tx.move(
+                    draft.id or 0,
+                    frm={Status.PUBLISHING},
+                    to=Status.UNKNOWN,
+                    attempt_id=draft.attempt_id,
+                    last_error=reason,
+                    lease_until=None,
+                ):
+                    tx.audit(
+                        draft.id,
+                        "lease_expired",
+                        actor_id=self.worker_id,
+                        frm=Status.PUBLISHING,
+                        to=Status.UNKNOWN,
+                        version=draft.version,
+                        detail=f"claimed by {draft.claimed_by}",
+                    )
+                    moved.append(draft.id)
+        for draft_id in moved:
+            if draft_id is not None:
+                self.on_change(draft_id)

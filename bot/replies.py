@@ -1,0 +1,108 @@
+"""The one mapping from outcomes to what people are told. Handlers never write user-facing text."""
+
+from __future__ import annotations
+
+from bot.outcomes import Kind, Outcome
+from bot.post_text import PostText, escape_mrkdwn
+from storage.models import Draft, Status
+
+STATUS_WORDS = {
+    Status.PENDING: "waiting for approval",
+    Status.CHANGES_REQUESTED: "sent back for changes",
+    Status.APPROVED: "approved and queued for X",
+    Status.PUBLISHING: "being published",
+    Status.PUBLISHED: "published",
+    Status.UNKNOWN: "in an unknown state (X didn't confirm the post)",
+    Status.FAILED: "failed to publish",
+    Status.REJECTED: "rejected",
+    Status.WITHDRAWN: "withdrawn by its writer",
+}
+
+REFUSAL_TEXT = {
+    Kind.NOT_AN_APPROVER: "Only this brand's approvers can decide on drafts. Nothing was changed.",
+    Kind.OTHER_ORGANISATION: "Only approvers from this workspace can decide on drafts. Nothing was changed.",
+    Kind.OWN_DRAFT: "You wrote this draft, so someone else has to approve it: nobody countersigns their own post.",
+    Kind.STALE_CARD: "This card shows an older version of the draft. Use the updated card.",
+    Kind.NOT_FOUND: "That draft doesn't exist any more. Nothing was changed.",
+    Kind.BAD_REQUEST: "That button didn't carry a valid draft reference. Nothing was changed.",
+    Kind.REASON_REQUIRED: "Please say why, so the writer knows what to change.",
+}
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(Status(status), status)
+
+
+def refusal(outcome: Outcome) -> str:
+    """Ephemeral text for a click or submission that changed nothing."""
+    if outcome.kind is Kind.ALREADY_DECIDED and outcome.draft is not None:
+        draft = outcome.draft
+        who = f" by <@{draft.decided_by}>" if draft.decided_by else ""
+        return f"Draft #{draft.id} was already decided{who}: it is {status_words(draft.status)}. Nothing was changed."
+    if outcome.kind is Kind.TOO_LONG and outcome.post is not None:
+        return too_long(outcome.post)
+    return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.")
+
+
+def too_long(post: PostText) -> str:
+    return " ".join(post.problems()) + " Shorten it and try again: nothing is ever cut silently."
+
+
+def intake_reply(outcome: Outcome, approvers: str) -> str | None:
+    """Thread reply under the writer's message, or None when the writer needn't hear anything."""
+    post, draft = outcome.post, outcome.draft
+    match outcome.kind:
+        case Kind.SUBMITTED | Kind.FILES_DROPPED:
+            assert post is not None and draft is not None
+            text = f"Sent to {approvers} for approval as draft #{draft.id} · {post.counts}"
+            if outcome.kind is Kind.FILES_DROPPED:
+                text += "\nImages aren't supported yet: only the text was sent; the files won't be posted."
+            return text
+        case Kind.TOO_LONG:
+            assert post is not None
+            return "Not sent for approval. " + too_long(post)
+        case Kind.EMPTY:
+            return "There's no text here to send for approval. Write the post as the message text."
+        case Kind.FILES_ONLY:
+            return "Images aren't supported yet, and there's no text to send. Write the post as the message text."
+        case Kind.REVISED:
+            assert post is not None and draft is not None
+            return f"Updated: version {draft.version} sent to {approvers} for approval · {post.counts}"
+        case Kind.NOT_EDITABLE:
+            assert draft is not None
+            return (
+                f"This edit wasn't sent: draft #{draft.id} is already {status_words(draft.status)}. "
+                "Post a new message for a new draft."
+            )
+    return None
+
+
+def revision_refused(outcome: Outcome) -> str:
+    """The writer's edit can't be used; the approver keeps seeing the previous version."""
+    assert outcome.draft is not None
+    problem = too_long(outcome.post) if outcome.kind is Kind.TOO_LONG and outcome.post else "The edit has no text."
+    return f"Your edit wasn't sent. {problem} Approvers still see version {outcome.draft.version}."
+
+
+def decision_reply(draft: Draft) -> str | None:
+    """Thread reply telling the writer what became of their draft."""
+    who = f"<@{draft.decided_by}>" if draft.decided_by else "The approver"
+    match Status(draft.status):
+        case Status.CHANGES_REQUESTED:
+            return f"{who} requested changes:\n>{_quote(draft.reason)}\nEdit your message to send a new version."
+        case Status.REJECTED:
+            return f"{who} rejected this draft:\n>{_quote(draft.reason)}"
+        case Status.PUBLISHED:
+            return f"Approved by {who} · published {draft.post_url}"
+        case Status.FAILED:
+            return f"Approved by {who}, but publishing failed: {draft.last_error}. Retry is on the card."
+        case Status.UNKNOWN:
+            return (
+                f"Approved by {who}, but X didn't confirm the post ({draft.last_error}). "
+                "The approver will check the account before anything is sent again."
+            )
+    return None
+
+
+def _quote(text: str | None) -> str:
+    return escape_mrkdwn(text or "(no reason given)").replace("\n", "\n>")

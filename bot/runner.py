@@ -1,0 +1,84 @@
+"""Running the bot: migrate, build, start the publisher, serve Slack (HTTP or Socket Mode)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.app import build_app
+from bot.server import HttpServer
+from bot.services import Services, build_services
+from bot.settings import Settings
+from storage.migrate import upgrade_url
+
+log = logging.getLogger(__name__)
+
+
+def migrate(settings: Settings) -> None:
+    upgrade_url(settings.database_url)
+
+
+@dataclass
+class Running:
+    """A started bot; `stop()` ends it. Used by `countersign run`, the demo and the tests."""
+
+    services: Services
+    app: App
+    url: str = ""
+    _stoppers: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for stop in reversed(self._stoppers):
+            try:
+                stop()
+            except Exception:
+                log.exception("error while stopping")
+        self._stoppers.clear()
+
+
+def start_http(
+    settings: Settings, host: str = "127.0.0.1", port: int = 3000, *, worker_id: str | None = None
+) -> Running:
+    """Start serving in background threads and return; the server is accepting when this returns."""
+    migrate(settings)
+    services = build_services(settings, worker_id=worker_id)
+    app = build_app(services)
+    server = HttpServer(app, services.store, host, port)
+    server.start()
+    services.publisher.start()
+    running = Running(services, app, url=f"http://{host}:{server.port}")
+    running._stoppers += [services.close, server.stop]
+    return running
+
+
+def start_socket_mode(settings: Settings, *, worker_id: str | None = None) -> Running:
+    migrate(settings)
+    services = build_services(settings, worker_id=worker_id)
+    app = build_app(services, socket_mode=True)
+    handler = SocketModeHandler(app, app_token=settings.slack_app_token)
+    handler.connect()
+    services.publisher.start()
+    running = Running(services, app)
+    running._stoppers += [services.close, handler.close]
+    return running
+
+
+def serve_forever(running: Running) -> None:
+    """Block until SIGINT/SIGTERM, then stop cleanly."""
+    done = threading.Event()
+
+    def _stop(*_: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    done.wait()
+    log.info("stopping")
+    running.stop()

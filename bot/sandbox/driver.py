@@ -1,0 +1,391 @@
+"""What Slack sends into the app over HTTP: signed events, button clicks, modal submissions, commands.
+
+The bodies follow the shapes Slack really sends (JSON for events, `payload=` forms for interactivity, plain
+forms for slash commands) and are signed like Slack signs them, so Bolt's request verification stays on in
+tests. Every sender can forge, age or omit the signature to test that refusal path too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import secrets
+import threading
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from bot.sandbox.slack_blocks import find_button
+from bot.sandbox.slack_state import Message, View, dm_channel_for
+
+
+def channel_type(channel: str) -> str:
+    """Slack's channel_type for an id: im for D…, group for G… (private), channel otherwise."""
+    return {"D": "im", "G": "group"}.get(channel[:1], "channel")
+
+
+class SlackDriver:
+    """Sends Slack's requests to the app's /slack/events endpoint."""
+
+    TS_BASE = 1_763_800_000_000_000  # microseconds; generated message ts values increase strictly
+
+    def __init__(
+        self,
+        app_url: str,
+        signing_secret: str,
+        team_id: str = "T0ACME",
+        api_app_id: str = "A0APP",
+        bot_user_id: str = "U0BOT",
+        *,
+        team_domain: str = "acme",
+        response_url_base: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.app_url = app_url
+        self.signing_secret = signing_secret
+        self.team_id, self.api_app_id, self.bot_user_id = team_id, api_app_id, bot_user_id
+        self.team_domain = team_domain
+        self.response_url_base = response_url_base
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._ts = self.TS_BASE
+        self._ids = itertools.count(1)
+
+    # identifiers
+
+    def next_ts(self) -> str:
+        with self._lock:
+            self._ts += 100
+            value = self._ts
+        return f"{value // 1_000_000}.{value % 1_000_000:06d}"
+
+    def new_trigger_id(self) -> str:
+        """Starts with the issue time in ms, which the Slack sandbox uses to expire it after 3 s."""
+        return f"{int(time.time() * 1000)}.{next(self._ids)}.{secrets.token_hex(16)}"
+
+    def new_event_id(self) -> str:
+        return f"Ev{secrets.token_hex(5).upper()}"
+
+    def response_url(self, kind: str = "commands") -> str:
+        path = f"{kind}/{self.team_id}/{next(self._ids)}/{secrets.token_hex(12)}"
+        if self.response_url_base:
+            return self.response_url_base.rstrip("/") + "/" + path
+        return f"https://hooks.slack.com/{path}"
+
+    # signing and sending
+
+    def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        """Slack's v0 signature headers for `body`."""
+        stamp = int(time.time()) if timestamp is None else timestamp
+        base = f"v0:{stamp}:".encode() + body
+        digest = hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+        return {"x-slack-signature": f"v0={digest}", "x-slack-request-timestamp": str(stamp)}
+
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+        signed: bool = True,
+    ) -> requests.Response:
+        """Send raw bytes; the other senders build Slack's bodies and end up here."""
+        sent = {"Content-Type": content_type}
+        if signed:
+            sent.update(self.sign(body, timestamp))
+            if signature is not None:
+                sent["x-slack-signature"] = signature
+        sent.update(headers or {})
+        return requests.post(self.app_url, data=body, headers=sent, timeout=self.timeout)
+
+    def _post_json(self, payload: dict[str, Any], **send: Any) -> requests.Response:
+        return self.post(json.dumps(payload).encode(), "application/json", **send)
+
+    def _post_form(self, fields: dict[str, str], **send: Any) -> requests.Response:
+        return self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded", **send)
+
+    def _post_payload(self, payload: dict[str, Any], **send: Any) -> requests.Response:
+        return self._post_form({"payload": json.dumps(payload)}, **send)
+
+    # Events API
+
+    def envelope_for_event(self, event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+        """The event_callback body; also the `payload` of a Socket Mode events_api envelope."""
+        return {
+            "token": "legacy",
+            "team_id": self.team_id,
+            "api_app_id": self.api_app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or self.new_event_id(),
+            "event_time": int(time.time()),
+            "authorizations": [{"enterprise_id": None, "team_id": self.team_id, "user_id": self.bot_user_id,
+                                "is_bot": True, "is_enterprise_install": False}],
+            "is_ext_shared_channel": False,
+            "event_context": f"4-{secrets.token_hex(8)}",
+        }
+
+    def event(
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+        **send: Any,
+    ) -> requests.Response:
+        """Deliver one event; pass the same event_id with retry_num to replay a retry."""
+        extra = dict(send.pop("headers", None) or {})
+        if retry_num is not None:
+            extra.update({"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": retry_reason})
+        return self._post_json(self.envelope_for_event(event, event_id), headers=extra, **send)
+
+    def url_verification(self, challenge: str = "sandbox-challenge", **send: Any) -> requests.Response:
+        return self._post_json({"token": "legacy", "challenge": challenge, "type": "url_verification"}, **send)
+
+    def message_event(self, user: str, text: str, channel: str, ts: str | None = None,
+                      thread_ts: str | None = None, files: list[dict[str, Any]] | None = None,
+                      bot_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        """A message event as Slack shapes it (file_share subtype when files are attached)."""
+        ts = ts or self.next_ts()
+        event: dict[str, Any] = {
+            "type": "message", "channel": channel, "channel_type": channel_type(channel), "user": user, "text": text,
+            "ts": ts, "event_ts": ts, "team": self.team_id,
+        }
+        if bot_id:
+            event["bot_id"] = bot_id
+        else:
+            event["client_msg_id"] = str(uuid.uuid4())
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        if files:
+            event.update({"subtype": "file_share", "files": files, "upload": False})
+        event.update(fields)
+        return event
+
+    def message(
+        self,
+        user: str,
+        text: str,
+        channel: str,
+        ts: str | None = None,
+        thread_ts: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+        bot_id: str | None = None,
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+        signed: bool = True,
+        **fields: Any,
+    ) -> tuple[str, requests.Response]:
+        """Post a message into a channel; extra `fields` go into the event. Returns (ts, response)."""
+        event = self.message_event(user, text, channel, ts, thread_ts, files, bot_id, **fields)
+        response = self.event(event, event_id, retry_num, timestamp=timestamp, signature=signature,
+                              headers=headers, signed=signed)
+        return event["ts"], response
+
+    def edit_message(self, user: str, channel: str, ts: str, new_text: str, old_text: str,
+                     thread_ts: str | None = None, **send: Any) -> requests.Response:
+        """A message_changed event: new text in `message`, old in `previous_message`."""
+        edit_ts = self.next_ts()
+        before: dict[str, Any] = {"type": "message", "user": user, "text": old_text, "ts": ts,
+                                  "team": self.team_id}
+        if thread_ts:
+            before["thread_ts"] = thread_ts
+        after = {**before, "text": new_text, "edited": {"user": user, "ts": edit_ts}}
+        event = {
+            "type": "message", "subtype": "message_changed", "hidden": True, "channel": channel,
+            "channel_type": channel_type(channel), "ts": edit_ts, "event_ts": edit_ts, "message": after,
+            "previous_message": before,
+        }
+        return self.event(event, **send)
+
+    def delete_message(self, channel: str, ts: str, old_text: str, user: str, **send: Any) -> requests.Response:
+        """A message_deleted event for the message at `ts`."""
+        event_ts = self.next_ts()
+        event = {
+            "type": "message", "subtype": "message_deleted", "hidden": True, "channel": channel,
+            "channel_type": channel_type(channel), "ts": event_ts, "event_ts": event_ts, "deleted_ts": ts,
+            "previous_message": {"type": "message", "user": user, "text": old_text, "ts": ts},
+        }
+        return self.event(event, **send)
+
+    def app_home_opened(self, user: str, tab: str = "home", view: dict[str, Any] | None = None,
+                        **send: Any) -> requests.Response:
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user, "channel": dm_channel_for(user),
+                                 "tab": tab, "event_ts": self.next_ts()}
+        if view is not None:
+            event["view"] = view
+        return self.event(event, **send)
+
+    # interactivity
+
+    def _user(self, user: str, user_team_id: str | None) -> dict[str, Any]:
+        name = user.lower()
+        return {"id": user, "username": name, "name": name, "team_id": user_team_id or self.team_id}
+
+    def block_action(
+        self,
+        action: dict[str, Any],
+        user: str,
+        team_id: str | None = None,
+        user_team_id: str | None = None,
+        container: dict[str, Any] | None = None,
+        channel: str | None = None,
+        message: dict[str, Any] | None = None,
+        view: dict[str, Any] | None = None,
+        trigger_id: str | None = None,
+        **send: Any,
+    ) -> requests.Response:
+        """A block_actions payload for one action (a button unless the action says otherwise)."""
+        team = team_id or self.team_id
+        full_action = {"type": "button", "action_ts": self.next_ts(), **action}
+        if isinstance(full_action.get("text"), str):
+            full_action["text"] = {"type": "plain_text", "text": full_action["text"], "emoji": True}
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": self._user(user, user_team_id or team),
+            "api_app_id": self.api_app_id,
+            "token": "legacy",
+            "container": container or {},
+            "trigger_id": trigger_id or self.new_trigger_id(),
+            "team": {"id": team, "domain": self.team_domain},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "state": {"values": {}},
+            "actions": [full_action],
+        }
+        if channel:
+            name = "directmessage" if channel.startswith("D") else channel
+            payload["channel"] = {"id": channel, "name": name}
+        if message is not None:
+            payload["message"] = message
+            payload["response_url"] = self.response_url("actions")
+        if view is not None:
+            payload["view"] = view
+        return self._post_payload(payload, **send)
+
+    def click(
+        self,
+        message_or_blocks: Message | dict[str, Any] | list[dict[str, Any]],
+        label: str,
+        user: str,
+        user_team_id: str | None = None,
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+        **send: Any,
+    ) -> requests.Response:
+        """Click the button labelled `label` in a message the app posted (as recorded by SlackSandbox)."""
+        button = find_button(message_or_blocks, label)
+        if isinstance(message_or_blocks, Message):
+            message = message_or_blocks.as_payload()
+            channel_id = channel_id or message_or_blocks.channel
+        elif isinstance(message_or_blocks, dict):
+            message = dict(message_or_blocks)
+            channel_id = channel_id or message.get("channel")
+        else:
+            message = {"type": "message", "text": "", "blocks": message_or_blocks, "bot_id": None}
+        message_ts = message_ts or message.get("ts")
+        if not channel_id or not message_ts:
+            raise ValueError("click() needs channel_id and message_ts when given bare blocks")
+        message.setdefault("ts", message_ts)
+        container = {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False}
+        return self.block_action(button, user, user_team_id=user_team_id, container=container,
+                                 channel=channel_id, message=message, **send)
+
+    def click_in_view(
+        self,
+        view_blocks: View | list[dict[str, Any]],
+        label: str,
+        user: str,
+        view_id: str | None = None,
+        user_team_id: str | None = None,
+        **send: Any,
+    ) -> requests.Response:
+        """Click a button in the App Home or a modal (container type "view")."""
+        button = find_button(view_blocks, label)
+        if isinstance(view_blocks, View):
+            view = {**view_blocks.view, "id": view_blocks.id, "hash": view_blocks.hash, "type": view_blocks.type}
+            view_id = view_id or view_blocks.id
+        else:
+            view = {"id": view_id, "type": "home", "blocks": view_blocks, "callback_id": "",
+                    "private_metadata": "", "hash": ""}
+        if not view_id:
+            raise ValueError("click_in_view() needs view_id when given bare blocks")
+        view.update({"team_id": self.team_id, "app_id": self.api_app_id, "state": {"values": {}}})
+        return self.block_action(button, user, user_team_id=user_team_id,
+                                 container={"type": "view", "view_id": view_id}, view=view, **send)
+
+    def submit_view(
+        self,
+        callback_id: str,
+        private_metadata: str,
+        values: dict[str, dict[str, str]],
+        user: str,
+        user_team_id: str | None = None,
+        view_id: str | None = None,
+        hash: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+        **send: Any,
+    ) -> requests.Response:
+        """A view_submission with plain_text_input values; the response may carry response_action JSON."""
+        view_id = view_id or f"V0SUB{next(self._ids):05d}"
+        state = {block_id: {action_id: {"type": "plain_text_input", "value": value}
+                            for action_id, value in actions.items()}
+                 for block_id, actions in values.items()}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "user": self._user(user, user_team_id),
+            "api_app_id": self.api_app_id,
+            "token": "legacy",
+            "trigger_id": self.new_trigger_id(),
+            "view": {
+                "id": view_id, "team_id": self.team_id, "type": "modal", "callback_id": callback_id,
+                "private_metadata": private_metadata, "hash": hash or f"{self.next_ts()}.sub",
+                "blocks": blocks or [], "state": {"values": state}, "root_view_id": view_id,
+                "previous_view_id": None, "app_id": self.api_app_id, "bot_id": None,
+                "title": {"type": "plain_text", "text": "Edit"},
+            },
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        return self._post_payload(payload, **send)
+
+    def command(
+        self,
+        text: str,
+        user: str,
+        channel: str = "C0DRAFTS",
+        command: str = "/countersign",
+        channel_name: str | None = None,
+        trigger_id: str | None = None,
+        **send: Any,
+    ) -> requests.Response:
+        """A slash command as Slack posts it (plain form fields)."""
+        fields = {
+            "token": "legacy",
+            "team_id": self.team_id,
+            "team_domain": self.team_domain,
+            "channel_id": channel,
+            "channel_name": channel_name or ("directmessage" if channel.startswith("D") else "drafts"),
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": self.api_app_id,
+            "is_enterprise_install": "false",
+            "response_url": self.response_url("commands"),
+            "trigger_id": trigger_id or self.new_trigger_id(),
+        }
+        return self._post_form(fields, **send)

@@ -1,0 +1,76 @@
+"""HTTP mode: Bolt behind waitress, a production-grade multi-threaded WSGI server.
+
+Routes: POST /slack/events (signed Slack requests), GET /healthz (the process serves), GET /readyz
+(the database answers and is migrated).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
+from waitress.server import create_server
+
+from storage.migrate import is_current
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+SLACK_PATH = "/slack/events"
+SERVER_THREADS = 16
+
+
+def wsgi_app(app: App, store: Store) -> Callable[..., Iterable[bytes]]:
+    slack = SlackRequestHandler(app, path=SLACK_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == "/healthz" and method == "GET":
+            return _json(start_response, 200, {"ok": True})
+        if path == "/readyz" and method == "GET":
+            ready, detail = _ready(store)
+            return _json(start_response, 200 if ready else 503, {"ok": ready, "detail": detail})
+        return slack(environ, start_response)
+
+    return application
+
+
+def _ready(store: Store) -> tuple[bool, str]:
+    try:
+        return (True, "ready") if is_current(store.engine) else (False, "database not migrated")
+    except Exception as exc:  # any database error means not ready
+        return False, f"database unreachable: {type(exc).__name__}"
+
+
+def _json(start_response: Callable[..., Any], status: int, body: dict[str, Any]) -> Iterable[bytes]:
+    data = json.dumps(body).encode()
+    reason = {200: "OK", 503: "Service Unavailable"}[status]
+    start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+class HttpServer:
+    """waitress bound at construction (port 0 picks a free port); stoppable from another thread."""
+
+    def __init__(self, app: App, store: Store, host: str, port: int) -> None:
+        self._server = create_server(
+            wsgi_app(app, store), host=host, port=port, threads=SERVER_THREADS, ident="countersign"
+        )
+        self.port: int = self._server.effective_port
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.run, name="countersign-http", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close every socket from inside the server's own loop (closing them from here races its select)."""
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._server.task_dispatcher.shutdown()

@@ -1,0 +1,97 @@
+"""The app's collaborators, built once from settings and handed to every listener."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.directory import SlackDirectory
+from bot.notify import Notifier
+from bot.publisher import Publisher
+from bot.settings import Settings
+from bot.workflow import Policy, Voice, Workflow
+from bot.x_client import XAccount
+from storage.engine import make_engine
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+LISTENER_THREADS = 16
+
+
+class StartupError(Exception):
+    """A problem that stops the start, said in one sentence an operator can act on."""
+
+
+@dataclass
+class Services:
+    settings: Settings
+    client: WebClient
+    store: Store
+    workflow: Workflow
+    notifier: Notifier
+    publisher: Publisher
+    team_id: str
+    bot_user_id: str
+    listeners: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    )
+
+    def close(self) -> None:
+        """Finish the work listeners already started, then stop publishing."""
+        self.listeners.shutdown(wait=True)
+        self.publisher.stop()
+        self.store.engine.dispose()
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """slack_sdk retries connection errors and, with this handler, 429s after `Retry-After`."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+
+
+def build_services(settings: Settings, *, worker_id: str | None = None) -> Services:
+    client = slack_client(settings)
+    try:
+        identity = client.auth_test()
+    except SlackApiError as exc:
+        raise StartupError(f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')})") from None
+    except OSError as exc:
+        raise StartupError(f"could not reach Slack at {settings.slack_api_url} ({exc})") from None
+    store = Store(make_engine(settings.database_url))
+    directory = SlackDirectory(client)
+    workflow = Workflow(
+        store,
+        Policy(approvers=frozenset(settings.approvers), team_id=str(identity["team_id"])),
+        Voice(agency=settings.agency_name, template=settings.attribution_template),
+        directory,
+    )
+    notifier = Notifier(
+        client, store, workflow, approvers=settings.approvers, approval_channel=settings.approval_channel
+    )
+    account = XAccount(
+        api_key=settings.x_api_key,
+        api_secret=settings.x_api_secret,
+        access_token=settings.x_access_token,
+        access_token_secret=settings.x_access_token_secret,
+        base_url=settings.x_api_url,
+    )
+    publisher = Publisher(store, account, notifier.decided, worker_id=worker_id)
+    return Services(
+        settings=settings,
+        client=client,
+        store=store,
+        workflow=workflow,
+        notifier=notifier,
+        publisher=publisher,
+        team_id=str(identity["team_id"]),
+        bot_user_id=str(identity["user_id"]),
+    )

@@ -1,0 +1,168 @@
+"""Settings: read once at start from the environment (and `.env`), validated all at once.
+
+A bad start must name every variable that is wrong in one message, so the operator fixes the
+`.env` in one go instead of meeting the problems one traceback at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlparse
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_X_API_URL = "https://api.twitter.com"
+DEFAULT_DATABASE_URL = "sqlite:///countersign.db"
+DEFAULT_ATTRIBUTION = "— drafted by {agency}, approved by {approver}"
+TEMPLATE_FIELDS = ("agency", "approver", "writer")
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+class SettingsError(Exception):
+    """Every problem found in the environment, one line per variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        return f"Countersign cannot start; fix these settings (environment or .env):\n{lines}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str
+    x_api_key: str
+    x_api_secret: str
+    x_access_token: str
+    x_access_token_secret: str
+    drafts_channel: str
+    approvers: tuple[str, ...]
+    agency_name: str
+    slack_app_token: str = ""
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    x_api_url: str = DEFAULT_X_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    approval_channel: str = ""
+    attribution_template: str = DEFAULT_ATTRIBUTION
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, socket_mode: bool = False) -> Settings:
+        """Build settings from `env`, or raise SettingsError naming each bad variable.
+
+        `socket_mode` decides which credential is required: the app-level token for Socket Mode,
+        the signing secret for HTTP mode.
+        """
+        reader = _Reader(env)
+        bot_token = reader.required("SLACK_BOT_TOKEN", prefix="xoxb-")
+        signing_secret = reader.text("SLACK_SIGNING_SECRET", required=not socket_mode)
+        app_token = reader.text("SLACK_APP_TOKEN", required=socket_mode, prefix="xapp-")
+        settings = cls(
+            slack_bot_token=bot_token,
+            slack_signing_secret=signing_secret,
+            slack_app_token=app_token,
+            x_api_key=reader.required("X_API_KEY"),
+            x_api_secret=reader.required("X_API_SECRET"),
+            x_access_token=reader.required("X_ACCESS_TOKEN"),
+            x_access_token_secret=reader.required("X_ACCESS_TOKEN_SECRET"),
+            slack_api_url=reader.url("SLACK_API_URL", DEFAULT_SLACK_API_URL, trailing_slash=True),
+            x_api_url=reader.url("X_API_URL", DEFAULT_X_API_URL).rstrip("/"),
+            database_url=reader.database_url(),
+            drafts_channel=reader.channel("DRAFTS_CHANNEL", required=True),
+            approval_channel=reader.channel("APPROVAL_CHANNEL", required=False),
+            approvers=reader.approvers(),
+            agency_name=reader.required("AGENCY_NAME"),
+            attribution_template=reader.template(),
+        )
+        if reader.problems:
+            raise SettingsError(reader.problems)
+        return _with_secrets(settings)
+
+
+def _with_secrets(settings: Settings) -> Settings:
+    """Remember every secret value, so logging can redact them wherever they appear."""
+    values = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.x_api_key,
+        settings.x_api_secret,
+        settings.x_access_token,
+        settings.x_access_token_secret,
+    )
+    return replace(settings, secrets=tuple(v for v in values if v))
+
+
+class _Reader:
+    """Collects problems instead of failing on the first one."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def _get(self, name: str) -> str:
+        return (self.env.get(name) or "").strip()
+
+    def text(self, name: str, *, required: bool, prefix: str = "") -> str:
+        value = self._get(name)
+        if not value:
+            if required:
+                self.problems.append(f"{name} is missing")
+            return ""
+        if prefix and not value.startswith(prefix):
+            self.problems.append(f"{name} should start with '{prefix}' (got '{value[:5]}…')")
+        return value
+
+    def required(self, name: str, *, prefix: str = "") -> str:
+        return self.text(name, required=True, prefix=prefix)
+
+    def url(self, name: str, default: str, *, trailing_slash: bool = False) -> str:
+        value = self._get(name) or default
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            self.problems.append(f"{name} must be an http(s) URL (got '{value}')")
+        if trailing_slash and not value.endswith("/"):
+            value += "/"
+        return value
+
+    def database_url(self) -> str:
+        value = self._get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        if not value.startswith(("sqlite:", "postgresql")):
+            self.problems.append(
+                f"DATABASE_URL must be sqlite:///path or postgresql+psycopg://… (got '{value.split(':')[0]}:…')"
+            )
+        return value
+
+    def channel(self, name: str, *, required: bool) -> str:
+        value = self.text(name, required=required)
+        if value and not _CHANNEL_ID.match(value):
+            self.problems.append(f"{name} must be a channel id like C0123ABCD, not a name (got '{value}')")
+        return value
+
+    def approvers(self) -> tuple[str, ...]:
+        raw = self._get("APPROVERS")
+        ids = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+        if not ids:
+            self.problems.append("APPROVERS is missing (comma-separated Slack user ids, e.g. U0123ABCD)")
+        bad = [i for i in ids if not _USER_ID.match(i)]
+        if bad:
+            self.problems.append(f"APPROVERS must be Slack user ids like U0123ABCD (bad: {', '.join(bad)})")
+        return ids
+
+    def template(self) -> str:
+        value = self._get("ATTRIBUTION_TEMPLATE") or DEFAULT_ATTRIBUTION
+        try:
+            value.format(**{name: "x" for name in TEMPLATE_FIELDS})
+        except (KeyError, IndexError, ValueError) as exc:
+            self.problems.append(
+                f"ATTRIBUTION_TEMPLATE may use only {{agency}}, {{approver}} and {{writer}} ({exc!r} in '{value}')"
+            )
+        if "{agency}" not in value:
+            self.problems.append("ATTRIBUTION_TEMPLATE must name the agency with {agency}: every post discloses it")
+        return value

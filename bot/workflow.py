@@ -1,0 +1,282 @@
+"""The approval state machine. Every transition: one compare-and-set, one audit row, one outcome.
+
+No Slack and no X in here: callers give it plain values and render what it returns. Names of people
+come from an injected directory so the texts that will be posted can be composed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.outcomes import Kind, Outcome
+from bot.post_text import PostText, compose, from_slack
+from bot.refs import Actor, CardRef, IncomingMessage
+from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
+from storage.store import Store, Tx
+from storage.types import utcnow
+
+MAX_DRAFT_CHARS = 20_000  # far above any thread we'd post; keeps a pasted novel out of the database
+
+
+class Directory(Protocol):
+    def name(self, user_id: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who may decide: listed approvers of this workspace, never on their own draft."""
+
+    approvers: frozenset[str]
+    team_id: str
+
+    def refusal(self, actor: Actor, draft: Draft | None = None) -> Kind | None:
+        if actor.team_id != self.team_id:
+            return Kind.OTHER_ORGANISATION
+        if actor.user_id not in self.approvers:
+            return Kind.NOT_AN_APPROVER
+        if draft is not None and draft.writer_id == actor.user_id:
+            return Kind.OWN_DRAFT
+        return None
+
+
+@dataclass(frozen=True)
+class Voice:
+    """The brand's attribution: which agency, and the template that discloses it."""
+
+    agency: str
+    template: str
+
+
+class Workflow:
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy,
+        voice: Voice,
+        directory: Directory,
+        *,
+        brand: str = "default",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.voice = voice
+        self.directory = directory
+        self.brand = brand
+        self.clock = clock
+
+    # -- post text -----------------------------------------------------------------------------
+
+    def post_text(self, draft: Draft, approver_id: str | None = None, text: str | None = None) -> PostText:
+        """The exact post for `draft` if `approver_id` signs it.
+
+        With no approver (a shared approvals-channel card, or intake's length check) the longest
+        approver name is used, so a draft that fits here fits whoever approves it.
+        """
+        approver = self.directory.name(approver_id) if approver_id else self._longest_approver_name()
+        return compose(
+            draft.text if text is None else text,
+            template=self.voice.template,
+            agency=self.voice.agency,
+            approver=approver,
+            writer=draft.writer_name or draft.writer_id,
+        )
+
+    def _longest_approver_name(self) -> str:
+        return max((self.directory.name(a) for a in sorted(self.policy.approvers)), key=len, default="")
+
+    # -- the writer's side ---------------------------------------------------------------------
+
+    def submit(self, message: IncomingMessage) -> Outcome:
+        text = from_slack(message.text).strip()
+        if not text:
+            return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY)
+        draft = Draft(
+            brand=self.brand,
+            channel=message.channel,
+            ts=message.ts,
+            writer_id=message.user,
+            writer_name=self.directory.name(message.user),
+            text=text[:MAX_DRAFT_CHARS],
+            created_at=self.clock(),
+            updated_at=self.clock(),
+        )
+        post = self.post_text(draft)
+        with self.store.transaction() as tx:
+            if not tx.first_sighting(message.event_id) or tx.by_message(message.channel, message.ts):
+                return Outcome(Kind.DUPLICATE)
+            if not post.fits or len(text) > MAX_DRAFT_CHARS:
+                tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
+                return Outcome(Kind.TOO_LONG, post=post)
+            tx.insert_draft(draft, author_id=message.user)
+            tx.audit(draft.id, "submitted", actor_id=message.user, to=Status.PENDING, version=1)
+        kind = Kind.FILES_DROPPED if message.has_files else Kind.SUBMITTED
+        return Outcome(kind, draft=draft, post=post)
+
+    def revise(self, message: IncomingMessage) -> Outcome:
+        """The writer edited their message: a new version, pending again, old cards can't approve."""
+        text = from_slack(message.text).strip()
+        with self.store.transaction() as tx:
+            if not tx.first_sighting(message.event_id):
+                return Outcome(Kind.DUPLICATE)
+            draft = tx.by_message(message.channel, message.ts)
+            if draft is None or draft.id is None:
+                return Outcome(Kind.IGNORED)
+            if draft.text == text:
+                return Outcome(Kind.IGNORED, draft=draft)
+            if draft.status not in OPEN_FOR_WRITER:
+                return Outcome(Kind.NOT_EDITABLE, draft=draft)
+            post = self.post_text(draft, text=text)
+            if not text or not post.fits:
+                return Outcome(Kind.TOO_LONG if text else Kind.EMPTY, draft=draft, post=post)
+            version = draft.version + 1
+            if not tx.move(
+                draft.id, frm=OPEN_FOR_WRITER, to=Status.PENDING, at_version=draft.version, text=text, version=version
+            ):
+                return Outcome(Kind.DUPLICATE)
+            tx.add_version(draft.id, version, text, author_id=message.user)
+            tx.audit(draft.id, "revised", actor_id=message.user, frm=draft.status, to=Status.PENDING, version=version)
+            return Outcome(Kind.REVISED, draft=tx.get(draft.id), post=post)
+
+    def withdraw(self, channel: str, ts: str, event_id: str | None = None) -> Outcome:
+        with self.store.transaction() as tx:
+            if not tx.first_sighting(event_id):
+                return Outcome(Kind.DUPLICATE)
+            draft = tx.by_message(channel, ts)
+            if draft is None or draft.id is None:
+                return Outcome(Kind.IGNORED)
+            if not tx.move(draft.id, frm=OPEN_FOR_WRITER, to=Status.WITHDRAWN, decided_at=self.clock()):
+                return Outcome(Kind.NOT_EDITABLE, draft=draft)
+            tx.audit(
+                draft.id,
+                "withdrawn",
+                actor_id=draft.writer_id,
+                frm=draft.status,
+                to=Status.WITHDRAWN,
+                version=draft.version,
+            )
+            return Outcome(Kind.WITHDRAWN, draft=tx.get(draft.id))
+
+    # -- the owner's side ----------------------------------------------------------------------
+
+    def check(self, ref: CardRef, actor: Actor) -> Outcome | None:
+        """Why `actor` may not decide on `ref` now (audited), or None if they may."""
+        with self.store.transaction() as tx:
+            draft = tx.get(ref.draft_id)
+            return self._refusal(tx, ref, actor, draft)
+
+    def approve(self, ref: CardRef, actor: Actor) -> Outcome:
+        return self._decide(ref, actor, Kind.APPROVED, Status.APPROVED)
+
+    def request_changes(self, ref: CardRef, actor: Actor, reason: str) -> Outcome:
+        return self._decide(ref, actor, Kind.CHANGES_REQUESTED, Status.CHANGES_REQUESTED, reason=reason)
+
+    def reject(self, ref: CardRef, actor: Actor, reason: str) -> Outcome:
+        return self._decide(ref, actor, Kind.REJECTED, Status.REJECTED, reason=reason)
+
+    def edit_and_approve(self, ref: CardRef, actor: Actor, text: str) -> Outcome:
+        """The owner rewrites the draft and approves their own words in one step."""
+        return self._decide(ref, actor, Kind.EDITED, Status.APPROVED, new_text=text)
+
+    def preview_edit(self, ref: CardRef, actor: Actor, text: str) -> PostText | None:
+        draft = self.store.get(ref.draft_id)
+        return None if draft is None else self.post_text(draft, actor.user_id, text=from_slack(text).strip())
+
+    def retry(self, ref: CardRef, actor: Actor) -> Outcome:
+        """Send a failed draft back to the publishing queue (after the keys or credits are fixed)."""
+        with self.store.transaction() as tx:
+            draft = tx.get(ref.draft_id)
+            refusal = self.policy.refusal(actor, draft)
+            if draft is None or draft.id is None or refusal:
+                return self._refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
+            if not tx.move(
+                draft.id,
+                frm={Status.FAILED},
+                to=Status.APPROVED,
+                at_version=ref.version,
+                next_attempt_at=None,
+                attempts=0,
+                last_error=None,
+            ):
+                return Outcome(Kind.ALREADY_DECIDED, draft=draft)
+            tx.audit(
+                draft.id,
+                "retry",
+                actor_id=actor.user_id,
+                actor_team_id=actor.team_id,
+                frm=Status.FAILED,
+                to=Status.APPROVED,
+                version=draft.version,
+            )
+            return Outcome(Kind.RETRYING, draft=tx.get(draft.id))
+
+    def _decide(
+        self,
+        ref: CardRef,
+        actor: Actor,
+        kind: Kind,
+        to: Status,
+        *,
+        reason: str | None = None,
+        new_text: str | None = None,
+    ) -> Outcome:
+        if reason is not None and not reason.strip():
+            return Outcome(Kind.REASON_REQUIRED)
+        text = from_slack(new_text).strip() if new_text is not None else None
+        with self.store.transaction() as tx:
+            draft = tx.get(ref.draft_id)
+            refused = self._refusal(tx, ref, actor, draft)
+            if refused is not None:
+                return refused
+            assert draft is not None and draft.id is not None
+            version = draft.version
+            values: dict[str, object] = {"decided_by": actor.user_id, "decided_at": self.clock()}
+            if reason is not None:
+                values["reason"] = reason.strip()
+            if to is Status.APPROVED:
+                post = self.post_text(draft, actor.user_id, text=text)
+                if not post.fits:
+                    return Outcome(Kind.TOO_LONG, draft=draft, post=post)
+                values.update(approver_name=self.directory.name(actor.user_id), final_parts=post.texts)
+                if text is not None and text != draft.text:
+                    version += 1
+                    values.update(text=text, version=version)
+            if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
+                return self._refused(tx, ref, actor, Kind.ALREADY_DECIDED, tx.get(draft.id))
+            if version != draft.version:
+                tx.add_version(draft.id, version, text or "", author_id=actor.user_id)
+            tx.audit(
+                draft.id,
+                kind.value,
+                actor_id=actor.user_id,
+                actor_team_id=actor.team_id,
+                frm=draft.status,
+                to=to,
+                version=version,
+                detail=reason,
+            )
+            return Outcome(kind, draft=tx.get(draft.id))
+
+    def _refusal(self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft | None) -> Outcome | None:
+        if draft is None:
+            return self._refused(tx, ref, actor, Kind.NOT_FOUND, None)
+        kind = self.policy.refusal(actor, draft)
+        if kind is None and draft.status in OPEN_FOR_DECISION and draft.version != ref.version:
+            kind = Kind.STALE_CARD
+        elif kind is None and draft.status not in OPEN_FOR_DECISION:
+            kind = Kind.ALREADY_DECIDED
+        return None if kind is None else self._refused(tx, ref, actor, kind, draft)
+
+    def _refused(self, tx: Tx, ref: CardRef, actor: Actor, kind: Kind, draft: Draft | None) -> Outcome:
+        tx.audit(
+            draft.id if draft else None,
+            f"refused_{kind.value}",
+            actor_id=actor.user_id,
+            actor_team_id=actor.team_id,
+            version=ref.version,
+            detail=str(ref),
+        )
+        return Outcome(kind, draft=draft)

@@ -1,0 +1,68 @@
+"""X through tweepy, unpatched: only the base URL is ours to choose (for the sandbox or a test double).
+
+tweepy 4.17 hard-codes `https://api.twitter.com`; a requests.Session that rewrites that prefix is the
+one seam it offers. Timeouts are set here too, so a hung X can't hold a publishing attempt forever.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+import tweepy
+
+TWEEPY_HOST = "https://api.twitter.com"
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 20.0
+
+
+class RebasedSession(requests.Session):
+    def __init__(self, base_url: str, timeout: tuple[float, float]) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        if isinstance(url, str) and url.startswith(TWEEPY_HOST):
+            url = self.base_url + url[len(TWEEPY_HOST) :]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+class XAccount:
+    """The brand's X account: post one part, know the username for links."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_secret: str,
+        access_token: str,
+        access_token_secret: str,
+        base_url: str = TWEEPY_HOST,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+    ) -> None:
+        self.client = tweepy.Client(
+            consumer_key=api_key,
+            consumer_secret=api_secret,
+            access_token=access_token,
+            access_token_secret=access_token_secret,
+        )
+        self.client.session = RebasedSession(base_url, timeout)
+        self._me: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def post(self, text: str, in_reply_to: str | None = None) -> str:
+        response = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
+        return str(response.data["id"])  # type: ignore[union-attr]
+
+    def me(self) -> dict[str, str]:
+        with self._lock:
+            if self._me is None:
+                data = self.client.get_me(user_auth=True).data  # type: ignore[union-attr]
+                self._me = {"id": str(data["id"]), "username": str(data["username"])}
+            return self._me
+
+    def link(self, post_id: str) -> str:
+        return f"https://x.com/{self.me()['username']}/status/{post_id}"

@@ -1,0 +1,116 @@
+"""Buttons on approval cards. Authorization is checked at the action, by the workflow."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import edit_modal, reason_modal
+from bot.ids import ActionId, CallbackId
+from bot.outcomes import Kind, Outcome
+from bot.post_text import attribution
+from bot.refs import Actor, BadRef, CardRef
+from bot.replies import refusal
+from bot.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    app.action(ActionId.APPROVE.value)(partial(approve, services=services))
+    app.action(ActionId.EDIT.value)(partial(edit, services=services))
+    app.action(ActionId.REQUEST_CHANGES.value)(partial(ask_reason, services=services))
+    app.action(ActionId.REJECT.value)(partial(ask_reason, services=services))
+    app.action(ActionId.RETRY.value)(partial(retry, services=services))
+
+
+def parse(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor] | None:
+    """The button's ref and the clicker, or None after telling the clicker it was malformed."""
+    try:
+        action = body["actions"][0]
+        return CardRef.parse(action.get("value")), Actor.from_body(body)
+    except (BadRef, KeyError, IndexError, TypeError, AttributeError):
+        user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
+        if isinstance(user, str):
+            services.notifier.ephemeral(_channel(body), user, refusal(Outcome(Kind.BAD_REQUEST)))
+        return None
+
+
+def _channel(body: dict[str, Any]) -> str | None:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") if isinstance(container, dict) else None
+    return channel if isinstance(channel, str) else None
+
+
+def _settle(outcome: Outcome, body: dict[str, Any], actor: Actor, services: Services) -> None:
+    if outcome.refused:
+        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(outcome))
+    elif outcome.draft is not None and outcome.draft.id is not None:
+        services.publisher.wake()
+        services.notifier.decided(outcome.draft.id)
+
+
+def approve(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    ack()
+    parsed = parse(body, services)
+    if parsed:
+        ref, actor = parsed
+        _settle(services.workflow.approve(ref, actor), body, actor, services)
+
+
+def retry(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    ack()
+    parsed = parse(body, services)
+    if parsed:
+        ref, actor = parsed
+        _settle(services.workflow.retry(ref, actor), body, actor, services)
+
+
+def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    ack()
+    parsed = parse(body, services)
+    if not parsed:
+        return
+    ref, actor = parsed
+    refused = services.workflow.check(ref, actor)
+    if refused is not None or (draft := services.store.get(ref.draft_id)) is None:
+        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)))
+        return
+    voice = services.workflow.voice
+    line = attribution(
+        voice.template,
+        agency=voice.agency,
+        approver=services.workflow.directory.name(actor.user_id),
+        writer=draft.writer_name,
+    )
+    _open(client, body, edit_modal(ref, draft.text, line), actor, services)
+
+
+def ask_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    ack()
+    parsed = parse(body, services)
+    if not parsed:
+        return
+    ref, actor = parsed
+    refused = services.workflow.check(ref, actor)
+    if refused is not None or (draft := services.store.get(ref.draft_id)) is None:
+        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)))
+        return
+    is_reject = body["actions"][0].get("action_id") == ActionId.REJECT
+    callback = CallbackId.REJECT if is_reject else CallbackId.REQUEST_CHANGES
+    _open(client, body, reason_modal(callback, ref, draft.text), actor, services)
+
+
+def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any], actor: Actor, services: Services) -> None:
+    try:
+        client.views_open(trigger_id=body.get("trigger_id", ""), view=view)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        text = (
+            "That took too long for Slack to open the form. Please click the button again."
+            if error == "expired_trigger_id"
+            else f"Slack couldn't open the form ({error}). Please try again."
+        )
+        services.notifier.ephemeral(_channel(body), actor.user_id, text)

@@ -1,0 +1,79 @@
+"""Messages in the drafts channel: new drafts, the writer's edits and deletions."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.refs import IncomingMessage
+from bot.services import Services
+
+INTAKE_SUBTYPES = {None, "file_share"}
+
+
+def register(app: App, services: Services) -> None:
+    app.event("message")(partial(on_message, services=services))
+
+
+def on_message(ack: Ack, body: dict[str, Any], event: dict[str, Any], services: Services) -> None:
+    ack()
+    if event.get("channel") != services.settings.drafts_channel:
+        return
+    event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
+    match event.get("subtype"):
+        case "message_changed":
+            on_edit(event, event_id, services)
+        case "message_deleted":
+            on_delete(event, event_id, services)
+        case subtype if subtype in INTAKE_SUBTYPES:
+            on_new(event, event_id, services)
+
+
+def _is_writers_top_level(message: dict[str, Any]) -> bool:
+    """A person's own message at the top of the channel: not a bot's, not a thread reply."""
+    if message.get("bot_id") or message.get("subtype") == "bot_message":
+        return False
+    if not isinstance(message.get("user"), str) or not isinstance(message.get("ts"), str):
+        return False
+    thread_ts = message.get("thread_ts")
+    return thread_ts is None or thread_ts == message.get("ts")
+
+
+def _text(message: dict[str, Any]) -> str:
+    text = message.get("text")
+    return text if isinstance(text, str) else ""
+
+
+def on_new(event: dict[str, Any], event_id: str | None, services: Services) -> None:
+    if not _is_writers_top_level(event):
+        return
+    message = IncomingMessage(
+        channel=event["channel"],
+        ts=event["ts"],
+        user=event["user"],
+        text=_text(event),
+        has_files=bool(event.get("files")),
+        event_id=event_id,
+    )
+    outcome = services.workflow.submit(message)
+    services.notifier.intake(outcome, message.channel, message.ts)
+
+
+def on_edit(event: dict[str, Any], event_id: str | None, services: Services) -> None:
+    edited = event.get("message")
+    if not isinstance(edited, dict) or not _is_writers_top_level(edited):
+        return
+    message = IncomingMessage(
+        channel=event["channel"], ts=edited["ts"], user=edited["user"], text=_text(edited), event_id=event_id
+    )
+    outcome = services.workflow.revise(message)
+    services.notifier.intake(outcome, message.channel, message.ts)
+
+
+def on_delete(event: dict[str, Any], event_id: str | None, services: Services) -> None:
+    deleted_ts = event.get("deleted_ts")
+    if isinstance(deleted_ts, str):
+        outcome = services.workflow.withdraw(event["channel"], deleted_ts, event_id)
+        services.notifier.intake(outcome, event["channel"], deleted_ts)

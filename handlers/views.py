@@ -1,0 +1,84 @@
+"""Modal submissions: the owner's edit, and the reason for requesting changes or rejecting.
+
+Refusals are answered inside the modal (`response_action: errors`), so nothing is lost from what
+the owner typed; a decision that is taken closes the modal.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.ids import BlockId, CallbackId, InputId
+from bot.outcomes import Outcome
+from bot.refs import Actor, BadRef, CardRef
+from bot.replies import refusal, too_long
+from bot.services import Services
+
+BAD_FORM = "This form is out of date or damaged. Close it and use the buttons on the card again."
+
+
+def register(app: App, services: Services) -> None:
+    app.view(CallbackId.EDIT.value)(partial(submit_edit, services=services))
+    app.view(CallbackId.REQUEST_CHANGES.value)(partial(submit_reason, services=services))
+    app.view(CallbackId.REJECT.value)(partial(submit_reason, services=services))
+
+
+def _value(view: dict[str, Any], block: BlockId, action: InputId) -> str | None:
+    try:
+        value = view["state"]["values"][block][action]["value"]
+    except (KeyError, TypeError):
+        return None
+    return value if isinstance(value, str) else ("" if value is None else None)
+
+
+def _parse(body: dict[str, Any]) -> tuple[dict[str, Any], CardRef, Actor] | None:
+    try:
+        view = body["view"]
+        return view, CardRef.parse(view.get("private_metadata")), Actor.from_body(body)
+    except (BadRef, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _errors(ack: Ack, block: BlockId, text: str) -> None:
+    ack(response_action="errors", errors={block.value: text[:300]})
+
+
+def _finish(ack: Ack, outcome: Outcome, block: BlockId, services: Services) -> None:
+    if outcome.refused:
+        _errors(ack, block, refusal(outcome))
+        return
+    ack()
+    if outcome.draft is not None and outcome.draft.id is not None:
+        services.publisher.wake()
+        services.notifier.decided(outcome.draft.id)
+
+
+def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    parsed = _parse(body)
+    text = _value(parsed[0], BlockId.EDIT_TEXT, InputId.TEXT) if parsed else None
+    if parsed is None or text is None:
+        _errors(ack, BlockId.EDIT_TEXT, BAD_FORM)
+        return
+    _, ref, actor = parsed
+    preview = services.workflow.preview_edit(ref, actor, text)
+    if preview is not None and not preview.fits:
+        _errors(ack, BlockId.EDIT_TEXT, too_long(preview))
+        return
+    _finish(ack, services.workflow.edit_and_approve(ref, actor, text), BlockId.EDIT_TEXT, services)
+
+
+def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    parsed = _parse(body)
+    reason = _value(parsed[0], BlockId.REASON, InputId.REASON) if parsed else None
+    if parsed is None or reason is None:
+        _errors(ack, BlockId.REASON, BAD_FORM)
+        return
+    view, ref, actor = parsed
+    if view.get("callback_id") == CallbackId.REJECT:
+        outcome = services.workflow.reject(ref, actor, reason)
+    else:
+        outcome = services.workflow.request_changes(ref, actor, reason)
+    _finish(ack, outcome, BlockId.REASON, services)

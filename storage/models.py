@@ -1,0 +1,118 @@
+"""Tables. The draft row carries its state-machine status and version; everything else hangs off it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import JSONList, UTCDateTime, utcnow
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    UNKNOWN = "unknown"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_FOR_DECISION = frozenset({Status.PENDING})
+OPEN_FOR_WRITER = frozenset({Status.PENDING, Status.CHANGES_REQUESTED})
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+class Draft(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("channel", "ts", name="uq_draft_message"),
+        Index("ix_draft_status_next", "status", "next_attempt_at"),
+        Index("ix_draft_brand_status_created", "brand", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand: str = Field(default="default", max_length=64)
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    writer_id: str = Field(max_length=32)
+    writer_name: str = Field(default="", max_length=255)
+    status: str = Field(default=Status.PENDING, max_length=32)
+    version: int = 1
+    text: str
+    reason: str | None = None
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = _ts(nullable=True)
+    approver_name: str | None = Field(default=None, max_length=255)
+    final_parts: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
+    post_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
+    post_url: str | None = None
+    attempt_id: str | None = Field(default=None, max_length=64)
+    claimed_by: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = None
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class DraftVersion(SQLModel, table=True):
+    """Every text a draft has had, and who wrote it (the writer, or the owner through Edit)."""
+
+    __tablename__ = "draft_version"
+    __table_args__ = (UniqueConstraint("draft_id", "version", name="uq_draft_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    version: int
+    text: str
+    author_id: str = Field(max_length=32)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class Card(SQLModel, table=True):
+    """An approval card as posted to Slack, so every card of a draft can be updated later."""
+
+    __table_args__ = (UniqueConstraint("draft_id", "approver_id", name="uq_card_approver"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    approver_id: str = Field(default="", max_length=32)  # "" for the shared approvals-channel card
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: who did what to which draft, when, and what it moved."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int | None = Field(default=None, foreign_key="draft.id", index=True)
+    actor_id: str = Field(max_length=32)
+    actor_team_id: str = Field(default="", max_length=32)
+    action: str = Field(max_length=64)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
+    version: int | None = None
+    detail: str | None = None
+    at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class SlackEvent(SQLModel, table=True):
+    """Event ids already handled: Slack redelivers the same `event_id` on retries."""
+
+    __tablename__ = "slack_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = _ts(nullable=False, default=utcnow)

@@ -1,0 +1,177 @@
+"""Transactions and the queries the workflow needs. Every status change is a compare-and-set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.models import AuditEvent, Card, Draft, DraftVersion, SlackEvent, Status
+from storage.types import utcnow
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One unit of work: committed on success, rolled back on any exception."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield Tx(session)
+
+    def get(self, draft_id: int) -> Draft | None:
+        with self.transaction() as tx:
+            return tx.get(draft_id)
+
+
+class Tx:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- drafts -------------------------------------------------------------------------------
+
+    def get(self, draft_id: int) -> Draft | None:
+        return self.session.get(Draft, draft_id, populate_existing=True)
+
+    def by_message(self, channel: str, ts: str) -> Draft | None:
+        return self.session.exec(select(Draft).where(Draft.channel == channel, Draft.ts == ts)).first()
+
+    def insert_draft(self, draft: Draft, author_id: str) -> Draft:
+        self.session.add(draft)
+        self.session.flush()
+        assert draft.id is not None
+        self.add_version(draft.id, draft.version, draft.text, author_id)
+        return draft
+
+    def add_version(self, draft_id: int, version: int, text: str, author_id: str) -> None:
+        self.session.add(DraftVersion(draft_id=draft_id, version=version, text=text, author_id=author_id))
+
+    def move(
+        self,
+        draft_id: int,
+        *,
+        frm: Iterable[str],
+        to: str,
+        at_version: int | None = None,
+        attempt_id: str | None = None,
+        **values: Any,
+    ) -> bool:
+        """Compare-and-set: change the row only if it is still in one of `frm` (and at `at_version`,
+        and held by `attempt_id`, when given). Returns whether this caller won."""
+        stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.status).in_(list(frm)))
+        if at_version is not None:
+            stmt = stmt.where(col(Draft.version) == at_version)
+        if attempt_id is not None:
+            stmt = stmt.where(col(Draft.attempt_id) == attempt_id)
+        values.setdefault("updated_at", utcnow())
+        result = self.session.execute(stmt.values(status=to, **values))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def claim(self, draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> bool:
+        """approved → publishing under a fresh attempt id and lease; only one claimer wins."""
+        stmt = (
+            update(Draft)
+            .where(col(Draft.id) == draft_id, col(Draft.status) == Status.APPROVED)
+            .values(
+                status=Status.PUBLISHING,
+                attempt_id=attempt_id,
+                claimed_by=worker,
+                lease_until=lease_until,
+                attempts=col(Draft.attempts) + 1,
+                updated_at=utcnow(),
+            )
+        )
+        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+
+    def set_fields(self, draft_id: int, *, attempt_id: str, **values: Any) -> bool:
+        """Update fields without a status change, fenced by the publishing attempt that owns the row."""
+        stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.attempt_id) == attempt_id)
+        result = self.session.execute(stmt.values(updated_at=utcnow(), **values))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def due_for_publishing(self, now: datetime, limit: int = 10) -> list[int]:
+        stmt = (
+            select(Draft.id)
+            .where(Draft.status == Status.APPROVED)
+            .where((col(Draft.next_attempt_at).is_(None)) | (col(Draft.next_attempt_at) <= now))
+            .order_by(col(Draft.decided_at), col(Draft.id))
+            .limit(limit)
+        )
+        return [i for i in self.session.exec(stmt).all() if i is not None]
+
+    def expired_leases(self, now: datetime) -> list[Draft]:
+        stmt = select(Draft).where(Draft.status == Status.PUBLISHING, col(Draft.lease_until) < now)
+        return list(self.session.exec(stmt).all())
+
+    # -- audit, cards, events ----------------------------------------------------------------
+
+    def audit(
+        self,
+        draft_id: int | None,
+        action: str,
+        *,
+        actor_id: str,
+        actor_team_id: str = "",
+        frm: str | None = None,
+        to: str | None = None,
+        version: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.session.add(
+            AuditEvent(
+                draft_id=draft_id,
+                action=action,
+                actor_id=actor_id,
+                actor_team_id=actor_team_id,
+                from_status=frm,
+                to_status=to,
+                version=version,
+                detail=detail,
+            )
+        )
+
+    def audit_trail(self, draft_id: int) -> list[AuditEvent]:
+        stmt = select(AuditEvent).where(AuditEvent.draft_id == draft_id).order_by(col(AuditEvent.id))
+        return list(self.session.exec(stmt).all())
+
+    def versions(self, draft_id: int) -> list[DraftVersion]:
+        stmt = select(DraftVersion).where(DraftVersion.draft_id == draft_id).order_by(col(DraftVersion.version))
+        return list(self.session.exec(stmt).all())
+
+    def claim_card(self, draft_id: int, approver_id: str) -> bool:
+        """Reserve the card slot for one approver; False if some other thread or instance has it."""
+        return self._insert_ignore(Card, draft_id=draft_id, approver_id=approver_id, channel="", ts="")
+
+    def fill_card(self, draft_id: int, approver_id: str, channel: str, ts: str) -> None:
+        stmt = update(Card).where(col(Card.draft_id) == draft_id, col(Card.approver_id) == approver_id)
+        self.session.execute(stmt.values(channel=channel, ts=ts))
+
+    def release_card(self, draft_id: int, approver_id: str) -> None:
+        card = self.session.exec(
+            select(Card).where(Card.draft_id == draft_id, Card.approver_id == approver_id, Card.ts == "")
+        ).first()
+        if card is not None:
+            self.session.delete(card)
+
+    def cards(self, draft_id: int) -> list[Card]:
+        stmt = select(Card).where(Card.draft_id == draft_id, Card.ts != "").order_by(col(Card.id))
+        return list(self.session.exec(stmt).all())
+
+    def first_sighting(self, event_id: str | None) -> bool:
+        """Record a Slack event id; False when it was already handled (a retry or a replay)."""
+        if not event_id:
+            return True
+        return self._insert_ignore(SlackEvent, event_id=event_id)
+
+    def _insert_ignore(self, model: type[Any], **values: Any) -> bool:
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(model).values(**values).on_conflict_do_nothing()
+        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]

@@ -1,0 +1,63 @@
+"""Fixtures: sandboxes for Slack and X on loopback (one per session, reset per test) and a running app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.runner import Running, start_http
+from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
+from bot.settings import Settings
+from tests.e2e.harness import OTHER_TEAM, PEOPLE, SECRET, Harness, app_env
+
+
+@pytest.fixture(scope="session")
+def slack() -> Iterator[SlackSandbox]:
+    sandbox = SlackSandbox().start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def x() -> Iterator[XSandbox]:
+    sandbox = XSandbox().start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture(autouse=True)
+def clean_sandboxes(slack: SlackSandbox, x: XSandbox) -> None:
+    slack.reset()
+    x.reset()
+    for user_id, name in PEOPLE.items():
+        slack.add_user(user_id, name.split()[0].lower(), real_name=name)
+    slack.add_user("U0GUEST", "gus", real_name=PEOPLE["U0GUEST"], team_id=OTHER_TEAM)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'countersign.db'}"
+
+
+@pytest.fixture
+def start_bot(slack: SlackSandbox, x: XSandbox, database_url: str) -> Iterator[Callable[..., Harness]]:
+    """Start the app over HTTP with settings overrides; stopped after the test."""
+    started: list[Running] = []
+
+    def start(**overrides: str) -> Harness:
+        settings = Settings.from_env(app_env(slack, x, database_url, **overrides))
+        running = start_http(settings, "127.0.0.1", 0)
+        started.append(running)
+        driver = SlackDriver(f"{running.url}/slack/events", SECRET, response_url_base=slack.response_url_base)
+        return Harness(running, driver, slack, x)
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def bot(start_bot: Callable[..., Harness]) -> Harness:
+    return start_bot()

@@ -1,0 +1,184 @@
+"""Point 1 and 2 of the approval loop: a writer's message becomes a draft and a card, or a clear answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import (
+    AGENCY,
+    DRAFTS,
+    OWNER,
+    OWNER2,
+    WRITER,
+    Harness,
+    attribution,
+    block_text,
+    buttons,
+    count_of,
+)
+
+
+def test_a_draft_reaches_every_approver_as_a_card_with_the_exact_post(bot: Harness) -> None:
+    ts = bot.draft("Fresh beans are in. Come by for a cup!")
+
+    for approver in (OWNER, OWNER2):
+        card = bot.card(approver, containing="Fresh beans")
+        text = block_text(card.blocks)
+        assert f"Fresh beans are in. Come by for a cup!\n\n{attribution(approver)}" in text
+        assert f"<@{WRITER}>" in text
+        assert buttons(card) == ["Approve", "Edit", "Request changes", "Reject"]
+        weighted, limit = count_of(text)
+        assert limit == 280
+        expected = len("Fresh beans are in. Come by for a cup!\n\n") + len(attribution(approver))
+        assert weighted == expected
+    draft = bot.row(ts)
+    assert (draft.status, draft.version, draft.text) == ("pending", 1, "Fresh beans are in. Come by for a cup!")
+
+
+def test_the_writer_hears_it_went_for_approval_with_the_count(bot: Harness) -> None:
+    ts = bot.draft("Our new roast lands Friday.")
+    [reply] = bot.thread(ts)
+    assert "for approval" in reply.text
+    assert f"<@{OWNER}>" in reply.text
+    weighted, limit = count_of(reply.text)
+    assert limit == 280 and weighted > len("Our new roast lands Friday.")
+
+
+def test_each_card_button_carries_only_the_draft_and_version(bot: Harness) -> None:
+    ts = bot.draft("Buttons carry ids, never text.")
+    card = bot.card(OWNER, containing="Buttons carry")
+    draft = bot.row(ts)
+    values = {e["value"] for b in card.blocks if b["type"] == "actions" for e in b["elements"]}
+    assert values == {f"{draft.id}:1"}
+
+
+@pytest.mark.parametrize(
+    ("label", "event_fields"),
+    [
+        ("thread reply", {"thread_ts": "1763700000.000100"}),
+        ("another bot's message", {"bot_id": "B0OTHER"}),
+        ("the app's own message", {"bot_id": "B0BOT"}),
+    ],
+)
+def test_messages_that_are_not_drafts_get_no_card(bot: Harness, label: str, event_fields: dict) -> None:
+    user = "U0BOT" if event_fields.get("bot_id") == "B0BOT" else WRITER
+    bot.draft(f"Not a draft: {label}", user=user, **event_fields)
+    bot.draft("The real draft after it")
+    bot.card(OWNER, containing="The real draft")
+    assert not [m for m in bot.slack.messages() if label in (m.text + block_text(m.blocks))]
+    with bot.store.transaction() as tx:
+        assert tx.by_message(DRAFTS, "1763700000.000100") is None
+
+
+def test_a_message_in_another_channel_is_not_a_draft(bot: Harness) -> None:
+    bot.driver.message(WRITER, "Lunch anyone?", "C0RANDOM")
+    bot.draft("This one is a draft")
+    bot.card(OWNER, containing="This one is a draft")
+    assert not any("Lunch" in block_text(m.blocks) + m.text for m in bot.slack.messages())
+
+
+@pytest.mark.parametrize(
+    ("text", "weight_of_body"),
+    [
+        ("a" * 220 + " https://example.com/" + "x" * 80, 220 + 1 + 23),  # a URL counts 23 however long
+        ("☕" * 120, 240),  # emoji count 2 each
+        ("咖啡" * 60, 240),  # CJK counts 2 each
+    ],
+)
+def test_a_draft_over_the_limit_is_refused_with_how_much_over(bot: Harness, text: str, weight_of_body: int) -> None:
+    ts = bot.draft(text)
+    [reply] = bot.thread(ts, containing="over")
+    over = weight_of_body + 2 + len(attribution()) - 280  # 2 = the blank line before the attribution
+    if over <= 0:
+        pytest.fail(f"test data should be over the limit, is {over}")
+    assert f"{over} over" in reply.text
+    assert "Not sent for approval" in reply.text
+    assert not bot.slack.calls_to("chat.postMessage")[1:], "only the thread reply may be posted"
+    with bot.store.transaction() as tx:
+        assert tx.by_message(DRAFTS, ts) is None
+
+
+def test_a_draft_that_fits_because_urls_count_23_gets_a_card(bot: Harness) -> None:
+    text = "Read it: https://example.com/" + "a" * 300
+    bot.draft(text)
+    card = bot.card(OWNER, containing="Read it")
+    weighted, _ = count_of(block_text(card.blocks))
+    assert weighted == len("Read it: ") + 23 + 2 + len(attribution())
+
+
+def test_an_empty_message_gets_a_clear_reply(bot: Harness) -> None:
+    ts = bot.draft("   ")
+    [reply] = bot.thread(ts)
+    assert "no text" in reply.text
+    assert bot.slack.messages(f"D{OWNER[1:]}") == []
+
+
+def test_a_message_with_only_files_says_images_are_not_supported(bot: Harness) -> None:
+    files = [{"id": "F01", "name": "latte.png", "mimetype": "image/png", "url_private": "https://files.example/1"}]
+    ts = bot.draft("", files=files)
+    [reply] = bot.thread(ts)
+    assert "Images aren't supported yet" in reply.text
+    assert bot._maybe_row(ts) is None
+
+
+def test_files_with_text_send_the_text_and_say_the_files_are_dropped(bot: Harness) -> None:
+    files = [{"id": "F02", "name": "latte.png", "mimetype": "image/png", "url_private": "https://files.example/2"}]
+    ts = bot.draft("Latte art Friday", files=files)
+    bot.card(OWNER, containing="Latte art Friday")
+    [reply] = bot.thread(ts)
+    assert "Images aren't supported yet" in reply.text and "for approval" in reply.text
+
+
+def test_one_event_delivered_four_times_makes_one_draft_and_one_card_each(bot: Harness) -> None:
+    event = bot.driver.message_event(WRITER, "Retry me once only", DRAFTS)
+    responses = [bot.driver.event(event, event_id="Ev0RETRY01", retry_num=n or None) for n in range(4)]
+    assert [r.status_code for r in responses] == [200] * 4
+    bot.card(OWNER, containing="Retry me")
+    bot.card(OWNER2, containing="Retry me")
+    bot.thread(event["ts"])
+    bot.draft("A later draft")  # everything from the retries has been handled once this one's card is out
+    bot.card(OWNER2, containing="A later draft")
+    cards = [c for c in bot.slack.calls_to("chat.postMessage") if "Retry me" in block_text(c.args.get("blocks", []))]
+    assert len(cards) == 2  # one per approver
+    assert len(bot.slack.thread(DRAFTS, event["ts"])) == 1
+
+
+def test_the_same_message_under_a_new_event_id_is_still_one_draft(bot: Harness) -> None:
+    event = bot.driver.message_event(WRITER, "Replayed with a new id", DRAFTS)
+    bot.driver.event(event, event_id="Ev0FIRST01")
+    bot.driver.event(event, event_id="Ev0SECOND1")
+    bot.card(OWNER, containing="Replayed")
+    bot.draft("Marker after the replay")
+    bot.card(OWNER, containing="Marker after")
+    with bot.store.transaction() as tx:
+        assert tx.by_message(DRAFTS, event["ts"]) is not None
+    cards = [c for c in bot.slack.calls_to("chat.postMessage") if "Replayed" in block_text(c.args.get("blocks", []))]
+    assert len(cards) == 2
+
+
+def test_approval_channel_gets_one_shared_card_instead_of_dms(start_bot) -> None:
+    bot = start_bot(APPROVAL_CHANNEL="C0APPROVE")
+    bot.draft("Shared card please")
+    card = bot.slack.wait_for(lambda s: next(iter(bot.cards_in("C0APPROVE")), None))
+    assert buttons(card) == ["Approve", "Edit", "Request changes", "Reject"]
+    assert AGENCY in block_text(card.blocks)
+    assert bot.slack.messages(f"D{OWNER[1:]}") == []
+
+
+def test_draft_text_is_escaped_so_it_cannot_ping_or_forge_links(bot: Harness) -> None:
+    # As Slack delivers it: a real @channel mention, and characters the writer typed, entity-encoded.
+    bot.draft("Hey <!channel> look &lt;https://evil.example|bank&gt; &amp; more")
+    card = bot.card(OWNER, containing="Hey")
+    text = block_text(card.blocks)
+    assert "<!channel>" not in text
+    assert "<https://evil.example|bank>" not in text
+    assert "&lt;https://evil.example|bank&gt; &amp; more" in text
+
+
+def test_a_writer_who_is_also_an_approver_gets_no_card_of_their_own_draft(start_bot) -> None:
+    bot = start_bot(APPROVERS=f"{OWNER},{WRITER}")
+    bot.draft("I wrote it myself")
+    bot.card(OWNER, containing="I wrote it myself")
+    bot.draft("Second, to be sure the first is fully handled")
+    bot.card(OWNER, containing="Second, to be sure")
+    assert bot.slack.messages(f"D{WRITER[1:]}") == []
