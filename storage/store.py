@@ -71,8 +71,7 @@ class Tx:
         if attempt_id is not None:
             stmt = stmt.where(col(Draft.attempt_id) == attempt_id)
         values.setdefault("updated_at", utcnow())
-        result = self.session.execute(stmt.values(status=to, **values))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return self._changed(stmt.values(status=to, **values))
 
     def claim(self, draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> bool:
         """approved → publishing under a fresh attempt id and lease; only one claimer wins."""
@@ -88,13 +87,18 @@ class Tx:
                 updated_at=utcnow(),
             )
         )
-        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        return self._changed(stmt)
+
+    def _changed(self, stmt: Any) -> bool:
+        """Run a guarded UPDATE; True if it changed the one row. Objects already loaded keep the values
+        they had (callers compare before and after), until `get()` reloads them."""
+        result = self.session.execute(stmt, execution_options={"synchronize_session": False})
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     def set_fields(self, draft_id: int, *, attempt_id: str, **values: Any) -> bool:
         """Update fields without a status change, fenced by the publishing attempt that owns the row."""
         stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.attempt_id) == attempt_id)
-        result = self.session.execute(stmt.values(updated_at=utcnow(), **values))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return self._changed(stmt.values(updated_at=utcnow(), **values))
 
     def due_for_publishing(self, now: datetime, limit: int = 10) -> list[int]:
         stmt = (
