@@ -75,9 +75,19 @@ class Publisher:
             self._wake.clear()
             try:
                 self.run_once()
+                pause = self._pause()
             except Exception:
                 log.exception("publisher tick failed; trying again at the next tick")
-            self._wake.wait(IDLE_TICK_S)
+                pause = IDLE_TICK_S
+            self._wake.wait(pause)
+
+    def _pause(self) -> float:
+        """Sleep until the next postponed attempt is due, or a tick, whichever is sooner."""
+        with self.store.transaction() as tx:
+            due = tx.next_attempt_due()
+        if due is None:
+            return IDLE_TICK_S
+        return min(IDLE_TICK_S, max(0.0, (due - self.clock()).total_seconds()))
 
     def run_once(self) -> int:
         """Recover expired leases, then publish everything that is due. Returns posts attempted."""

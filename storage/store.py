@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -109,6 +109,11 @@ class Tx:
             .limit(limit)
         )
         return [i for i in self.session.exec(stmt).all() if i is not None]
+
+    def next_attempt_due(self) -> datetime | None:
+        """When the earliest postponed publication (rate limit, backoff) becomes due."""
+        stmt = select(func.min(Draft.next_attempt_at)).where(Draft.status == Status.APPROVED)
+        return self.session.exec(stmt).one()
 
     def expired_leases(self, now: datetime) -> list[Draft]:
         stmt = select(Draft).where(Draft.status == Status.PUBLISHING, col(Draft.lease_until) < now)

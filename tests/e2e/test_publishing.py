@@ -1,0 +1,124 @@
+"""Point 4: what goes out on X — threads, the link back, and what people see when X answers badly."""
+
+from __future__ import annotations
+
+import time
+
+from tests.e2e.harness import OWNER, Harness, attribution, block_text, buttons, posted
+
+
+def test_a_three_part_draft_goes_out_as_a_chained_thread(bot: Harness) -> None:
+    ts = bot.draft("First: we roast.\n---\nSecond: we brew.\n  ---  \nThird: you sip.")
+    card = bot.card(OWNER, containing="First: we roast.")
+    text = block_text(card.blocks)
+    assert "*1/3*" in text and "*3/3*" in text and text.count("/280") == 3
+
+    bot.click(card, "Approve")
+    posts = bot.x.wait_for_posts(3)
+    assert [p.text for p in posts] == [
+        "First: we roast.",
+        "Second: we brew.",
+        f"Third: you sip.\n\n{attribution(OWNER)}",
+    ]
+    assert [p.in_reply_to for p in posts] == [None, posts[0].id, posts[1].id]
+    draft = bot.wait_status(ts, "published")
+    assert draft.post_ids == [p.id for p in posts]
+    assert bot.x.link_of(0) in bot.thread(ts, containing="published")[0].text
+
+
+def test_a_thread_with_a_part_over_the_limit_is_refused_naming_the_part(bot: Harness) -> None:
+    ts = bot.draft("Short opener.\n---\n" + "z" * 281 + "\n---\nCloser.")
+    reply = bot.thread(ts, containing="over")[0]
+    assert "Part 2 of 3 is 1 over" in reply.text
+    assert bot._maybe_row(ts) is None
+
+
+def test_an_empty_thread_part_is_refused(bot: Harness) -> None:
+    ts = bot.draft("Opener.\n---\n\n---\nCloser.")
+    reply = bot.thread(ts, containing="empty")[0]
+    assert "Part 2 of 3 is empty" in reply.text
+
+
+def test_the_attribution_template_can_name_the_writer(start_bot) -> None:
+    bot = start_bot(ATTRIBUTION_TEMPLATE="Written by {writer} at {agency} · OK'd by {approver}")
+    bot.draft("Template check.")
+    bot.click(bot.card(OWNER, containing="Template check"), "Approve")
+    assert bot.x.wait_for_posts(1)[0].text == (
+        "Template check.\n\nWritten by Wendy Writer at Northwind Agency · OK'd by Olivia Owner"
+    )
+
+
+def test_x_server_error_leaves_the_draft_unknown_and_never_reposts(bot: Harness) -> None:
+    bot.x.fail(status=503)
+    ts = bot.draft("Maybe posted.")
+    card = bot.card(OWNER, containing="Maybe posted")
+    bot.click(card, "Approve")
+    draft = bot.wait_status(ts, "unknown")
+    assert "503" in draft.last_error
+    shown = bot.wait_card(card, lambda m: "didn't confirm" in block_text(m.blocks))
+    assert buttons(shown) == []
+    assert "didn't confirm" in bot.thread(ts, containing="confirm")[0].text
+    bot.running.services.publisher.run_once()
+    assert bot.x.posts == [] and bot.row(ts).status == "unknown"
+
+
+def test_a_read_timeout_after_x_got_the_post_is_uncertain_not_retried(start_bot) -> None:
+    bot = start_bot()
+    bot.running.services.publisher.account.client.session.timeout = (2.0, 0.5)
+    bot.x.hang(seconds=2.0, record_anyway=True)
+    ts = bot.draft("Slow X.")
+    bot.click(bot.card(OWNER, containing="Slow X"), "Approve")
+    draft = bot.wait_status(ts, "unknown")
+    assert "in time" in draft.last_error
+    assert len(bot.x.posts) == 1  # X has it; we must not send it again
+
+
+def test_rejected_keys_fail_with_what_to_do_and_retry_publishes(bot: Harness) -> None:
+    bot.x.fail(status=401)
+    ts = bot.draft("Keys first.")
+    card = bot.card(OWNER, containing="Keys first")
+    bot.click(card, "Approve")
+    draft = bot.wait_status(ts, "failed")
+    assert "check the X keys" in draft.last_error
+    failed = bot.wait_card(card, lambda m: "publishing failed" in block_text(m.blocks))
+    assert buttons(failed) == ["Retry"]
+    assert "check the X keys" in bot.thread(ts, containing="failed")[0].text
+
+    bot.click(failed, "Retry")
+    [post] = bot.x.wait_for_posts(1)
+    assert post.text == posted("Keys first.", OWNER)
+    bot.wait_status(ts, "published")
+
+
+def test_out_of_credits_fails_with_that_reason(bot: Harness) -> None:
+    bot.x.fail(status=402)
+    ts = bot.draft("No credits.")
+    bot.click(bot.card(OWNER, containing="No credits"), "Approve")
+    assert "out of credits" in bot.wait_status(ts, "failed").last_error
+
+
+def test_rate_limited_waits_for_the_reset_then_posts_once(bot: Harness) -> None:
+    bot.x.fail(status=429, reset_in=1)
+    ts = bot.draft("Patience.")
+    started = time.monotonic()
+    bot.click(bot.card(OWNER, containing="Patience"), "Approve")
+    bot.slack.wait_until(lambda: (d := bot._maybe_row(ts)) and d.next_attempt_at is not None, timeout=5)
+    assert bot.row(ts).status == "approved"  # queued again, not failed
+    [post] = bot.x.wait_for_posts(1, timeout=4)
+    assert time.monotonic() - started >= 0.5
+    assert post.text == posted("Patience.", OWNER)
+    assert bot.wait_status(ts, "published").attempts == 2
+
+
+def test_x_unreachable_is_retried_with_backoff_and_posts_once(bot: Harness) -> None:
+    bot.x.go_down()
+    try:
+        ts = bot.draft("Offline for a bit.")
+        bot.click(bot.card(OWNER, containing="Offline"), "Approve")
+        draft = bot.slack.wait_until(lambda: (d := bot._maybe_row(ts)) and d.last_error and d, timeout=10)
+        assert draft.status == "approved" and "connect" in draft.last_error
+    finally:
+        bot.x.come_up()
+    [post] = bot.x.wait_for_posts(1, timeout=15)
+    assert post.text == posted("Offline for a bit.", OWNER)
+    assert bot.wait_status(ts, "published").attempts >= 2
