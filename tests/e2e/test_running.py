@@ -1,0 +1,185 @@
+"""Point 6 and 7: running the bot for real (HTTP and Socket Mode), its settings, the CLI and the demo."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from bot.runner import start_socket_mode
+from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
+from bot.settings import Settings
+from tests.e2e.harness import DRAFTS, OWNER, SECRET, WRITER, Harness, app_env, block_text, buttons, posted
+
+CLI = [sys.executable, "-m", "bot"]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_", "DATABASE_URL", "APPROVERS"))}
+    return subprocess.run(
+        [*CLI, *args], env={**base, **(env or {})}, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_health_and_readiness(bot: Harness) -> None:
+    assert requests.get(f"{bot.running.url}/healthz", timeout=5).json() == {"ok": True}
+    ready = requests.get(f"{bot.running.url}/readyz", timeout=5)
+    assert ready.status_code == 200 and ready.json()["ok"] is True
+
+
+def test_status_command_answers_privately_from_the_database(bot: Harness) -> None:
+    bot.draft("Waiting in line.")
+    bot.card(OWNER, containing="Waiting in line")
+    response = bot.driver.command("status", OWNER)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert "waiting for approval: 1" in body["text"]
+    assert f"<@{WRITER}>" in body["text"]
+
+
+def test_help_lists_the_commands(bot: Harness) -> None:
+    body = bot.driver.command("what is this", OWNER).json()
+    assert "/countersign status" in body["text"] and "/countersign help" in body["text"]
+
+
+def test_missing_settings_stop_the_start_naming_each_variable(tmp_path: Path) -> None:
+    result = run_cli("run", "--http", cwd=tmp_path)
+    assert result.returncode == 2
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "X_API_KEY",
+        "X_ACCESS_TOKEN_SECRET",
+        "DRAFTS_CHANNEL",
+        "APPROVERS",
+        "AGENCY_NAME",
+    ):
+        assert name in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_malformed_settings_are_explained(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    env = app_env(slack, x, "mysql://nope", DRAFTS_CHANNEL="#drafts", APPROVERS="olivia", SLACK_BOT_TOKEN="xoxp-1")
+    result = run_cli("run", env=env, cwd=tmp_path)  # Socket Mode: also needs an xapp- token
+    assert result.returncode == 2
+    for words in (
+        "DRAFTS_CHANNEL must be a channel id",
+        "APPROVERS must be Slack user ids",
+        "SLACK_BOT_TOKEN should start with 'xoxb-'",
+        "DATABASE_URL must be",
+    ):
+        assert words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_slack_is_one_clear_line(tmp_path: Path, x: XSandbox, slack: SlackSandbox) -> None:
+    env = app_env(slack, x, f"sqlite:///{tmp_path / 'c.db'}", SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    result = run_cli("run", "--http", "--port", str(free_port()), env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "could not reach Slack" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    result = run_cli("migrate", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    import sqlite3
+
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "m.db").execute("select name from sqlite_master")}
+    assert {"draft", "draft_version", "card", "audit_event", "slack_event", "alembic_version"} <= tables
+
+
+def test_run_http_reads_dotenv_and_serves_the_whole_loop(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    port = free_port()
+    env = app_env(slack, x, f"sqlite:///{tmp_path / 'cs.db'}")
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_", "DATABASE_URL"))}
+    process = subprocess.Popen(
+        [*CLI, "run", "--http", "--port", str(port), "--host", "127.0.0.1"],
+        cwd=tmp_path,
+        env=base,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        driver = SlackDriver(f"{url}/slack/events", SECRET)
+        driver.message(WRITER, "Served by the CLI.", DRAFTS)
+        card = slack.wait_for(lambda s: next((m for m in s.messages("D0OWNER") if m.blocks), None), 10)
+        driver.click(card, "Approve", OWNER)
+        assert x.wait_for_posts(1, timeout=10)[0].text == posted("Served by the CLI.", OWNER)
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert env["SLACK_SIGNING_SECRET"] not in out + err and env["SLACK_BOT_TOKEN"] not in out + err
+
+
+def test_socket_mode_runs_the_loop_over_a_websocket(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    env = app_env(slack, x, f"sqlite:///{tmp_path / 'sm.db'}")
+    del env["SLACK_SIGNING_SECRET"]
+    running = start_socket_mode(Settings.from_env(env, socket_mode=True))
+    try:
+        slack.socket.wait_connected()
+        driver = SlackDriver("http://unused.invalid/", SECRET)
+        event = driver.message_event(WRITER, "Over the socket.", DRAFTS)
+        envelope_id = slack.socket.send("events_api", driver.envelope_for_event(event))
+        assert slack.socket.wait_ack(envelope_id)["envelope_id"] == envelope_id
+        card = slack.wait_for(lambda s: next((m for m in s.messages("D0OWNER") if m.blocks), None), 10)
+        assert buttons(card) == ["Approve", "Edit", "Request changes", "Reject"]
+        assert "Over the socket." in block_text(card.blocks)
+
+        approve = next(e for b in card.blocks if b["type"] == "actions" for e in b["elements"])
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T0ACME", "domain": "acme"},
+            "user": {"id": OWNER, "team_id": "T0ACME", "name": "olivia"},
+            "api_app_id": "A0APP",
+            "container": {"type": "message", "message_ts": card.ts, "channel_id": card.channel},
+            "channel": {"id": card.channel},
+            "message": card.as_payload(),
+            "trigger_id": "1.2.socket",
+            "actions": [{**approve, "block_id": "card.actions", "action_ts": "1.1"}],
+        }
+        slack.socket.wait_ack(slack.socket.send("interactive", payload))
+        assert x.wait_for_posts(1, timeout=10)[0].text == posted("Over the socket.", OWNER)
+    finally:
+        running.stop()
+
+
+def test_demo_plays_the_loop_and_prints_a_transcript() -> None:
+    result = run_cli("demo", timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for beat in (
+        "posts a draft",
+        "[ Approve ]  [ Edit ]  [ Request changes ]  [ Reject ]",
+        "requested changes",
+        "version 2",
+        "posted https://x.com/",
+        "drafted by Northwind Agency",
+        "published https://x.com/",
+    ):
+        assert beat in out
+    assert "Traceback" not in result.stderr
