@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import email.policy
 import json
+import logging
 import socket
 import sys
 import threading
@@ -22,6 +23,7 @@ from typing import Any, Self, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -120,7 +122,11 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             at=time.perf_counter(),
         )
-        reply = self.server.owner.handle(request)
+        try:
+            reply = self.server.owner.handle(request)
+        except Exception as error:  # a sandbox bug: answer visibly instead of a bare disconnect
+            logger.exception("sandbox failed on %s %s", self.command, parts.path)
+            reply = Reply.of_json({"sandbox_error": repr(error)}, 500)
         self.close_connection = True
         if reply.drop:
             with contextlib.suppress(OSError):

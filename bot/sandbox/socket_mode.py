@@ -33,6 +33,7 @@ class SocketModeSandbox:
         self._server: Server | None = None
         self._port = 0
         self._open: list[ServerConnection] = []
+        self._retiring: set[ServerConnection] = set()
         self.connection_count = 0
         self.received: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
@@ -87,7 +88,11 @@ class SocketModeSandbox:
                                "approximate_connection_time": 3600},
                 "connection_info": {"app_id": self.app_id},
             }
+            retired, self._retiring = list(self._retiring), set()
             self._changed.notify_all()
+        for old in retired:
+            # Slack closes a refreshed connection once the client has opened its replacement.
+            threading.Thread(target=old.close, kwargs={"reason": "refreshed"}, daemon=True).start()
         try:
             connection.send(json.dumps(hello))
             for raw in connection:
@@ -98,6 +103,7 @@ class SocketModeSandbox:
             with self._changed:
                 if connection in self._open:
                     self._open.remove(connection)
+                self._retiring.discard(connection)
                 self._changed.notify_all()
 
     def _record(self, raw: str | bytes) -> None:
@@ -162,11 +168,12 @@ class SocketModeSandbox:
                           lambda: f"; open={len(self._open)}, total={self.connection_count}")
 
     def disconnect(self, reason: str = "refresh_requested") -> None:
-        """Ask every connected client to reconnect, as Slack does before recycling a connection."""
+        """Ask every connected client to reconnect; each old connection is closed once a new one opens."""
         message = json.dumps({"type": "disconnect", "reason": reason,
                               "debug_info": {"host": "sandbox-127.0.0.1"}})
         with self._lock:
             connections = list(self._open)
+            self._retiring.update(connections)
         for connection in connections:
             with contextlib.suppress(ConnectionClosed):
                 connection.send(message)

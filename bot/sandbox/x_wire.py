@@ -6,6 +6,7 @@ headers the app reads (`x-rate-limit-reset`, the 24-hour caps) are defined in on
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,9 +95,14 @@ def fault_body(status: int) -> dict[str, Any]:
     return problem(status)
 
 
+def _epoch_after(seconds: float) -> str:
+    """Epoch seconds rounded up, so a reset announced `seconds` from now is never sooner than that."""
+    return str(math.ceil(time.time() + seconds))
+
+
 def rate_headers(limit: int, remaining: int, reset_in: float) -> dict[str, str]:
     return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(max(remaining, 0)),
-            "x-rate-limit-reset": str(int(time.time() + reset_in))}
+            "x-rate-limit-reset": _epoch_after(reset_in)}
 
 
 def daily_headers(scope: str, reset_in: float, limit: int | None = None) -> dict[str, str]:
@@ -106,7 +112,7 @@ def daily_headers(scope: str, reset_in: float, limit: int | None = None) -> dict
     cap = limit if limit is not None else (17 if scope == "user" else 10_000)
     prefix = f"x-{scope}-limit-24hour"
     return {f"{prefix}-limit": str(cap), f"{prefix}-remaining": "0",
-            f"{prefix}-reset": str(int(time.time() + reset_in))}
+            f"{prefix}-reset": _epoch_after(reset_in)}
 
 
 def iso(moment: datetime) -> str:

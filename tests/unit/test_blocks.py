@@ -1,0 +1,333 @@
+"""Block Kit builders on their own: data in, Slack JSON out, within Slack's limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.blocks import approval_card, edit_modal, reason_modal
+from bot.ids import ActionId, BlockId, CallbackId, InputId
+from bot.post_text import PostText, compose
+from bot.refs import CardRef
+from storage.models import Draft, Status
+
+TEMPLATE = "— drafted by {agency}, approved by {approver}"
+DECIDED_AT = datetime(2025, 11, 22, 9, 30, tzinfo=UTC)
+
+
+def make_draft(text: str = "Fresh beans are in.", **fields: Any) -> Draft:
+    values: dict[str, Any] = {
+        "id": 17,
+        "version": 3,
+        "status": Status.PENDING,
+        "channel": "C0DRAFTS",
+        "ts": "1763800000.000100",
+        "writer_id": "U0WRITER",
+        "writer_name": "Wes Writer",
+        "text": text,
+    }
+    values.update(fields)
+    return Draft(**values)
+
+
+def make_post(text: str) -> PostText:
+    return compose(text, template=TEMPLATE, agency="Acme & Co", approver="Olivia", writer="Wes")
+
+
+def card_for(draft: Draft) -> dict[str, Any]:
+    return approval_card(draft, make_post(draft.text))
+
+
+def texts_in(node: Any) -> Iterator[str]:
+    """Every string anywhere in a Block Kit structure."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from texts_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from texts_in(value)
+
+
+def blocks_with(card: dict[str, Any], block_id: str) -> list[dict[str, Any]]:
+    return [b for b in card["blocks"] if b.get("block_id") == block_id]
+
+
+def buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def assert_within_slack_limits(card: dict[str, Any]) -> None:
+    blocks = card["blocks"]
+    assert len(blocks) <= 50
+    for block in blocks:
+        assert len(block.get("block_id", "")) <= 255
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+        for element in block.get("elements", []):
+            assert len(element.get("action_id", "")) <= 255
+            assert len(element.get("value", "")) <= 2000
+    json.dumps(card)  # plain JSON, no enums or datetimes that slack_sdk can't send
+
+
+# -- a pending draft -----------------------------------------------------------------------
+
+
+def test_pending_card_shows_the_exact_escaped_post_text() -> None:
+    card = card_for(make_draft("Tom & Jerry <3 <!channel>"))
+    [text_block] = blocks_with(card, BlockId.CARD_TEXT)
+    assert text_block["text"] == {
+        "type": "mrkdwn",
+        "text": "Tom &amp; Jerry &lt;3 &lt;!channel&gt;\n\n— drafted by Acme &amp; Co, approved by Olivia",
+    }
+
+
+def test_pending_card_shows_the_weighted_count() -> None:
+    # "Fresh beans are in." 19 + "\n\n" 2 + "— drafted by Acme & Co, approved by Olivia" 42 = 63
+    card = card_for(make_draft())
+    [count] = blocks_with(card, BlockId.CARD_COUNT)
+    assert count["type"] == "context"
+    assert count["elements"][0]["text"].startswith("63/280")
+
+
+def test_pending_card_header_names_the_writer_draft_and_version() -> None:
+    [header] = blocks_with(card_for(make_draft()), BlockId.CARD_HEADER)
+    text = header["text"]["text"]
+    assert "<@U0WRITER>" in text
+    assert "#17" in text
+    assert "version 3" in text
+
+
+def test_pending_card_has_the_four_decision_buttons_carrying_the_ref() -> None:
+    card = card_for(make_draft())
+    [actions] = blocks_with(card, BlockId.CARD_ACTIONS)
+    labelled = [(e["text"]["text"], e["action_id"], e["value"]) for e in actions["elements"]]
+    assert labelled == [
+        ("Approve", ActionId.APPROVE.value, "17:3"),
+        ("Edit", ActionId.EDIT.value, "17:3"),
+        ("Request changes", ActionId.REQUEST_CHANGES.value, "17:3"),
+        ("Reject", ActionId.REJECT.value, "17:3"),
+    ]
+    assert all(e["type"] == "button" and e["text"]["type"] == "plain_text" for e in actions["elements"])
+    assert not blocks_with(card, BlockId.CARD_OUTCOME)
+
+
+def test_button_value_parses_back_to_the_drafts_ref() -> None:
+    for element in buttons(card_for(make_draft(id=981, version=12))):
+        assert CardRef.parse(element["value"]) == CardRef(981, 12)
+
+
+def test_a_thread_gets_one_numbered_section_per_part() -> None:
+    draft = make_draft("One & only\n---\nTwo <b>\n---\nThree")
+    card = card_for(draft)
+    parts = [b for b in card["blocks"] if str(b.get("block_id", "")).startswith(f"{BlockId.CARD_TEXT}.")]
+    assert [b["text"]["text"] for b in parts] == [
+        "*1/3*\nOne &amp; only",
+        "*2/3*\nTwo &lt;b&gt;",
+        "*3/3*\nThree\n\n— drafted by Acme &amp; Co, approved by Olivia",
+    ]
+    assert len({b["block_id"] for b in card["blocks"] if "block_id" in b}) == len(
+        [b for b in card["blocks"] if "block_id" in b]
+    ), "block ids must be unique within a message"
+    [count] = blocks_with(card, BlockId.CARD_COUNT)
+    assert count["elements"][0]["text"].startswith("10/280 · 7/280 · 49/280")
+
+
+def test_the_card_has_a_plain_fallback_text() -> None:
+    card = card_for(make_draft())
+    assert "17" in card["text"]
+    assert "waiting for approval" in card["text"]
+
+
+# -- decided drafts ------------------------------------------------------------------------
+
+
+def decided(status: Status, **fields: Any) -> dict[str, Any]:
+    values = {"decided_by": "U0OWNER", "decided_at": DECIDED_AT} | fields
+    return card_for(make_draft(status=status, **values))
+
+
+def outcome_text(card: dict[str, Any]) -> str:
+    [outcome] = blocks_with(card, BlockId.CARD_OUTCOME)
+    return outcome["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("status", "fields", "words"),
+    [
+        (Status.APPROVED, {}, ["Approved by <@U0OWNER>", "publishing"]),
+        (Status.PUBLISHING, {}, ["Approved by <@U0OWNER>"]),
+        (
+            Status.PUBLISHED,
+            {"post_url": "https://x.com/acme/status/123"},
+            ["Approved by <@U0OWNER>", "<https://x.com/acme/status/123|view on X>"],
+        ),
+        (Status.REJECTED, {"reason": "Off brand"}, ["Rejected by <@U0OWNER>", "Off brand"]),
+        (Status.CHANGES_REQUESTED, {"reason": "Shorter please"}, ["Changes requested by <@U0OWNER>", "Shorter"]),
+        (Status.FAILED, {"last_error": "X refused the keys (401)"}, ["<@U0OWNER>", "failed", "Retry"]),
+        (Status.UNKNOWN, {"last_error": "X did not answer in time"}, ["<@U0OWNER>", "didn't confirm"]),
+    ],
+)
+def test_a_decided_card_has_no_decision_buttons_and_says_who_decided(
+    status: Status, fields: dict[str, Any], words: list[str]
+) -> None:
+    card = decided(status, **fields)
+    decision_ids = {ActionId.APPROVE, ActionId.EDIT, ActionId.REQUEST_CHANGES, ActionId.REJECT}
+    assert not [b for b in buttons(card) if b["action_id"] in decision_ids]
+    line = outcome_text(card)
+    for word in words:
+        assert word in line
+    assert f"<!date^{int(DECIDED_AT.timestamp())}^" in line
+    assert_within_slack_limits(card)
+
+
+def test_a_withdrawn_card_names_the_writer() -> None:
+    card = decided(Status.WITHDRAWN, decided_by=None)
+    assert not buttons(card)
+    line = outcome_text(card)
+    assert "Withdrawn by <@U0WRITER>" in line
+
+
+def test_only_a_failed_card_offers_retry() -> None:
+    card = decided(Status.FAILED, last_error="out of credits (402)")
+    assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons(card)] == [
+        ("Retry", ActionId.RETRY.value, "17:3")
+    ]
+    for status in (Status.APPROVED, Status.PUBLISHED, Status.REJECTED, Status.UNKNOWN, Status.WITHDRAWN):
+        assert not buttons(decided(status, post_url="https://x.com/a/status/1"))
+
+
+def test_an_approved_card_mentions_the_last_retryable_error() -> None:
+    line = outcome_text(decided(Status.APPROVED, last_error="X rate limit reached"))
+    assert "X rate limit reached" in line
+    assert "Retrying" in line
+
+
+def test_decision_without_a_decider_says_someone() -> None:
+    line = outcome_text(decided(Status.REJECTED, decided_by=None, decided_at=None, reason="no"))
+    assert "Rejected by someone" in line
+    assert "<!date" not in line
+
+
+def test_reasons_and_errors_in_outcome_lines_are_escaped() -> None:
+    rejected = outcome_text(decided(Status.REJECTED, reason="<!channel> look & see <https://e.vil|here>"))
+    assert "&lt;!channel&gt; look &amp; see &lt;https://e.vil|here&gt;" in rejected
+    failed = outcome_text(decided(Status.FAILED, last_error="<!here>"))
+    assert "<!here>" not in failed
+
+
+# -- nothing in the card can ping or break Slack's limits --------------------------------------
+
+
+CHANNEL_TEXT = "<!channel> free coffee & <@U0BOSS> <https://evil.example|bank>"
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_agency_text_never_yields_an_unescaped_broadcast_anywhere(status: Status) -> None:
+    draft = make_draft(
+        CHANNEL_TEXT + "\n---\n" + CHANNEL_TEXT,
+        status=status,
+        reason=CHANNEL_TEXT,
+        last_error=CHANNEL_TEXT,
+        decided_by="U0OWNER",
+        post_url="https://x.com/a/status/1",
+    )
+    card = card_for(draft)
+    everything = "\n".join(texts_in(card))
+    assert "<!channel>" not in everything
+    assert "<@U0BOSS>" not in everything
+    assert "<https://evil.example" not in everything
+
+
+def test_a_long_thread_stays_within_section_and_id_limits() -> None:
+    # A URL costs 23 however long it is, so a part that fits X can be thousands of characters:
+    # 11 URLs + 10 spaces weigh 11*23 + 10 = 263; escaping "&" makes each URL longer still.
+    url = "https://example.com/?" + "&x=1" * 60
+    long_part = " ".join([url] * 11)
+    last_part = " ".join([url] * 9)  # 9*23 + 8 = 215, + 2 + 42 (attribution) = 259
+    text = "\n---\n".join([long_part] * 9 + [last_part])
+    post = make_post(text)
+    assert post.fits
+    card = approval_card(make_draft(text, id=10**18 - 1, version=10**9 - 1), post)
+    assert_within_slack_limits(card)
+
+
+def test_an_oversized_single_part_is_still_a_valid_section() -> None:
+    # Escaping makes "&" five times longer: 900 ampersands become 4500 characters.
+    card = card_for(make_draft("&" * 900))
+    assert_within_slack_limits(card)
+    [text_block] = blocks_with(card, BlockId.CARD_TEXT)
+    assert text_block["text"]["text"].endswith("…")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a thread of 48+ parts gives a card of 51+ blocks (Slack's limit is 50); nothing caps the parts",
+)
+def test_a_thread_that_fits_always_gives_a_postable_card() -> None:
+    text = "\n---\n".join(f"Part {i}" for i in range(1, 61))
+    post = make_post(text)
+    assert post.fits  # every part is short, so nothing refuses this draft today
+    card = approval_card(make_draft(text), post)
+    assert len(card["blocks"]) <= 50
+
+
+# -- modals --------------------------------------------------------------------------------
+
+
+def test_edit_modal() -> None:
+    ref = CardRef(17, 3)
+    view = edit_modal(ref, "Fresh beans are in.", "— drafted by Acme & Co, approved by <Olivia>")
+    assert view["type"] == "modal"
+    assert view["callback_id"] == CallbackId.EDIT.value
+    assert CardRef.parse(view["private_metadata"]) == ref
+    assert len(view["title"]["text"]) <= 24
+    assert len(view["submit"]["text"]) <= 24
+    assert len(view["close"]["text"]) <= 24
+    [field] = [b for b in view["blocks"] if b["type"] == "input"]
+    assert field["block_id"] == BlockId.EDIT_TEXT.value
+    assert field["element"]["action_id"] == InputId.TEXT.value
+    assert field["element"]["initial_value"] == "Fresh beans are in."
+    everything = "\n".join(texts_in(view))
+    assert "Acme &amp; Co" in everything
+    assert "<Olivia>" not in everything
+    json.dumps(view)
+
+
+@pytest.mark.parametrize("callback", [CallbackId.REQUEST_CHANGES, CallbackId.REJECT])
+def test_reason_modal(callback: CallbackId) -> None:
+    ref = CardRef(17, 3)
+    view = reason_modal(callback, ref, "<!channel> draft text")
+    assert view["callback_id"] == callback.value
+    assert view["private_metadata"] == "17:3"
+    assert len(view["title"]["text"]) <= 24
+    assert len(view["submit"]["text"]) <= 24
+    [field] = [b for b in view["blocks"] if b["type"] == "input"]
+    assert field["block_id"] == BlockId.REASON.value
+    assert field["element"]["action_id"] == InputId.REASON.value
+    everything = "\n".join(texts_in(view))
+    assert "<!channel>" not in everything
+    assert "&lt;!channel&gt; draft text" in everything
+    json.dumps(view)
+
+
+def test_the_two_reason_modals_differ() -> None:
+    ref = CardRef(1, 1)
+    changes = reason_modal(CallbackId.REQUEST_CHANGES, ref, "x")
+    reject = reason_modal(CallbackId.REJECT, ref, "x")
+    assert changes["title"] != reject["title"]
+    assert changes["submit"] != reject["submit"]
+
+
+def test_modals_metadata_and_excerpt_stay_within_limits() -> None:
+    ref = CardRef(10**18 - 1, 10**9 - 1)
+    view = reason_modal(CallbackId.REJECT, ref, "<" * 5000)
+    assert len(view["private_metadata"]) <= 3000
+    for block in view["blocks"]:
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000

@@ -1,0 +1,132 @@
+"""CardRef and Actor: the only things taken from a click's payload, parsed strictly."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.refs import Actor, BadRef, CardRef
+
+# -- CardRef ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "draft_id", "version"),
+    [
+        ("1:1", 1, 1),
+        ("42:7", 42, 7),
+        ("123456789012345678:123456789", 123456789012345678, 123456789),  # the widest accepted
+    ],
+)
+def test_parse_accepts_draft_id_and_version(value: str, draft_id: int, version: int) -> None:
+    ref = CardRef.parse(value)
+    assert (ref.draft_id, ref.version) == (draft_id, version)
+    assert str(ref) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "1",
+        "1:",
+        ":1",
+        "1:2:3",
+        "1::2",
+        "a:1",
+        "1:b",
+        "-1:2",
+        "1:-2",
+        "1.0:2",
+        " 1:2",
+        "1:2 ",
+        "1 :2",
+        "0x10:2",
+        "1:2;DROP TABLE draft",
+        "1234567890123456789:1",  # 19 digits: beyond a 64-bit id
+        "1:1234567890",  # 10-digit version
+        "9" * 400 + ":1",
+        "{'draft_id': 1, 'version': 2}",
+    ],
+)
+def test_parse_refuses_anything_else(value: str) -> None:
+    with pytest.raises(BadRef):
+        CardRef.parse(value)
+
+
+@pytest.mark.parametrize("value", [None, 12, 1.5, b"1:2", ["1", "2"], {"draft_id": 1}, (1, 2)])
+def test_parse_refuses_non_strings(value: object) -> None:
+    with pytest.raises(BadRef):
+        CardRef.parse(value)
+
+
+def test_bad_ref_message_is_short_even_for_a_huge_value() -> None:
+    with pytest.raises(BadRef) as caught:
+        CardRef.parse("x" * 10_000)
+    assert len(str(caught.value)) < 100
+
+
+def test_bad_ref_is_a_value_error() -> None:
+    assert issubclass(BadRef, ValueError)
+
+
+@given(st.integers(min_value=0, max_value=10**18 - 1), st.integers(min_value=0, max_value=10**9 - 1))
+@settings(max_examples=100, deadline=None)
+def test_str_and_parse_round_trip(draft_id: int, version: int) -> None:
+    ref = CardRef(draft_id, version)
+    assert CardRef.parse(str(ref)) == ref
+    assert str(ref) == f"{draft_id}:{version}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: _REF uses `$` (matches before a trailing newline) and `\\d` (matches any Unicode digit)",
+)
+@pytest.mark.parametrize("value", ["1:2\n", "\u0661:\u0662", "\uff11:\uff12"])
+def test_parse_refuses_values_that_do_not_round_trip(value: str) -> None:
+    with pytest.raises(BadRef):
+        CardRef.parse(value)
+
+
+# -- Actor -----------------------------------------------------------------------------------
+
+
+def test_actor_takes_the_users_own_team_id() -> None:
+    body = {"user": {"id": "U0GUEST", "team_id": "T0OTHER"}, "team": {"id": "T0ACME"}}
+    assert Actor.from_body(body) == Actor("U0GUEST", "T0OTHER")
+
+
+def test_actor_falls_back_to_the_payload_team_when_the_user_has_none() -> None:
+    body = {"user": {"id": "U0OWNER"}, "team": {"id": "T0ACME"}}
+    assert Actor.from_body(body) == Actor("U0OWNER", "T0ACME")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"team": {"id": "T0ACME"}},
+        {"user": None, "team": {"id": "T0ACME"}},
+        {"user": "U0OWNER", "team": {"id": "T0ACME"}},
+        {"user": ["U0OWNER"], "team": {"id": "T0ACME"}},
+        {"user": {"team_id": "T0ACME"}},
+        {"user": {"id": 7, "team_id": "T0ACME"}},
+        {"user": {"id": "U0OWNER"}},
+        {"user": {"id": "U0OWNER"}, "team": None},
+        {"user": {"id": "U0OWNER"}, "team": {}},
+        {"user": {"id": "U0OWNER", "team_id": 5}},
+    ],
+)
+def test_actor_without_user_or_team_raises_bad_ref(body: dict) -> None:
+    with pytest.raises(BadRef):
+        Actor.from_body(body)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: Actor.from_body calls .get() on a non-dict `team` and raises AttributeError, not BadRef",
+)
+def test_actor_with_a_non_object_team_raises_bad_ref() -> None:
+    with pytest.raises(BadRef):
+        Actor.from_body({"user": {"id": "U0OWNER"}, "team": "T0ACME"})
