@@ -7,7 +7,8 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from bot.logs import new_correlation_id
+from bot.logs import correlation_id, new_correlation_id
+from bot.replies import unexpected_error
 from bot.services import Services
 from handlers import actions, commands, drafts, views
 
@@ -33,8 +34,16 @@ def build_app(services: Services, *, socket_mode: bool = False) -> App:
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        """A bug, not a refusal: log it with the request's id and tell the person that id, never the trace."""
         kind = body.get("type") if isinstance(body, dict) else None
-        log.error("listener failed on a %s payload: %s: %s", kind, type(error).__name__, error, exc_info=error)
+        reference = correlation_id.get()
+        log.error(
+            "listener failed on a %s payload (reference %s): %s", kind, reference, type(error).__name__, exc_info=error
+        )
+        user = (body.get("user") or {}) if isinstance(body, dict) else {}
+        channel = (body.get("container") or {}).get("channel_id") if isinstance(body, dict) else None
+        if isinstance(user, dict) and isinstance(user.get("id"), str):
+            services.notifier.ephemeral(channel, user["id"], unexpected_error(reference))
         return None
 
     for module in (drafts, actions, views, commands):

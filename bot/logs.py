@@ -5,9 +5,20 @@ from __future__ import annotations
 import contextvars
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
+
+
+class ContextExecutor(ThreadPoolExecutor):
+    """A pool whose tasks run in the submitter's context, so a request's correlation id follows its
+    listener onto the worker thread (Bolt acks on the request thread and works on this pool)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 def new_correlation_id() -> str:

@@ -29,6 +29,13 @@ REFUSAL_TEXT = {
 }
 
 
+def unexpected_error(reference: str) -> str:
+    return (
+        f"Something went wrong on our side (reference {reference}). Nothing was published; "
+        "please try again, and if it keeps happening give the reference to whoever runs Countersign."
+    )
+
+
 def status_words(status: str) -> str:
     return STATUS_WORDS.get(Status(status), status)
 

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.directory import SlackDirectory
+from bot.logs import ContextExecutor
 from bot.notify import Notifier
 from bot.publisher import Publisher
 from bot.settings import Settings
@@ -38,7 +39,7 @@ class Services:
     team_id: str
     bot_user_id: str
     listeners: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+        default_factory=lambda: ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     )
 
     def close(self) -> None:

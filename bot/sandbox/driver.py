@@ -126,8 +126,15 @@ class SlackDriver:
             "type": "event_callback",
             "event_id": event_id or self.new_event_id(),
             "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": self.team_id, "user_id": self.bot_user_id,
-                                "is_bot": True, "is_enterprise_install": False}],
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": self.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
             "is_ext_shared_channel": False,
             "event_context": f"4-{secrets.token_hex(8)}",
         }
@@ -149,14 +156,28 @@ class SlackDriver:
     def url_verification(self, challenge: str = "sandbox-challenge", **send: Any) -> requests.Response:
         return self._post_json({"token": "legacy", "challenge": challenge, "type": "url_verification"}, **send)
 
-    def message_event(self, user: str, text: str, channel: str, ts: str | None = None,
-                      thread_ts: str | None = None, files: list[dict[str, Any]] | None = None,
-                      bot_id: str | None = None, **fields: Any) -> dict[str, Any]:
+    def message_event(
+        self,
+        user: str,
+        text: str,
+        channel: str,
+        ts: str | None = None,
+        thread_ts: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+        bot_id: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
         """A message event as Slack shapes it (file_share subtype when files are attached)."""
         ts = ts or self.next_ts()
         event: dict[str, Any] = {
-            "type": "message", "channel": channel, "channel_type": channel_type(channel), "user": user, "text": text,
-            "ts": ts, "event_ts": ts, "team": self.team_id,
+            "type": "message",
+            "channel": channel,
+            "channel_type": channel_type(channel),
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "event_ts": ts,
+            "team": self.team_id,
         }
         if bot_id:
             event["bot_id"] = bot_id
@@ -189,22 +210,29 @@ class SlackDriver:
     ) -> tuple[str, requests.Response]:
         """Post a message into a channel; extra `fields` go into the event. Returns (ts, response)."""
         event = self.message_event(user, text, channel, ts, thread_ts, files, bot_id, **fields)
-        response = self.event(event, event_id, retry_num, timestamp=timestamp, signature=signature,
-                              headers=headers, signed=signed)
+        response = self.event(
+            event, event_id, retry_num, timestamp=timestamp, signature=signature, headers=headers, signed=signed
+        )
         return event["ts"], response
 
-    def edit_message(self, user: str, channel: str, ts: str, new_text: str, old_text: str,
-                     thread_ts: str | None = None, **send: Any) -> requests.Response:
+    def edit_message(
+        self, user: str, channel: str, ts: str, new_text: str, old_text: str, thread_ts: str | None = None, **send: Any
+    ) -> requests.Response:
         """A message_changed event: new text in `message`, old in `previous_message`."""
         edit_ts = self.next_ts()
-        before: dict[str, Any] = {"type": "message", "user": user, "text": old_text, "ts": ts,
-                                  "team": self.team_id}
+        before: dict[str, Any] = {"type": "message", "user": user, "text": old_text, "ts": ts, "team": self.team_id}
         if thread_ts:
             before["thread_ts"] = thread_ts
         after = {**before, "text": new_text, "edited": {"user": user, "ts": edit_ts}}
         event = {
-            "type": "message", "subtype": "message_changed", "hidden": True, "channel": channel,
-            "channel_type": channel_type(channel), "ts": edit_ts, "event_ts": edit_ts, "message": after,
+            "type": "message",
+            "subtype": "message_changed",
+            "hidden": True,
+            "channel": channel,
+            "channel_type": channel_type(channel),
+            "ts": edit_ts,
+            "event_ts": edit_ts,
+            "message": after,
             "previous_message": before,
         }
         return self.event(event, **send)
@@ -213,16 +241,28 @@ class SlackDriver:
         """A message_deleted event for the message at `ts`."""
         event_ts = self.next_ts()
         event = {
-            "type": "message", "subtype": "message_deleted", "hidden": True, "channel": channel,
-            "channel_type": channel_type(channel), "ts": event_ts, "event_ts": event_ts, "deleted_ts": ts,
+            "type": "message",
+            "subtype": "message_deleted",
+            "hidden": True,
+            "channel": channel,
+            "channel_type": channel_type(channel),
+            "ts": event_ts,
+            "event_ts": event_ts,
+            "deleted_ts": ts,
             "previous_message": {"type": "message", "user": user, "text": old_text, "ts": ts},
         }
         return self.event(event, **send)
 
-    def app_home_opened(self, user: str, tab: str = "home", view: dict[str, Any] | None = None,
-                        **send: Any) -> requests.Response:
-        event: dict[str, Any] = {"type": "app_home_opened", "user": user, "channel": dm_channel_for(user),
-                                 "tab": tab, "event_ts": self.next_ts()}
+    def app_home_opened(
+        self, user: str, tab: str = "home", view: dict[str, Any] | None = None, **send: Any
+    ) -> requests.Response:
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": dm_channel_for(user),
+            "tab": tab,
+            "event_ts": self.next_ts(),
+        }
         if view is not None:
             event["view"] = view
         return self.event(event, **send)
@@ -299,8 +339,9 @@ class SlackDriver:
             raise ValueError("click() needs channel_id and message_ts when given bare blocks")
         message.setdefault("ts", message_ts)
         container = {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False}
-        return self.block_action(button, user, user_team_id=user_team_id, container=container,
-                                 channel=channel_id, message=message, **send)
+        return self.block_action(
+            button, user, user_team_id=user_team_id, container=container, channel=channel_id, message=message, **send
+        )
 
     def click_in_view(
         self,
@@ -317,13 +358,20 @@ class SlackDriver:
             view = {**view_blocks.view, "id": view_blocks.id, "hash": view_blocks.hash, "type": view_blocks.type}
             view_id = view_id or view_blocks.id
         else:
-            view = {"id": view_id, "type": "home", "blocks": view_blocks, "callback_id": "",
-                    "private_metadata": "", "hash": ""}
+            view = {
+                "id": view_id,
+                "type": "home",
+                "blocks": view_blocks,
+                "callback_id": "",
+                "private_metadata": "",
+                "hash": "",
+            }
         if not view_id:
             raise ValueError("click_in_view() needs view_id when given bare blocks")
         view.update({"team_id": self.team_id, "app_id": self.api_app_id, "state": {"values": {}}})
-        return self.block_action(button, user, user_team_id=user_team_id,
-                                 container={"type": "view", "view_id": view_id}, view=view, **send)
+        return self.block_action(
+            button, user, user_team_id=user_team_id, container={"type": "view", "view_id": view_id}, view=view, **send
+        )
 
     def submit_view(
         self,
@@ -339,9 +387,10 @@ class SlackDriver:
     ) -> requests.Response:
         """A view_submission with plain_text_input values; the response may carry response_action JSON."""
         view_id = view_id or f"V0SUB{next(self._ids):05d}"
-        state = {block_id: {action_id: {"type": "plain_text_input", "value": value}
-                            for action_id, value in actions.items()}
-                 for block_id, actions in values.items()}
+        state = {
+            block_id: {action_id: {"type": "plain_text_input", "value": value} for action_id, value in actions.items()}
+            for block_id, actions in values.items()
+        }
         payload = {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": self.team_domain},
@@ -350,10 +399,18 @@ class SlackDriver:
             "token": "legacy",
             "trigger_id": self.new_trigger_id(),
             "view": {
-                "id": view_id, "team_id": self.team_id, "type": "modal", "callback_id": callback_id,
-                "private_metadata": private_metadata, "hash": hash or f"{self.next_ts()}.sub",
-                "blocks": blocks or [], "state": {"values": state}, "root_view_id": view_id,
-                "previous_view_id": None, "app_id": self.api_app_id, "bot_id": None,
+                "id": view_id,
+                "team_id": self.team_id,
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": private_metadata,
+                "hash": hash or f"{self.next_ts()}.sub",
+                "blocks": blocks or [],
+                "state": {"values": state},
+                "root_view_id": view_id,
+                "previous_view_id": None,
+                "app_id": self.api_app_id,
+                "bot_id": None,
                 "title": {"type": "plain_text", "text": "Edit"},
             },
             "response_urls": [],

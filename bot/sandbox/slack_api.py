@@ -123,11 +123,13 @@ class SlackSandbox(SandboxServer):
     ) -> None:
         """Add a user for users.info (team_id defaults to this workspace's; differ for Slack Connect)."""
         with self._lock:
-            self.workspace.users[id] = User(id, name, real_name or name, display_name or name,
-                                            team_id or self.team_id, is_bot)
+            self.workspace.users[id] = User(
+                id, name, real_name or name, display_name or name, team_id or self.team_id, is_bot
+            )
 
-    def fail(self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1,
-             times: int = 1) -> None:
+    def fail(
+        self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1, times: int = 1
+    ) -> None:
         """Answer the next `times` calls to `method` ("*" = any) with an error (429 adds Retry-After)."""
         with self._lock:
             self._faults.add(method, "fail", times, error=error, status=status, retry_after=retry_after)
@@ -189,8 +191,12 @@ class SlackSandbox(SandboxServer):
 
     def _auth_test(self) -> dict[str, Any]:
         return {
-            "url": f"https://{self.team_domain}.slack.com/", "team": self.team_name, "user": self.bot_name,
-            "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
+            "url": f"https://{self.team_domain}.slack.com/",
+            "team": self.team_name,
+            "user": self.bot_name,
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
 
@@ -200,13 +206,21 @@ class SlackSandbox(SandboxServer):
             body = request.json() if request.content_type == "application/json" else request.form()
         except ValueError:
             return Reply.of_json({"ok": False, "error": "invalid_payload"}, 400)
-        call = ApiCall("response_url", body if isinstance(body, dict) else {"body": body},
-                       dict(request.headers), request.at, request.path)
+        call = ApiCall(
+            "response_url",
+            body if isinstance(body, dict) else {"body": body},
+            dict(request.headers),
+            request.at,
+            request.path,
+        )
         with self._changed:
             self.calls.append(call)
             uses = self._response_url_uses[request.path] = self._response_url_uses.get(request.path, 0) + 1
-            reply = (Reply.of_json({"ok": False, "error": "used_url"}, 404) if uses > RESPONSE_URL_USES
-                     else Reply.of_json({"ok": True}))
+            reply = (
+                Reply.of_json({"ok": False, "error": "used_url"}, 404)
+                if uses > RESPONSE_URL_USES
+                else Reply.of_json({"ok": True})
+            )
             call.status, call.response = reply.status, json.loads(reply.body)
             self._changed.notify_all()
         return reply
@@ -267,8 +281,9 @@ class SlackSandbox(SandboxServer):
         """Wait until `count` calls to `method` (matching `match`) were answered; returns the count-th."""
 
         def found() -> ApiCall | None:
-            hits = [c for c in self.calls if c.method == method and c.response is not None
-                    and (match is None or match(c))]
+            hits = [
+                c for c in self.calls if c.method == method and c.response is not None and (match is None or match(c))
+            ]
             return hits[count - 1] if len(hits) >= count else None
 
         return self.wait_for(lambda _: found(), timeout)
@@ -282,13 +297,19 @@ class SlackSandbox(SandboxServer):
 
 
 def _summary(call: ApiCall) -> str:
-    interesting = {k: v for k, v in call.args.items() if k in ("channel", "ts", "user", "user_id", "view_id",
-                                                              "thread_ts", "trigger_id", "users")}
+    interesting = {
+        k: v
+        for k, v in call.args.items()
+        if k in ("channel", "ts", "user", "user_id", "view_id", "thread_ts", "trigger_id", "users")
+    }
     text = call.args.get("text")
     if isinstance(text, str):
         interesting["text"] = text if len(text) <= 60 else text[:57] + "..."
-    outcome = "pending" if call.response is None else (
-        "ok" if call.response.get("ok") else f"error={call.response.get('error')}")
+    outcome = (
+        "pending"
+        if call.response is None
+        else ("ok" if call.response.get("ok") else f"error={call.response.get('error')}")
+    )
     return f"{call.method} {interesting} -> {call.status} {outcome}"
 
 

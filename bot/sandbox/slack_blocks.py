@@ -72,8 +72,9 @@ def _too_long(value: Any, limit: int, pointer: str, errors: list[str]) -> None:
 
 
 def _check_text(text: Any, limit: int, pointer: str, errors: list[str], plain_only: bool = False) -> None:
-    if not isinstance(text, dict) or text.get("type") not in (("plain_text",) if plain_only else
-                                                              ("plain_text", "mrkdwn")):
+    if not isinstance(text, dict) or text.get("type") not in (
+        ("plain_text",) if plain_only else ("plain_text", "mrkdwn")
+    ):
         errors.append(f"must provide an object [json-pointer:{pointer}]")
         return
     value = text.get("text")

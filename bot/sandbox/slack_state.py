@@ -60,8 +60,12 @@ class Message:
     def as_payload(self) -> dict[str, Any]:
         """The message object Slack embeds in events and block_actions payloads."""
         payload: dict[str, Any] = {
-            "type": "message", "user": self.user, "bot_id": self.bot_id, "ts": self.ts,
-            "text": self.text, "blocks": copy.deepcopy(self.blocks),
+            "type": "message",
+            "user": self.user,
+            "bot_id": self.bot_id,
+            "ts": self.ts,
+            "text": self.text,
+            "blocks": copy.deepcopy(self.blocks),
         }
         if self.thread_ts:
             payload["thread_ts"] = self.thread_ts
@@ -115,12 +119,20 @@ class User:
 
     def as_payload(self) -> dict[str, Any]:
         profile = {
-            "real_name": self.real_name, "display_name": self.display_name,
-            "real_name_normalized": self.real_name, "display_name_normalized": self.display_name,
+            "real_name": self.real_name,
+            "display_name": self.display_name,
+            "real_name_normalized": self.real_name,
+            "display_name_normalized": self.display_name,
         }
         return {
-            "id": self.id, "team_id": self.team_id, "name": self.name, "real_name": self.real_name,
-            "deleted": False, "is_bot": self.is_bot, "is_app_user": False, "profile": profile,
+            "id": self.id,
+            "team_id": self.team_id,
+            "name": self.name,
+            "real_name": self.real_name,
+            "deleted": False,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "profile": profile,
         }
 
 
@@ -182,8 +194,16 @@ class Workspace:
             raise SlackError("no_text")
         self._check_blocks(blocks)
         thread_ts = args.get("thread_ts") or None
-        message = Message(channel, self.next_ts(), text or "", blocks or [], thread_ts,
-                          user=self.bot_user_id, bot_id=self.bot_id, metadata=args.get("metadata"))
+        message = Message(
+            channel,
+            self.next_ts(),
+            text or "",
+            blocks or [],
+            thread_ts,
+            user=self.bot_user_id,
+            bot_id=self.bot_id,
+            metadata=args.get("metadata"),
+        )
         self.messages[(channel, message.ts)] = message
         payload = message.as_payload()
         payload["team"] = self.team_id
@@ -199,8 +219,7 @@ class Workspace:
             message.text = args["text"] or ""
         if "blocks" in args:
             message.blocks = args["blocks"] or []
-        return {"channel": message.channel, "ts": message.ts, "text": message.text,
-                "message": message.as_payload()}
+        return {"channel": message.channel, "ts": message.ts, "text": message.text, "message": message.as_payload()}
 
     def post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, user = str(args.get("channel") or ""), str(args.get("user") or "")
@@ -211,8 +230,9 @@ class Workspace:
         if not args.get("text") and not args.get("blocks"):
             raise SlackError("no_text")
         self._check_blocks(args.get("blocks"))
-        ephemeral = Ephemeral(channel, user, args.get("text") or "", args.get("blocks") or [],
-                              args.get("thread_ts"), self.next_ts())
+        ephemeral = Ephemeral(
+            channel, user, args.get("text") or "", args.get("blocks") or [], args.get("thread_ts"), self.next_ts()
+        )
         self.ephemerals.append(ephemeral)
         return {"message_ts": ephemeral.message_ts}
 
@@ -238,8 +258,9 @@ class Workspace:
             return
         errors = block_errors(blocks, MESSAGE_BLOCK_LIMIT)
         if errors:
-            raise SlackError("invalid_blocks", errors=errors,
-                             response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
+            raise SlackError(
+                "invalid_blocks", errors=errors, response_metadata={"messages": [f"[ERROR] {e}" for e in errors]}
+            )
 
     # conversations.* / users.*
 
@@ -265,15 +286,15 @@ class Workspace:
     def _check_view(self, view: Any) -> dict[str, Any]:
         errors = view_errors(view)
         if errors:
-            raise SlackError("invalid_arguments",
-                             response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
+            raise SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
         return copy.deepcopy(view)
 
     def _use_trigger(self, trigger_id: Any) -> str:
         trigger = str(trigger_id or "")
         if not trigger:
-            raise SlackError("invalid_arguments",
-                             response_metadata={"messages": ["[ERROR] missing required field: trigger_id"]})
+            raise SlackError(
+                "invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: trigger_id"]}
+            )
         if trigger in self.used_triggers or trigger.startswith("expired"):
             raise SlackError("expired_trigger_id")
         issued = _issued_at(trigger)
@@ -286,8 +307,14 @@ class Workspace:
         trigger = self._use_trigger(args.get("trigger_id"))
         body = self._check_view(args.get("view"))
         previous = self.modal_order[-1] if push and self.modal_order else None
-        view = View(self._next_id("V"), body.get("type", "modal"), self._new_hash(), body,
-                    trigger_id=trigger, previous_view_id=previous)
+        view = View(
+            self._next_id("V"),
+            body.get("type", "modal"),
+            self._new_hash(),
+            body,
+            trigger_id=trigger,
+            previous_view_id=previous,
+        )
         self.views[view.id] = view
         self.modal_order.append(view.id)
         return {"view": self.view_payload(view)}
@@ -295,8 +322,9 @@ class Workspace:
     def update_view(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = args.get("view_id")
         if not view_id and args.get("external_id"):
-            view_id = next((v.id for v in self.views.values()
-                            if v.view.get("external_id") == args["external_id"]), None)
+            view_id = next(
+                (v.id for v in self.views.values() if v.view.get("external_id") == args["external_id"]), None
+            )
         view = self.views.get(str(view_id or ""))
         if view is None:
             raise SlackError("not_found")
@@ -310,12 +338,14 @@ class Workspace:
     def publish_view(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("user_id") or "")
         if not user:
-            raise SlackError("invalid_arguments",
-                             response_metadata={"messages": ["[ERROR] missing required field: user_id"]})
+            raise SlackError(
+                "invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: user_id"]}
+            )
         body = self._check_view(args.get("view"))
         if body.get("type") != "home":
-            raise SlackError("invalid_arguments",
-                             response_metadata={"messages": ["[ERROR] must be home [json-pointer:/view/type]"]})
+            raise SlackError(
+                "invalid_arguments", response_metadata={"messages": ["[ERROR] must be home [json-pointer:/view/type]"]}
+            )
         existing = self.views.get(self.homes.get(user, ""))
         if existing is not None and args.get("hash") and args["hash"] != existing.hash:
             raise SlackError("hash_conflict")
@@ -330,11 +360,19 @@ class Workspace:
 
     def view_payload(self, view: View) -> dict[str, Any]:
         payload = copy.deepcopy(view.view)
-        payload.update({
-            "id": view.id, "team_id": self.team_id, "type": view.type, "hash": view.hash,
-            "state": {"values": {}}, "previous_view_id": view.previous_view_id,
-            "root_view_id": view.id, "app_id": self.app_id, "bot_id": self.bot_id,
-        })
+        payload.update(
+            {
+                "id": view.id,
+                "team_id": self.team_id,
+                "type": view.type,
+                "hash": view.hash,
+                "state": {"values": {}},
+                "previous_view_id": view.previous_view_id,
+                "root_view_id": view.id,
+                "app_id": self.app_id,
+                "bot_id": self.bot_id,
+            }
+        )
         payload.setdefault("private_metadata", "")
         payload.setdefault("callback_id", "")
         return payload

@@ -56,8 +56,9 @@ class SocketModeSandbox:
             self._server = serve(self._serve_client, "127.0.0.1", self._port, compression=None, close_timeout=1)
             self._port = self._server.socket.getsockname()[1]
             # Handler threads inherit daemon-ness from this thread, so a forgotten stop() can't block exit.
-            threading.Thread(target=self._server.serve_forever, name=f"socket-sandbox:{self._port}",
-                             daemon=True).start()
+            threading.Thread(
+                target=self._server.serve_forever, name=f"socket-sandbox:{self._port}", daemon=True
+            ).start()
         return self
 
     def stop(self) -> None:
@@ -84,8 +85,7 @@ class SocketModeSandbox:
             hello = {
                 "type": "hello",
                 "num_connections": len(self._open),
-                "debug_info": {"host": "sandbox-127.0.0.1", "build_number": 1,
-                               "approximate_connection_time": 3600},
+                "debug_info": {"host": "sandbox-127.0.0.1", "build_number": 1, "approximate_connection_time": 3600},
                 "connection_info": {"app_id": self.app_id},
             }
             retired, self._retiring = list(self._retiring), set()
@@ -149,8 +149,12 @@ class SocketModeSandbox:
 
     def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """Return the client's ack for `envelope_id` (it may carry "payload")."""
-        return wait_until(self._changed, lambda: self._acks.get(envelope_id), timeout,
-                          lambda: f"; no ack for envelope {envelope_id}; received: {self.received}")
+        return wait_until(
+            self._changed,
+            lambda: self._acks.get(envelope_id),
+            timeout,
+            lambda: f"; no ack for envelope {envelope_id}; received: {self.received}",
+        )
 
     def acks(self) -> dict[str, dict[str, Any]]:
         with self._lock:
@@ -164,13 +168,13 @@ class SocketModeSandbox:
                 return self.connection_count
             return None
 
-        return wait_until(self._changed, ready, timeout,
-                          lambda: f"; open={len(self._open)}, total={self.connection_count}")
+        return wait_until(
+            self._changed, ready, timeout, lambda: f"; open={len(self._open)}, total={self.connection_count}"
+        )
 
     def disconnect(self, reason: str = "refresh_requested") -> None:
         """Ask every connected client to reconnect; each old connection is closed once a new one opens."""
-        message = json.dumps({"type": "disconnect", "reason": reason,
-                              "debug_info": {"host": "sandbox-127.0.0.1"}})
+        message = json.dumps({"type": "disconnect", "reason": reason, "debug_info": {"host": "sandbox-127.0.0.1"}})
         with self._lock:
             connections = list(self._open)
             self._retiring.update(connections)

@@ -101,12 +101,22 @@ class XSandbox(SandboxServer):
         if daily is not None and daily not in ("user", "app"):
             raise ValueError("daily must be 'user' or 'app'")
         with self._lock:
-            self._faults.add(route, "fail", times, status=status, headers=headers or {},
-                             body=body if body is not None else fault_body(status), record_anyway=record_anyway,
-                             reset_in=reset_in, daily=daily, daily_reset_in=daily_reset_in)
+            self._faults.add(
+                route,
+                "fail",
+                times,
+                status=status,
+                headers=headers or {},
+                body=body if body is not None else fault_body(status),
+                record_anyway=record_anyway,
+                reset_in=reset_in,
+                daily=daily,
+                daily_reset_in=daily_reset_in,
+            )
 
-    def hang(self, route: str = "POST /2/tweets", seconds: float = 5.0, times: int = 1,
-             record_anyway: bool = True) -> None:
+    def hang(
+        self, route: str = "POST /2/tweets", seconds: float = 5.0, times: int = 1, record_anyway: bool = True
+    ) -> None:
         """Wait `seconds` before answering (a client read timeout); without record_anyway, answer 503."""
         with self._lock:
             self._faults.add(route, "hang", times, seconds=seconds, record_anyway=record_anyway)
@@ -133,8 +143,7 @@ class XSandbox(SandboxServer):
             body = request.json() if request.body else None
         except ValueError:
             body = None
-        record = XRequest(request.method, request.path, route, request.query, dict(request.headers), body,
-                          request.at)
+        record = XRequest(request.method, request.path, route, request.query, dict(request.headers), body, request.at)
         with self._changed:
             self.requests.append(record)
             self._changed.notify_all()
@@ -146,8 +155,10 @@ class XSandbox(SandboxServer):
 
     def _route(self, request: Request) -> tuple[str, Callable[[Request, str], Reply] | None, str]:
         actions: dict[str, Callable[[Request, str], Reply]] = {
-            "POST /2/tweets": self._create, "GET /2/users/me": self._me,
-            "GET /2/users/:id/tweets": self._timeline, "GET /2/tweets/:id": self._lookup,
+            "POST /2/tweets": self._create,
+            "GET /2/users/me": self._me,
+            "GET /2/users/:id/tweets": self._timeline,
+            "GET /2/tweets/:id": self._lookup,
             "DELETE /2/tweets/:id": self._delete,
         }
         for method, pattern, route in _ROUTES:
@@ -156,15 +167,17 @@ class XSandbox(SandboxServer):
                 return route, actions[route], match.group(1) if match.groups() else ""
         return f"{request.method} {request.path}", None, ""
 
-    def _respond(self, request: Request, route: str, action: Callable[[Request, str], Reply] | None,
-                 param: str) -> Reply:
+    def _respond(
+        self, request: Request, route: str, action: Callable[[Request, str], Reply] | None, param: str
+    ) -> Reply:
         if action is None:
             return Reply.of_json(problem(404, "Not Found Error", "Sorry, that page does not exist."), 404)
         if not self._authorized(request.headers.get("authorization", "")):
             return Reply.of_json(problem(401, "Unauthorized"), 401)
         with self._lock:
-            fault = (self._faults.take(route, "drop") or self._faults.take(route, "hang")
-                     or self._faults.take(route, "fail"))
+            fault = (
+                self._faults.take(route, "drop") or self._faults.take(route, "hang") or self._faults.take(route, "fail")
+            )
         if fault is None:
             return self._run(action, request, route, param)
         options = fault.options
@@ -173,8 +186,11 @@ class XSandbox(SandboxServer):
                 self._run(action, request, route, param)
             return Reply(drop=True)
         if fault.kind == "hang":
-            reply = (self._run(action, request, route, param) if options["record_anyway"]
-                     else Reply.of_json(fault_body(503), 503))
+            reply = (
+                self._run(action, request, route, param)
+                if options["record_anyway"]
+                else Reply.of_json(fault_body(503), 503)
+            )
             return reply if self._pause(options["seconds"]) else Reply(drop=True)
         if options["record_anyway"]:
             self._run(action, request, route, param)
@@ -217,9 +233,12 @@ class XSandbox(SandboxServer):
         if not isinstance(text, str | None):
             return Reply.of_json(invalid_request("`text` must be a string.", {"text": [str(text)]}), 400)
         if not (text or "").strip() and not media_ids:
-            return Reply.of_json(invalid_request(
-                "Requires at least one of the following fields: text, media.media_ids.", {"text": [text or ""]}),
-                400)
+            return Reply.of_json(
+                invalid_request(
+                    "Requires at least one of the following fields: text, media.media_ids.", {"text": [text or ""]}
+                ),
+                400,
+            )
         if text and not parse_tweet(text).valid:
             return Reply.of_json(invalid_request(TOO_LONG, {"text": [text]}), 400)
         if reply_to is not None and not self._live(str(reply_to)):
@@ -228,16 +247,19 @@ class XSandbox(SandboxServer):
         if text and any(p.text == text for p in self.posts if not p.deleted):
             return Reply.of_json(problem(403, "Forbidden", DUPLICATE), 403)
         self._issued += 1
-        post = Post(str(self.ID_BASE + self._issued * self.ID_STEP), text or "",
-                    str(reply_to) if reply_to is not None else None, datetime.now(UTC), time.perf_counter(),
-                    media_ids)
+        post = Post(
+            str(self.ID_BASE + self._issued * self.ID_STEP),
+            text or "",
+            str(reply_to) if reply_to is not None else None,
+            datetime.now(UTC),
+            time.perf_counter(),
+            media_ids,
+        )
         self.posts.append(post)
-        return Reply.of_json({"data": {"id": post.id, "text": post.text,
-                                       "edit_history_tweet_ids": [post.id]}}, 201)
+        return Reply.of_json({"data": {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}}, 201)
 
     def _me(self, request: Request, _: str) -> Reply:
-        return Reply.of_json({"data": {"id": self.user_id, "name": self.display_name,
-                                       "username": self.username}})
+        return Reply.of_json({"data": {"id": self.user_id, "name": self.display_name, "username": self.username}})
 
     def _timeline(self, request: Request, user_id: str) -> Reply:
         if user_id != self.user_id:
@@ -248,13 +270,20 @@ class XSandbox(SandboxServer):
         except ValueError:
             return Reply.of_json(invalid_request("Invalid max_results or pagination_token."), 400)
         if not 5 <= max_results <= 100:
-            return Reply.of_json(invalid_request(
-                f"The `max_results` query parameter value [{max_results}] is not between 5 and 100",
-                {"max_results": [str(max_results)]}), 400)
+            return Reply.of_json(
+                invalid_request(
+                    f"The `max_results` query parameter value [{max_results}] is not between 5 and 100",
+                    {"max_results": [str(max_results)]},
+                ),
+                400,
+            )
         since, until = request.query.get("since_id"), request.query.get("until_id")
-        posts = [p for p in reversed(self.posts) if not p.deleted
-                 and (not since or int(p.id) > int(since)) and (not until or int(p.id) < int(until))]
-        page = posts[start:start + max_results]
+        posts = [
+            p
+            for p in reversed(self.posts)
+            if not p.deleted and (not since or int(p.id) > int(since)) and (not until or int(p.id) < int(until))
+        ]
+        page = posts[start : start + max_results]
         if not page:
             return Reply.of_json({"meta": {"result_count": 0}})
         fields = _fields(request)
@@ -322,8 +351,10 @@ class XSandbox(SandboxServer):
         try:
             return self.wait_until(enough, timeout)
         except TimeoutError as error:
-            raise TimeoutError(f"{error}; wanted {n} posts, have {len(self.posts)}; requests: "
-                               f"{[(r.route, r.status) for r in self.requests]}") from None
+            raise TimeoutError(
+                f"{error}; wanted {n} posts, have {len(self.posts)}; requests: "
+                f"{[(r.route, r.status) for r in self.requests]}"
+            ) from None
 
 
 def _fault_headers(route: str, options: dict[str, Any]) -> dict[str, str]:

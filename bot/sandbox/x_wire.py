@@ -16,8 +16,10 @@ from typing import Any
 INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
-TOO_LONG = ("Your Tweet text is too long. For more information on how X determines text length see "
-            "https://github.com/twitter/twitter-text.")
+TOO_LONG = (
+    "Your Tweet text is too long. For more information on how X determines text length see "
+    "https://github.com/twitter/twitter-text."
+)
 
 # Per-15-minute limits reported in x-rate-limit-limit (informational; use fail() to enforce one).
 ROUTE_LIMITS = {
@@ -28,8 +30,7 @@ ROUTE_LIMITS = {
     "GET /2/users/:id/tweets": 900,
 }
 WINDOW_SECONDS = 900
-METRIC_NAMES = ("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count",
-                "impression_count")
+METRIC_NAMES = ("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count", "impression_count")
 
 
 @dataclass
@@ -60,8 +61,9 @@ class XRequest:
     status: int | None = None
 
 
-def problem(status: int, title: str | None = None, detail: str | None = None,
-            type_: str = "about:blank") -> dict[str, Any]:
+def problem(
+    status: int, title: str | None = None, detail: str | None = None, type_: str = "about:blank"
+) -> dict[str, Any]:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     return {"title": title or phrase, "detail": detail or title or phrase, "type": type_, "status": status}
 
@@ -71,23 +73,40 @@ def invalid_request(message: str, parameters: dict[str, list[str]] | None = None
     error: dict[str, Any] = {"message": message}
     if parameters:
         error["parameters"] = parameters
-    return {"errors": [error], "title": "Invalid Request",
-            "detail": "One or more parameters to your request was invalid.", "type": INVALID_REQUEST}
+    return {
+        "errors": [error],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": INVALID_REQUEST,
+    }
 
 
 def not_found_error(resource: str, value: str) -> dict[str, Any]:
     """Lookups of missing resources answer 200 with `errors` (tweepy returns data=None)."""
-    return {"errors": [{"value": value, "detail": f"Could not find {resource} with id: [{value}].",
-                        "title": "Not Found Error", "resource_type": resource, "parameter": "id",
-                        "resource_id": value, "type": NOT_FOUND}]}
+    return {
+        "errors": [
+            {
+                "value": value,
+                "detail": f"Could not find {resource} with id: [{value}].",
+                "title": "Not Found Error",
+                "resource_type": resource,
+                "parameter": "id",
+                "resource_id": value,
+                "type": NOT_FOUND,
+            }
+        ]
+    }
 
 
 def fault_body(status: int) -> dict[str, Any]:
     """Default bodies of injected failures, as X sends them."""
     if status == 402:
-        return problem(402, "Payment Required",
-                       "Your enrolled account does not have any credits to fulfill this request.",
-                       "https://api.twitter.com/2/problems/credits")
+        return problem(
+            402,
+            "Payment Required",
+            "Your enrolled account does not have any credits to fulfill this request.",
+            "https://api.twitter.com/2/problems/credits",
+        )
     if status == 429:
         return problem(429, "Too Many Requests")
     if status >= 500:
@@ -101,8 +120,11 @@ def _epoch_after(seconds: float) -> str:
 
 
 def rate_headers(limit: int, remaining: int, reset_in: float) -> dict[str, str]:
-    return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(max(remaining, 0)),
-            "x-rate-limit-reset": _epoch_after(reset_in)}
+    return {
+        "x-rate-limit-limit": str(limit),
+        "x-rate-limit-remaining": str(max(remaining, 0)),
+        "x-rate-limit-reset": _epoch_after(reset_in),
+    }
 
 
 def daily_headers(scope: str, reset_in: float, limit: int | None = None) -> dict[str, str]:
@@ -111,8 +133,7 @@ def daily_headers(scope: str, reset_in: float, limit: int | None = None) -> dict
         raise ValueError("daily must be 'user' or 'app'")
     cap = limit if limit is not None else (17 if scope == "user" else 10_000)
     prefix = f"x-{scope}-limit-24hour"
-    return {f"{prefix}-limit": str(cap), f"{prefix}-remaining": "0",
-            f"{prefix}-reset": _epoch_after(reset_in)}
+    return {f"{prefix}-limit": str(cap), f"{prefix}-remaining": "0", f"{prefix}-reset": _epoch_after(reset_in)}
 
 
 def iso(moment: datetime) -> str:

@@ -209,3 +209,17 @@ def test_deleting_the_message_withdraws_the_draft_and_cards_say_so(bot: Harness)
     bot.driver.click(card, "Approve", OWNER)
     bot.ephemeral(OWNER, containing="withdrawn")
     assert bot.x.posts == []
+
+
+def test_a_failure_on_our_side_tells_the_clicker_a_reference_and_changes_nothing(bot: Harness, caplog) -> None:
+    ts = bot.draft("The database will break.")
+    card = bot.card(OWNER, containing="database will break")
+    with bot.store.engine.begin() as connection:  # a real fault: the audit table is gone
+        connection.exec_driver_sql("DROP TABLE audit_event")
+    bot.click(card, "Approve")
+    told = bot.ephemeral(OWNER, containing="Something went wrong")
+    reference = told.split("reference ")[1].split(")")[0]
+    assert len(reference) == 8
+    assert "Traceback" not in told
+    assert any(f"reference {reference}" in r.getMessage() for r in caplog.records)
+    assert bot.row(ts).status == "pending" and bot.x.posts == []
