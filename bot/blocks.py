@@ -81,13 +81,22 @@ def post_sections(post: PostText) -> list[Block]:
     ]
 
 
-def approval_card(draft: Draft, post: PostText) -> dict[str, Any]:
-    """The card an approver decides on; once decided, the same card shows the decision instead."""
+SHARED_CARD_NOTE = "shown with the longest approver name; the post names whoever approves"
+
+
+def approval_card(draft: Draft, post: PostText, *, shared: bool = False) -> dict[str, Any]:
+    """The card an approver decides on; once decided, the same card shows the decision instead.
+
+    `shared` marks the one card in an approvals channel, whose attribution can't yet name the approver.
+    """
     ref = str(CardRef(draft.id or 0, draft.version))
     kind = "a thread for X" if post.is_thread else "a post for X"
     header = f"<@{draft.writer_id}> drafted {kind} · draft #{draft.id}, version {draft.version}"
     blocks = [section(header, BlockId.CARD_HEADER), *post_sections(post)]
-    blocks.append(context(f"{post.counts} · attribution included, added to every post", BlockId.CARD_COUNT))
+    count = f"{post.counts} · attribution included, added to every post"
+    if shared and not draft.final_parts:
+        count += f" ({SHARED_CARD_NOTE})"
+    blocks.append(context(count, BlockId.CARD_COUNT))
     status = Status(draft.status)
     if status is Status.PENDING:
         elements = [button(a, label, ref, style) for a, label, style in DECISION_BUTTONS]

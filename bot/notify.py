@@ -90,6 +90,9 @@ class Notifier:
             return PostText(parts=tuple(Part(t, weighted_length(t)) for t in draft.final_parts))
         return self.workflow.post_text(draft, approver_id or None)
 
+    def render(self, draft: Draft, approver_id: str) -> dict:
+        return approval_card(draft, self.card_post(draft, approver_id), shared=not approver_id)
+
     def post_cards(self, draft: Draft) -> None:
         draft_id = draft.id or 0
         for approver_id, channel in self.card_targets():
@@ -102,7 +105,8 @@ class Notifier:
                 current = self.store.get(draft_id) or draft
                 try:
                     sent = self.client.chat_postMessage(
-                        channel=channel, **approval_card(current, self.card_post(current, approver_id))
+                        channel=channel,
+                        **self.render(current, approver_id),
                     )
                 except SlackApiError as exc:
                     log.error("draft %s: card to %s failed: %s", draft_id, channel, exc.response.get("error"))
@@ -126,7 +130,9 @@ class Notifier:
     def _update(self, card: Card, draft: Draft) -> None:
         try:
             self.client.chat_update(
-                channel=card.channel, ts=card.ts, **approval_card(draft, self.card_post(draft, card.approver_id))
+                channel=card.channel,
+                ts=card.ts,
+                **self.render(draft, card.approver_id),
             )
         except SlackApiError as exc:
             log.error(

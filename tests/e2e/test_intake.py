@@ -162,7 +162,10 @@ def test_approval_channel_gets_one_shared_card_instead_of_dms(start_bot) -> None
     card = bot.slack.wait_for(lambda s: next(iter(bot.cards_in("C0APPROVE")), None))
     assert buttons(card) == ["Approve", "Edit", "Request changes", "Reject"]
     assert AGENCY in block_text(card.blocks)
+    assert "the post names whoever approves" in block_text(card.blocks)
     assert bot.slack.messages(f"D{OWNER[1:]}") == []
+    bot.click(card, "Approve", OWNER2)
+    assert bot.x.wait_for_posts(1)[0].text.endswith(attribution(OWNER2))
 
 
 def test_draft_text_is_escaped_so_it_cannot_ping_or_forge_links(bot: Harness) -> None:
