@@ -14,19 +14,17 @@ import json
 import secrets
 import threading
 import time
-import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 
+from bot.sandbox import slack_events as events
 from bot.sandbox.slack_blocks import find_button
-from bot.sandbox.slack_state import Message, View, dm_channel_for
+from bot.sandbox.slack_events import channel_type
+from bot.sandbox.slack_state import Message, View
 
-
-def channel_type(channel: str) -> str:
-    """Slack's channel_type for an id: im for D…, group for G… (private), channel otherwise."""
-    return {"D": "im", "G": "group"}.get(channel[:1], "channel")
+__all__ = ["SlackDriver", "channel_type"]
 
 
 class SlackDriver:
@@ -118,26 +116,9 @@ class SlackDriver:
 
     def envelope_for_event(self, event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
         """The event_callback body; also the `payload` of a Socket Mode events_api envelope."""
-        return {
-            "token": "legacy",
-            "team_id": self.team_id,
-            "api_app_id": self.api_app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or self.new_event_id(),
-            "event_time": int(time.time()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": self.team_id,
-                    "user_id": self.bot_user_id,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": f"4-{secrets.token_hex(8)}",
-        }
+        return events.event_callback(
+            event, event_id or self.new_event_id(), self.team_id, self.api_app_id, self.bot_user_id
+        )
 
     def event(
         self,
@@ -168,27 +149,9 @@ class SlackDriver:
         **fields: Any,
     ) -> dict[str, Any]:
         """A message event as Slack shapes it (file_share subtype when files are attached)."""
-        ts = ts or self.next_ts()
-        event: dict[str, Any] = {
-            "type": "message",
-            "channel": channel,
-            "channel_type": channel_type(channel),
-            "user": user,
-            "text": text,
-            "ts": ts,
-            "event_ts": ts,
-            "team": self.team_id,
-        }
-        if bot_id:
-            event["bot_id"] = bot_id
-        else:
-            event["client_msg_id"] = str(uuid.uuid4())
-        if thread_ts:
-            event["thread_ts"] = thread_ts
-        if files:
-            event.update({"subtype": "file_share", "files": files, "upload": False})
-        event.update(fields)
-        return event
+        return events.message_event(
+            user, text, channel, ts or self.next_ts(), self.team_id, thread_ts, files, bot_id, **fields
+        )
 
     def message(
         self,
@@ -219,53 +182,17 @@ class SlackDriver:
         self, user: str, channel: str, ts: str, new_text: str, old_text: str, thread_ts: str | None = None, **send: Any
     ) -> requests.Response:
         """A message_changed event: new text in `message`, old in `previous_message`."""
-        edit_ts = self.next_ts()
-        before: dict[str, Any] = {"type": "message", "user": user, "text": old_text, "ts": ts, "team": self.team_id}
-        if thread_ts:
-            before["thread_ts"] = thread_ts
-        after = {**before, "text": new_text, "edited": {"user": user, "ts": edit_ts}}
-        event = {
-            "type": "message",
-            "subtype": "message_changed",
-            "hidden": True,
-            "channel": channel,
-            "channel_type": channel_type(channel),
-            "ts": edit_ts,
-            "event_ts": edit_ts,
-            "message": after,
-            "previous_message": before,
-        }
+        event = events.message_changed(user, channel, ts, new_text, old_text, self.next_ts(), self.team_id, thread_ts)
         return self.event(event, **send)
 
     def delete_message(self, channel: str, ts: str, old_text: str, user: str, **send: Any) -> requests.Response:
         """A message_deleted event for the message at `ts`."""
-        event_ts = self.next_ts()
-        event = {
-            "type": "message",
-            "subtype": "message_deleted",
-            "hidden": True,
-            "channel": channel,
-            "channel_type": channel_type(channel),
-            "ts": event_ts,
-            "event_ts": event_ts,
-            "deleted_ts": ts,
-            "previous_message": {"type": "message", "user": user, "text": old_text, "ts": ts},
-        }
-        return self.event(event, **send)
+        return self.event(events.message_deleted(channel, ts, old_text, user, self.next_ts()), **send)
 
     def app_home_opened(
         self, user: str, tab: str = "home", view: dict[str, Any] | None = None, **send: Any
     ) -> requests.Response:
-        event: dict[str, Any] = {
-            "type": "app_home_opened",
-            "user": user,
-            "channel": dm_channel_for(user),
-            "tab": tab,
-            "event_ts": self.next_ts(),
-        }
-        if view is not None:
-            event["view"] = view
-        return self.event(event, **send)
+        return self.event(events.app_home_opened(user, self.next_ts(), tab, view), **send)
 
     # interactivity
 

@@ -149,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default 5 would stall bursts of concurrent clicks on SYN retries
 
     def __init__(self, address: tuple[str, int], owner: SandboxServer) -> None:
         self.owner = owner

@@ -100,6 +100,10 @@ class Harness:
     def store(self) -> Store:
         return self.running.services.store
 
+    def settle(self) -> None:
+        """Stop the app once in-flight work is finished: after this, what the sandboxes saw is final."""
+        self.running.stop()
+
     # -- the writer ----------------------------------------------------------------------------
 
     def draft(self, text: str, user: str = WRITER, **kw: Any) -> str:

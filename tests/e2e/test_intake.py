@@ -63,8 +63,7 @@ def test_each_card_button_carries_only_the_draft_and_version(bot: Harness) -> No
 def test_messages_that_are_not_drafts_get_no_card(bot: Harness, label: str, event_fields: dict) -> None:
     user = "U0BOT" if event_fields.get("bot_id") == "B0BOT" else WRITER
     bot.draft(f"Not a draft: {label}", user=user, **event_fields)
-    bot.draft("The real draft after it")
-    bot.card(OWNER, containing="The real draft")
+    bot.settle()
     assert not [m for m in bot.slack.messages() if label in (m.text + block_text(m.blocks))]
     with bot.store.transaction() as tx:
         assert tx.by_message(DRAFTS, "1763700000.000100") is None
@@ -72,8 +71,7 @@ def test_messages_that_are_not_drafts_get_no_card(bot: Harness, label: str, even
 
 def test_a_message_in_another_channel_is_not_a_draft(bot: Harness) -> None:
     bot.driver.message(WRITER, "Lunch anyone?", "C0RANDOM")
-    bot.draft("This one is a draft")
-    bot.card(OWNER, containing="This one is a draft")
+    bot.settle()
     assert not any("Lunch" in block_text(m.blocks) + m.text for m in bot.slack.messages())
 
 
@@ -136,8 +134,7 @@ def test_one_event_delivered_four_times_makes_one_draft_and_one_card_each(bot: H
     bot.card(OWNER, containing="Retry me")
     bot.card(OWNER2, containing="Retry me")
     bot.thread(event["ts"])
-    bot.draft("A later draft")  # everything from the retries has been handled once this one's card is out
-    bot.card(OWNER2, containing="A later draft")
+    bot.settle()
     cards = [c for c in bot.slack.calls_to("chat.postMessage") if "Retry me" in block_text(c.args.get("blocks", []))]
     assert len(cards) == 2  # one per approver
     assert len(bot.slack.thread(DRAFTS, event["ts"])) == 1
@@ -147,9 +144,8 @@ def test_the_same_message_under_a_new_event_id_is_still_one_draft(bot: Harness) 
     event = bot.driver.message_event(WRITER, "Replayed with a new id", DRAFTS)
     bot.driver.event(event, event_id="Ev0FIRST01")
     bot.driver.event(event, event_id="Ev0SECOND1")
-    bot.card(OWNER, containing="Replayed")
-    bot.draft("Marker after the replay")
-    bot.card(OWNER, containing="Marker after")
+    bot.card(OWNER2, containing="Replayed")
+    bot.settle()
     with bot.store.transaction() as tx:
         assert tx.by_message(DRAFTS, event["ts"]) is not None
     cards = [c for c in bot.slack.calls_to("chat.postMessage") if "Replayed" in block_text(c.args.get("blocks", []))]
@@ -182,6 +178,5 @@ def test_a_writer_who_is_also_an_approver_gets_no_card_of_their_own_draft(start_
     bot = start_bot(APPROVERS=f"{OWNER},{WRITER}")
     bot.draft("I wrote it myself")
     bot.card(OWNER, containing="I wrote it myself")
-    bot.draft("Second, to be sure the first is fully handled")
-    bot.card(OWNER, containing="Second, to be sure")
+    bot.settle()
     assert bot.slack.messages(f"D{WRITER[1:]}") == []

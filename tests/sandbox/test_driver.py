@@ -19,10 +19,18 @@ from bot.sandbox.http_base import Reply, Request, SandboxServer
 SECRET = "shh-signing-secret"
 BUTTONS = [
     {"type": "section", "block_id": "draft", "text": {"type": "mrkdwn", "text": "Fresh beans are in."}},
-    {"type": "actions", "block_id": "decide", "elements": [
-        {"type": "button", "action_id": "approve", "value": "draft-1",
-         "text": {"type": "plain_text", "text": "Approve"}},
-    ]},
+    {
+        "type": "actions",
+        "block_id": "decide",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "approve",
+                "value": "draft-1",
+                "text": {"type": "plain_text", "text": "Approve"},
+            },
+        ],
+    },
 ]
 
 
@@ -51,8 +59,9 @@ class BoltOverHTTP(SandboxServer):
         self.app = app
 
     def handle(self, request: Request) -> Reply:
-        answer = self.app.dispatch(BoltRequest(body=request.body.decode(), query=request.query,
-                                               headers=request.headers))
+        answer = self.app.dispatch(
+            BoltRequest(body=request.body.decode(), query=request.query, headers=request.headers)
+        )
         headers = {k: v[0] for k, v in answer.headers.items() if k.lower() != "content-length"}
         return Reply(answer.status, answer.body.encode(), headers)
 
@@ -62,8 +71,9 @@ def payload_of(request: Request) -> dict[str, Any]:
 
 
 def verify(request: Request) -> bool:
-    return SignatureVerifier(SECRET).is_valid(request.body, request.headers.get("x-slack-request-timestamp"),
-                                              request.headers.get("x-slack-signature"))
+    return SignatureVerifier(SECRET).is_valid(
+        request.body, request.headers.get("x-slack-request-timestamp"), request.headers.get("x-slack-signature")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +121,9 @@ def test_event_envelope_and_retry_headers(driver: SlackDriver, recorder: Recorde
     assert recorder.last.json()["event_id"] == "Ev0001"
     assert recorder.last.headers["x-slack-retry-num"] == "1"
     assert recorder.last.headers["x-slack-retry-reason"] == "http_timeout"
-    second, _ = driver.message("U0WRITER", "more", "C0DRAFTS", thread_ts=ts,
-                               files=[{"id": "F01", "name": "a.png", "mimetype": "image/png"}])
+    second, _ = driver.message(
+        "U0WRITER", "more", "C0DRAFTS", thread_ts=ts, files=[{"id": "F01", "name": "a.png", "mimetype": "image/png"}]
+    )
     assert second > ts
     reply = recorder.last.json()["event"]
     assert reply["thread_ts"] == ts and reply["subtype"] == "file_share"
@@ -138,8 +149,12 @@ def test_click_on_a_sandbox_message(driver: SlackDriver, recorder: Recorder, sla
     assert payload["type"] == "block_actions"
     assert payload["user"] == {"id": "U0GUEST", "username": "u0guest", "name": "u0guest", "team_id": "T0OTHER"}
     assert payload["team"]["id"] == "T0ACME"
-    assert payload["container"] == {"type": "message", "message_ts": message.ts, "channel_id": "D0OWNER",
-                                    "is_ephemeral": False}
+    assert payload["container"] == {
+        "type": "message",
+        "message_ts": message.ts,
+        "channel_id": "D0OWNER",
+        "is_ephemeral": False,
+    }
     action = payload["actions"][0]
     assert (action["action_id"], action["block_id"], action["value"]) == ("approve", "decide", "draft-1")
     assert action["text"]["text"] == "Approve" and payload["message"]["blocks"] == BUTTONS
@@ -148,7 +163,8 @@ def test_click_on_a_sandbox_message(driver: SlackDriver, recorder: Recorder, sla
 
 def test_click_in_home_view(driver: SlackDriver, recorder: Recorder, slack: SlackSandbox) -> None:
     WebClient(token="xoxb-test", base_url=slack.url).views_publish(
-        user_id="U0OWNER", view={"type": "home", "blocks": BUTTONS})
+        user_id="U0OWNER", view={"type": "home", "blocks": BUTTONS}
+    )
     home = slack.home("U0OWNER")
     assert home is not None
     driver.click_in_view(home, "Approve", "U0OWNER")
@@ -176,13 +192,18 @@ def test_envelope_for_event_matches_http_body(driver: SlackDriver, recorder: Rec
     driver.event(event, event_id="Ev9")
     sent = recorder.last.json()
     assert {k: v for k, v in sent.items() if k not in ("event_time", "event_context")} == {
-        k: v for k, v in envelope.items() if k not in ("event_time", "event_context")}
+        k: v for k, v in envelope.items() if k not in ("event_time", "event_context")
+    }
 
 
 def test_full_loop_through_bolt(slack: SlackSandbox) -> None:
     slack.reset()
-    app = App(token="xoxb-test", signing_secret=SECRET, process_before_response=True,
-              client=WebClient(token="xoxb-test", base_url=slack.url))
+    app = App(
+        token="xoxb-test",
+        signing_secret=SECRET,
+        process_before_response=True,
+        client=WebClient(token="xoxb-test", base_url=slack.url),
+    )
 
     @app.message("beans")
     def draft(message: dict[str, Any], client: WebClient) -> None:
@@ -192,8 +213,7 @@ def test_full_loop_through_bolt(slack: SlackSandbox) -> None:
     def approve(ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
         container = body["container"]
-        client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text="Approved",
-                           blocks=[])
+        client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text="Approved", blocks=[])
 
     @app.view("edit")
     def edit(ack: Any) -> None:

@@ -22,14 +22,28 @@ from bot.sandbox import SlackDriver, SlackSandbox, find_button
 
 BUTTONS = [
     {"type": "section", "block_id": "draft", "text": {"type": "mrkdwn", "text": "Fresh beans are in."}},
-    {"type": "actions", "block_id": "decide", "elements": [
-        {"type": "button", "action_id": "approve", "value": "d1", "style": "primary",
-         "text": {"type": "plain_text", "text": "Approve"}},
-        {"type": "button", "action_id": "reject", "value": "d1", "text": {"type": "plain_text", "text": "Reject"}},
-    ]},
+    {
+        "type": "actions",
+        "block_id": "decide",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "approve",
+                "value": "d1",
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Approve"},
+            },
+            {"type": "button", "action_id": "reject", "value": "d1", "text": {"type": "plain_text", "text": "Reject"}},
+        ],
+    },
 ]
-MODAL = {"type": "modal", "callback_id": "edit", "title": {"type": "plain_text", "text": "Edit draft"},
-         "private_metadata": "d1", "blocks": []}
+MODAL = {
+    "type": "modal",
+    "callback_id": "edit",
+    "title": {"type": "plain_text", "text": "Edit draft"},
+    "private_metadata": "d1",
+    "blocks": [],
+}
 
 
 @pytest.fixture(scope="module")
@@ -206,8 +220,9 @@ def test_other_methods(client: WebClient, slack: SlackSandbox) -> None:
 def test_form_and_get_bodies_are_decoded(client: WebClient, slack: SlackSandbox) -> None:
     client.api_call("chat.postMessage", params={"channel": "C1", "text": "t", "blocks": json.dumps(BUTTONS)})
     assert slack.calls_to("chat.postMessage")[0].args["blocks"] == BUTTONS
-    answer = requests.get(slack.url + "users.info", params={"user": "U0BOT"},
-                          headers={"Authorization": "Bearer xoxb-test"}, timeout=5).json()
+    answer = requests.get(
+        slack.url + "users.info", params={"user": "U0BOT"}, headers={"Authorization": "Bearer xoxb-test"}, timeout=5
+    ).json()
     assert answer["ok"] and answer["user"]["is_bot"]
 
 
@@ -236,8 +251,14 @@ def test_find_button(client: WebClient, slack: SlackSandbox) -> None:
     client.chat_postMessage(channel="U0OWNER", text="Approve?", blocks=BUTTONS)
     message = slack.messages()[0]
     button = find_button(message, "Approve")
-    assert button == {"action_id": "approve", "block_id": "decide", "value": "d1", "text": "Approve",
-                      "type": "button", "style": "primary"}
+    assert button == {
+        "action_id": "approve",
+        "block_id": "decide",
+        "value": "d1",
+        "text": "Approve",
+        "type": "button",
+        "style": "primary",
+    }
     with pytest.raises(LookupError, match=r"\['Approve', 'Reject'\]"):
         find_button(message.blocks, "Publish")
 
@@ -255,8 +276,9 @@ def test_socket_mode_with_the_builtin_client(slack: SlackSandbox) -> None:
 
     def listener(client: SocketModeClient, request: SocketModeRequest) -> None:
         received.append(request)
-        client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id,
-                                                            payload={"echo": request.type}))
+        client.send_socket_mode_response(
+            SocketModeResponse(envelope_id=request.envelope_id, payload={"echo": request.type})
+        )
 
     client = SocketModeClient(app_token="xapp-test", web_client=WebClient(token="xoxb-test", base_url=slack.url))
     client.socket_mode_request_listeners.append(listener)
@@ -265,7 +287,8 @@ def test_socket_mode_with_the_builtin_client(slack: SlackSandbox) -> None:
         slack.socket.wait_connected()
         assert slack.calls_to("apps.connections.open")[0].headers["authorization"] == "Bearer xapp-test"
         payload = SlackDriver("http://unused", "secret").envelope_for_event(
-            {"type": "message", "channel": "C0DRAFTS", "user": "U0WRITER", "text": "hi", "ts": "1.000100"})
+            {"type": "message", "channel": "C0DRAFTS", "user": "U0WRITER", "text": "hi", "ts": "1.000100"}
+        )
         envelope_id = slack.socket.send("events_api", payload)
         ack = slack.socket.wait_ack(envelope_id)
         assert ack == {"envelope_id": envelope_id, "payload": {"echo": "events_api"}}

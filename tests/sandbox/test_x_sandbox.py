@@ -24,7 +24,7 @@ class RewritingSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if isinstance(url, str) and url.startswith(TWITTER):
-            url = self.base_url + url[len(TWITTER):]
+            url = self.base_url + url[len(TWITTER) :]
         if self.timeout is not None:
             kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
@@ -45,8 +45,9 @@ def x(server: XSandbox) -> XSandbox:
 
 
 def make_client(x: XSandbox, consumer_key: str = "ck-test", timeout: float | None = 5.0) -> tweepy.Client:
-    client = tweepy.Client(consumer_key=consumer_key, consumer_secret="cs", access_token="at",
-                           access_token_secret="ats")
+    client = tweepy.Client(
+        consumer_key=consumer_key, consumer_secret="cs", access_token="at", access_token_secret="ats"
+    )
     client.session = RewritingSession(x.url, timeout)
     return client
 
