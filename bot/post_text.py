@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from twitter_text import parse_tweet
 
 LIMIT = 280
+MAX_PARTS = 25  # a longer thread is rarely read, and its card would pass Slack's 50-block limit
 PART_SEPARATOR = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
 ATTRIBUTION_GAP = "\n\n"
 
 # Slack's mrkdwn entities in message text: <url|label>, <url>, <@U123>, <#C123|name>, <!here>.
 _SLACK_ENTITY = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 # Invisible characters that could hide text from the approver or reorder what they read.
-_INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Zero-width joiners (U+200C/D) stay: emoji sequences and several scripts need them.
+_INVISIBLE = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,11 @@ class Part:
     @property
     def over_by(self) -> int:
         return max(0, self.weighted_length - LIMIT)
+
+    @property
+    def acceptable(self) -> bool:
+        """X also refuses text with characters it treats as invalid (e.g. U+FFFE), whatever the length."""
+        return self.over_by > 0 or parse_tweet(unicodedata.normalize("NFC", self.text)).valid
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class PostText:
 
     @property
     def fits(self) -> bool:
-        return bool(self.parts) and all(p.over_by == 0 and p.text.strip() for p in self.parts)
+        return not self.problems()
 
     @property
     def texts(self) -> list[str]:
@@ -59,6 +66,10 @@ class PostText:
 
     def problems(self) -> list[str]:
         """Why this can't be posted, one sentence per part that doesn't fit."""
+        if not self.parts:
+            return ["The post is empty."]
+        if len(self.parts) > MAX_PARTS:
+            return [f"A thread can have at most {MAX_PARTS} parts; this one has {len(self.parts)}."]
         found = []
         for i, part in enumerate(self.parts, start=1):
             where = f"Part {i} of {len(self.parts)}" if self.is_thread else "The post"
@@ -69,6 +80,8 @@ class PostText:
                     f"{where} is {part.over_by} over X's limit "
                     f"({part.weighted_length}/{self.limit}, attribution included)."
                 )
+            elif not part.acceptable:
+                found.append(f"{where} has characters X doesn't accept (such as U+FFFE).")
         return found
 
 
@@ -89,8 +102,10 @@ def from_slack(text: str) -> str:
             return "@" + (label or target[1:])
         if target.startswith("#"):
             return "#" + (label or target[1:])
+        if target.startswith(("!date", "!subteam")) and label:
+            return label  # the label is the text Slack showed: a date, or "@team"
         if target.startswith("!"):
-            return "@" + (label or target[1:].split("^")[0])
+            return "@" + (label or target[1:].split("^")[0]).lstrip("@")
         if label and label != target and _strip_scheme(target) != label.rstrip("/"):
             return f"{label} {target}"
         return label or target

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_REF = re.compile(r"^(\d{1,18}):(\d{1,9})$")
+_REF = re.compile(r"([0-9]{1,18}):([0-9]{1,9})")
 
 
 class BadRef(ValueError):
@@ -21,7 +21,7 @@ class CardRef:
 
     @classmethod
     def parse(cls, value: object) -> CardRef:
-        match = _REF.match(value) if isinstance(value, str) else None
+        match = _REF.fullmatch(value) if isinstance(value, str) else None
         if not match:
             raise BadRef(f"not a card reference: {str(value)[:40]!r}")
         return cls(int(match.group(1)), int(match.group(2)))
@@ -42,8 +42,9 @@ class Actor:
         user = body.get("user") or {}
         if not isinstance(user, dict):
             raise BadRef("payload has no user")
+        team = body.get("team")
         user_id = user.get("id")
-        team_id = user.get("team_id") or (body.get("team") or {}).get("id")
+        team_id = user.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
         if not isinstance(user_id, str) or not isinstance(team_id, str):
             raise BadRef("payload has no user or team id")
         return cls(user_id, team_id)

@@ -29,6 +29,13 @@ REFUSAL_TEXT = {
 }
 
 
+def too_long_to_edit(limit: int) -> str:
+    return (
+        f"This draft is longer than Slack's edit form allows ({limit:,} characters), so editing it here "
+        "would cut it. Use Request changes to have the writer shorten it."
+    )
+
+
 def unexpected_error(reference: str) -> str:
     return (
         f"Something went wrong on our side (reference {reference}). Nothing was published; "
@@ -102,13 +109,17 @@ def decision_reply(draft: Draft) -> str | None:
         case Status.PUBLISHED:
             return f"Approved by {who} · published {draft.post_url}"
         case Status.FAILED:
-            return f"Approved by {who}, but publishing failed: {draft.last_error}. Retry is on the card."
+            return f"Approved by {who}, but publishing failed: {_plain(draft.last_error)}. Retry is on the card."
         case Status.UNKNOWN:
             return (
-                f"Approved by {who}, but X didn't confirm the post ({draft.last_error}). "
+                f"Approved by {who}, but X didn't confirm the post ({_plain(draft.last_error)}). "
                 "The approver will check the account before anything is sent again."
             )
     return None
+
+
+def _plain(text: str | None) -> str:
+    return escape_mrkdwn(text or "")
 
 
 def _quote(text: str | None) -> str:

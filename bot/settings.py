@@ -7,6 +7,7 @@ A bad start must name every variable that is wrong in one message, so the operat
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlparse
@@ -99,6 +100,14 @@ def _with_secrets(settings: Settings) -> Settings:
     return replace(settings, secrets=tuple(v for v in values if v))
 
 
+def _fields(template: str) -> set[str]:
+    """Names the template really substitutes (`{{agency}}` is an escaped literal, not a field)."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    except ValueError:
+        return set()
+
+
 class _Reader:
     """Collects problems instead of failing on the first one."""
 
@@ -163,6 +172,6 @@ class _Reader:
             self.problems.append(
                 f"ATTRIBUTION_TEMPLATE may use only {{agency}}, {{approver}} and {{writer}} ({exc!r} in '{value}')"
             )
-        if "{agency}" not in value:
+        if "agency" not in _fields(value):
             self.problems.append("ATTRIBUTION_TEMPLATE must name the agency with {agency}: every post discloses it")
         return value

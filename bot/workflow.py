@@ -131,7 +131,10 @@ class Workflow:
                 return Outcome(Kind.NOT_EDITABLE, draft=draft)
             post = self.post_text(draft, text=text)
             if not text or not post.fits:
-                return Outcome(Kind.TOO_LONG if text else Kind.EMPTY, draft=draft, post=post)
+                kind = Kind.TOO_LONG if text else Kind.EMPTY
+                detail = " ".join(post.problems()) if text else "the edit has no text"
+                tx.audit(draft.id, f"refused_{kind.value}", actor_id=message.user, version=draft.version, detail=detail)
+                return Outcome(kind, draft=draft, post=post)
             version = draft.version + 1
             if not tx.move(
                 draft.id, frm=OPEN_FOR_WRITER, to=Status.PENDING, at_version=draft.version, text=text, version=version
@@ -201,7 +204,7 @@ class Workflow:
                 attempts=0,
                 last_error=None,
             ):
-                return Outcome(Kind.ALREADY_DECIDED, draft=draft)
+                return self._refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft)
             tx.audit(
                 draft.id,
                 "retry",
@@ -223,11 +226,11 @@ class Workflow:
         reason: str | None = None,
         new_text: str | None = None,
     ) -> Outcome:
-        if reason is not None and not reason.strip():
-            return Outcome(Kind.REASON_REQUIRED)
         text = from_slack(new_text).strip() if new_text is not None else None
         with self.store.transaction() as tx:
             draft = tx.get(ref.draft_id)
+            if reason is not None and not reason.strip():
+                return self._refused(tx, ref, actor, Kind.REASON_REQUIRED, draft)
             refused = self._refusal(tx, ref, actor, draft)
             if refused is not None:
                 return refused
@@ -239,7 +242,7 @@ class Workflow:
             if to is Status.APPROVED:
                 post = self.post_text(draft, actor.user_id, text=text)
                 if not post.fits:
-                    return Outcome(Kind.TOO_LONG, draft=draft, post=post)
+                    return self._refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
                 values.update(approver_name=self.directory.name(actor.user_id), final_parts=post.texts)
                 if text is not None and text != draft.text:
                     version += 1
@@ -256,7 +259,7 @@ class Workflow:
                 frm=draft.status,
                 to=to,
                 version=version,
-                detail=reason,
+                detail=reason.strip() if reason else None,
             )
             return Outcome(kind, draft=tx.get(draft.id))
 
@@ -270,7 +273,10 @@ class Workflow:
             kind = Kind.ALREADY_DECIDED
         return None if kind is None else self._refused(tx, ref, actor, kind, draft)
 
-    def _refused(self, tx: Tx, ref: CardRef, actor: Actor, kind: Kind, draft: Draft | None) -> Outcome:
+    def _refused(
+        self, tx: Tx, ref: CardRef, actor: Actor, kind: Kind, draft: Draft | None, post: PostText | None = None
+    ) -> Outcome:
+        """Every refusal is audited: who tried what on which draft version."""
         tx.audit(
             draft.id if draft else None,
             f"refused_{kind.value}",
@@ -279,4 +285,4 @@ class Workflow:
             version=ref.version,
             detail=str(ref),
         )
-        return Outcome(kind, draft=draft)
+        return Outcome(kind, draft=draft, post=post)

@@ -9,12 +9,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import edit_modal, reason_modal
+from bot.blocks import INPUT_LIMIT, edit_modal, reason_modal
 from bot.ids import ActionId, CallbackId
 from bot.outcomes import Kind, Outcome
 from bot.post_text import attribution
 from bot.refs import Actor, BadRef, CardRef
-from bot.replies import refusal
+from bot.replies import refusal, too_long_to_edit
 from bot.services import Services
 
 
@@ -77,6 +77,9 @@ def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) 
     refused = services.workflow.check(ref, actor)
     if refused is not None or (draft := services.store.get(ref.draft_id)) is None:
         services.notifier.ephemeral(_channel(body), actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)))
+        return
+    if len(draft.text) > INPUT_LIMIT:
+        services.notifier.ephemeral(_channel(body), actor.user_id, too_long_to_edit(INPUT_LIMIT))
         return
     voice = services.workflow.voice
     line = attribution(

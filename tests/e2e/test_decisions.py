@@ -222,3 +222,13 @@ def test_a_failure_on_our_side_tells_the_clicker_a_reference_and_changes_nothing
     assert "Traceback" not in told
     assert any(f"reference {reference}" in r.getMessage() for r in caplog.records)
     assert bot.row(ts).status == "pending" and bot.x.posts == []
+
+
+def test_edit_is_refused_rather_than_cutting_a_draft_longer_than_slacks_form(bot: Harness) -> None:
+    long_thread = "\n---\n".join(f"Part {i}: " + "word " * 24 for i in range(25))  # ~3,300 characters
+    assert len(long_thread) > 3000
+    bot.draft(long_thread)
+    card = bot.card(OWNER, containing="Part 0:")
+    bot.click(card, "Edit")
+    assert "longer than Slack's edit form" in bot.ephemeral(OWNER, containing="edit form")
+    assert bot.slack.views == []

@@ -230,7 +230,6 @@ def test_from_slack_turns_slack_markup_into_what_was_typed(slack: str, typed: st
     "hidden",
     [
         "\u200b",  # ZERO WIDTH SPACE
-        "\u200c",  # ZERO WIDTH NON-JOINER
         "\ufeff",  # ZERO WIDTH NO-BREAK SPACE / BOM
         "\u200e",  # LEFT-TO-RIGHT MARK
         "\u200f",  # RIGHT-TO-LEFT MARK
@@ -249,10 +248,6 @@ def test_clean_removes_zero_width_and_bidi_controls(hidden: str) -> None:
     assert clean(f"pay{hidden}pal") == "paypal"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: clean() misses U+061C ARABIC LETTER MARK, one of Unicode's Bidi_Control characters",
-)
 def test_clean_removes_the_arabic_letter_mark_bidi_control() -> None:
     assert clean("pay\u061cpal") == "paypal"
 
@@ -260,6 +255,11 @@ def test_clean_removes_the_arabic_letter_mark_bidi_control() -> None:
 def test_clean_keeps_the_zero_width_joiner_inside_emoji_sequences() -> None:
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     assert clean(family) == family
+
+
+def test_clean_keeps_the_zero_width_non_joiner_that_persian_spelling_needs() -> None:
+    word = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # "I want", spelled with a ZWNJ
+    assert clean(word) == word
 
 
 def test_clean_trims_and_normalises() -> None:
@@ -299,7 +299,7 @@ any_text = st.one_of(st.text(max_size=600), thread_text)
 
 
 @given(any_text)
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_a_post_that_fits_has_every_part_within_xs_limit(text: str) -> None:
     result = post(text)
     if result.fits:
@@ -310,7 +310,7 @@ def test_a_post_that_fits_has_every_part_within_xs_limit(text: str) -> None:
 
 
 @given(any_text)
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_attribution_appears_exactly_once_and_only_in_the_last_part(text: str) -> None:
     assume(ATTRIBUTION not in text and "— by" not in text)
     result = post(text)

@@ -8,7 +8,7 @@ import pytest
 
 from bot.outcomes import REFUSALS, Kind, Outcome
 from bot.post_text import PostText, compose
-from bot.replies import decision_reply, intake_reply, refusal, revision_refused
+from bot.replies import decision_reply, intake_reply, refusal, revision_refused, unexpected_error
 from storage.models import Draft, Status
 
 TEMPLATE = "— by {agency}"  # "\n\n— by Ag" adds 9
@@ -48,6 +48,13 @@ def test_every_refusal_kind_has_its_own_non_empty_text() -> None:
     assert len(set(texts.values())) == len(REFUSALS), texts
     generic = refusal(Outcome(Kind.IGNORED))
     assert generic not in texts.values(), "no refusal may fall back to the generic text"
+
+
+def test_an_unexpected_error_gives_the_reference_and_says_nothing_was_published() -> None:
+    text = unexpected_error("c0ffee12")
+    assert "c0ffee12" in text
+    assert "Nothing was published" in text
+    assert text not in {refusal(refusal_outcome(kind)) for kind in REFUSALS}
 
 
 def test_already_decided_names_who_decided_and_the_state() -> None:
