@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.logs import correlation_id, new_correlation_id
+from bot.refs import envelope_problem
 from bot.replies import unexpected_error
 from bot.services import Services
-from handlers import actions, commands, drafts, views
+from handlers import actions, commands, drafts, home, views
 
 log = logging.getLogger(__name__)
+
+
+class RefuseMalformed(Middleware):
+    """A payload whose `event`, `actions[0]` or `view` Bolt can't read gets a 400 before Bolt tries (it would
+    raise inside its own matchers, where even the error handler fails). Runs after the signature check."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        problem = envelope_problem(req.body)
+        if problem is None:
+            return next()
+        log.warning("refused a malformed Slack payload: %s", problem)
+        return BoltResponse(status=400, body="")
 
 
 def build_app(services: Services, *, socket_mode: bool = False) -> App:
@@ -25,6 +40,7 @@ def build_app(services: Services, *, socket_mode: bool = False) -> App:
         listener_executor=services.listeners,
         request_verification_enabled=not socket_mode,
         logger=logging.getLogger("countersign.bolt"),
+        before_authorize=RefuseMalformed(),
     )
 
     @app.middleware
@@ -46,6 +62,6 @@ def build_app(services: Services, *, socket_mode: bool = False) -> App:
             services.notifier.ephemeral(channel, user["id"], unexpected_error(reference))
         return None
 
-    for module in (drafts, actions, views, commands):
+    for module in (drafts, actions, views, commands, home):
         module.register(app, services)
     return app

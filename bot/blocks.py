@@ -9,7 +9,7 @@ from bot.ids import ActionId, BlockId, CallbackId, InputId
 from bot.post_text import PostText, escape_mrkdwn
 from bot.refs import CardRef
 from bot.replies import status_words
-from storage.models import Draft, Status
+from storage.models import Card, Draft, Status
 
 SECTION_LIMIT = 3000
 INPUT_LIMIT = 3000
@@ -68,6 +68,13 @@ def slack_date(when: datetime | None) -> str:
         return ""
     fallback = when.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def card_link(team_url: str, card: Card | None) -> str:
+    """A permalink built from the workspace URL (no API call per link)."""
+    if card is None or not team_url or not card.ts:
+        return ""
+    return f"{team_url.rstrip('/')}/archives/{card.channel}/p{card.ts.replace('.', '')}"
 
 
 def post_sections(post: PostText) -> list[Block]:

@@ -20,10 +20,15 @@ cli = typer.Typer(
 )
 
 
-def _settings(*, socket_mode: bool) -> Settings:
+def _settings(*, socket_mode: bool, need_slack: bool = True) -> Settings:
+    """Settings from the environment and `.env`; commands that never talk to Slack don't need its secrets."""
     load_dotenv(os.path.join(os.getcwd(), ".env"))
+    env = dict(os.environ)
+    if not need_slack:
+        env.setdefault("SLACK_BOT_TOKEN", "xoxb-unused")
+        env.setdefault("SLACK_SIGNING_SECRET", "unused")
     try:
-        return Settings.from_env(os.environ, socket_mode=socket_mode)
+        return Settings.from_env(env, socket_mode=socket_mode)
     except SettingsError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -63,6 +68,59 @@ def migrate() -> None:
         typer.echo(f"Migration failed (DATABASE_URL): {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo("Database is up to date.")
+
+
+@cli.command()
+def status() -> None:
+    """Print what `/countersign status` shows: counts, the queue, what needs a person."""
+    from bot import status as report
+    from bot.runner import migrate as do_migrate
+    from storage.engine import make_engine
+    from storage.store import Store
+
+    settings = _settings(socket_mode=False, need_slack=False)
+    do_migrate(settings)
+    store = Store(make_engine(settings.database_url))
+    typer.echo(report.plain(report.build(store, settings)))
+
+
+@cli.command()
+def digest(
+    week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week).")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Post it to DIGEST_CHANNEL (once per week, ever).")] = False,
+) -> None:
+    """Print a week's digest as text, or send it to Slack with the scheduler's exactly-once key."""
+    from bot import digest_render
+    from bot.digest import build
+    from bot.runner import migrate as do_migrate
+    from bot.schedule import Week
+    from storage.types import utcnow
+
+    settings = _settings(socket_mode=False, need_slack=send)
+    try:
+        chosen = Week.parse(week, settings.timezone) if week else Week.of(utcnow(), settings.timezone).shift(-1)
+    except ValueError as exc:
+        typer.echo(f"--week: {exc}", err=True)
+        raise typer.Exit(2) from None
+    do_migrate(settings)
+    if not send:
+        from bot.services import x_account
+        from storage.engine import make_engine
+        from storage.store import Store
+
+        store = Store(make_engine(settings.database_url))
+        typer.echo(digest_render.plain(build(store, x_account(settings), chosen)))
+        return
+    from bot.services import build_services
+
+    try:
+        services = build_services(settings)
+    except StartupError as exc:
+        typer.echo(f"Countersign cannot send the digest: {exc}", err=True)
+        raise typer.Exit(1) from None
+    result = services.scheduler.digest.send(chosen)
+    services.store.engine.dispose()
+    typer.echo(("Sent: " if result.sent else "Not sent: ") + result.detail.replace("<#", "#").replace(">", ""))
 
 
 @cli.command()

@@ -13,7 +13,7 @@ import threading
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import approval_card
+from bot.blocks import approval_card, card_link
 from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
 from bot.replies import decision_reply, intake_reply, revision_refused
@@ -34,7 +34,9 @@ class Notifier:
         *,
         approvers: tuple[str, ...],
         approval_channel: str = "",
+        team_url: str = "",
     ) -> None:
+        self.team_url = team_url
         self.client = client
         self.store = store
         self.workflow = workflow
@@ -148,6 +150,22 @@ class Notifier:
         text = decision_reply(draft) if draft is not None else None
         if draft is not None and text:
             self.reply(draft.channel, draft.ts, text)
+
+    def remind(self, draft: Draft, waited: str) -> None:
+        """A fresh message (so it notifies) pointing at each approver's card for a draft still waiting."""
+        with self.store.transaction() as tx:
+            cards = tx.cards(draft.id or 0)
+        for card in cards:
+            who = f"<@{card.approver_id}>" if card.approver_id else self.audience
+            link = card_link(self.team_url, card)
+            text = (
+                f":alarm_clock: {who}, draft #{draft.id} by <@{draft.writer_id}> has waited {waited} for a decision."
+                + (f" <{link}|Open the card>" if link else "")
+            )
+            try:
+                self.client.chat_postMessage(channel=card.channel, text=text, unfurl_links=False)
+            except SlackApiError as exc:
+                log.error("reminder for draft %s to %s failed: %s", draft.id, card.channel, exc.response.get("error"))
 
     def reply(self, channel: str, thread_ts: str, text: str) -> None:
         try:

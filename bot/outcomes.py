@@ -27,6 +27,10 @@ class Kind(StrEnum):
     CHANGES_REQUESTED = "changes_requested"
     REJECTED = "rejected"
     RETRYING = "retrying"
+    # the brand's switch
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    UNCHANGED = "unchanged"
     # refusals
     NOT_AN_APPROVER = "not_an_approver"
     OTHER_ORGANISATION = "other_organisation"

@@ -94,6 +94,8 @@ def from_slack(text: str) -> str:
 
     Slack wraps links it detects (`<https://example.com|example.com>`) and escapes `&`, `<`, `>`.
     Mentions of Slack users or channels mean nothing on X, so they become plain `@name`/`#name`.
+    Invisible direction and zero-width characters are dropped here, not only when composing the post, so the
+    stored draft (quoted in status, forms and the Home tab) can't reorder or hide what people read either.
     """
 
     def unwrap(match: re.Match[str]) -> str:
@@ -110,7 +112,7 @@ def from_slack(text: str) -> str:
             return f"{label} {target}"
         return label or target
 
-    return html.unescape(_SLACK_ENTITY.sub(unwrap, text)) if text else ""
+    return _INVISIBLE.sub("", html.unescape(_SLACK_ENTITY.sub(unwrap, text))) if text else ""
 
 
 def _strip_scheme(url: str) -> str:

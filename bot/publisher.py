@@ -44,7 +44,9 @@ class Publisher:
         *,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        paused: Callable[[], bool] = lambda: False,
     ) -> None:
+        self.paused = paused
         self.store = store
         self.account = account
         self.on_change = on_change
@@ -92,6 +94,8 @@ class Publisher:
     def run_once(self) -> int:
         """Recover expired leases, then publish everything that is due. Returns posts attempted."""
         self.recover_expired_leases()
+        if self.paused():
+            return 0  # the brand's kill switch: approved drafts wait, in order, for resume
         done = 0
         while not self._stop.is_set():
             with self.store.transaction() as tx:
@@ -147,6 +151,7 @@ class Publisher:
                 to=Status.PUBLISHED,
                 attempt_id=attempt_id,
                 post_url=url,
+                published_at=self.clock(),
                 lease_until=None,
                 last_error=None,
             ):

@@ -6,6 +6,13 @@ import re
 from dataclasses import dataclass
 
 _REF = re.compile(r"([0-9]{1,18}):([0-9]{1,9})")
+# What Slack puts in these fields. Anything else didn't come from Slack, and would reach users.info (a form body
+# that can't carry a lone surrogate) or a 32-character database column: it is treated as absent.
+_SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")  # U0OWNER, W0GUEST, T0ACME, C0DRAFTS
+_SLACK_TS = re.compile(r"[0-9]{1,16}\.[0-9]{1,15}")  # 1763800000.000100
+_EVENT_ID = re.compile(r"[A-Za-z0-9]{1,64}")  # Ev0123ABCD
+# JSON can carry `\ud800` alone, though no keyboard can type it; it can't be stored, counted or sent on.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadRef(ValueError):
@@ -45,7 +52,7 @@ class Actor:
         team = body.get("team")
         user_id = user.get("id")
         team_id = user.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
-        if not isinstance(user_id, str) or not isinstance(team_id, str):
+        if slack_id(user_id) is None or slack_id(team_id) is None:
             raise BadRef("payload has no user or team id")
         return cls(user_id, team_id)
 
@@ -60,3 +67,46 @@ class IncomingMessage:
     text: str
     has_files: bool = False
     event_id: str | None = None
+
+
+def slack_id(value: object) -> str | None:
+    """A user, team or channel id as Slack writes them, or None."""
+    return value if isinstance(value, str) and _SLACK_ID.fullmatch(value) else None
+
+
+def slack_ts(value: object) -> str | None:
+    """A message timestamp (`1763800000.000100`), or None."""
+    return value if isinstance(value, str) and _SLACK_TS.fullmatch(value) else None
+
+
+def slack_event_id(value: object) -> str | None:
+    """An Events API `event_id`, or None (then the event is simply not deduplicated)."""
+    return value if isinstance(value, str) and _EVENT_ID.fullmatch(value) else None
+
+
+def slack_text(value: object) -> str | None:
+    """Text a person typed, or None if the field isn't text. Lone surrogates become U+FFFD, as a decoder would."""
+    return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else None
+
+
+def envelope_problem(body: object) -> str | None:
+    """Why Bolt itself can't read this payload, or None.
+
+    Bolt's matchers and argument injection index into `event`, `actions[0]` and `view` without checking their
+    types, so a payload with those malformed raises inside Bolt before any listener (or error handler) can run.
+    """
+    if not isinstance(body, dict):
+        return "the body is not an object"
+    if "event" in body and not isinstance(body["event"], dict):
+        return "`event` is not an object"
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else None
+        if not isinstance(first, dict) or not isinstance(first.get("action_id"), str):
+            return "`actions[0].action_id` is missing"
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str) or "type" not in view:
+            return "`view.callback_id` or `view.type` is missing"
+    return None

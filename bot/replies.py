@@ -29,6 +29,21 @@ REFUSAL_TEXT = {
 }
 
 
+COMMANDS = {
+    "status": "what is waiting, what went out, what needs a person (also the bare command)",
+    "show <id>": "one draft's history: versions, decisions, audit trail, and what the owner changed",
+    "digest": "preview this week's digest, only to you",
+    "pause": "approvers: stop publishing for now (approvals still queue)",
+    "resume": "approvers: start publishing again; queued posts go out in order",
+    "help": "this list",
+}
+
+
+def help_text() -> str:
+    lines = [f"• `/countersign {name}` — {what}" for name, what in COMMANDS.items()]
+    return "*Countersign commands*\n" + "\n".join(lines)
+
+
 def too_long_to_edit(limit: int) -> str:
     return (
         f"This draft is longer than Slack's edit form allows ({limit:,} characters), so editing it here "
@@ -41,6 +56,22 @@ def unexpected_error(reference: str) -> str:
         f"Something went wrong on our side (reference {reference}). Nothing was published; "
         "please try again, and if it keeps happening give the reference to whoever runs Countersign."
     )
+
+
+SWITCH_TEXT = {
+    Kind.PAUSED: ":double_vertical_bar: Publishing is paused. Approvals still queue and go out, in order, "
+    "on `/countersign resume`.",
+    Kind.RESUMED: ":arrow_forward: Publishing resumed. Approved posts that queued up go out now, in order.",
+}
+
+
+def switch(outcome: Outcome) -> str:
+    """What `/countersign pause|resume` answers."""
+    if outcome.kind is Kind.UNCHANGED:
+        return f"Publishing was already {'paused' if outcome.detail == 'paused' else 'running'}: nothing changed."
+    if outcome.refused:
+        return "Only this brand's approvers in this workspace can pause or resume publishing. Nothing was changed."
+    return SWITCH_TEXT[outcome.kind]
 
 
 def status_words(status: str) -> str:

@@ -44,7 +44,12 @@ class Running:
 
 
 def start_http(
-    settings: Settings, host: str = "127.0.0.1", port: int = 3000, *, worker_id: str | None = None
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    *,
+    worker_id: str | None = None,
+    scheduler: bool = True,
 ) -> Running:
     """Start serving in background threads and return; the server is accepting when this returns."""
     migrate(settings)
@@ -53,18 +58,22 @@ def start_http(
     server = HttpServer(app, services.store, host, port)
     server.start()
     services.publisher.start()
+    if scheduler:  # tests that drive `tick()` with their own clock leave the loop off
+        services.scheduler.start()
     running = Running(services, app, url=f"http://{host}:{server.port}")
     running._stoppers += [services.close, server.stop]
     return running
 
 
-def start_socket_mode(settings: Settings, *, worker_id: str | None = None) -> Running:
+def start_socket_mode(settings: Settings, *, worker_id: str | None = None, scheduler: bool = True) -> Running:
     migrate(settings)
     services = build_services(settings, worker_id=worker_id)
     app = build_app(services, socket_mode=True)
     handler = SocketModeHandler(app, app_token=settings.slack_app_token)
     handler.connect()
     services.publisher.start()
+    if scheduler:  # tests that drive `tick()` with their own clock leave the loop off
+        services.scheduler.start()
     running = Running(services, app)
     running._stoppers += [services.close, handler.close]
     return running

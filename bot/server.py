@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from waitress import wasyncore
 from waitress.server import create_server
 
@@ -25,8 +26,23 @@ SLACK_PATH = "/slack/events"
 SERVER_THREADS = 16
 
 
+class _SlackHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, except that a body Bolt can't even parse (not UTF-8, not JSON, ids of the wrong type)
+    gets a 400: Bolt builds its request before checking the signature, and would raise a 500 with a traceback."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        try:
+            bolt_request = BoltRequest(
+                body=request.get_body(), query=request.query_string, headers=request.get_headers()
+            )
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            log.warning("unreadable request body at %s (%s)", SLACK_PATH, type(exc).__name__)
+            return BoltResponse(status=400, body="")
+        return self.app.dispatch(bolt_request)
+
+
 def wsgi_app(app: App, store: Store) -> Callable[..., Iterable[bytes]]:
-    slack = SlackRequestHandler(app, path=SLACK_PATH)
+    slack = _SlackHandler(app, path=SLACK_PATH)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")

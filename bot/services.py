@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -11,9 +13,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.directory import SlackDirectory
+from bot.home import Home
 from bot.logs import ContextExecutor
 from bot.notify import Notifier
+from bot.pause import BrandSwitch
 from bot.publisher import Publisher
+from bot.reminders import Reminders
+from bot.scheduler import DigestJob, Scheduler
 from bot.settings import Settings
 from bot.workflow import Policy, Voice, Workflow
 from bot.x_client import XAccount
@@ -36,15 +42,28 @@ class Services:
     workflow: Workflow
     notifier: Notifier
     publisher: Publisher
+    account: XAccount
+    switch: BrandSwitch
+    home: Home
+    scheduler: Scheduler
     team_id: str
+    team_url: str
     bot_user_id: str
     listeners: ThreadPoolExecutor = field(
         default_factory=lambda: ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     )
 
+    def decision_taken(self, draft_id: int, by: str) -> None:
+        """What follows any decision: publish if approved, show it on every card and in the writer's
+        thread, and refresh the decider's App Home queue."""
+        self.publisher.wake()
+        self.notifier.decided(draft_id)
+        self.home.publish(by)
+
     def close(self) -> None:
         """Finish the work listeners already started, then stop publishing."""
         self.listeners.shutdown(wait=True)
+        self.scheduler.stop()
         self.publisher.stop()
         self.store.engine.dispose()
 
@@ -59,6 +78,16 @@ def slack_client(settings: Settings) -> WebClient:
     )
 
 
+def x_account(settings: Settings) -> XAccount:
+    return XAccount(
+        api_key=settings.x_api_key,
+        api_secret=settings.x_api_secret,
+        access_token=settings.x_access_token,
+        access_token_secret=settings.x_access_token_secret,
+        base_url=settings.x_api_url,
+    )
+
+
 def build_services(settings: Settings, *, worker_id: str | None = None) -> Services:
     client = slack_client(settings)
     try:
@@ -68,24 +97,27 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
     except OSError as exc:
         raise StartupError(f"could not reach Slack at {settings.slack_api_url} ({exc})") from None
     store = Store(make_engine(settings.database_url))
+    worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
     directory = SlackDirectory(client)
-    workflow = Workflow(
-        store,
-        Policy(approvers=frozenset(settings.approvers), team_id=str(identity["team_id"])),
-        Voice(agency=settings.agency_name, template=settings.attribution_template),
-        directory,
-    )
+    policy = Policy(approvers=frozenset(settings.approvers), team_id=str(identity["team_id"]))
+    voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
+    workflow = Workflow(store, policy, voice, directory)
+    team_url = str(identity.get("url") or "")
     notifier = Notifier(
-        client, store, workflow, approvers=settings.approvers, approval_channel=settings.approval_channel
+        client,
+        store,
+        workflow,
+        approvers=settings.approvers,
+        approval_channel=settings.approval_channel,
+        team_url=team_url,
     )
-    account = XAccount(
-        api_key=settings.x_api_key,
-        api_secret=settings.x_api_secret,
-        access_token=settings.x_access_token,
-        access_token_secret=settings.x_access_token_secret,
-        base_url=settings.x_api_url,
+    account = x_account(settings)
+    switch = BrandSwitch(store, policy)
+    publisher = Publisher(store, account, notifier.decided, worker_id=worker_id, paused=switch.paused)
+    scheduler = Scheduler(
+        DigestJob(store, client, account, settings, worker_id),
+        Reminders(store, notifier, settings.reminder_after),
     )
-    publisher = Publisher(store, account, notifier.decided, worker_id=worker_id)
     return Services(
         settings=settings,
         client=client,
@@ -93,6 +125,11 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         workflow=workflow,
         notifier=notifier,
         publisher=publisher,
+        account=account,
+        switch=switch,
+        home=Home(client, store, workflow, settings),
+        scheduler=scheduler,
         team_id=str(identity["team_id"]),
+        team_url=team_url,
         bot_user_id=str(identity["user_id"]),
     )

@@ -10,12 +10,19 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.schedule import parse_duration, to_cron
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_X_API_URL = "https://api.twitter.com"
 DEFAULT_DATABASE_URL = "sqlite:///countersign.db"
 DEFAULT_ATTRIBUTION = "— drafted by {agency}, approved by {approver}"
+DEFAULT_REMINDER_AFTER = "4h"
+DEFAULT_DIGEST_SCHEDULE = "mon 09:00"
+DEFAULT_TIMEZONE = "UTC"
 TEMPLATE_FIELDS = ("agency", "approver", "writer")
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -51,6 +58,10 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     approval_channel: str = ""
     attribution_template: str = DEFAULT_ATTRIBUTION
+    reminder_after: timedelta | None = timedelta(hours=4)
+    digest_channel: str = ""
+    digest_cron: str = "0 9 * * mon"
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
@@ -80,9 +91,15 @@ class Settings:
             approvers=reader.approvers(),
             agency_name=reader.required("AGENCY_NAME"),
             attribution_template=reader.template(),
+            reminder_after=reader.reminder_after(),
+            digest_channel=reader.channel("DIGEST_CHANNEL", required=False),
+            digest_cron=reader.digest_cron(),
+            timezone=reader.timezone(),
         )
         if reader.problems:
             raise SettingsError(reader.problems)
+        if not settings.digest_channel:
+            settings = replace(settings, digest_channel=settings.drafts_channel)
         return _with_secrets(settings)
 
 
@@ -163,6 +180,32 @@ class _Reader:
         if bad:
             self.problems.append(f"APPROVERS must be Slack user ids like U0123ABCD (bad: {', '.join(bad)})")
         return ids
+
+    def reminder_after(self) -> timedelta | None:
+        value = self._get("REMINDER_AFTER") or DEFAULT_REMINDER_AFTER
+        if value.lower() in ("off", "never", "0"):
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.problems.append(f"REMINDER_AFTER: {exc} (or 'off')")
+            return None
+
+    def digest_cron(self) -> str:
+        value = self._get("DIGEST_SCHEDULE") or DEFAULT_DIGEST_SCHEDULE
+        try:
+            return to_cron(value)
+        except ValueError as exc:
+            self.problems.append(f"DIGEST_SCHEDULE: {exc}")
+            return ""
+
+    def timezone(self) -> ZoneInfo:
+        value = self._get("TIMEZONE") or DEFAULT_TIMEZONE
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problems.append(f"TIMEZONE must be an IANA time zone name like Europe/Paris (got '{value}')")
+            return ZoneInfo(DEFAULT_TIMEZONE)
 
     def template(self) -> str:
         value = self._get("ATTRIBUTION_TEMPLATE") or DEFAULT_ATTRIBUTION

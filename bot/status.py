@@ -1,50 +1,150 @@
-"""What `/countersign status` says: counts by state and the queue waiting on the owner, from our database."""
+"""`/countersign status` and `countersign status`: what is waiting, what went out, what needs a person.
+
+Built from our database only. `StatusReport` is plain data; `render()` turns it into Slack mrkdwn and
+`plain()` into terminal text, so the slash command and the CLI say the same thing.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
-from sqlmodel import col, select
-
-from bot.replies import status_words
-from storage.models import Draft, Status
+from bot.blocks import card_link
+from bot.post_text import escape_mrkdwn
+from bot.schedule import Week
+from bot.settings import Settings
+from storage import reports
+from storage.models import Card, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
 
 QUEUE_SHOWN = 10
+RECENT_SHOWN = 5
 
-HELP = {
-    "status": "counts by state and the drafts waiting for approval (also the bare command)",
-    "help": "this list",
+NEXT_STEP = {
+    Status.FAILED: "fix the cause, then press Retry on the card",
+    Status.UNKNOWN: "check the account on X: the post may or may not be up",
 }
 
 
-def help_text() -> str:
-    lines = [f"• `/countersign {name}` — {what}" for name, what in HELP.items()]
-    return "*Countersign commands*\n" + "\n".join(lines)
+@dataclass(frozen=True)
+class StatusReport:
+    now: datetime
+    week: Week
+    counts: dict[str, int]
+    published_this_week: int
+    rejected_this_week: int
+    queue: list[Draft]
+    attention: list[Draft]
+    recent: list[Draft]
+    cards: dict[int, Card]
+    paused: bool
 
 
-def status_text(store: Store, drafts_channel: str, now: datetime | None = None) -> str:
+def build(
+    store: Store, settings: Settings, *, brand: str = "default", viewer: str | None = None, now: datetime | None = None
+) -> StatusReport:
     now = now or utcnow()
+    week = Week.of(now, settings.timezone)
     with store.transaction() as tx:
-        counts = dict(tx.session.exec(select(Draft.status, func.count()).group_by(Draft.status)).all())
-        pending = tx.session.exec(
-            select(Draft).where(Draft.status == Status.PENDING).order_by(col(Draft.created_at)).limit(QUEUE_SHOWN)
-        ).all()
-    lines = ["*Countersign status*"]
-    shown = [f"{status_words(s)}: {counts[s]}" for s in Status if counts.get(s)]
-    lines.append(" · ".join(shown) if shown else f"No drafts yet. Post one in <#{drafts_channel}>.")
-    if pending:
-        lines.append("*Waiting for approval, oldest first*")
-        lines += [f"• #{d.id} by <@{d.writer_id}>, waiting {_age(now - d.created_at)}" for d in pending]
-    return "\n".join(lines)
+        session = tx.session
+        queue = reports.drafts_in(session, brand, [Status.PENDING], limit=QUEUE_SHOWN)
+        attention = reports.drafts_in(
+            session, brand, [Status.FAILED, Status.UNKNOWN], limit=QUEUE_SHOWN, oldest_first=False
+        )
+        return StatusReport(
+            now=now,
+            week=week,
+            counts=reports.counts_by_status(session, brand),
+            published_this_week=reports.count_published_between(session, brand, week.start, week.end),
+            rejected_this_week=reports.count_in_status_since(session, brand, Status.REJECTED, week.start),
+            queue=queue,
+            attention=attention,
+            recent=reports.last_published(session, brand, RECENT_SHOWN),
+            cards=reports.first_card(session, [d.id for d in queue + attention if d.id], viewer),
+            paused=reports.is_paused(session, brand),
+        )
 
 
-def _age(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
+def age(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
     if seconds < 3600:
         return f"{max(1, seconds // 60)} min"
     if seconds < 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"{hours} h {minutes:02d} min" if hours < 10 else f"{hours} h"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+def count_line(report: StatusReport) -> str:
+    c = report.counts
+    parts = [
+        f"{c.get(Status.PENDING, 0)} pending",
+        f"{c.get(Status.CHANGES_REQUESTED, 0)} changes requested",
+        f"{c.get(Status.APPROVED, 0)} approved/scheduled",
+        f"{c.get(Status.PUBLISHING, 0)} publishing",
+        f"{report.published_this_week} published this week",
+        f"{c.get(Status.FAILED, 0)} failed",
+        f"{c.get(Status.UNKNOWN, 0)} unknown",
+        f"{report.rejected_this_week} rejected this week",
+    ]
+    return " · ".join(parts)
+
+
+def render(report: StatusReport, team_url: str = "") -> str:
+    """Slack mrkdwn for the ephemeral answer."""
+    lines = [f"*Countersign status* · week {report.week}"]
+    if report.paused:
+        lines.append(
+            ":double_vertical_bar: *Publishing is paused.* Approvals still queue; `/countersign resume` restarts."
+        )
+    lines.append(count_line(report))
+    if report.queue:
+        lines.append("*Waiting for approval, oldest first*")
+        for draft in report.queue:
+            link = card_link(team_url, report.cards.get(draft.id or 0))
+            ref = f"<{link}|#{draft.id}>" if link else f"#{draft.id}"
+            waited = age(report.now - (draft.pending_since or draft.created_at))
+            lines.append(f"• {ref} by <@{draft.writer_id}>, waiting {waited}: _{_excerpt(draft.text)}_")
+        more = report.counts.get(Status.PENDING, 0) - len(report.queue)
+        if more > 0:
+            lines.append(f"…and {more} more")
+    else:
+        lines.append("Nothing is waiting for approval.")
+    if report.attention:
+        lines.append("*Needs a person*")
+        for draft in report.attention:
+            link = card_link(team_url, report.cards.get(draft.id or 0))
+            ref = f"<{link}|#{draft.id}>" if link else f"#{draft.id}"
+            lines.append(
+                f"• {ref} {draft.status}: {escape_mrkdwn(draft.last_error or '')} → {NEXT_STEP[Status(draft.status)]}"
+            )
+    if report.recent:
+        lines.append("*Last published*")
+        lines += [f"• <{d.post_url}|#{d.id}> {_excerpt(d.text)}" for d in report.recent]
+    return "\n".join(lines)
+
+
+def plain(report: StatusReport) -> str:
+    """The same report for a terminal."""
+    lines = [f"Countersign status, week {report.week}"]
+    if report.paused:
+        lines.append("Publishing is PAUSED (approvals still queue).")
+    lines.append(count_line(report))
+    lines.append("Waiting for approval, oldest first:" if report.queue else "Nothing is waiting for approval.")
+    for draft in report.queue:
+        waited = age(report.now - (draft.pending_since or draft.created_at))
+        who = draft.writer_name or draft.writer_id
+        lines.append(f"  #{draft.id} by {who}, waiting {waited}: {_excerpt(draft.text, escape=False)}")
+    for draft in report.attention:
+        lines.append(f"  #{draft.id} {draft.status}: {draft.last_error} -> {NEXT_STEP[Status(draft.status)]}")
+    if report.recent:
+        lines.append("Last published:")
+        lines += [f"  #{d.id} {d.post_url}" for d in report.recent]
+    return "\n".join(lines)
+
+
+def _excerpt(text: str, limit: int = 60, *, escape: bool = True) -> str:
+    flat = " ".join(text.split())
+    short = flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return escape_mrkdwn(short) if escape else short

@@ -103,6 +103,7 @@ class Workflow:
             text=text[:MAX_DRAFT_CHARS],
             created_at=self.clock(),
             updated_at=self.clock(),
+            pending_since=self.clock(),
         )
         post = self.post_text(draft)
         with self.store.transaction() as tx:
@@ -137,7 +138,13 @@ class Workflow:
                 return Outcome(kind, draft=draft, post=post)
             version = draft.version + 1
             if not tx.move(
-                draft.id, frm=OPEN_FOR_WRITER, to=Status.PENDING, at_version=draft.version, text=text, version=version
+                draft.id,
+                frm=OPEN_FOR_WRITER,
+                to=Status.PENDING,
+                at_version=draft.version,
+                text=text,
+                version=version,
+                pending_since=self.clock(),
             ):
                 return Outcome(Kind.DUPLICATE)
             tx.add_version(draft.id, version, text, author_id=message.user)

@@ -6,12 +6,14 @@ one seam it offers. Timeouts are set here too, so a hung X can't hold a publishi
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 import requests
 import tweepy
 
+log = logging.getLogger(__name__)
 TWEEPY_HOST = "https://api.twitter.com"
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 20.0
@@ -56,6 +58,21 @@ class XAccount:
     def post(self, text: str, in_reply_to: str | None = None) -> str:
         response = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
         return str(response.data["id"])  # type: ignore[union-attr]
+
+    def metrics(self, post_ids: list[str]) -> dict[str, dict[str, int]] | None:
+        """Public metrics per post id, or None when X won't let this account read them (access level,
+        credits, rate limit, outage): the digest then says "engagement unavailable" and goes on."""
+        found: dict[str, dict[str, int]] = {}
+        try:
+            for start in range(0, len(post_ids), 100):
+                chunk = post_ids[start : start + 100]
+                response = self.client.get_tweets(ids=chunk, tweet_fields=["public_metrics"], user_auth=True)
+                for tweet in response.data or []:  # type: ignore[union-attr]
+                    found[str(tweet.id)] = dict(tweet.public_metrics or {})
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            log.info("engagement unavailable: %s", type(exc).__name__)
+            return None
+        return found
 
     def me(self) -> dict[str, str]:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -13,7 +14,7 @@ from bot.blocks import INPUT_LIMIT, edit_modal, reason_modal
 from bot.ids import ActionId, CallbackId
 from bot.outcomes import Kind, Outcome
 from bot.post_text import attribution
-from bot.refs import Actor, BadRef, CardRef
+from bot.refs import Actor, BadRef, CardRef, slack_id
 from bot.replies import refusal, too_long_to_edit
 from bot.services import Services
 
@@ -24,6 +25,13 @@ def register(app: App, services: Services) -> None:
     app.action(ActionId.REQUEST_CHANGES.value)(partial(ask_reason, services=services))
     app.action(ActionId.REJECT.value)(partial(ask_reason, services=services))
     app.action(ActionId.RETRY.value)(partial(retry, services=services))
+    app.action(UNKNOWN_ACTION)(partial(unknown, services=services))
+
+
+# Any action id that isn't one of ours (a card from another app version, a forged payload) gets a clear refusal
+# rather than Bolt's 404. It never matches one of ours, so listeners registered after it still get theirs.
+_OURS = "|".join(re.escape(a.value) for a in ActionId)
+UNKNOWN_ACTION = re.compile(rf"^(?!(?:{_OURS})\Z)")
 
 
 def parse(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor] | None:
@@ -32,24 +40,32 @@ def parse(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor] | N
         action = body["actions"][0]
         return CardRef.parse(action.get("value")), Actor.from_body(body)
     except (BadRef, KeyError, IndexError, TypeError, AttributeError):
-        user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
-        if isinstance(user, str):
-            services.notifier.ephemeral(_channel(body), user, refusal(Outcome(Kind.BAD_REQUEST)))
+        _refuse_malformed(body, services)
         return None
+
+
+def _refuse_malformed(body: dict[str, Any], services: Services) -> None:
+    user = body.get("user")
+    user_id = slack_id(user.get("id")) if isinstance(user, dict) else None
+    if user_id is not None:
+        services.notifier.ephemeral(_channel(body), user_id, refusal(Outcome(Kind.BAD_REQUEST)))
 
 
 def _channel(body: dict[str, Any]) -> str | None:
     container = body.get("container") or {}
-    channel = container.get("channel_id") if isinstance(container, dict) else None
-    return channel if isinstance(channel, str) else None
+    return slack_id(container.get("channel_id")) if isinstance(container, dict) else None
+
+
+def unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    ack()
+    _refuse_malformed(body, services)
 
 
 def _settle(outcome: Outcome, body: dict[str, Any], actor: Actor, services: Services) -> None:
     if outcome.refused:
         services.notifier.ephemeral(_channel(body), actor.user_id, refusal(outcome))
     elif outcome.draft is not None and outcome.draft.id is not None:
-        services.publisher.wake()
-        services.notifier.decided(outcome.draft.id)
+        services.decision_taken(outcome.draft.id, actor.user_id)
 
 
 def approve(ack: Ack, body: dict[str, Any], services: Services) -> None:

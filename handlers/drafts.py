@@ -7,10 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.refs import IncomingMessage
+from bot.refs import IncomingMessage, slack_event_id, slack_id, slack_text, slack_ts
 from bot.services import Services
-
-INTAKE_SUBTYPES = {None, "file_share"}
 
 
 def register(app: App, services: Services) -> None:
@@ -21,13 +19,13 @@ def on_message(ack: Ack, body: dict[str, Any], event: dict[str, Any], services: 
     ack()
     if event.get("channel") != services.settings.drafts_channel:
         return
-    event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
-    match event.get("subtype"):
+    event_id = slack_event_id(body.get("event_id"))
+    match event.get("subtype"):  # literal patterns only: a subtype can be any JSON value, even an unhashable one
         case "message_changed":
             on_edit(event, event_id, services)
         case "message_deleted":
             on_delete(event, event_id, services)
-        case subtype if subtype in INTAKE_SUBTYPES:
+        case None | "file_share":
             on_new(event, event_id, services)
 
 
@@ -35,15 +33,14 @@ def _is_writers_top_level(message: dict[str, Any]) -> bool:
     """A person's own message at the top of the channel: not a bot's, not a thread reply."""
     if message.get("bot_id") or message.get("subtype") == "bot_message":
         return False
-    if not isinstance(message.get("user"), str) or not isinstance(message.get("ts"), str):
+    if slack_id(message.get("user")) is None or slack_ts(message.get("ts")) is None:
         return False
     thread_ts = message.get("thread_ts")
     return thread_ts is None or thread_ts == message.get("ts")
 
 
 def _text(message: dict[str, Any]) -> str:
-    text = message.get("text")
-    return text if isinstance(text, str) else ""
+    return slack_text(message.get("text")) or ""
 
 
 def on_new(event: dict[str, Any], event_id: str | None, services: Services) -> None:
@@ -73,7 +70,7 @@ def on_edit(event: dict[str, Any], event_id: str | None, services: Services) -> 
 
 
 def on_delete(event: dict[str, Any], event_id: str | None, services: Services) -> None:
-    deleted_ts = event.get("deleted_ts")
-    if isinstance(deleted_ts, str):
+    deleted_ts = slack_ts(event.get("deleted_ts"))
+    if deleted_ts is not None:
         outcome = services.workflow.withdraw(event["channel"], deleted_ts, event_id)
         services.notifier.intake(outcome, event["channel"], deleted_ts)

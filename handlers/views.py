@@ -6,6 +6,7 @@ the owner typed; a decision that is taken closes the modal.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -13,7 +14,7 @@ from slack_bolt import Ack, App
 
 from bot.ids import BlockId, CallbackId, InputId
 from bot.outcomes import Outcome
-from bot.refs import Actor, BadRef, CardRef
+from bot.refs import Actor, BadRef, CardRef, slack_id, slack_text
 from bot.replies import refusal, too_long
 from bot.services import Services
 
@@ -24,6 +25,13 @@ def register(app: App, services: Services) -> None:
     app.view(CallbackId.EDIT.value)(partial(submit_edit, services=services))
     app.view(CallbackId.REQUEST_CHANGES.value)(partial(submit_reason, services=services))
     app.view(CallbackId.REJECT.value)(partial(submit_reason, services=services))
+    app.view(UNKNOWN_VIEW)(partial(submit_unknown, services=services))
+
+
+# A callback id that isn't one of ours (a form from another app version, a forged payload) is told so in the
+# form rather than getting Bolt's 404. It never matches one of ours, so later registrations still get theirs.
+_OURS = "|".join(re.escape(c.value) for c in CallbackId)
+UNKNOWN_VIEW = re.compile(rf"^(?!(?:{_OURS})\Z)")
 
 
 def _value(view: dict[str, Any], block: BlockId, action: InputId) -> str | None:
@@ -31,7 +39,7 @@ def _value(view: dict[str, Any], block: BlockId, action: InputId) -> str | None:
         value = view["state"]["values"][block][action]["value"]
     except (KeyError, TypeError):
         return None
-    return value if isinstance(value, str) else ("" if value is None else None)
+    return "" if value is None else slack_text(value)
 
 
 def _parse(body: dict[str, Any]) -> tuple[dict[str, Any], CardRef, Actor] | None:
@@ -46,14 +54,13 @@ def _errors(ack: Ack, block: BlockId, text: str) -> None:
     ack(response_action="errors", errors={block.value: text[:300]})
 
 
-def _finish(ack: Ack, outcome: Outcome, block: BlockId, services: Services) -> None:
+def _finish(ack: Ack, outcome: Outcome, block: BlockId, actor: Actor, services: Services) -> None:
     if outcome.refused:
         _errors(ack, block, refusal(outcome))
         return
     ack()
     if outcome.draft is not None and outcome.draft.id is not None:
-        services.publisher.wake()
-        services.notifier.decided(outcome.draft.id)
+        services.decision_taken(outcome.draft.id, actor.user_id)
 
 
 def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
@@ -67,7 +74,7 @@ def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
     if preview is not None and not preview.fits:
         _errors(ack, BlockId.EDIT_TEXT, too_long(preview))
         return
-    _finish(ack, services.workflow.edit_and_approve(ref, actor, text), BlockId.EDIT_TEXT, services)
+    _finish(ack, services.workflow.edit_and_approve(ref, actor, text), BlockId.EDIT_TEXT, actor, services)
 
 
 def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
@@ -81,4 +88,20 @@ def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
         outcome = services.workflow.reject(ref, actor, reason)
     else:
         outcome = services.workflow.request_changes(ref, actor, reason)
-    _finish(ack, outcome, BlockId.REASON, services)
+    _finish(ack, outcome, BlockId.REASON, actor, services)
+
+
+def submit_unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    """Say so inside the form when it has an input to pin the error to (what was typed stays); else close it and
+    tell the person privately."""
+    state = body["view"].get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    block = next(iter(values), None) if isinstance(values, dict) else None
+    if block:
+        ack(response_action="errors", errors={block: BAD_FORM})
+        return
+    ack()
+    user = body.get("user")
+    user_id = slack_id(user.get("id")) if isinstance(user, dict) else None
+    if user_id is not None:
+        services.notifier.ephemeral(None, user_id, BAD_FORM)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed 64-bit number: instances agree on it, so only one migrates at a time on PostgreSQL.
@@ -23,18 +28,49 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
-            connection.commit()
-        try:
-            command.upgrade(alembic_config(connection), "head")
-            connection.commit()
-        finally:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
-                connection.commit()
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision`. On PostgreSQL, instances starting together take turns: the first one
+    migrates, the others wait for the lock, then find nothing left to do."""
+    with engine.connect() as connection, _migration_lock(connection):
+        command.upgrade(alembic_config(connection), revision)
+        connection.commit()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Step the schema back to `revision` ("base" for none), under the same lock as `upgrade`."""
+    with engine.connect() as connection, _migration_lock(connection):
+        command.downgrade(alembic_config(connection), revision)
+        connection.commit()
+
+
+@contextmanager
+def _migration_lock(connection: Connection) -> Iterator[None]:
+    """A session-level advisory lock on PostgreSQL (SQLite's own write lock is enough there).
+
+    Alembic runs its transaction on this same connection (handed over in `config.attributes`), so the
+    lock is taken and committed first, outlives alembic's commit, and is released explicitly: the
+    connection goes back to a pool, where a forgotten session lock would block the next start forever.
+    """
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+    connection.commit()  # end the transaction the SELECT began; the lock belongs to the session
+    try:
+        yield
+    finally:
+        _unlock(connection)
+
+
+def _unlock(connection: Connection) -> None:
+    try:
+        connection.rollback()  # after a failed migration the transaction is aborted and refuses any query
+        connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        connection.commit()
+    except Exception:
+        # Closing the session is the other way to release it; don't hide the migration's own error.
+        log.warning("could not release the migration lock; closing the connection instead", exc_info=True)
+        connection.invalidate()
 
 
 def upgrade_url(url: str) -> None:
@@ -47,8 +83,11 @@ def upgrade_url(url: str) -> None:
         engine.dispose()
 
 
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def is_current(engine: Engine) -> bool:
     """True when the database is at the newest revision (what `/readyz` reports)."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return MigrationContext.configure(connection).get_current_revision() == head_revision()

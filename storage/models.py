@@ -37,6 +37,8 @@ class Draft(SQLModel, table=True):
         UniqueConstraint("channel", "ts", name="uq_draft_message"),
         Index("ix_draft_status_next", "status", "next_attempt_at"),
         Index("ix_draft_brand_status_created", "brand", "status", "created_at"),
+        Index("ix_draft_brand_status_published", "brand", "status", "published_at"),
+        Index("ix_draft_brand_created", "brand", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -61,6 +63,8 @@ class Draft(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(nullable=True)
     last_error: str | None = None
+    pending_since: datetime | None = _ts(nullable=True)  # when the current version went to the approvers
+    published_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 
@@ -96,6 +100,7 @@ class AuditEvent(SQLModel, table=True):
     """Append-only: who did what to which draft, when, and what it moved."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at_action", "at", "action"),)
 
     id: int | None = Field(default=None, primary_key=True)
     draft_id: int | None = Field(default=None, foreign_key="draft.id", index=True)
@@ -116,3 +121,42 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class BrandState(SQLModel, table=True):
+    """Per-brand switches. A paused brand's approved posts wait until it is resumed."""
+
+    __tablename__ = "brand_state"
+
+    brand: str = Field(primary_key=True, max_length=64)
+    paused: bool = False
+    changed_by: str | None = Field(default=None, max_length=32)
+    changed_at: datetime | None = _ts(nullable=True)
+
+
+class DigestRun(SQLModel, table=True):
+    """One row per brand and covered ISO week: the key that makes the weekly digest go out once."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("brand", "week", name="uq_digest_brand_week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand: str = Field(max_length=64)
+    week: str = Field(max_length=10)  # e.g. 2026-W47
+    claimed_by: str = Field(max_length=128)
+    claimed_at: datetime = _ts(nullable=False, default=utcnow)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class Reminder(SQLModel, table=True):
+    """A nudge sent for one period of one pending version; the unique key keeps it to one per period."""
+
+    __table_args__ = (UniqueConstraint("draft_id", "version", "period", name="uq_reminder_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    version: int
+    period: int
+    sent_at: datetime = _ts(nullable=False, default=utcnow)

@@ -34,6 +34,11 @@ class Store:
 class Tx:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    @property
+    def _postgresql(self) -> bool:
+        return self.dialect == "postgresql"
 
     # -- drafts -------------------------------------------------------------------------------
 
@@ -74,7 +79,13 @@ class Tx:
         return self._changed(stmt.values(status=to, **values))
 
     def claim(self, draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> bool:
-        """approved → publishing under a fresh attempt id and lease; only one claimer wins."""
+        """approved → publishing under a fresh attempt id and lease; only one claimer wins.
+
+        A compare-and-set on every backend. It deliberately doesn't skip a locked row: the lock may be
+        a losing approve click's UPDATE, held for a millisecond until that transaction commits, and a
+        claim that gave up then would leave the post waiting for the publisher's next tick. Instances
+        keep off each other's rows earlier, in `due_for_publishing`.
+        """
         stmt = (
             update(Draft)
             .where(col(Draft.id) == draft_id, col(Draft.status) == Status.APPROVED)
@@ -101,6 +112,14 @@ class Tx:
         return self._changed(stmt.values(updated_at=utcnow(), **values))
 
     def due_for_publishing(self, now: datetime, limit: int = 10) -> list[int]:
+        """Approved drafts whose time has come, oldest decision first: candidates for `claim`.
+
+        On PostgreSQL `FOR UPDATE SKIP LOCKED` passes over rows another transaction holds (another
+        instance claiming them), so instances spread over the queue instead of all queueing on its
+        head; `claim` still decides who wins. If every due row is locked, they are returned anyway:
+        a skipped row is not "nothing due" (the holder may be a losing click about to commit), and
+        the caller would otherwise sleep until its next tick with a post waiting.
+        """
         stmt = (
             select(Draft.id)
             .where(Draft.status == Status.APPROVED)
@@ -108,6 +127,10 @@ class Tx:
             .order_by(col(Draft.decided_at), col(Draft.id))
             .limit(limit)
         )
+        if self._postgresql:
+            unlocked = self.session.exec(stmt.with_for_update(skip_locked=True)).all()
+            if unlocked:
+                return [i for i in unlocked if i is not None]
         return [i for i in self.session.exec(stmt).all() if i is not None]
 
     def next_attempt_due(self) -> datetime | None:
@@ -116,7 +139,11 @@ class Tx:
         return self.session.exec(stmt).one()
 
     def expired_leases(self, now: datetime) -> list[Draft]:
+        """Claims whose lease ran out. On PostgreSQL they stay locked until this transaction ends and
+        rows another instance is already recovering are skipped (the moves are compare-and-set anyway)."""
         stmt = select(Draft).where(Draft.status == Status.PUBLISHING, col(Draft.lease_until) < now)
+        if self._postgresql:
+            stmt = stmt.with_for_update(skip_locked=True)
         return list(self.session.exec(stmt).all())
 
     # -- audit, cards, events ----------------------------------------------------------------
@@ -180,7 +207,14 @@ class Tx:
         return self._insert_ignore(SlackEvent, event_id=event_id)
 
     def _insert_ignore(self, model: type[Any], **values: Any) -> bool:
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        """INSERT … ON CONFLICT DO NOTHING; True if this caller's row went in.
+
+        On PostgreSQL a concurrent insert of the same key that is not committed yet makes this one
+        wait for it, then do nothing (or insert, if that transaction rolled back): exactly one wins.
+        SQLAlchemy only keeps an INSERT's rowcount when asked (`preserve_rowcount`); psycopg's cursor is
+        gone by the time it is read, and without it every insert would look like a conflict (-1).
+        """
+        insert = postgresql.insert if self._postgresql else sqlite.insert
         stmt = insert(model).values(**values).on_conflict_do_nothing()
-        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        result = self.session.execute(stmt, execution_options={"preserve_rowcount": True})
+        return result.rowcount == 1  # type: ignore[attr-defined]

@@ -39,6 +39,7 @@ __all__ = ["Post", "XRequest", "XSandbox"]
 
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"/2/tweets"), "POST /2/tweets"),
+    ("GET", re.compile(r"/2/tweets"), "GET /2/tweets"),
     ("GET", re.compile(r"/2/users/me"), "GET /2/users/me"),
     ("GET", re.compile(r"/2/users/([^/]+)/tweets"), "GET /2/users/:id/tweets"),
     ("GET", re.compile(r"/2/tweets/([^/]+)"), "GET /2/tweets/:id"),
@@ -159,6 +160,7 @@ class XSandbox(SandboxServer):
             "GET /2/users/me": self._me,
             "GET /2/users/:id/tweets": self._timeline,
             "GET /2/tweets/:id": self._lookup,
+            "GET /2/tweets": self._lookup_many,
             "DELETE /2/tweets/:id": self._delete,
         }
         for method, pattern, route in _ROUTES:
@@ -299,6 +301,21 @@ class XSandbox(SandboxServer):
         if post is None:
             return Reply.of_json(not_found_error("tweet", post_id))
         return Reply.of_json({"data": self._render(post, _fields(request))})
+
+    def _lookup_many(self, request: Request, _: str) -> Reply:
+        """GET /2/tweets?ids=1,2,3 (up to 100): found posts in `data`, missing ones in `errors`."""
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if not ids or len(ids) > 100 or not all(i.isdigit() for i in ids):
+            return Reply.of_json(invalid_request("The `ids` query parameter must hold 1 to 100 numeric ids"), 400)
+        found = [(i, self._live(i)) for i in ids]
+        body: dict[str, Any] = {}
+        data = [self._render(post, _fields(request)) for _, post in found if post is not None]
+        if data:
+            body["data"] = data
+        errors = [not_found_error("tweet", i)["errors"][0] for i, post in found if post is None]
+        if errors:
+            body["errors"] = errors
+        return Reply.of_json(body)
 
     def _delete(self, request: Request, post_id: str) -> Reply:
         post = self._live(post_id)

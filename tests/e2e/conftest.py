@@ -10,6 +10,7 @@ import pytest
 from bot.runner import Running, start_http
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.settings import Settings
+from tests import db
 from tests.e2e.harness import OTHER_TEAM, PEOPLE, SECRET, Harness, app_env
 
 
@@ -36,9 +37,12 @@ def clean_sandboxes(slack: SlackSandbox, x: XSandbox) -> None:
     slack.add_user("U0GUEST", "gus", real_name=PEOPLE["U0GUEST"], team_id=OTHER_TEAM)
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'countersign.db'}"
+@pytest.fixture(params=db.BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database per test, which the app migrates on start: `[sqlite]` always, `[postgresql]`
+    when COUNTERSIGN_TEST_DATABASE_URL is set (skipped otherwise)."""
+    with db.isolated_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -46,9 +50,9 @@ def start_bot(slack: SlackSandbox, x: XSandbox, database_url: str) -> Iterator[C
     """Start the app over HTTP with settings overrides; stopped after the test."""
     started: list[Running] = []
 
-    def start(**overrides: str) -> Harness:
+    def start(scheduler: bool = False, **overrides: str) -> Harness:
         settings = Settings.from_env(app_env(slack, x, database_url, **overrides))
-        running = start_http(settings, "127.0.0.1", 0)
+        running = start_http(settings, "127.0.0.1", 0, scheduler=scheduler)
         started.append(running)
         driver = SlackDriver(f"{running.url}/slack/events", SECRET, response_url_base=slack.response_url_base)
         return Harness(running, driver, slack, x)

@@ -32,26 +32,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise TimeoutError(f"{url} did not become healthy in {timeout} s")
+
+
 def test_health_and_readiness(bot: Harness) -> None:
     assert requests.get(f"{bot.running.url}/healthz", timeout=5).json() == {"ok": True}
     ready = requests.get(f"{bot.running.url}/readyz", timeout=5)
     assert ready.status_code == 200 and ready.json()["ok"] is True
-
-
-def test_status_command_answers_privately_from_the_database(bot: Harness) -> None:
-    bot.draft("Waiting in line.")
-    bot.card(OWNER, containing="Waiting in line")
-    response = bot.driver.command("status", OWNER)
-    assert response.status_code == 200
-    body = response.json()
-    assert body["response_type"] == "ephemeral"
-    assert "waiting for approval: 1" in body["text"]
-    assert f"<@{WRITER}>" in body["text"]
-
-
-def test_help_lists_the_commands(bot: Harness) -> None:
-    body = bot.driver.command("what is this", OWNER).json()
-    assert "/countersign status" in body["text"] and "/countersign help" in body["text"]
 
 
 def test_missing_settings_stop_the_start_naming_each_variable(tmp_path: Path) -> None:
@@ -116,13 +111,7 @@ def test_run_http_reads_dotenv_and_serves_the_whole_loop(tmp_path: Path, slack: 
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        wait_healthy(url)
         driver = SlackDriver(f"{url}/slack/events", SECRET)
         driver.message(WRITER, "Served by the CLI.", DRAFTS)
         card = slack.wait_for(lambda s: next((m for m in s.messages("D0OWNER") if m.blocks), None), 10)
@@ -139,7 +128,7 @@ def test_run_http_reads_dotenv_and_serves_the_whole_loop(tmp_path: Path, slack: 
 def test_socket_mode_runs_the_loop_over_a_websocket(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
     env = app_env(slack, x, f"sqlite:///{tmp_path / 'sm.db'}")
     del env["SLACK_SIGNING_SECRET"]
-    running = start_socket_mode(Settings.from_env(env, socket_mode=True))
+    running = start_socket_mode(Settings.from_env(env, socket_mode=True), scheduler=False)
     try:
         slack.socket.wait_connected()
         driver = SlackDriver("http://unused.invalid/", SECRET)

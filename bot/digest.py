@@ -1,0 +1,215 @@
+"""The weekly digest: what went out in the owner's name, and how quickly they answered.
+
+`build()` gathers one ISO week from our database (aggregates in SQL) plus engagement read from X;
+`bot.digest_render` turns it into Block Kit or plain text; `DigestSender` posts it at most once per
+brand and week, whichever instance or command gets there first.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from bot.schedule import Week
+from bot.x_client import XAccount
+from storage import reports
+from storage.models import DigestRun, Draft, Status
+from storage.store import Store
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+TREND_WEEKS = 4
+STALE_CLAIM = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    draft_id: int
+    url: str
+    text: str
+    writer_id: str
+    metrics: dict[str, int] | None
+
+
+@dataclass(frozen=True)
+class Reason:
+    draft_id: int
+    action: str
+    actor_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    brand: str
+    week: Week
+    published: list[PublishedPost]
+    engagement_available: bool
+    counts: dict[str, int]
+    decisions: int
+    median_wait: timedelta | None
+    p90_wait: timedelta | None
+    slowest_pending: tuple[int, str, timedelta] | None  # draft id, writer id, age
+    reasons: list[Reason]
+    writers: list[tuple[str, str, int]]
+    backlog: list[tuple[int, str, timedelta]]
+    backlog_total: int
+    trend: list[int] = field(default_factory=list)  # published per week, the 4 weeks before, oldest first
+
+    @property
+    def published_count(self) -> int:
+        return len(self.published)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (no interpolation): the value a person could point at."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def build(
+    store: Store, account: XAccount | None, week: Week, *, brand: str = "default", now: datetime | None = None
+) -> Digest:
+    now = now or utcnow()
+    start, end = week.start, week.end
+    with store.transaction() as tx:
+        session = tx.session
+        drafts = reports.published_between(session, brand, start, end)
+        actions = reports.action_counts(session, brand, start, end)
+        decisions = reports.decisions_with_wait(session, brand, start, end)
+        writers = reports.writer_counts(session, brand, start, end)
+        pending = session.exec(
+            select(Draft)
+            .where(Draft.brand == brand, Draft.status == Status.PENDING)
+            .order_by(col(Draft.pending_since), col(Draft.id))
+            .limit(10)
+        ).all()
+        backlog_total = reports.counts_by_status(session, brand).get(Status.PENDING, 0)
+        trend = [
+            reports.count_published_between(session, brand, w.start, w.end)
+            for w in (week.shift(-i) for i in range(TREND_WEEKS, 0, -1))
+        ]
+        submitted = reports.submitted_count(session, brand, start, end)
+    metrics = account.metrics([d.post_ids[0] for d in drafts if d.post_ids]) if account and drafts else {}
+    waits = [(d["at"] - d["asked_at"]).total_seconds() for d in decisions if d["asked_at"] is not None]
+    backlog = [(d.id or 0, d.writer_id, now - (d.pending_since or d.created_at)) for d in pending]
+    return Digest(
+        brand=brand,
+        week=week,
+        published=[
+            PublishedPost(
+                d.id or 0,
+                d.post_url or "",
+                d.text,
+                d.writer_id,
+                (metrics or {}).get(d.post_ids[0]) if d.post_ids else None,
+            )
+            for d in drafts
+        ],
+        engagement_available=metrics is not None,
+        counts={
+            "submitted": submitted,
+            "approved as is": actions.get("approved", 0),
+            "edited by the owner": actions.get("edited", 0),
+            "changes requested": actions.get("changes_requested", 0),
+            "rejected": actions.get("rejected", 0),
+            "withdrawn": actions.get("withdrawn", 0),
+            "failed": actions.get("publish_failed", 0),
+        },
+        decisions=len(decisions),
+        median_wait=timedelta(seconds=statistics.median(waits)) if waits else None,
+        p90_wait=timedelta(seconds=percentile(waits, 0.9)) if waits else None,
+        slowest_pending=backlog[0] if backlog else None,
+        reasons=[
+            Reason(d["draft_id"], d["action"], d["actor_id"], d["detail"] or "")
+            for d in decisions
+            if d["action"] in ("changes_requested", "rejected")
+        ],
+        writers=writers,
+        backlog=backlog,
+        backlog_total=backlog_total,
+        trend=trend,
+    )
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sent: bool
+    week: str
+    detail: str
+
+
+class DigestSender:
+    """Posts a week's digest once: a unique (brand, week) row is claimed before Slack is called."""
+
+    def __init__(self, store: Store, client: WebClient, channel: str, worker_id: str) -> None:
+        self.store = store
+        self.client = client
+        self.channel = channel
+        self.worker_id = worker_id
+
+    def send(
+        self, brand: str, week: Week, make_message: Callable[[], dict], *, now: datetime | None = None
+    ) -> SendResult:
+        """Claim (brand, week), then build and post. The claim comes first so that no instance does the
+        work of building a digest (reading X included) that another has already sent."""
+        now = now or utcnow()
+        key = week.key
+        if self.sent(brand, key) or not self._claim(brand, key, now):
+            return SendResult(False, key, self._already(brand, key))
+        try:
+            sent = self.client.chat_postMessage(channel=self.channel, unfurl_links=False, **make_message())
+        except SlackApiError as exc:
+            self._release(brand, key)
+            return SendResult(False, key, f"Slack refused the digest ({exc.response.get('error')}); will try again")
+        except Exception:
+            self._release(brand, key)
+            raise
+        with self.store.transaction() as tx:
+            tx.session.execute(
+                update(DigestRun)
+                .where(col(DigestRun.brand) == brand, col(DigestRun.week) == key)
+                .values(channel=sent["channel"], ts=sent["ts"], sent_at=utcnow())
+            )
+        return SendResult(True, key, f"digest for {key} sent to <#{self.channel}>")
+
+    def sent(self, brand: str, key: str) -> bool:
+        with self.store.transaction() as tx:
+            run = tx.session.exec(select(DigestRun).where(DigestRun.brand == brand, DigestRun.week == key)).first()
+        return run is not None and run.sent_at is not None
+
+    def _claim(self, brand: str, key: str, now: datetime) -> bool:
+        with self.store.transaction() as tx:
+            if tx._insert_ignore(DigestRun, brand=brand, week=key, claimed_by=self.worker_id, claimed_at=now):
+                return True
+            # A claim whose sender died before posting may be taken over once it is clearly stale.
+            stale = tx.session.execute(
+                update(DigestRun)
+                .where(col(DigestRun.brand) == brand, col(DigestRun.week) == key)
+                .where(col(DigestRun.sent_at).is_(None), col(DigestRun.claimed_at) < now - STALE_CLAIM)
+                .values(claimed_by=self.worker_id, claimed_at=now),
+                execution_options={"synchronize_session": False},
+            )
+            return stale.rowcount == 1  # type: ignore[attr-defined]
+
+    def _release(self, brand: str, key: str) -> None:
+        with self.store.transaction() as tx:
+            run = tx.session.exec(select(DigestRun).where(DigestRun.brand == brand, DigestRun.week == key)).first()
+            if run is not None and run.sent_at is None and run.claimed_by == self.worker_id:
+                tx.session.delete(run)
+
+    def _already(self, brand: str, key: str) -> str:
+        with self.store.transaction() as tx:
+            run = tx.session.exec(select(DigestRun).where(DigestRun.brand == brand, DigestRun.week == key)).first()
+        if run is None or run.sent_at is None:
+            return f"the digest for {key} is being sent right now by {run.claimed_by if run else 'another instance'}"
+        return f"the digest for {key} was already sent on {run.sent_at:%Y-%m-%d %H:%M} UTC; not sent again"

@@ -1,0 +1,61 @@
+"""`/countersign show <id>`: one draft's whole story, and what the owner changed in the agency's words."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from bot.blocks import slack_date
+from bot.post_text import escape_mrkdwn
+from storage import reports
+from storage.models import AuditEvent, Draft, DraftVersion
+from storage.store import Store
+
+
+@dataclass(frozen=True)
+class History:
+    draft: Draft
+    versions: list[DraftVersion]
+    trail: list[AuditEvent]
+
+
+def load(store: Store, draft_id: int) -> History | None:
+    with store.transaction() as tx:
+        draft = tx.get(draft_id)
+        if draft is None or draft.id is None:
+            return None
+        return History(draft, reports.versions(tx.session, draft.id), reports.audit_trail(tx.session, draft.id))
+
+
+def word_diff(before: str, after: str) -> str:
+    """Words removed as ~struck~, words added in *bold*: readable in Slack, escaped for mrkdwn."""
+    old, new = before.split(), after.split()
+    out: list[str] = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            out.append("~" + escape_mrkdwn(" ".join(old[a1:a2])) + "~")
+        if op in ("insert", "replace"):
+            out.append("*" + escape_mrkdwn(" ".join(new[b1:b2])) + "*")
+        if op == "equal":
+            out.append(escape_mrkdwn(" ".join(old[a1:a2])))
+    return " ".join(out)
+
+
+def render(history: History) -> str:
+    draft = history.draft
+    lines = [f"*Draft #{draft.id}* by <@{draft.writer_id}> · now *{draft.status}*, version {draft.version}"]
+    if draft.post_url:
+        lines.append(f"Posted: {draft.post_url}")
+    lines.append("*Versions*")
+    for v in history.versions:
+        lines.append(f"• v{v.version} by <@{v.author_id}> {slack_date(v.created_at)}: {escape_mrkdwn(v.text)}")
+    lines.append("*Audit trail*")
+    for a in history.trail:
+        moved = f" ({a.from_status or '—'} → {a.to_status})" if a.to_status else ""
+        detail = f": {escape_mrkdwn(a.detail)}" if a.detail and not a.action.startswith("refused") else ""
+        lines.append(f"• {slack_date(a.at)} {a.action} by <@{a.actor_id}>{moved}{detail}")
+    if draft.final_parts and history.versions:
+        approved = next((v.text for v in history.versions if v.version == draft.version), draft.text)
+        lines.append("*From the agency's first version to what was approved* (the attribution line aside)")
+        lines.append(word_diff(history.versions[0].text, approved))
+    return "\n".join(lines)

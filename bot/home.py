@@ -1,0 +1,39 @@
+"""Publishing the App Home tab for one user, from the database."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import status
+from bot.home_view import QUEUE_SHOWN, home_view
+from bot.settings import Settings
+from bot.workflow import Workflow
+from storage import reports
+from storage.models import Status
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Home:
+    def __init__(self, client: WebClient, store: Store, workflow: Workflow, settings: Settings) -> None:
+        self.client = client
+        self.store = store
+        self.workflow = workflow
+        self.settings = settings
+
+    def publish(self, user_id: str) -> None:
+        is_approver = user_id in self.settings.approvers
+        report = status.build(self.store, self.settings, viewer=user_id)
+        queue = []
+        if is_approver:
+            with self.store.transaction() as tx:
+                pending = reports.drafts_in(tx.session, "default", [Status.PENDING], limit=QUEUE_SHOWN + 1)
+            queue = [(d, self.workflow.post_text(d, user_id)) for d in pending if d.writer_id != user_id]
+        try:
+            self.client.views_publish(user_id=user_id, view=home_view(report, queue, is_approver=is_approver))
+        except SlackApiError as exc:
+            log.warning("App Home for %s not published: %s", user_id, exc.response.get("error"))

@@ -1,0 +1,45 @@
+"""The App Home tab: an approver's queue with the same buttons as the cards, and the week's numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks import DECISION_BUTTONS, button, context, section
+from bot.post_text import PostText, escape_mrkdwn
+from bot.refs import CardRef
+from bot.status import StatusReport, age, count_line
+from storage.models import Draft, Status
+
+QUEUE_SHOWN = 20  # 3 blocks each, inside the Home tab's 100
+
+
+def home_view(report: StatusReport, queue: list[tuple[Draft, PostText]], *, is_approver: bool) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Countersign"}},
+        context(f"This week ({report.week}): {count_line(report)}"),
+    ]
+    if report.paused:
+        blocks.append(section(":double_vertical_bar: *Publishing is paused.* `/countersign resume` restarts it."))
+    if not is_approver:
+        blocks.append(
+            section(
+                "You're not an approver for this brand, so there's nothing here to decide. "
+                "`/countersign status` shows what is waiting."
+            )
+        )
+        return {"type": "home", "blocks": blocks}
+    blocks.append({"type": "divider"})
+    if not queue:
+        blocks.append(section("Nothing is waiting for you. :tada:"))
+    for draft, post in queue[:QUEUE_SHOWN]:
+        ref = str(CardRef(draft.id or 0, draft.version))
+        waited = age(report.now - (draft.pending_since or draft.created_at))
+        text = "\n".join(escape_mrkdwn(t) for t in post.texts)
+        blocks.append(section(f"*#{draft.id}* by <@{draft.writer_id}> · waiting {waited}\n{text}"))
+        blocks.append(context(f"{post.counts} · version {draft.version}"))
+        elements = [button(action, label, ref, style) for action, label, style in DECISION_BUTTONS]
+        blocks.append({"type": "actions", "block_id": f"home.actions.{draft.id}", "elements": elements})
+    hidden = report.counts.get(Status.PENDING, 0) - min(len(queue), QUEUE_SHOWN)
+    if len(queue) > QUEUE_SHOWN and hidden > 0:
+        blocks.append(context(f"…and {hidden} more waiting. Decide on these first, or use the cards in your DMs."))
+    return {"type": "home", "blocks": blocks}

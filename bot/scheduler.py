@@ -1,0 +1,88 @@
+"""The background loop every instance runs: the weekly digest when it is due, and reminders.
+
+Instances coordinate only through the database (unique keys per digest week and reminder period),
+so running the loop everywhere is safe. `tick(now)` does one pass and is what tests drive.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+
+from bot import digest_render
+from bot.digest import DigestSender, SendResult, build
+from bot.reminders import Reminders
+from bot.schedule import Week, digest_due
+from bot.settings import Settings
+from bot.x_client import XAccount
+from storage.store import Store
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+TICK_S = 30.0
+
+
+class DigestJob:
+    def __init__(self, store: Store, client: WebClient, account: XAccount, settings: Settings, worker_id: str) -> None:
+        self.store = store
+        self.account = account
+        self.settings = settings
+        self.sender = DigestSender(store, client, settings.digest_channel, worker_id)
+
+    def due(self, now: datetime) -> Week | None:
+        return digest_due(self.settings.digest_cron, now, self.settings.timezone)
+
+    def send(self, week: Week, now: datetime | None = None, *, brand: str = "default") -> SendResult:
+        return self.sender.send(
+            brand,
+            week,
+            lambda: digest_render.blocks(build(self.store, self.account, week, brand=brand, now=now)),
+            now=now,
+        )
+
+
+@dataclass(frozen=True)
+class Tick:
+    digest: SendResult | None
+    reminders: int
+
+
+class Scheduler:
+    def __init__(self, digest: DigestJob, reminders: Reminders, clock: Callable[[], datetime] = utcnow) -> None:
+        self.digest = digest
+        self.reminders = reminders
+        self.clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self, now: datetime | None = None) -> Tick:
+        now = now or self.clock()
+        sent = None
+        week = self.digest.due(now)
+        if week is not None:
+            sent = self.digest.send(week, now)
+            if sent.sent:
+                log.info("weekly digest %s sent", sent.week)
+        return Tick(sent, self.reminders.run(now))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="countersign-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("scheduler tick failed; trying again at the next tick")
+            self._stop.wait(TICK_S)

@@ -1,0 +1,156 @@
+"""Read-only queries for status, history and the digest. Aggregates run in SQL, so the cost follows
+the size of the answer (a week, a queue of ten), not the size of the history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
+
+from storage.models import AuditEvent, BrandState, Card, Draft, DraftVersion, Status
+
+DECISIONS = ("approved", "edited", "changes_requested", "rejected")
+
+
+def counts_by_status(session: Session, brand: str) -> dict[str, int]:
+    stmt = select(Draft.status, func.count()).where(Draft.brand == brand).group_by(Draft.status)
+    return {status: count for status, count in session.exec(stmt).all()}
+
+
+def count_published_between(session: Session, brand: str, start: datetime, end: datetime) -> int:
+    stmt = select(func.count()).where(
+        Draft.brand == brand,
+        Draft.status == Status.PUBLISHED,
+        col(Draft.published_at) >= start,
+        col(Draft.published_at) < end,
+    )
+    return session.exec(stmt).one()
+
+
+def published_between(session: Session, brand: str, start: datetime, end: datetime) -> list[Draft]:
+    stmt = (
+        select(Draft)
+        .where(Draft.brand == brand, Draft.status == Status.PUBLISHED)
+        .where(col(Draft.published_at) >= start, col(Draft.published_at) < end)
+        .order_by(col(Draft.published_at))
+    )
+    return list(session.exec(stmt).all())
+
+
+def drafts_in(
+    session: Session, brand: str, statuses: Sequence[str], *, limit: int, oldest_first: bool = True
+) -> list[Draft]:
+    order = col(Draft.pending_since) if oldest_first else col(Draft.updated_at).desc()
+    stmt = select(Draft).where(Draft.brand == brand, col(Draft.status).in_(list(statuses)))
+    return list(session.exec(stmt.order_by(order, col(Draft.id)).limit(limit)).all())
+
+
+def last_published(session: Session, brand: str, limit: int) -> list[Draft]:
+    stmt = (
+        select(Draft)
+        .where(Draft.brand == brand, Draft.status == Status.PUBLISHED)
+        .order_by(col(Draft.published_at).desc(), col(Draft.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def count_in_status_since(session: Session, brand: str, status: str, since: datetime) -> int:
+    stmt = select(func.count()).where(Draft.brand == brand, Draft.status == status, col(Draft.decided_at) >= since)
+    return session.exec(stmt).one()
+
+
+def is_paused(session: Session, brand: str) -> bool:
+    state = session.get(BrandState, brand)
+    return bool(state and state.paused)
+
+
+def first_card(session: Session, draft_ids: Sequence[int], approver_id: str | None = None) -> dict[int, Card]:
+    """One card per draft for linking: the caller's own if they have one, else the first posted."""
+    if not draft_ids:
+        return {}
+    stmt = select(Card).where(col(Card.draft_id).in_(list(draft_ids)), Card.ts != "").order_by(col(Card.id))
+    found: dict[int, Card] = {}
+    for card in session.exec(stmt).all():
+        if card.draft_id not in found or card.approver_id == approver_id:
+            found[card.draft_id] = card
+    return found
+
+
+def versions(session: Session, draft_id: int) -> list[DraftVersion]:
+    stmt = select(DraftVersion).where(DraftVersion.draft_id == draft_id).order_by(col(DraftVersion.version))
+    return list(session.exec(stmt).all())
+
+
+def audit_trail(session: Session, draft_id: int) -> list[AuditEvent]:
+    stmt = select(AuditEvent).where(AuditEvent.draft_id == draft_id).order_by(col(AuditEvent.id))
+    return list(session.exec(stmt).all())
+
+
+# -- the digest ---------------------------------------------------------------------------------
+
+
+def action_counts(session: Session, brand: str, start: datetime, end: datetime) -> dict[str, int]:
+    """How many times each audited action happened in [start, end) to this brand's drafts."""
+    stmt = (
+        select(AuditEvent.action, func.count())
+        .join(Draft, col(Draft.id) == col(AuditEvent.draft_id))
+        .where(Draft.brand == brand, col(AuditEvent.at) >= start, col(AuditEvent.at) < end)
+        .group_by(AuditEvent.action)
+    )
+    return {action: count for action, count in session.exec(stmt).all()}
+
+
+def submitted_count(session: Session, brand: str, start: datetime, end: datetime) -> int:
+    stmt = select(func.count()).where(Draft.brand == brand, col(Draft.created_at) >= start, col(Draft.created_at) < end)
+    return session.exec(stmt).one()
+
+
+def writer_counts(session: Session, brand: str, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
+    stmt = (
+        select(Draft.writer_id, func.max(Draft.writer_name), func.count())
+        .where(Draft.brand == brand, col(Draft.created_at) >= start, col(Draft.created_at) < end)
+        .group_by(Draft.writer_id)
+        .order_by(func.count().desc(), col(Draft.writer_id))
+    )
+    return [(w, n or w, c) for w, n, c in session.exec(stmt).all()]
+
+
+def decisions_with_wait(session: Session, brand: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Each decision in the period with when its version went to the approvers.
+
+    The wait is measured from the submission or revision that the decision answered: the newest
+    `submitted`/`revised` audit row of the same draft before the decision.
+    """
+    decision = AuditEvent.__table__.alias("decision")
+    asked = AuditEvent.__table__.alias("asked")
+    asked_at = (
+        select(func.max(asked.c.at))
+        .where(
+            asked.c.draft_id == decision.c.draft_id,
+            asked.c.action.in_(("submitted", "revised")),
+            asked.c.at <= decision.c.at,
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            decision.c.draft_id,
+            decision.c.action,
+            decision.c.at,
+            decision.c.detail,
+            decision.c.actor_id,
+            asked_at.label("asked_at"),
+        )
+        .join(Draft.__table__, and_(Draft.__table__.c.id == decision.c.draft_id, Draft.__table__.c.brand == brand))
+        .where(decision.c.action.in_(DECISIONS), decision.c.at >= start, decision.c.at < end)
+        .order_by(decision.c.at)
+    )
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def weekly_published_counts(session: Session, brand: str, bounds: Sequence[tuple[datetime, datetime]]) -> list[int]:
+    return [count_published_between(session, brand, start, end) for start, end in bounds]
