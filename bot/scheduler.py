@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
@@ -20,11 +20,13 @@ from bot.reminders import Reminders
 from bot.schedule import Week, digest_due
 from bot.settings import Settings
 from bot.x_client import XAccount
+from storage.maintenance import optimize
 from storage.store import Store
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 TICK_S = 30.0
+OPTIMIZE_EVERY = timedelta(hours=6)
 
 
 class DigestJob:
@@ -57,11 +59,15 @@ class Scheduler:
         self.digest = digest
         self.reminders = reminders
         self.clock = clock
+        self._optimized_at: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def tick(self, now: datetime | None = None) -> Tick:
         now = now or self.clock()
+        if self._optimized_at is None or abs(now - self._optimized_at) >= OPTIMIZE_EVERY:
+            optimize(self.digest.store.engine)
+            self._optimized_at = now
         sent = None
         week = self.digest.due(now)
         if week is not None:
