@@ -22,6 +22,16 @@ DECISION_BUTTONS = (
     (ActionId.REJECT, "Reject", "danger"),
 )
 
+SETTLE_BUTTONS = {
+    Status.FAILED: ((ActionId.RETRY, "Retry", "primary"),),
+    # X may or may not have the post: only a person who looked at the account can say which.
+    Status.UNKNOWN: (
+        (ActionId.MARK_PUBLISHED, "Mark as published", None),
+        (ActionId.PUBLISH_AGAIN, "Publish again", "danger"),
+        (ActionId.CANCEL, "Cancel", None),
+    ),
+}
+
 OUTCOME_ICONS = {
     Status.APPROVED: ":hourglass_flowing_sand:",
     Status.PUBLISHING: ":hourglass_flowing_sand:",
@@ -110,9 +120,9 @@ def approval_card(draft: Draft, post: PostText, *, shared: bool = False) -> dict
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     else:
         blocks.append(section(outcome_line(draft), BlockId.CARD_OUTCOME))
-        if status is Status.FAILED:
-            retry = button(ActionId.RETRY, "Retry", ref, "primary")
-            blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": [retry]})
+        if status in SETTLE_BUTTONS:
+            elements = [button(a, label, ref, style) for a, label, style in SETTLE_BUTTONS[status]]
+            blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     fallback = f"Draft #{draft.id} from the agency: {status_words(draft.status)}"
     return {"text": fallback, "blocks": blocks}
 
@@ -127,8 +137,10 @@ def outcome_line(draft: Draft) -> str:
             line = f"Approved by {who} {when} · publishing to X…"
             if draft.last_error:
                 line += f"\nLast attempt: {escape_mrkdwn(draft.last_error)}. Retrying automatically."
-        case Status.PUBLISHED:
+        case Status.PUBLISHED if draft.post_url:
             line = f"Approved by {who} {when} · published: <{draft.post_url}|view on X>"
+        case Status.PUBLISHED:
+            line = f"Approved by {who} {when} · marked as published after a check on X"
         case Status.CHANGES_REQUESTED:
             line = f"Changes requested by {who} {when}: _{escape_mrkdwn(draft.reason or '')}_"
         case Status.REJECTED:
@@ -143,7 +155,8 @@ def outcome_line(draft: Draft) -> str:
         case Status.UNKNOWN:
             line = (
                 f"Approved by {who} {when}, but X didn't confirm the post: {escape_mrkdwn(draft.last_error or '')}."
-                " Check the account on X before doing anything else."
+                " Check the account on X, then say what you found: *Mark as published* if the post is there,"
+                " *Publish again* if it isn't."
             )
         case _:
             line = status_words(draft.status)

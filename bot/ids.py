@@ -15,6 +15,9 @@ class ActionId(StrEnum):
     REQUEST_CHANGES = "countersign.request_changes"
     REJECT = "countersign.reject"
     RETRY = "countersign.retry"
+    PUBLISH_AGAIN = "countersign.publish_again"
+    MARK_PUBLISHED = "countersign.mark_published"
+    CANCEL = "countersign.cancel"
 
 
 class BlockId(StrEnum):

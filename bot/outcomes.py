@@ -27,6 +27,8 @@ class Kind(StrEnum):
     CHANGES_REQUESTED = "changes_requested"
     REJECTED = "rejected"
     RETRYING = "retrying"
+    MARKED = "marked_published"
+    CANCELLED = "cancelled"
     # the brand's switch
     PAUSED = "paused"
     RESUMED = "resumed"
@@ -80,4 +82,6 @@ class Outcome:
             Kind.CHANGES_REQUESTED,
             Kind.REJECTED,
             Kind.RETRYING,
+            Kind.MARKED,
+            Kind.CANCELLED,
         }

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot.reconcile import Reconciler
 from bot.x_client import XAccount
 from bot.x_errors import Diagnosis, Verdict, diagnose
 from storage.models import Draft, Status
@@ -47,6 +48,7 @@ class Publisher:
         paused: Callable[[], bool] = lambda: False,
     ) -> None:
         self.paused = paused
+        self.reconciler = Reconciler(store, account, clock=clock)
         self.store = store
         self.account = account
         self.on_change = on_change
@@ -188,6 +190,8 @@ class Publisher:
                     version=draft.version,
                     detail=diagnosis.reason,
                 )
+        if to is Status.UNKNOWN and self.reconciler.settle(draft.id or 0, self.worker_id):
+            self.wake()  # found on X: published, or the rest of the thread is due now
 
     def _next_state(self, draft: Draft, diagnosis: Diagnosis, now: datetime) -> tuple[Status, dict]:
         if diagnosis.verdict is Verdict.RETRY and draft.attempts < MAX_ATTEMPTS:
@@ -228,4 +232,5 @@ class Publisher:
                     moved.append(draft.id)
         for draft_id in moved:
             if draft_id is not None:
+                self.reconciler.settle(draft_id, self.worker_id)
                 self.on_change(draft_id)

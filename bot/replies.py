@@ -137,8 +137,10 @@ def decision_reply(draft: Draft) -> str | None:
             return f"{who} requested changes:\n>{_quote(draft.reason)}\nEdit your message to send a new version."
         case Status.REJECTED:
             return f"{who} rejected this draft:\n>{_quote(draft.reason)}"
-        case Status.PUBLISHED:
+        case Status.PUBLISHED if draft.post_url:
             return f"Approved by {who} · published {draft.post_url}"
+        case Status.PUBLISHED:
+            return f"Approved by {who} · marked as published after a check on X"
         case Status.FAILED:
             return f"Approved by {who}, but publishing failed: {_plain(draft.last_error)}. Retry is on the card."
         case Status.UNKNOWN:

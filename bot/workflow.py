@@ -197,31 +197,77 @@ class Workflow:
 
     def retry(self, ref: CardRef, actor: Actor) -> Outcome:
         """Send a failed draft back to the publishing queue (after the keys or credits are fixed)."""
+        return self._recover(
+            ref,
+            actor,
+            Status.FAILED,
+            Status.APPROVED,
+            "retry",
+            Kind.RETRYING,
+            next_attempt_at=None,
+            attempts=0,
+            last_error=None,
+        )
+
+    def publish_again(self, ref: CardRef, actor: Actor) -> Outcome:
+        """The approver checked X and the post is not there: send it (the rest of a thread resumes)."""
+        return self._recover(
+            ref,
+            actor,
+            Status.UNKNOWN,
+            Status.APPROVED,
+            "publish_again",
+            Kind.RETRYING,
+            next_attempt_at=None,
+            last_error=None,
+        )
+
+    def mark_published(self, ref: CardRef, actor: Actor) -> Outcome:
+        """The approver found the post on X: record it as published without sending anything."""
+        return self._recover(
+            ref,
+            actor,
+            Status.UNKNOWN,
+            Status.PUBLISHED,
+            "marked_published",
+            Kind.MARKED,
+            published_at=self.clock(),
+            last_error=None,
+        )
+
+    def cancel_unknown(self, ref: CardRef, actor: Actor) -> Outcome:
+        """Neither: stop here. The card keeps a Retry button in case of second thoughts."""
+        return self._recover(
+            ref,
+            actor,
+            Status.UNKNOWN,
+            Status.FAILED,
+            "cancelled",
+            Kind.CANCELLED,
+            last_error=f"cancelled by <@{actor.user_id}> after X didn't confirm the post",
+        )
+
+    def _recover(
+        self, ref: CardRef, actor: Actor, frm: Status, to: Status, action: str, kind: Kind, **values: object
+    ) -> Outcome:
+        """An approver settles a draft that publishing left failed or unknown: policy, CAS, audit."""
         with self.store.transaction() as tx:
             draft = tx.get(ref.draft_id)
             refusal = self.policy.refusal(actor, draft)
             if draft is None or draft.id is None or refusal:
                 return self._refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
-            if not tx.move(
-                draft.id,
-                frm={Status.FAILED},
-                to=Status.APPROVED,
-                at_version=ref.version,
-                next_attempt_at=None,
-                attempts=0,
-                last_error=None,
-            ):
+            if not tx.move(draft.id, frm={frm}, to=to, at_version=ref.version, **values):
                 return self._refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft)
             tx.audit(
                 draft.id,
-                "retry",
+                action,
                 actor_id=actor.user_id,
                 actor_team_id=actor.team_id,
-                frm=Status.FAILED,
-                to=Status.APPROVED,
+                frm=frm,
+                to=to,
                 version=draft.version,
             )
-            return Outcome(Kind.RETRYING, draft=tx.get(draft.id))
+            return Outcome(kind, draft=tx.get(draft.id))
 
     def _decide(
         self,

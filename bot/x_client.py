@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -73,6 +74,20 @@ class XAccount:
             log.info("engagement unavailable: %s", type(exc).__name__)
             return None
         return found
+
+    def recent_posts(self, since: datetime, limit: int = 50) -> list[tuple[str, str]] | None:
+        """(id, text) of the account's posts since `since`, newest first; None if X won't say."""
+        try:
+            response = self.client.get_users_tweets(
+                self.me()["id"],
+                max_results=max(5, min(100, limit)),
+                start_time=since.astimezone(UTC).replace(microsecond=0),
+                user_auth=True,
+            )
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            log.info("recent posts unavailable: %s", type(exc).__name__)
+            return None
+        return [(str(t.id), str(t.text)) for t in response.data or []]  # type: ignore[union-attr]
 
     def me(self) -> dict[str, str]:
         with self._lock:

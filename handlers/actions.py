@@ -24,7 +24,8 @@ def register(app: App, services: Services) -> None:
     app.action(ActionId.EDIT.value)(partial(edit, services=services))
     app.action(ActionId.REQUEST_CHANGES.value)(partial(ask_reason, services=services))
     app.action(ActionId.REJECT.value)(partial(ask_reason, services=services))
-    app.action(ActionId.RETRY.value)(partial(retry, services=services))
+    for action_id in (ActionId.RETRY, ActionId.PUBLISH_AGAIN, ActionId.MARK_PUBLISHED, ActionId.CANCEL):
+        app.action(action_id.value)(partial(settle_publishing, services=services))
     app.action(UNKNOWN_ACTION)(partial(unknown, services=services))
 
 
@@ -76,12 +77,20 @@ def approve(ack: Ack, body: dict[str, Any], services: Services) -> None:
         _settle(services.workflow.approve(ref, actor), body, actor, services)
 
 
-def retry(ack: Ack, body: dict[str, Any], services: Services) -> None:
+def settle_publishing(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    """Retry a failed post; or, when X didn't confirm one, publish again, mark it published, or cancel."""
     ack()
     parsed = parse(body, services)
     if parsed:
         ref, actor = parsed
-        _settle(services.workflow.retry(ref, actor), body, actor, services)
+        moves = {
+            ActionId.RETRY: services.workflow.retry,
+            ActionId.PUBLISH_AGAIN: services.workflow.publish_again,
+            ActionId.MARK_PUBLISHED: services.workflow.mark_published,
+            ActionId.CANCEL: services.workflow.cancel_unknown,
+        }
+        move = moves[ActionId(body["actions"][0]["action_id"])]
+        _settle(move(ref, actor), body, actor, services)
 
 
 def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.harness import OWNER, Harness, attribution, block_text, buttons, posted
+from bot.x_client import XAccount
+from tests.e2e.harness import OWNER, OWNER2, Harness, attribution, block_text, buttons, posted
 
 
 def test_a_three_part_draft_goes_out_as_a_chained_thread(bot: Harness) -> None:
@@ -46,29 +47,101 @@ def test_the_attribution_template_can_name_the_writer(start_bot) -> None:
     )
 
 
-def test_x_server_error_leaves_the_draft_unknown_and_never_reposts(bot: Harness) -> None:
+def test_x_server_error_with_no_post_on_the_account_asks_the_approver(bot: Harness) -> None:
     bot.x.fail(status=503)
     ts = bot.draft("Maybe posted.")
     card = bot.card(OWNER, containing="Maybe posted")
     bot.click(card, "Approve")
-    draft = bot.wait_status(ts, "unknown")
-    assert "503" in draft.last_error
+    draft = bot.slack.wait_until(lambda: (d := bot._maybe_row(ts)) and "recent posts" in (d.last_error or "") and d)
+    assert draft.status == "unknown"
+    assert "503" in draft.last_error and "not among the account's recent posts" in draft.last_error
     shown = bot.wait_card(card, lambda m: "didn't confirm" in block_text(m.blocks))
-    assert buttons(shown) == []
+    assert buttons(shown) == ["Mark as published", "Publish again", "Cancel"]
     assert "didn't confirm" in bot.thread(ts, containing="confirm")[0].text
     bot.running.services.publisher.run_once()
-    assert bot.x.posts == [] and bot.row(ts).status == "unknown"
+    assert bot.x.posts == [] and bot.row(ts).status == "unknown"  # never re-sent on its own
 
 
-def test_a_read_timeout_after_x_got_the_post_is_uncertain_not_retried(start_bot) -> None:
+def test_x_server_error_after_the_post_was_made_is_found_on_the_account(bot: Harness) -> None:
+    bot.x.fail(status=500, record_anyway=True)  # X made the post, then answered 500
+    ts = bot.draft("Made it after all.")
+    bot.click(bot.card(OWNER, containing="Made it after all"), "Approve")
+    draft = bot.wait_status(ts, "published")
+    [post] = bot.x.posts
+    assert draft.post_ids == [post.id] and draft.post_url == bot.x.link_of(0)
+    assert [a.action for a in bot.audit(draft.id)][-2:] == ["publish_uncertain", "reconciled"]
+
+
+def test_a_read_timeout_after_x_got_the_post_is_reconciled_not_resent(start_bot) -> None:
     bot = start_bot()
     bot.running.services.publisher.account.client.session.timeout = (2.0, 0.5)
     bot.x.hang(seconds=2.0, record_anyway=True)
     ts = bot.draft("Slow X.")
     bot.click(bot.card(OWNER, containing="Slow X"), "Approve")
-    draft = bot.wait_status(ts, "unknown")
-    assert "in time" in draft.last_error
-    assert len(bot.x.posts) == 1  # X has it; we must not send it again
+    draft = bot.wait_status(ts, "published", timeout=10)
+    assert len(bot.x.posts) == 1 and draft.post_ids == [bot.x.posts[0].id]
+
+
+def test_duplicate_content_is_settled_by_finding_the_post(bot: Harness) -> None:
+    text = posted("Said it before.", OWNER)
+    XAccount(
+        api_key=bot.x.consumer_key, api_secret="s", access_token="t", access_token_secret="ts", base_url=bot.x.url
+    ).post(text)
+    ts = bot.draft("Said it before.")
+    bot.click(bot.card(OWNER, containing="Said it before"), "Approve")
+    draft = bot.wait_status(ts, "published")
+    assert len(bot.x.posts) == 1 and draft.post_ids == [bot.x.posts[0].id]
+
+
+def test_mark_as_published_records_it_without_sending(bot: Harness) -> None:
+    bot.x.fail(status=503)
+    ts = bot.draft("I saw it on X.")
+    card = bot.card(OWNER, containing="I saw it on X")
+    bot.click(card, "Approve")
+    bot.wait_status(ts, "unknown")
+    bot.click(bot.wait_card(card, lambda m: "Mark as published" in buttons(m)), "Mark as published", OWNER2)
+    draft = bot.wait_status(ts, "published")
+    assert bot.x.posts == [] and draft.post_url is None
+    bot.wait_card(card, lambda m: "marked as published" in block_text(m.blocks) and not buttons(m))
+    assert "marked as published" in bot.thread(ts, containing="marked")[0].text
+
+
+def test_publish_again_sends_it_once(bot: Harness) -> None:
+    bot.x.fail(status=503)
+    ts = bot.draft("Not there, send again.")
+    card = bot.card(OWNER, containing="Not there")
+    bot.click(card, "Approve")
+    bot.wait_status(ts, "unknown")
+    bot.click(bot.wait_card(card, lambda m: "Publish again" in buttons(m)), "Publish again")
+    [post] = bot.x.wait_for_posts(1)
+    assert post.text == posted("Not there, send again.", OWNER)
+    assert bot.wait_status(ts, "published").post_ids == [post.id]
+
+
+def test_cancel_after_an_uncertain_attempt_stops_with_a_retry_button(bot: Harness) -> None:
+    bot.x.fail(status=503)
+    ts = bot.draft("Forget it.")
+    card = bot.card(OWNER, containing="Forget it")
+    bot.click(card, "Approve")
+    bot.wait_status(ts, "unknown")
+    bot.click(bot.wait_card(card, lambda m: "Cancel" in buttons(m)), "Cancel")
+    draft = bot.wait_status(ts, "failed")
+    assert "cancelled by <@U0OWNER>" in draft.last_error
+    bot.wait_card(card, lambda m: buttons(m) == ["Retry"])
+    bot.settle()
+    assert bot.x.posts == []
+
+
+def test_a_non_approver_cannot_settle_an_uncertain_post(bot: Harness) -> None:
+    bot.x.fail(status=503)
+    ts = bot.draft("Hands off.")
+    card = bot.card(OWNER, containing="Hands off")
+    bot.click(card, "Approve")
+    bot.wait_status(ts, "unknown")
+    settled = bot.wait_card(card, lambda m: "Publish again" in buttons(m))
+    bot.driver.click(settled, "Publish again", "U0OUTSIDER")
+    bot.ephemeral("U0OUTSIDER", containing="approvers")
+    assert bot.row(ts).status == "unknown" and bot.x.posts == []
 
 
 def test_rejected_keys_fail_with_what_to_do_and_retry_publishes(bot: Harness) -> None:

@@ -1,0 +1,76 @@
+"""After an uncertain attempt: look for the post on the account before asking a person.
+
+X has no idempotency key, so "did my post go through?" can only be answered by reading the account's
+recent posts. A match settles it (published, or the rest of a thread resumes); no match, or no answer,
+leaves the draft `unknown` for an approver to settle from the card.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.x_client import XAccount
+from storage.models import Status
+from storage.store import Store
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+LOOKBACK = timedelta(minutes=15)
+_URL = re.compile(r"https?://\S+")
+
+
+def comparable(text: str) -> str:
+    """X hands text back with entities escaped and links shortened to t.co: compare what survives."""
+    text = unicodedata.normalize("NFC", html.unescape(text))
+    return " ".join(_URL.sub("<link>", text).split())
+
+
+class Reconciler:
+    def __init__(self, store: Store, account: XAccount, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.account = account
+        self.clock = clock
+
+    def settle(self, draft_id: int, actor: str = "reconciler") -> bool:
+        """True when the account's posts settled the draft one way or the other."""
+        draft = self.store.get(draft_id)
+        if draft is None or draft.status != Status.UNKNOWN or not draft.final_parts:
+            return False
+        ids = list(draft.post_ids or [])
+        expected = comparable(draft.final_parts[min(len(ids), len(draft.final_parts) - 1)])
+        recent = self.account.recent_posts(since=(draft.decided_at or draft.updated_at) - LOOKBACK)
+        if recent is None:
+            return self._note(draft_id, draft.last_error, "the account's recent posts couldn't be read")
+        found = next((post_id for post_id, text in recent if comparable(text) == expected and post_id not in ids), None)
+        if found is None:
+            return self._note(draft_id, draft.last_error, "it is not among the account's recent posts")
+        ids.append(found)
+        done = len(ids) >= len(draft.final_parts)
+        with self.store.transaction() as tx:
+            values: dict[str, object] = {"post_ids": ids, "last_error": None}
+            if done:
+                values.update(post_url=self.account.link(ids[0]), published_at=self.clock())
+            to = Status.PUBLISHED if done else Status.APPROVED
+            if not tx.move(draft_id, frm={Status.UNKNOWN}, to=to, **values):
+                return False
+            tx.audit(
+                draft_id,
+                "reconciled",
+                actor_id=actor,
+                frm=Status.UNKNOWN,
+                to=to,
+                version=draft.version,
+                detail=f"found post {found} on the account",
+            )
+        log.info("draft %s: found post %s on X; now %s", draft_id, found, to)
+        return True
+
+    def _note(self, draft_id: int, error: str | None, finding: str) -> bool:
+        with self.store.transaction() as tx:
+            tx.move(draft_id, frm={Status.UNKNOWN}, to=Status.UNKNOWN, last_error=f"{error}; {finding}")
+        return False
