@@ -213,8 +213,18 @@ def test_only_a_failed_card_offers_retry() -> None:
     assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons(card)] == [
         ("Retry", ActionId.RETRY.value, "17:3")
     ]
-    for status in (Status.APPROVED, Status.PUBLISHED, Status.REJECTED, Status.UNKNOWN, Status.WITHDRAWN):
+    for status in (Status.APPROVED, Status.PUBLISHED, Status.REJECTED, Status.WITHDRAWN):
         assert not buttons(decided(status, post_url="https://x.com/a/status/1"))
+
+
+def test_an_unknown_card_asks_the_approver_to_settle_it() -> None:
+    card = decided(Status.UNKNOWN, last_error="X answered 503")
+    assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons(card)] == [
+        ("Mark as published", ActionId.MARK_PUBLISHED.value, "17:3"),
+        ("Publish again", ActionId.PUBLISH_AGAIN.value, "17:3"),
+        ("Cancel", ActionId.CANCEL.value, "17:3"),
+    ]
+    assert "Check the account on X" in outcome_text(card)
 
 
 def test_an_approved_card_mentions_the_last_retryable_error() -> None:
