@@ -9,20 +9,33 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import failpoints
 from bot.blocks import approval_card, card_link
 from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
 from bot.replies import decision_reply, intake_reply, revision_refused
 from bot.workflow import Workflow
+from storage import cards
 from storage.models import Card, Draft, Status
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 LOCK_STRIPES = 64
+SLACK_FAILURES = (SlackApiError, OSError)  # an error answer, or Slack unreachable after slack_sdk's retries
+GONE = {"message_not_found", "channel_not_found", "is_archived"}  # nothing left to update
+ABANDONED_CLAIM = timedelta(minutes=2)
+MISSING_GRACE = timedelta(seconds=30)
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return f"Slack unreachable: {type(exc).__name__}"
 
 
 class Notifier:
@@ -106,17 +119,16 @@ class Notifier:
             with self._lock(draft_id):
                 current = self.store.get(draft_id) or draft
                 try:
-                    sent = self.client.chat_postMessage(
-                        channel=channel,
-                        **self.render(current, approver_id),
-                    )
-                except SlackApiError as exc:
-                    log.error("draft %s: card to %s failed: %s", draft_id, channel, exc.response.get("error"))
+                    sent = self.client.chat_postMessage(channel=channel, **self.render(current, approver_id))
+                except SLACK_FAILURES as exc:
+                    log.error("draft %s: card to %s failed (%s); catch-up will retry", draft_id, channel, _why(exc))
                     with self.store.transaction() as tx:
                         tx.release_card(draft_id, approver_id)
                     continue
                 with self.store.transaction() as tx:
                     tx.fill_card(draft_id, approver_id, sent["channel"], sent["ts"])
+                    card = next(c for c in tx.cards(draft_id) if c.approver_id == approver_id)
+                    cards.mark_shown(tx.session, card.id or 0, current.status, current.version)
 
     def refresh_cards(self, draft_id: int) -> None:
         """Re-render every card of the draft from what the database says now."""
@@ -130,16 +142,34 @@ class Notifier:
                 self._update(card, draft)
 
     def _update(self, card: Card, draft: Draft) -> None:
+        failpoints.hit("before-card-update")
         try:
-            self.client.chat_update(
-                channel=card.channel,
-                ts=card.ts,
-                **self.render(draft, card.approver_id),
-            )
-        except SlackApiError as exc:
-            log.error(
-                "draft %s: updating card %s/%s failed: %s", draft.id, card.channel, card.ts, exc.response.get("error")
-            )
+            self.client.chat_update(channel=card.channel, ts=card.ts, **self.render(draft, card.approver_id))
+        except SLACK_FAILURES as exc:
+            if _why(exc) not in GONE:
+                log.error(
+                    "draft %s: card %s/%s not updated (%s); catch-up will retry",
+                    draft.id,
+                    card.channel,
+                    card.ts,
+                    _why(exc),
+                )
+                return
+            log.warning("draft %s: card %s/%s is gone from Slack (%s)", draft.id, card.channel, card.ts, _why(exc))
+        with self.store.transaction() as tx:
+            cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
+
+    def catch_up(self, now: datetime, limit: int = 20) -> int:
+        """Cards Slack never got: post the missing ones, bring stale ones up to date. Returns drafts touched."""
+        with self.store.transaction() as tx:
+            cards.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
+            missing = cards.short_of_cards(tx.session, len(self.card_targets()), now - MISSING_GRACE, limit)
+            stale = cards.behind(tx.session, limit)
+        for draft in missing:
+            self.post_cards(draft)
+        for draft_id in stale:
+            self.refresh_cards(draft_id)
+        return len(missing) + len(stale)
 
     # -- decisions and publishing ------------------------------------------------------------
 
@@ -164,19 +194,19 @@ class Notifier:
             )
             try:
                 self.client.chat_postMessage(channel=card.channel, text=text, unfurl_links=False)
-            except SlackApiError as exc:
-                log.error("reminder for draft %s to %s failed: %s", draft.id, card.channel, exc.response.get("error"))
+            except SLACK_FAILURES as exc:
+                log.error("reminder for draft %s to %s failed: %s", draft.id, card.channel, _why(exc))
 
     def reply(self, channel: str, thread_ts: str, text: str) -> None:
         try:
             self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False)
-        except SlackApiError as exc:
-            log.error("thread reply in %s/%s failed: %s", channel, thread_ts, exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            log.error("thread reply in %s/%s failed: %s", channel, thread_ts, _why(exc))
 
     def ephemeral(self, channel: str | None, user: str, text: str) -> None:
         if not channel:
             channel = user
         try:
             self.client.chat_postEphemeral(channel=channel, user=user, text=text)
-        except SlackApiError as exc:
-            log.warning("ephemeral to %s failed: %s", user, exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            log.warning("ephemeral to %s failed: %s", user, _why(exc))

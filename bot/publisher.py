@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot import failpoints
 from bot.reconcile import Reconciler
 from bot.x_client import XAccount
 from bot.x_errors import Diagnosis, Verdict, diagnose
@@ -46,8 +47,10 @@ class Publisher:
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         paused: Callable[[], bool] = lambda: False,
+        lease: timedelta = LEASE,
     ) -> None:
         self.paused = paused
+        self.lease = lease
         self.reconciler = Reconciler(store, account, clock=clock)
         self.store = store
         self.account = account
@@ -113,7 +116,7 @@ class Publisher:
         """Claim `draft_id` and post it. False if another worker got there first."""
         attempt_id = uuid.uuid4().hex
         with self.store.transaction() as tx:
-            claimed = tx.claim(draft_id, attempt_id, self.worker_id, self.clock() + LEASE)
+            claimed = tx.claim(draft_id, attempt_id, self.worker_id, self.clock() + self.lease)
             draft = tx.get(draft_id) if claimed else None
             if draft is not None:
                 tx.audit(
@@ -127,6 +130,7 @@ class Publisher:
                 )
         if draft is None:
             return False
+        failpoints.hit("after-claim")
         try:
             self._post_parts(draft, attempt_id)
         except Exception as exc:  # classified below; anything unknown counts as uncertain
@@ -139,9 +143,10 @@ class Publisher:
         ids = list(draft.post_ids or [])
         for text in parts[len(ids) :]:
             ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None))
+            failpoints.hit("after-x-call")
             with self.store.transaction() as tx:
                 if not tx.set_fields(
-                    draft.id or 0, attempt_id=attempt_id, post_ids=ids, lease_until=self.clock() + LEASE
+                    draft.id or 0, attempt_id=attempt_id, post_ids=ids, lease_until=self.clock() + self.lease
                 ):
                     log.warning("draft %s: lease lost mid-thread; leaving it to the new owner", draft.id)
                     return

@@ -52,12 +52,20 @@ class DigestJob:
 class Tick:
     digest: SendResult | None
     reminders: int
+    cards_caught_up: int = 0
 
 
 class Scheduler:
-    def __init__(self, digest: DigestJob, reminders: Reminders, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        digest: DigestJob,
+        reminders: Reminders,
+        clock: Callable[[], datetime] = utcnow,
+        catch_up: Callable[[datetime], int] = lambda _now: 0,
+    ) -> None:
         self.digest = digest
         self.reminders = reminders
+        self.catch_up = catch_up
         self.clock = clock
         self._optimized_at: datetime | None = None
         self._stop = threading.Event()
@@ -74,7 +82,7 @@ class Scheduler:
             sent = self.digest.send(week, now)
             if sent.sent:
                 log.info("weekly digest %s sent", sent.week)
-        return Tick(sent, self.reminders.run(now))
+        return Tick(sent, self.reminders.run(now), self.catch_up(now))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="countersign-scheduler", daemon=True)

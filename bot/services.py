@@ -113,10 +113,13 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
     )
     account = x_account(settings)
     switch = BrandSwitch(store, policy)
-    publisher = Publisher(store, account, notifier.decided, worker_id=worker_id, paused=switch.paused)
+    publisher = Publisher(
+        store, account, notifier.decided, worker_id=worker_id, paused=switch.paused, lease=settings.publish_lease
+    )
     scheduler = Scheduler(
         DigestJob(store, client, account, settings, worker_id),
         Reminders(store, notifier, settings.reminder_after),
+        catch_up=notifier.catch_up,
     )
     return Services(
         settings=settings,

@@ -62,6 +62,7 @@ class Settings:
     digest_channel: str = ""
     digest_cron: str = "0 9 * * mon"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    publish_lease: timedelta = timedelta(seconds=90)
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
@@ -95,6 +96,7 @@ class Settings:
             digest_channel=reader.channel("DIGEST_CHANNEL", required=False),
             digest_cron=reader.digest_cron(),
             timezone=reader.timezone(),
+            publish_lease=reader.duration("PUBLISH_LEASE", "90s", minimum=timedelta(seconds=1)),
         )
         if reader.problems:
             raise SettingsError(reader.problems)
@@ -190,6 +192,17 @@ class _Reader:
         except ValueError as exc:
             self.problems.append(f"REMINDER_AFTER: {exc} (or 'off')")
             return None
+
+    def duration(self, name: str, default: str, *, minimum: timedelta) -> timedelta:
+        value = self._get(name) or default
+        try:
+            parsed = parse_duration(value)
+        except ValueError as exc:
+            self.problems.append(f"{name}: {exc}")
+            return parse_duration(default)
+        if parsed < minimum:
+            self.problems.append(f"{name} must be at least {minimum.total_seconds():g}s (got {value})")
+        return parsed
 
     def digest_cron(self) -> str:
         value = self._get("DIGEST_SCHEDULE") or DEFAULT_DIGEST_SCHEDULE

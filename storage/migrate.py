@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -83,7 +84,9 @@ def upgrade_url(url: str) -> None:
         engine.dispose()
 
 
+@cache
 def head_revision() -> str | None:
+    """The newest revision this code ships (read once: parsing the scripts costs ~5 ms, and /readyz asks often)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

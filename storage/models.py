@@ -93,6 +93,9 @@ class Card(SQLModel, table=True):
     approver_id: str = Field(default="", max_length=32)  # "" for the shared approvals-channel card
     channel: str = Field(max_length=32)
     ts: str = Field(max_length=32)
+    # What the card in Slack shows: behind the draft's (status, version) until an update lands.
+    shown_status: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    shown_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _ts(nullable=False, default=utcnow)
 
 

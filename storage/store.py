@@ -46,6 +46,15 @@ class Tx:
         return self.session.get(Draft, draft_id, populate_existing=True)
 
     def by_message(self, channel: str, ts: str) -> Draft | None:
+        """The draft made from one Slack message, if any.
+
+        On PostgreSQL this first takes a transaction lock on the message, so that two deliveries of it
+        (under different event ids, or to two instances) take turns as SQLite's BEGIN IMMEDIATE makes
+        them: the second finds the first one's draft instead of failing on the (channel, ts) unique key.
+        """
+        if self._postgresql:
+            key = func.hashtextextended(f"countersign.message:{channel}:{ts}", 0)
+            self.session.execute(select(func.pg_advisory_xact_lock(key)))
         return self.session.exec(select(Draft).where(Draft.channel == channel, Draft.ts == ts)).first()
 
     def insert_draft(self, draft: Draft, author_id: str) -> Draft:

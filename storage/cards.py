@@ -1,0 +1,46 @@
+"""Queries for keeping Slack's cards in step with the drafts they show (catch-up after Slack was away)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, update
+from sqlmodel import Session, col, select
+
+from storage.models import Card, Draft, Status
+
+
+def mark_shown(session: Session, card_id: int, status: str, version: int) -> None:
+    session.execute(update(Card).where(col(Card.id) == card_id).values(shown_status=status, shown_version=version))
+
+
+def behind(session: Session, limit: int) -> list[int]:
+    """Drafts with a posted card that shows an older state than the draft has."""
+    stmt = (
+        select(Card.draft_id)
+        .join(Draft, col(Draft.id) == col(Card.draft_id))
+        .where(Card.ts != "")
+        .where(or_(col(Card.shown_status) != col(Draft.status), col(Card.shown_version) != col(Draft.version)))
+        .distinct()
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def short_of_cards(session: Session, expected: int, created_before: datetime, limit: int) -> list[Draft]:
+    """Pending drafts older than `created_before` with fewer cards than `expected` (a card never got out)."""
+    count = select(func.count()).where(col(Card.draft_id) == col(Draft.id)).scalar_subquery()
+    stmt = (
+        select(Draft)
+        .where(Draft.status == Status.PENDING, col(Draft.created_at) < created_before)
+        .where(count < expected)
+        .order_by(col(Draft.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def drop_abandoned_claims(session: Session, claimed_before: datetime) -> int:
+    """Card slots reserved by a process that died before posting: free them so the card can be sent."""
+    result = session.execute(delete(Card).where(Card.ts == "", col(Card.created_at) < claimed_before))
+    return result.rowcount  # type: ignore[attr-defined]
