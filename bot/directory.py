@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -27,16 +28,23 @@ class SlackDirectory:
         if hit and now - hit[0] < self.ttl_s:
             return hit[1]
         name = self._fetch(user_id)
+        if name is None:
+            return user_id  # not cached: the next call asks Slack again
         with self._lock:
             self._cache[user_id] = (now, name)
         return name
 
-    def _fetch(self, user_id: str) -> str:
+    def warm(self, user_ids: Iterable[str]) -> None:
+        """Look people up ahead of time, so a decision recorded before the ack never waits on Slack."""
+        for user_id in user_ids:
+            self.name(user_id)
+
+    def _fetch(self, user_id: str) -> str | None:
         try:
             user = self.client.users_info(user=user_id)["user"]
-        except (SlackApiError, KeyError, TypeError) as exc:
-            log.warning("users.info failed for %s (%s); using the id as the name", user_id, exc)
-            return user_id
+        except (SlackApiError, OSError, KeyError, TypeError) as exc:
+            log.warning("users.info failed for %s (%s); using the id as the name for now", user_id, exc)
+            return None
         profile = user.get("profile") or {}
         return (
             profile.get("real_name")

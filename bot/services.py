@@ -99,6 +99,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
     store = Store(make_engine(settings.database_url))
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
     directory = SlackDirectory(client)
+    directory.warm(settings.approvers)
     policy = Policy(approvers=frozenset(settings.approvers), team_id=str(identity["team_id"]))
     voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
     workflow = Workflow(store, policy, voice, directory)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -35,14 +36,21 @@ _OURS = "|".join(re.escape(a.value) for a in ActionId)
 UNKNOWN_ACTION = re.compile(rf"^(?!(?:{_OURS})\Z)")
 
 
-def parse(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor] | None:
-    """The button's ref and the clicker, or None after telling the clicker it was malformed."""
+def read(body: dict[str, Any]) -> tuple[CardRef, Actor] | None:
+    """The button's ref and the clicker, or None if the payload doesn't carry them."""
     try:
         action = body["actions"][0]
         return CardRef.parse(action.get("value")), Actor.from_body(body)
     except (BadRef, KeyError, IndexError, TypeError, AttributeError):
-        _refuse_malformed(body, services)
         return None
+
+
+def parse(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor] | None:
+    """The button's ref and the clicker, or None after telling the clicker it was malformed."""
+    parsed = read(body)
+    if parsed is None:
+        _refuse_malformed(body, services)
+    return parsed
 
 
 def _refuse_malformed(body: dict[str, Any], services: Services) -> None:
@@ -70,27 +78,36 @@ def _settle(outcome: Outcome, body: dict[str, Any], actor: Actor, services: Serv
 
 
 def approve(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    ack()
-    parsed = parse(body, services)
-    if parsed:
-        ref, actor = parsed
-        _settle(services.workflow.approve(ref, actor), body, actor, services)
+    _decide_then_ack(ack, body, services, services.workflow.approve)
 
 
 def settle_publishing(ack: Ack, body: dict[str, Any], services: Services) -> None:
     """Retry a failed post; or, when X didn't confirm one, publish again, mark it published, or cancel."""
+    moves = {
+        ActionId.RETRY: services.workflow.retry,
+        ActionId.PUBLISH_AGAIN: services.workflow.publish_again,
+        ActionId.MARK_PUBLISHED: services.workflow.mark_published,
+        ActionId.CANCEL: services.workflow.cancel_unknown,
+    }
+    _decide_then_ack(ack, body, services, moves[ActionId(body["actions"][0]["action_id"])])
+
+
+def _decide_then_ack(
+    ack: Ack, body: dict[str, Any], services: Services, move: Callable[[CardRef, Actor], Outcome]
+) -> None:
+    """The click is recorded (one short compare-and-set) before Slack hears back, so a crash just after
+    the 200 can't lose a decision; everything that talks to Slack or X comes after the ack."""
+    parsed = read(body)
+    try:
+        outcome = move(*parsed) if parsed else None
+    except Exception:
+        ack()  # the person is told what happened, with a reference, by the app's error handler
+        raise
     ack()
-    parsed = parse(body, services)
-    if parsed:
-        ref, actor = parsed
-        moves = {
-            ActionId.RETRY: services.workflow.retry,
-            ActionId.PUBLISH_AGAIN: services.workflow.publish_again,
-            ActionId.MARK_PUBLISHED: services.workflow.mark_published,
-            ActionId.CANCEL: services.workflow.cancel_unknown,
-        }
-        move = moves[ActionId(body["actions"][0]["action_id"])]
-        _settle(move(ref, actor), body, actor, services)
+    if parsed is None or outcome is None:
+        _refuse_malformed(body, services)
+        return
+    _settle(outcome, body, parsed[1], services)
 
 
 def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.outcomes import Outcome
 from bot.refs import IncomingMessage, slack_event_id, slack_id, slack_text, slack_ts
 from bot.services import Services
 
@@ -16,17 +17,30 @@ def register(app: App, services: Services) -> None:
 
 
 def on_message(ack: Ack, body: dict[str, Any], event: dict[str, Any], services: Services) -> None:
+    """The writer's move is stored before Slack hears back (one short transaction), cards and replies after.
+
+    Slack never redelivers an acknowledged event, so storing first is what makes a crash right after the
+    200 lose nothing; if storing fails, Slack gets no 200 and retries.
+    """
+    recorded = record(body, event, services) if event.get("channel") == services.settings.drafts_channel else None
     ack()
-    if event.get("channel") != services.settings.drafts_channel:
-        return
+    if recorded is not None:
+        services.notifier.intake(*recorded)
+
+
+Recorded = tuple[Outcome, str, str]
+
+
+def record(body: dict[str, Any], event: dict[str, Any], services: Services) -> Recorded | None:
     event_id = slack_event_id(body.get("event_id"))
     match event.get("subtype"):  # literal patterns only: a subtype can be any JSON value, even an unhashable one
         case "message_changed":
-            on_edit(event, event_id, services)
+            return on_edit(event, event_id, services)
         case "message_deleted":
-            on_delete(event, event_id, services)
+            return on_delete(event, event_id, services)
         case None | "file_share":
-            on_new(event, event_id, services)
+            return on_new(event, event_id, services)
+    return None
 
 
 def _is_writers_top_level(message: dict[str, Any]) -> bool:
@@ -43,9 +57,9 @@ def _text(message: dict[str, Any]) -> str:
     return slack_text(message.get("text")) or ""
 
 
-def on_new(event: dict[str, Any], event_id: str | None, services: Services) -> None:
+def on_new(event: dict[str, Any], event_id: str | None, services: Services) -> Recorded | None:
     if not _is_writers_top_level(event):
-        return
+        return None
     message = IncomingMessage(
         channel=event["channel"],
         ts=event["ts"],
@@ -54,23 +68,21 @@ def on_new(event: dict[str, Any], event_id: str | None, services: Services) -> N
         has_files=bool(event.get("files")),
         event_id=event_id,
     )
-    outcome = services.workflow.submit(message)
-    services.notifier.intake(outcome, message.channel, message.ts)
+    return services.workflow.submit(message), message.channel, message.ts
 
 
-def on_edit(event: dict[str, Any], event_id: str | None, services: Services) -> None:
+def on_edit(event: dict[str, Any], event_id: str | None, services: Services) -> Recorded | None:
     edited = event.get("message")
     if not isinstance(edited, dict) or not _is_writers_top_level(edited):
-        return
+        return None
     message = IncomingMessage(
         channel=event["channel"], ts=edited["ts"], user=edited["user"], text=_text(edited), event_id=event_id
     )
-    outcome = services.workflow.revise(message)
-    services.notifier.intake(outcome, message.channel, message.ts)
+    return services.workflow.revise(message), message.channel, message.ts
 
 
-def on_delete(event: dict[str, Any], event_id: str | None, services: Services) -> None:
+def on_delete(event: dict[str, Any], event_id: str | None, services: Services) -> Recorded | None:
     deleted_ts = slack_ts(event.get("deleted_ts"))
-    if deleted_ts is not None:
-        outcome = services.workflow.withdraw(event["channel"], deleted_ts, event_id)
-        services.notifier.intake(outcome, event["channel"], deleted_ts)
+    if deleted_ts is None:
+        return None
+    return services.workflow.withdraw(event["channel"], deleted_ts, event_id), event["channel"], deleted_ts
