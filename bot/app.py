@@ -9,9 +9,9 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
-from bot.logs import correlation_id, new_correlation_id
+from bot import failures
+from bot.logs import new_correlation_id
 from bot.refs import envelope_problem
-from bot.replies import unexpected_error
 from bot.services import Services
 from handlers import actions, commands, drafts, home, views
 
@@ -50,16 +50,8 @@ def build_app(services: Services, *, socket_mode: bool = False) -> App:
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
-        """A bug, not a refusal: log it with the request's id and tell the person that id, never the trace."""
-        kind = body.get("type") if isinstance(body, dict) else None
-        reference = correlation_id.get()
-        log.error(
-            "listener failed on a %s payload (reference %s): %s", kind, reference, type(error).__name__, exc_info=error
-        )
-        user = (body.get("user") or {}) if isinstance(body, dict) else {}
-        channel = (body.get("container") or {}).get("channel_id") if isinstance(body, dict) else None
-        if isinstance(user, dict) and isinstance(user.get("id"), str):
-            services.notifier.ephemeral(channel, user["id"], unexpected_error(reference))
+        """A bug, not a refusal: logged with the request's reference, which the person is told."""
+        failures.report(services.notifier, body, error)
         return None
 
     for module in (drafts, actions, views, commands, home):

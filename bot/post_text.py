@@ -22,7 +22,10 @@ ATTRIBUTION_GAP = "\n\n"
 _SLACK_ENTITY = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 # Invisible characters that could hide text from the approver or reorder what they read.
 # Zero-width joiners (U+200C/D) stay: emoji sequences and several scripts need them.
-_INVISIBLE = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Control characters (but tab and newline) can't be stored everywhere (PostgreSQL refuses NUL) or shown.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def _strip_scheme(url: str) -> str:
 
 
 def clean(text: str) -> str:
-    """NFC-normalise, drop invisible direction/zero-width characters, trim each end."""
+    """NFC-normalise, drop control and invisible direction/zero-width characters, trim each end."""
     return _INVISIBLE.sub("", unicodedata.normalize("NFC", text)).strip()
 
 

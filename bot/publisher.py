@@ -29,6 +29,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
 IDLE_TICK_S = 5.0
+CANDIDATES = 5  # due drafts looked at per pass, oldest decision first
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> float:
@@ -104,10 +105,12 @@ class Publisher:
         done = 0
         while not self._stop.is_set():
             with self.store.transaction() as tx:
-                due = tx.due_for_publishing(self.clock(), limit=1)
-            if not due or not self.publish(due[0]):
+                due = tx.due_for_publishing(self.clock(), limit=CANDIDATES)
+            # Another instance may win a candidate; move on to the next rather than idle until the tick.
+            claimed = [draft_id for draft_id in due if not self._stop.is_set() and self.publish(draft_id)]
+            if not claimed:
                 break
-            done += 1
+            done += len(claimed)
         return done
 
     # -- one draft -----------------------------------------------------------------------------

@@ -11,10 +11,12 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app
 from bot.server import HttpServer
-from bot.services import Services, build_services
+from bot.services import Services, StartupError, build_services
 from bot.settings import Settings
 from storage.migrate import upgrade_url
 
@@ -22,7 +24,13 @@ log = logging.getLogger(__name__)
 
 
 def migrate(settings: Settings) -> None:
-    upgrade_url(settings.database_url)
+    """Bring the schema up to date, or stop the start with one line saying which database didn't answer."""
+    try:
+        upgrade_url(settings.database_url)
+    except SQLAlchemyError as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StartupError(f"cannot use the database at DATABASE_URL={where} ({cause})") from None
 
 
 @dataclass

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.outcomes import Kind, Outcome
-from bot.post_text import PostText, compose, from_slack
+from bot.post_text import PostText, clean, compose, from_slack
 from bot.refs import Actor, CardRef, IncomingMessage
 from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
 from storage.store import Store, Tx
@@ -280,6 +280,7 @@ class Workflow:
         new_text: str | None = None,
     ) -> Outcome:
         text = from_slack(new_text).strip() if new_text is not None else None
+        reason = clean(reason) if reason is not None else None
         with self.store.transaction() as tx:
             draft = tx.get(ref.draft_id)
             if reason is not None and not reason.strip():

@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import failures
 from bot.blocks import INPUT_LIMIT, edit_modal, reason_modal
 from bot.ids import ActionId, CallbackId
 from bot.outcomes import Kind, Outcome
@@ -100,9 +101,10 @@ def _decide_then_ack(
     parsed = read(body)
     try:
         outcome = move(*parsed) if parsed else None
-    except Exception:
-        ack()  # the person is told what happened, with a reference, by the app's error handler
-        raise
+    except Exception as exc:  # acked, so Bolt's error path (which would undo the ack) must not run
+        ack()
+        failures.report(services.notifier, body, exc)
+        return
     ack()
     if parsed is None or outcome is None:
         _refuse_malformed(body, services)

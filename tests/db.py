@@ -9,6 +9,17 @@ On PostgreSQL "a database of its own" is a fresh schema in the configured databa
 CREATE DATABASE + DROP DATABASE takes ~45 ms. Everything Countersign creates (tables, sequences,
 alembic_version) lands in that schema. The one thing schemas share is the migration advisory lock,
 which is what several instances on one database share too.
+
+A module that wants a migrated store of each kind (tests/unit/test_workflow.py, later) needs four lines,
+as tests/storage/test_store.py does:
+
+    @pytest.fixture(params=db.BACKENDS)
+    def store(request, tmp_path):
+        with db.isolated_database(request.param, tmp_path) as url:
+            engine = make_engine(url)
+            upgrade(engine)  # ~90 ms on PostgreSQL, ~20 ms on SQLite (four revisions)
+            yield Store(engine)
+            engine.dispose()
 """
 
 from __future__ import annotations

@@ -172,3 +172,11 @@ def test_demo_plays_the_loop_and_prints_a_transcript() -> None:
     ):
         assert beat in out
     assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    url = f"postgresql+psycopg://countersign:s3cret@127.0.0.1:{free_port()}/nowhere"
+    result = run_cli("run", "--http", "--port", str(free_port()), env=app_env(slack, x, url), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot use the database at DATABASE_URL=postgresql+psycopg://countersign:***@127.0.0.1" in result.stderr
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr

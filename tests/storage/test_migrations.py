@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.engine import make_engine
 from storage.migrate import alembic_config, downgrade, is_current, upgrade
+from storage.store import Store
 from tests import db
 
 
@@ -69,6 +71,52 @@ def test_each_revision_in_turn_ends_exactly_at_the_models(engine: Engine) -> Non
     assert is_current(engine)
     assert differences(engine) == []
     assert tables(engine) == set(SQLModel.metadata.tables)
+
+
+def test_rows_written_at_the_first_revision_survive_every_upgrade(engine: Engine) -> None:
+    """SQLite's batch mode copies each altered table; PostgreSQL alters in place. Data must come through both."""
+    first = revisions()[0]
+    upgrade(engine, first)
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    if engine.dialect.name == "sqlite":
+        at = at.replace(tzinfo=None)  # what UTCDateTime stores there
+    old = MetaData()
+    old.reflect(engine)
+    draft_row = dict(
+        brand="default",
+        channel="C0DRAFTS",
+        ts="1.000001",
+        writer_id="U0WRITER",
+        writer_name="Wendy",
+        status="published",
+        version=2,
+        text="Survivor.",
+        attempts=1,
+        created_at=at,
+        updated_at=at,
+    )
+    with engine.begin() as connection:
+        draft_id = connection.execute(old.tables["draft"].insert().values(**draft_row)).inserted_primary_key[0]
+        rows = {
+            "draft_version": dict(draft_id=draft_id, version=2, text="Survivor.", author_id="U0WRITER", created_at=at),
+            "card": dict(draft_id=draft_id, approver_id="U0OWNER", channel="D0OWNER", ts="2.000001", created_at=at),
+            "audit_event": dict(draft_id=draft_id, actor_id="U0OWNER", actor_team_id="T0", action="approved", at=at),
+            "slack_event": dict(event_id="Ev0001", received_at=at),
+        }
+        for table, row in rows.items():
+            connection.execute(old.tables[table].insert().values(**row))
+    upgrade(engine)
+    assert differences(engine) == []
+    with engine.connect() as connection:
+        for table in ["draft", *rows]:
+            assert connection.execute(select(func.count()).select_from(SQLModel.metadata.tables[table])).scalar() == 1
+    draft = Store(engine).get(draft_id)
+    assert draft is not None
+    assert (draft.text, draft.version, draft.status) == ("Survivor.", 2, "published")
+    assert draft.created_at == at.replace(tzinfo=UTC) and draft.created_at.tzinfo == UTC
+    with Store(engine).transaction() as tx:  # and the migrated tables take new rows
+        tx.audit(draft_id, "checked", actor_id="U0OWNER")
+        assert [a.action for a in tx.audit_trail(draft_id)] == ["approved", "checked"]
 
 
 def test_down_to_nothing_and_up_again(engine: Engine) -> None:

@@ -1,0 +1,169 @@
+"""Storage behaviour that differs by backend, checked on SQLite and (with COUNTERSIGN_TEST_DATABASE_URL) PostgreSQL:
+time zones, insert-if-absent, compare-and-set claims, and PostgreSQL's SKIP LOCKED candidate picking."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import StatementError
+from sqlmodel import Session, col, select
+
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.models import Draft, SlackEvent, Status
+from storage.store import Store
+from tests import db
+
+T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(params=db.BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with db.isolated_database(request.param, tmp_path) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        yield Store(engine)
+        engine.dispose()
+
+
+def add_draft(store: Store, n: int, status: str = Status.APPROVED, **values: object) -> int:
+    draft = Draft(channel="C0DRAFTS", ts=f"1763800000.{n:06d}", writer_id="U0WRITER", text=f"Draft {n}", status=status)
+    for name, value in {"decided_at": T0 + timedelta(seconds=n), **values}.items():
+        setattr(draft, name, value)
+    with store.transaction() as tx:
+        tx.insert_draft(draft, author_id="U0WRITER")
+    assert draft.id is not None
+    return draft.id
+
+
+def test_timestamps_come_back_aware_and_in_utc(store: Store) -> None:
+    paris_evening = datetime(2026, 11, 22, 23, 30, tzinfo=timezone(timedelta(hours=1)))
+    draft_id = add_draft(store, 1, decided_at=paris_evening, next_attempt_at=T0)
+    draft = store.get(draft_id)
+    assert draft is not None and draft.decided_at is not None
+    assert draft.decided_at == paris_evening and draft.decided_at.tzinfo == UTC
+    assert draft.decided_at.isoformat() == "2026-11-22T22:30:00+00:00"
+    assert draft.created_at.tzinfo == UTC
+    with store.transaction() as tx:  # compared in SQL, not only in Python
+        assert tx.due_for_publishing(T0 - timedelta(microseconds=1)) == []
+        assert tx.due_for_publishing(T0) == [draft_id]
+        assert tx.next_attempt_due() == T0
+
+
+def test_a_naive_timestamp_is_refused(store: Store) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        add_draft(store, 1, decided_at=datetime(2026, 11, 22, 9, 30))
+
+
+def test_insert_if_absent_tells_the_first_caller_from_the_second(store: Store) -> None:
+    with store.transaction() as tx:
+        assert tx.first_sighting("Ev01") is True
+        assert tx.first_sighting("Ev01") is False
+    with store.transaction() as tx:
+        assert tx.first_sighting("Ev01") is False
+        assert tx.first_sighting("Ev02") is True
+    with Session(store.engine) as session:
+        assert sorted(e.event_id for e in session.exec(select(SlackEvent))) == ["Ev01", "Ev02"]
+
+
+def test_racing_claims_have_one_winner(store: Store) -> None:
+    draft_id = add_draft(store, 1)
+    barrier = threading.Barrier(6)
+    won: list[str] = []
+
+    def claim(worker: str) -> None:
+        barrier.wait()
+        with store.transaction() as tx:
+            if tx.claim(draft_id, f"attempt-{worker}", worker, T0 + timedelta(minutes=1)):
+                won.append(worker)
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(won) == 1
+    draft = store.get(draft_id)
+    assert draft is not None
+    assert (draft.status, draft.claimed_by, draft.attempt_id, draft.attempts) == (
+        Status.PUBLISHING,
+        won[0],
+        f"attempt-{won[0]}",
+        1,
+    )
+
+
+@pytest.mark.parametrize("store", [db.POSTGRESQL], indirect=True)  # SQLite writers take turns at BEGIN IMMEDIATE
+def test_a_claim_waits_for_a_transaction_holding_the_row_instead_of_giving_up(store: Store) -> None:
+    """A losing approve click holds the row for a moment; the publisher's claim must still win after it."""
+    draft_id = add_draft(store, 1)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with store.transaction() as tx:
+            tx.session.exec(select(Draft.id).where(col(Draft.id) == draft_id).with_for_update())
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(10)
+    threading.Timer(0.2, release.set).start()
+    with store.transaction() as tx:
+        assert tx.due_for_publishing(T0) == [draft_id]  # every due row is locked: still a candidate
+        assert tx.claim(draft_id, "attempt-1", "w1", T0 + timedelta(minutes=1))
+    holder.join(10)
+
+
+@pytest.mark.parametrize("store", [db.POSTGRESQL], indirect=True)  # on SQLite the compare-and-set alone decides
+def test_instances_pick_different_candidates(store: Store) -> None:
+    """While one instance holds the oldest due draft (claiming it), another is offered the next one."""
+    first, second = add_draft(store, 1), add_draft(store, 2)
+    with store.transaction() as a:
+        assert a.due_for_publishing(T0 + timedelta(hours=1), limit=1) == [first]
+        with store.transaction() as b:
+            assert b.due_for_publishing(T0 + timedelta(hours=1), limit=1) == [second]
+            assert b.claim(second, "attempt-b", "b", T0 + timedelta(minutes=1))
+        assert a.claim(first, "attempt-a", "a", T0 + timedelta(minutes=1))
+    assert [store.get(i).claimed_by for i in (first, second)] == ["a", "b"]  # type: ignore[union-attr]
+
+
+def test_a_compare_and_set_move_reports_whether_it_won(store: Store) -> None:
+    draft_id = add_draft(store, 1, status=Status.PENDING)
+    with store.transaction() as tx:
+        assert tx.move(draft_id, frm={Status.PENDING}, to=Status.APPROVED, at_version=1)
+        assert not tx.move(draft_id, frm={Status.PENDING}, to=Status.REJECTED, at_version=1)
+    draft = store.get(draft_id)
+    assert draft is not None and draft.status == Status.APPROVED
+
+
+def test_two_deliveries_of_one_message_make_one_draft(store: Store) -> None:
+    """Slack can deliver a message twice under different event ids, to two instances at once."""
+    inserted = threading.Event()
+    results: list[str] = []
+
+    def deliver(n: int, wait_for_other: bool) -> None:
+        if wait_for_other:
+            inserted.wait(10)
+        with store.transaction() as tx:
+            if tx.first_sighting(f"Ev{n}") and tx.by_message("C0DRAFTS", "1763800000.000001") is None:
+                draft = Draft(channel="C0DRAFTS", ts="1763800000.000001", writer_id="U0WRITER", text="Once.")
+                tx.insert_draft(draft, author_id="U0WRITER")
+                inserted.set()
+                time.sleep(0.3)  # still uncommitted while the second delivery looks
+                results.append("inserted")
+            else:
+                results.append("duplicate")
+
+    threads = [threading.Thread(target=deliver, args=(n, n == 2)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == ["duplicate", "inserted"]
