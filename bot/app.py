@@ -30,6 +30,30 @@ class RefuseMalformed(Middleware):
         return BoltResponse(status=400, body="")
 
 
+def describe(body: Any) -> str:
+    """What a request is, for the access log: its kind and our ids, never its text."""
+    if not isinstance(body, dict):
+        return "request"
+    kind = body.get("type")
+    detail = ""
+    event = body.get("event")
+    actions = body.get("actions")
+    view = body.get("view")
+    if kind == "event_callback" and isinstance(event, dict):
+        detail = f"{event.get('type')}/{event.get('subtype') or '-'} {body.get('event_id')}"
+    elif kind == "block_actions" and isinstance(actions, list) and actions and isinstance(actions[0], dict):
+        detail = f"{actions[0].get('action_id')} {actions[0].get('value')}"
+    elif kind == "view_submission" and isinstance(view, dict):
+        detail = f"{view.get('callback_id')} {view.get('private_metadata')}"
+    elif body.get("command"):
+        kind, detail = "command", str(body.get("command"))
+    user = body.get("user")
+    who = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    if who is None and isinstance(event, dict):
+        who = event.get("user")
+    return f"{kind} {detail} by {who}"[:300]
+
+
 def build_app(services: Services, *, socket_mode: bool = False) -> App:
     settings = services.settings
     app = App(
@@ -44,8 +68,10 @@ def build_app(services: Services, *, socket_mode: bool = False) -> App:
     )
 
     @app.middleware
-    def correlate(next: Any) -> Any:
+    def correlate(body: dict[str, Any], next: Any) -> Any:  # Bolt injects arguments by these names
+        """A short id per Slack request, in every log line its work writes; one line says what came in."""
         new_correlation_id()
+        log.info("slack %s", describe(body))
         return next()
 
     @app.error

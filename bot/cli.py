@@ -44,7 +44,7 @@ def run(
     from bot.runner import serve_forever, start_http, start_socket_mode
 
     settings = _settings(socket_mode=not http)
-    logs.configure(os.environ.get("LOG_LEVEL", "INFO"), settings.secrets)
+    logs.configure(settings.log_level, settings.secrets, settings.log_format)
     try:
         running = start_http(settings, host, port) if http else start_socket_mode(settings)
     except StartupError as exc:

@@ -1,12 +1,15 @@
-"""Logging set-up: one line per record, a short correlation id per Slack request, secrets never printed."""
+"""Logging set-up: one line per record (text, or JSON with LOG_FORMAT=json), a short correlation id per
+Slack request, secrets never printed."""
 
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -46,9 +49,42 @@ class Redactor(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log pipelines: time, level, logger, message, correlation id, error.
+
+    Secrets are removed from the whole line (the traceback too), not only from the message.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "correlation_id": getattr(record, "cid", correlation_id.get()),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        line = json.dumps(entry, ensure_ascii=False)
+        for secret in self.secrets:
+            line = line.replace(secret, "[redacted]")
+        return line
+
+
+FORMATS = ("text", "json")
+
+
+def configure(level: str = "INFO", secrets: Iterable[str] = (), fmt: str = "text") -> None:
+    secrets = tuple(secrets)
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(cid)s] %(name)s: %(message)s"))
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(secrets))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(cid)s] %(name)s: %(message)s"))
     handler.addFilter(Redactor(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

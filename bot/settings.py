@@ -63,6 +63,8 @@ class Settings:
     digest_cron: str = "0 9 * * mon"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     publish_lease: timedelta = timedelta(seconds=90)
+    log_level: str = "INFO"
+    log_format: str = "text"
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
@@ -97,6 +99,8 @@ class Settings:
             digest_cron=reader.digest_cron(),
             timezone=reader.timezone(),
             publish_lease=reader.duration("PUBLISH_LEASE", "90s", minimum=timedelta(seconds=1)),
+            log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
+            log_format=reader.choice("LOG_FORMAT", ("text", "json"), "text"),
         )
         if reader.problems:
             raise SettingsError(reader.problems)
@@ -192,6 +196,14 @@ class _Reader:
         except ValueError as exc:
             self.problems.append(f"REMINDER_AFTER: {exc} (or 'off')")
             return None
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False) -> str:
+        value = self._get(name) or default
+        value = value.upper() if upper else value.lower()
+        if value not in allowed:
+            self.problems.append(f"{name} must be one of {', '.join(allowed)} (got '{value}')")
+            return default
+        return value
 
     def duration(self, name: str, default: str, *, minimum: timedelta) -> timedelta:
         value = self._get(name) or default

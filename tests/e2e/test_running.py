@@ -180,3 +180,34 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, slack: SlackS
     assert result.returncode == 1
     assert "cannot use the database at DATABASE_URL=postgresql+psycopg://countersign:***@127.0.0.1" in result.stderr
     assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_json_logs_carry_a_correlation_id_per_slack_request(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    import json
+
+    port = free_port()
+    env = {**app_env(slack, x, f"sqlite:///{tmp_path / 'j.db'}"), "LOG_FORMAT": "json"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_", "DATABASE_URL"))}
+    process = subprocess.Popen(
+        [*CLI, "run", "--http", "--port", str(port), "--host", "127.0.0.1"],
+        cwd=tmp_path,
+        env={**base, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}")
+        driver = SlackDriver(f"http://127.0.0.1:{port}/slack/events", SECRET)
+        driver.message(WRITER, "Logged as JSON.", DRAFTS)
+        slack.wait_for(lambda s: next((m for m in s.messages("D0OWNER") if m.blocks), None), 10)
+        driver.command("help", OWNER)
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=15)
+    records = [json.loads(line) for line in err.splitlines() if line.strip()]  # every line is one JSON object
+    requests_in = [r for r in records if r["message"].startswith("slack ")]
+    assert [r["message"].split()[1] for r in requests_in] == ["event_callback", "command"]
+    ids = [r["correlation_id"] for r in requests_in]
+    assert len(set(ids)) == 2 and "-" not in ids and all(len(i) == 8 for i in ids)
+    assert {"time", "level", "logger", "message", "correlation_id"} <= set(records[0])
