@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.outcomes import Kind, Outcome
-from bot.post_text import PostText, clean, compose, from_slack
+from bot.post_text import PostText, attribution, clean, compose, from_slack
 from bot.refs import Actor, CardRef, IncomingMessage
 from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
 from storage.store import Store, Tx
@@ -174,9 +174,23 @@ class Workflow:
 
     def check(self, ref: CardRef, actor: Actor) -> Outcome | None:
         """Why `actor` may not decide on `ref` now (audited), or None if they may."""
+        return self.decidable(ref, actor)[1]
+
+    def decidable(self, ref: CardRef, actor: Actor) -> tuple[Draft | None, Outcome | None]:
+        """The draft `actor` may decide on now, or the (audited) reason they may not: before a form opens."""
         with self.store.transaction() as tx:
             draft = tx.get(ref.draft_id)
-            return self._refusal(tx, ref, actor, draft)
+            refused = self._refusal(tx, ref, actor, draft)
+        return (None, refused) if refused is not None else (draft, None)
+
+    def attribution_for(self, draft: Draft, approver_id: str) -> str:
+        """The line that will close the post if `approver_id` approves `draft`."""
+        return attribution(
+            self.voice.template,
+            agency=self.voice.agency,
+            approver=self.directory.name(approver_id),
+            writer=draft.writer_name or draft.writer_id,
+        )
 
     def approve(self, ref: CardRef, actor: Actor) -> Outcome:
         return self._decide(ref, actor, Kind.APPROVED, Status.APPROVED)

@@ -15,10 +15,10 @@ from bot import failures
 from bot.blocks import INPUT_LIMIT, edit_modal, reason_modal
 from bot.ids import ActionId, CallbackId
 from bot.outcomes import Kind, Outcome
-from bot.post_text import attribution
 from bot.refs import Actor, BadRef, CardRef, slack_id
 from bot.replies import refusal, too_long_to_edit
 from bot.services import Services
+from storage.models import Draft
 
 
 def register(app: App, services: Services) -> None:
@@ -112,39 +112,38 @@ def _decide_then_ack(
     _settle(outcome, body, parsed[1], services)
 
 
-def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
-    ack()
+def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:
+    """The draft behind a button that opens a form, if the clicker may decide on it; else they are told why."""
     parsed = parse(body, services)
     if not parsed:
-        return
+        return None
     ref, actor = parsed
-    refused = services.workflow.check(ref, actor)
-    if refused is not None or (draft := services.store.get(ref.draft_id)) is None:
+    draft, refused = services.workflow.decidable(ref, actor)
+    if draft is None:
         services.notifier.ephemeral(_channel(body), actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)))
+        return None
+    return ref, actor, draft
+
+
+def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    ack()
+    found = _to_decide(body, services)
+    if not found:
         return
+    ref, actor, draft = found
     if len(draft.text) > INPUT_LIMIT:
         services.notifier.ephemeral(_channel(body), actor.user_id, too_long_to_edit(INPUT_LIMIT))
         return
-    voice = services.workflow.voice
-    line = attribution(
-        voice.template,
-        agency=voice.agency,
-        approver=services.workflow.directory.name(actor.user_id),
-        writer=draft.writer_name,
-    )
-    _open(client, body, edit_modal(ref, draft.text, line), actor, services)
+    modal = edit_modal(ref, draft.text, services.workflow.attribution_for(draft, actor.user_id))
+    _open(client, body, modal, actor, services)
 
 
 def ask_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     ack()
-    parsed = parse(body, services)
-    if not parsed:
+    found = _to_decide(body, services)
+    if not found:
         return
-    ref, actor = parsed
-    refused = services.workflow.check(ref, actor)
-    if refused is not None or (draft := services.store.get(ref.draft_id)) is None:
-        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)))
-        return
+    ref, actor, draft = found
     is_reject = body["actions"][0].get("action_id") == ActionId.REJECT
     callback = CallbackId.REJECT if is_reject else CallbackId.REQUEST_CHANGES
     _open(client, body, reason_modal(callback, ref, draft.text), actor, services)
