@@ -2,7 +2,10 @@
 
 Fills a fresh database (SQLite file by default, or --database-url) with N drafts spread over a year —
 mostly published, some pending, failed, rejected — each with its version and audit rows, then times
-`status.build()+render()` and the digest's `build()` for the last full week (median of --runs).
+`status.build()+render()` and the digest's `build()` + blocks for the last full week (median of --runs), in a
+fresh process, with that process's RSS before the first query, after the last, and its peak while answering.
+Goals (issue 5): status under 100 ms and the digest under 2 s at 1,000,000 drafts; memory that doesn't grow with
+the history (compare the RSS figures at 100,000 and at 1,000,000 drafts).
 
     python benchmarks/history_scale.py --drafts 100000
     python benchmarks/history_scale.py --drafts 1000000 --database-url postgresql+psycopg://postgres@127.0.0.1/bench
@@ -11,15 +14,19 @@ mostly published, some pending, failed, rejected — each with its version and a
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import random
-import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+import harness
+from sqlalchemy import insert, text
 
 from bot import digest_render, status
 from bot.digest import build as build_digest
@@ -35,15 +42,22 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 BATCH = 20_000
 
 
-def fill(store: Store, drafts: int, seed: int = 7) -> None:
+def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None) -> None:
+    """`backlog=None`: 5% pending and 1% failed, spread over the year (a stress: 50,000 drafts waiting at 1M).
+    `backlog=N`: the N newest drafts are pending and N // 5 failed, as on a team that keeps up."""
     rng = random.Random(seed)
     statuses = ["published"] * 85 + ["rejected"] * 6 + ["withdrawn"] * 3 + ["failed"] * 1 + ["pending"] * 5
+    if backlog is not None:
+        statuses = [s for s in statuses if s not in ("pending", "failed")]
     with store.engine.begin() as connection:
         for start in range(0, drafts, BATCH):
             rows, versions, audits = [], [], []
             for i in range(start, min(drafts, start + BATCH)):
                 created = NOW - timedelta(seconds=rng.randrange(365 * 86400))
                 state = rng.choice(statuses)
+                if backlog is not None and i >= drafts - backlog - backlog // 5:
+                    state = "pending" if i >= drafts - backlog else "failed"
+                    created = NOW - timedelta(seconds=rng.randrange(3 * 86400))
                 decided = created + timedelta(minutes=rng.randrange(5, 600))
                 rows.append({
                     "id": i + 1, "brand": "default", "channel": "C0DRAFTS", "ts": f"1700000000.{i:06d}",
@@ -70,44 +84,114 @@ def fill(store: Store, drafts: int, seed: int = 7) -> None:
             connection.execute(insert(AuditEvent), audits)
 
 
-def timed(fn, runs: int) -> tuple[float, float]:
+def timed(fn, runs: int) -> dict[str, float]:
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000, max(samples) * 1000
+    return {"first": samples[0] * 1000, "median": statistics.median(samples) * 1000, "max": max(samples) * 1000}
+
+
+def settings_for(url: str) -> Settings:
+    return Settings.from_env({
+        "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "x", "X_API_KEY": "x", "X_API_SECRET": "x",
+        "X_ACCESS_TOKEN": "x", "X_ACCESS_TOKEN_SECRET": "x", "DRAFTS_CHANNEL": "C0DRAFTS",
+        "APPROVERS": "U0OWNER", "AGENCY_NAME": "A", "DATABASE_URL": url,
+    })
+
+
+def measure(url: str, runs: int) -> dict[str, float]:
+    """Time status and the digest in this process; RSS now, after, and the peak while answering."""
+    settings = settings_for(url)
+    engine = make_engine(url)
+    store = Store(engine)
+    week = Week.of(NOW, settings.timezone).shift(-1)
+    gc.collect()
+    rss_before = harness.rss_mib()
+    peak_reset = harness.reset_peak_rss()
+    status_ms = timed(lambda: status.render(status.build(store, settings, now=NOW)), runs)
+    digest_ms = timed(lambda: digest_render.blocks(build_digest(store, None, week, now=NOW)), runs)
+    gc.collect()
+    result = {
+        "status": status_ms, "digest": digest_ms, "week": str(week),
+        "rss_before_mib": rss_before, "rss_after_mib": harness.rss_mib(),
+        "peak_rss_mib": harness.peak_rss_mib() if peak_reset else float("nan"),
+        "drafts": _count(engine),
+    }
+    engine.dispose()
+    return result
+
+
+def _count(engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM draft")).scalar() or 0)
+
+
+def prepare(url: str, drafts: int, reuse: bool, backlog: int | None) -> None:
+    """Fill a fresh database with `drafts` drafts (or, with `reuse`, check it already holds that many)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    held = _count(engine)
+    if reuse and held == drafts:
+        print(f"reusing {held:,} drafts in {url.split(':')[0]}")
+    elif held:
+        raise SystemExit(f"the database already holds {held:,} drafts: use a fresh one, or --reuse --drafts {held}")
+    else:
+        started = time.perf_counter()
+        fill(Store(engine), drafts, backlog=backlog)
+        print(f"{drafts:,} drafts written to {url.split(':')[0]} in {time.perf_counter() - started:.1f} s")
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does by itself within a minute of a bulk load; without it the planner has no statistics.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    optimize(engine)  # what a running instance's scheduler does at its first tick (SQLite's ANALYZE)
+    engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drafts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--database-url", default="")
+    parser.add_argument("--database-url", default="", help="default: a SQLite file in a temp folder; a PostgreSQL "
+                        "database named bench* is dropped and recreated (unless --reuse)")
+    parser.add_argument("--backlog", type=int, default=None, help="pending drafts (the newest N; N/5 failed); "
+                        "default: 5%% of all drafts pending and 1%% failed, spread over the year")
+    parser.add_argument("--reuse", action="store_true", help="measure a database already filled with --drafts drafts")
+    parser.add_argument("--quiet-wait", type=float, default=0.0, help="first wait up to this many s for an idle CPU")
+    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    if args.measure_only:  # the fresh process the figures come from
+        print(json.dumps(measure(args.database_url, args.runs)))
+        return
+    harness.print_machine(args.database_url or None, args.quiet_wait)
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{Path(folder) / 'history.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        store = Store(engine)
-        started = time.perf_counter()
-        fill(store, args.drafts)
-        print(f"{args.drafts:,} drafts written to {url.split(':')[0]} in {time.perf_counter() - started:.1f} s")
-        optimize(engine)  # what a running instance's scheduler does at its first tick
-        settings = Settings.from_env({
-            "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "x", "X_API_KEY": "x", "X_API_SECRET": "x",
-            "X_ACCESS_TOKEN": "x", "X_ACCESS_TOKEN_SECRET": "x", "DRAFTS_CHANNEL": "C0DRAFTS",
-            "APPROVERS": "U0OWNER", "AGENCY_NAME": "A", "DATABASE_URL": url,
-        })
-        week = Week.of(NOW, settings.timezone).shift(-1)
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        status_ms = timed(lambda: status.render(status.build(store, settings, now=NOW)), args.runs)
-        digest_ms = timed(lambda: digest_render.blocks(build_digest(store, None, week, now=NOW)), args.runs)
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"status: median {status_ms[0]:.1f} ms, max {status_ms[1]:.1f} ms ({args.runs} runs)")
-        print(f"digest {week}: median {digest_ms[0]:.1f} ms, max {digest_ms[1]:.1f} ms ({args.runs} runs)")
-        print(f"peak RSS grew by {(rss_after - rss_before) / 1024:.1f} MiB while answering")
-        engine.dispose()
+        if harness.is_postgresql(url) and not args.reuse:
+            harness.recreate_postgresql(url)
+        prepare(url, args.drafts, args.reuse, args.backlog)
+        # Measured in a fresh process, so its memory is the answering's, not the filling's.
+        with harness.OtherLoad() as other:
+            answer = subprocess.run(
+                [sys.executable, __file__, "--measure-only", "--database-url", url, "--runs", str(args.runs)],
+                check=True, capture_output=True, text=True,
+            )
+        r = json.loads(answer.stdout.strip().splitlines()[-1])
+    db = url.split(":")[0].split("+")[0]
+    mix = f"backlog of {args.backlog} pending" if args.backlog is not None else "5% pending"
+    print(f"{r['drafts']:,} drafts on {db} ({mix}); {other.line()}")
+    rows = []
+    for key, title, goal in (("status", "status (build + render)", 100.0), ("digest", f"digest {r['week']}", 2000.0)):
+        t = r[key]
+        verdict = f"< {goal:g} ms: " + ("met" if t["median"] < goal else "missed")
+        rows.append([title, f"{t['first']:.1f}", f"{t['median']:.1f}", f"{t['max']:.1f}", verdict])
+    print(harness.table(["query", "first ms", f"median of {args.runs} ms", "max ms", "goal (median)"], rows))
+    print(f"RSS of the answering process: {r['rss_before_mib']:.1f} MiB before the first query, "
+          f"{r['rss_after_mib']:.1f} MiB after {2 * args.runs} answers, "
+          f"peak {r['peak_rss_mib']:.1f} MiB while answering")
+    if args.json:
+        args.json.write_text(json.dumps({**r, "database": db, "other_load": other.share}, indent=2))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from bot import failures
-from bot.logs import new_correlation_id
+from bot.logs import new_correlation_id, redact_everywhere
 from bot.refs import envelope_problem
 from bot.services import Services
 from handlers import actions, commands, drafts, home, views
@@ -56,6 +56,7 @@ def describe(body: Any) -> str:
 
 def build_app(services: Services, *, socket_mode: bool = False) -> App:
     settings = services.settings
+    redact_everywhere(settings.secrets)  # before Bolt or the publisher log anything, configure() or not
     app = App(
         signing_secret=settings.slack_signing_secret or None,
         client=services.client,

@@ -173,12 +173,19 @@ class Notifier:
 
     # -- decisions and publishing ------------------------------------------------------------
 
-    def decided(self, draft_id: int) -> None:
-        """Cards show the new state; the writer hears about anything final."""
+    def decided(self, draft_id: int, by: str | None = None) -> None:
+        """Cards show the new state; the writer hears about anything final, once.
+
+        An approve click's listener and the publisher that posts the approval (on this instance or another)
+        both get here, and may both find the draft published. With `by` (the person or publishing worker
+        whose move this follows) the writer is told only if the draft's latest move is still `by`'s.
+        """
         self.refresh_cards(draft_id)
-        draft = self.store.get(draft_id)
+        with self.store.transaction() as tx:
+            draft = tx.get(draft_id)
+            mover = tx.last_mover(draft_id) if by is not None else None
         text = decision_reply(draft) if draft is not None else None
-        if draft is not None and text:
+        if draft is not None and text and (by is None or mover == by):
             self.reply(draft.channel, draft.ts, text)
 
     def remind(self, draft: Draft, waited: str) -> None:

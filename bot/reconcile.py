@@ -42,14 +42,16 @@ class Reconciler:
         if draft is None or draft.status != Status.UNKNOWN or not draft.final_parts:
             return False
         ids = list(draft.post_ids or [])
-        expected = comparable(draft.final_parts[min(len(ids), len(draft.final_parts) - 1)])
-        recent = self.account.recent_posts(since=(draft.decided_at or draft.updated_at) - LOOKBACK)
-        if recent is None:
-            return self._note(draft_id, draft.last_error, "the account's recent posts couldn't be read")
-        found = next((post_id for post_id, text in recent if comparable(text) == expected and post_id not in ids), None)
-        if found is None:
-            return self._note(draft_id, draft.last_error, "it is not among the account's recent posts")
-        ids.append(found)
+        found = None
+        if len(ids) < len(draft.final_parts):  # else every part's id was recorded before the stop: no need to look
+            expected = comparable(draft.final_parts[len(ids)])
+            recent = self.account.recent_posts(since=(draft.decided_at or draft.updated_at) - LOOKBACK)
+            if recent is None:
+                return self._note(draft_id, draft.last_error, "the account's recent posts couldn't be read")
+            found = next((pid for pid, text in recent if comparable(text) == expected and pid not in ids), None)
+            if found is None:
+                return self._note(draft_id, draft.last_error, "it is not among the account's recent posts")
+            ids.append(found)
         done = len(ids) >= len(draft.final_parts)
         with self.store.transaction() as tx:
             values: dict[str, object] = {"post_ids": ids, "last_error": None}
@@ -67,7 +69,7 @@ class Reconciler:
                 version=draft.version,
                 detail=f"found post {found} on the account",
             )
-        log.info("draft %s: found post %s on X; now %s", draft_id, found, to)
+        log.info("draft %s: reconciled (%s); now %s", draft_id, found or "all parts recorded", to)
         return True
 
     def _note(self, draft_id: int, error: str | None, finding: str) -> bool:

@@ -6,6 +6,7 @@ Routes: POST /slack/events (signed Slack requests), GET /healthz (the process se
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -86,7 +87,8 @@ class HttpServer:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close every socket from inside the server's own loop (closing them from here races its select)."""
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        with contextlib.suppress(OSError):  # the loop already closed its trigger: nothing left to signal
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         if self._thread is not None:
             self._thread.join(timeout)
         self._server.task_dispatcher.shutdown()

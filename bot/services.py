@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -57,7 +58,7 @@ class Services:
         """What follows any decision: publish if approved, show it on every card and in the writer's
         thread, and refresh the decider's App Home queue."""
         self.publisher.wake()
-        self.notifier.decided(draft_id)
+        self.notifier.decided(draft_id, by=by)
         self.home.publish(by)
 
     def close(self) -> None:
@@ -66,6 +67,15 @@ class Services:
         self.scheduler.stop()
         self.publisher.stop()
         self.store.engine.dispose()
+
+
+def default_worker_id(host: str | None = None, pid: int | None = None) -> str:
+    """`<host>-<pid>`, within the audit trail's 32 characters (actor_id): a longer name (a cloud VM's FQDN)
+    keeps its start and gets a short hash of the whole, so instances on different hosts stay apart."""
+    host = socket.gethostname() if host is None else host
+    if len(host) > 20:
+        host = f"{host[:13]}~{hashlib.sha1(host.encode()).hexdigest()[:6]}"
+    return f"{host}-{os.getpid() if pid is None else pid}"
 
 
 def slack_client(settings: Settings) -> WebClient:
@@ -97,7 +107,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
     except OSError as exc:
         raise StartupError(f"could not reach Slack at {settings.slack_api_url} ({exc})") from None
     store = Store(make_engine(settings.database_url))
-    worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
+    worker_id = worker_id or default_worker_id()
     directory = SlackDirectory(client)
     directory.warm(settings.approvers)
     policy = Policy(approvers=frozenset(settings.approvers), team_id=str(identity["team_id"]))
@@ -115,7 +125,12 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
     account = x_account(settings)
     switch = BrandSwitch(store, policy)
     publisher = Publisher(
-        store, account, notifier.decided, worker_id=worker_id, paused=switch.paused, lease=settings.publish_lease
+        store,
+        account,
+        lambda draft_id: notifier.decided(draft_id, by=worker_id),
+        worker_id=worker_id,
+        paused=switch.paused,
+        lease=settings.publish_lease,
     )
     scheduler = Scheduler(
         DigestJob(store, client, account, settings, worker_id),

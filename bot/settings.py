@@ -43,16 +43,16 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    slack_bot_token: str
-    slack_signing_secret: str
-    x_api_key: str
-    x_api_secret: str
-    x_access_token: str
-    x_access_token_secret: str
+    slack_bot_token: str = field(repr=False)
+    slack_signing_secret: str = field(repr=False)
+    x_api_key: str = field(repr=False)
+    x_api_secret: str = field(repr=False)
+    x_access_token: str = field(repr=False)
+    x_access_token_secret: str = field(repr=False)
     drafts_channel: str
     approvers: tuple[str, ...]
     agency_name: str
-    slack_app_token: str = ""
+    slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     x_api_url: str = DEFAULT_X_API_URL
     database_url: str = DEFAULT_DATABASE_URL

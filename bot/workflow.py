@@ -129,7 +129,7 @@ class Workflow:
             if draft.text == text:
                 return Outcome(Kind.IGNORED, draft=draft)
             if draft.status not in OPEN_FOR_WRITER:
-                return Outcome(Kind.NOT_EDITABLE, draft=draft)
+                return self._too_late_to_edit(tx, draft, message.user)
             post = self.post_text(draft, text=text)
             if not text or not post.fits:
                 kind = Kind.TOO_LONG if text else Kind.EMPTY
@@ -145,11 +145,16 @@ class Workflow:
                 text=text,
                 version=version,
                 pending_since=self.clock(),
-            ):
-                return Outcome(Kind.DUPLICATE)
+            ):  # a decision committed since we read the draft (PostgreSQL re-checks the row after waiting on it)
+                return self._too_late_to_edit(tx, tx.get(draft.id) or draft, message.user)
             tx.add_version(draft.id, version, text, author_id=message.user)
             tx.audit(draft.id, "revised", actor_id=message.user, frm=draft.status, to=Status.PENDING, version=version)
             return Outcome(Kind.REVISED, draft=tx.get(draft.id), post=post)
+
+    def _too_late_to_edit(self, tx: Tx, draft: Draft, writer: str) -> Outcome:
+        """The draft was decided before the edit landed: the writer is told, and the refusal audited."""
+        tx.audit(draft.id, "refused_not_editable", actor_id=writer, version=draft.version, detail=draft.status)
+        return Outcome(Kind.NOT_EDITABLE, draft=draft)
 
     def withdraw(self, channel: str, ts: str, event_id: str | None = None) -> Outcome:
         with self.store.transaction() as tx:
@@ -316,7 +321,11 @@ class Workflow:
                     version += 1
                     values.update(text=text, version=version)
             if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
-                return self._refused(tx, ref, actor, Kind.ALREADY_DECIDED, tx.get(draft.id))
+                # Changed since we read it (on PostgreSQL): a writer's edit makes this card stale, not decided.
+                current = tx.get(draft.id)
+                return self._refusal(tx, ref, actor, current) or self._refused(
+                    tx, ref, actor, Kind.ALREADY_DECIDED, current
+                )
             if version != draft.version:
                 tx.add_version(draft.id, version, text or "", author_id=actor.user_id)
             tx.audit(

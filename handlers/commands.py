@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot import digest_render, history, status
 from bot.digest import build
+from bot.post_text import escape_mrkdwn
 from bot.refs import Actor
 from bot.replies import help_text, switch
 from bot.schedule import Week
@@ -51,7 +52,7 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
 
 def show(ref: str, services: Services) -> str:
     draft_id = ref.lstrip("#")
-    if not draft_id.isdigit() or len(draft_id) > 18:
-        return f"`{ref[:20]}` isn't a draft number. Try `/countersign show 12`."
+    if not (draft_id.isascii() and draft_id.isdigit()) or len(draft_id) > 18:  # "²".isdigit(), but int() refuses it
+        return f"`{escape_mrkdwn(ref[:20])}` isn't a draft number. Try `/countersign show 12`."
     found = history.load(services.store, int(draft_id))
     return history.render(found) if found else f"There is no draft #{draft_id}."

@@ -13,17 +13,26 @@ from bot.services import Services
 
 
 def register(app: App, services: Services) -> None:
-    app.event("message")(partial(on_message, services=services))
+    app.event("message", middleware=[partial(store_first, services=services)])(partial(on_message, services=services))
 
 
-def on_message(ack: Ack, body: dict[str, Any], event: dict[str, Any], services: Services) -> None:
-    """The writer's move is stored before Slack hears back (one short transaction), cards and replies after.
+def store_first(
+    body: dict[str, Any], event: dict[str, Any], context: dict[str, Any], next: Any, services: Services
+) -> Any:  # Bolt injects arguments by these names
+    """The writer's move is stored before Slack hears back (one short transaction).
 
-    Slack never redelivers an acknowledged event, so storing first is what makes a crash right after the
-    200 lose nothing; if storing fails, Slack gets no 200 and retries.
+    Bolt acknowledges an event before its listener runs, and Slack never redelivers an acknowledged
+    event: a crash right after the 200 would lose the draft. Listener middleware runs before that ack,
+    so the write happens here; if it fails, Slack gets no 200 and retries. Cards and replies come after.
     """
-    recorded = record(body, event, services) if event.get("channel") == services.settings.drafts_channel else None
+    if event.get("channel") == services.settings.drafts_channel:
+        context["recorded"] = record(body, event, services)
+    return next()
+
+
+def on_message(ack: Ack, context: dict[str, Any], services: Services) -> None:
     ack()
+    recorded = context.get("recorded")
     if recorded is not None:
         services.notifier.intake(*recorded)
 
