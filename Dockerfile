@@ -15,8 +15,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # An unprivileged user. Its home /data is the working directory: where `.env` would be read from and where
 # the default SQLite file (sqlite:///countersign.db) lands when DATABASE_URL is not set; mount a volume there.
-RUN groupadd --system --gid 10001 countersign \
-    && useradd --system --uid 10001 --gid countersign --home-dir /data --shell /usr/sbin/nologin countersign \
+RUN groupadd --gid 10001 countersign \
+    && useradd --uid 10001 --gid countersign --no-create-home --home-dir /data --shell /usr/sbin/nologin countersign \
     && mkdir /data \
     && chown countersign:countersign /data
 
@@ -39,6 +39,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4)"]
 
-# Exec form: countersign is PID 1's child under `init: true` (compose) or PID 1 itself, and gets SIGTERM
-# directly; it finishes in-flight work and exits 0.
+# Exec form, so SIGTERM reaches countersign (as PID 1, or forwarded by compose's `init: true`): it finishes
+# in-flight work and exits 0.
 CMD ["countersign", "run", "--http", "--port", "3000", "--host", "0.0.0.0"]
