@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> dict:
         results["rss_idle_mib"] = countersign.rss_mib()
         build = harness.builder()
         try:
-            with LoadGen() as loadgen, harness.OtherLoad() as other:
+            with LoadGen() as loadgen, harness.OtherLoad(url) as other:
                 bench = Bench(servers, countersign, sandbox, loadgen, args.profile)
                 # 1. draft events: on Countersign each becomes a pending draft with a card
                 texts = iter(range(drafts_needed))
@@ -140,6 +140,7 @@ def run(args: argparse.Namespace) -> dict:
                 results["peak_rss_mib"] = harness.peak_rss_mib(countersign.pid)
             results["cells"] = bench.cells
             results["other_load"] = other.share
+            results["other_line"] = other.line()
         finally:
             for server in servers:
                 server.stop()
@@ -165,7 +166,7 @@ def report(results: dict) -> str:
             rows.append([str(level)] + [f"{cell[n]['p50']:.1f} / {cell[n]['p99']:.1f}" for n in names]
                         + [f"{ratio:.2f}x", goal])
         lines.append(harness.table(headers, rows))
-    lines.append(f"\nother processes used {results['other_load']:.0%} of the CPUs during the run")
+    lines.append("\n" + results["other_line"])
     lines.append(f"Countersign RSS: {results['rss_idle_mib']:.1f} MiB idle after start, "
                  f"{results['rss_after_mib']:.1f} MiB after the run (peak {results['peak_rss_mib']:.1f} MiB)")
     return "\n".join(lines)

@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     harness.print_machine(args.database_url or None, args.quiet_wait)
-    with harness.OtherLoad() as other:
+    with harness.OtherLoad(args.database_url) as other:
         samples = measure(args.drafts, args.warmup, args.database_url, args.in_process)
     where = "in-process start_http" if args.in_process else "python -m bot run --http"
     db = (args.database_url or "sqlite").split(":")[0].split("+")[0]

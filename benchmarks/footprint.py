@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     harness.print_machine(args.database_url or None, args.quiet_wait)
-    with harness.OtherLoad() as other:
+    with harness.OtherLoad(args.database_url) as other:
         r = measure(args)
     print(other.line())
     rows = [

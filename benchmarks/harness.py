@@ -162,24 +162,27 @@ def cpu_busy(interval: float = 1.0) -> float:
     return 1 - (idle1 - idle0) / max(1, total1 - total0)
 
 
-def _system_jiffies() -> tuple[int, int]:
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return sum(fields), sum(fields) - fields[3] - fields[4]
+def _system_jiffies() -> list[int]:
+    """The machine's CPU time so far: user, nice, system, idle, iowait, irq, softirq, steal (jiffies)."""
+    return [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
 
 
-def _tree_jiffies() -> dict[int, int]:
-    """utime+stime of this process and all its descendants, by pid."""
-    parents, spent = {}, {}
+def _tree_jiffies(database: str | None = None) -> dict[int, int]:
+    """utime+stime of this process and all its descendants, by pid; with `database`, also of the PostgreSQL
+    backends connected to that database (they work for the instances under test), under negative pids."""
+    parents, spent, titles = {}, {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
         pid = int(entry.name)
         parents[pid] = int(fields[1])
         spent[pid] = int(fields[11]) + int(fields[12])
+        titles[pid] = title
     mine, me = {}, os.getpid()
     for pid in spent:
         walk = pid
@@ -187,6 +190,8 @@ def _tree_jiffies() -> dict[int, int]:
             walk = parents.get(walk, 0)
         if walk == me:
             mine[pid] = spent[pid]
+        elif database and titles[pid].startswith("postgres: ") and f" {database} " in titles[pid]:
+            mine[-pid] = spent[pid]
     return mine
 
 
@@ -197,25 +202,38 @@ def _reaped_jiffies() -> float:
 
 
 class OtherLoad:
-    """How much of the machine processes outside this benchmark used while the block ran (0..1)."""
+    """How much of the machine others used while the block ran (0..1): processes outside this benchmark's
+    tree (and outside the PostgreSQL backends of `database_url`), and the hypervisor (steal)."""
 
     share: float = 0.0
+    steal: float = 0.0
+    irq: float = 0.0
+
+    def __init__(self, database_url: str | None = None) -> None:
+        self.database = make_url(database_url).database if database_url and is_postgresql(database_url) else None
 
     def __enter__(self) -> OtherLoad:
-        self._system, self._tree, self._reaped = _system_jiffies(), _tree_jiffies(), _reaped_jiffies()
+        self._system, self._reaped = _system_jiffies(), _reaped_jiffies()
+        self._tree = _tree_jiffies(self.database)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        total, busy = _system_jiffies()
-        tree = _tree_jiffies()
+        now = _system_jiffies()
+        tree = _tree_jiffies(self.database)
         alive = sum(spent - self._tree.get(pid, 0) for pid, spent in tree.items())
-        gone = sum(spent for pid, spent in self._tree.items() if pid not in tree)  # now among the reaped
+        # Children that ended are now in the reaped total; backends that ended took their time with them.
+        gone = sum(spent for pid, spent in self._tree.items() if pid > 0 and pid not in tree)
         ours = alive + _reaped_jiffies() - self._reaped - gone
-        self.share = max(0.0, (busy - self._system[1] - ours) / max(1, total - self._system[0]))
+        delta = [b - a for a, b in zip(self._system, now, strict=True)]
+        total = max(1, sum(delta))
+        self.share = max(0.0, (delta[0] + delta[1] + delta[2] - ours) / total)
+        self.irq = (delta[5] + delta[6]) / total
+        self.steal = delta[7] / total
 
     def line(self) -> str:
-        flag = "  ! figures are skewed by other work" if self.share > QUIET else ""
-        return f"other processes used {self.share:.0%} of the CPUs during the measurement{flag}"
+        flag = "  ! figures are skewed by other work" if self.share + self.steal > QUIET else ""
+        return (f"other processes used {self.share:.0%} of the CPUs during the measurement (steal {self.steal:.0%}, "
+                f"interrupts {self.irq:.0%}){flag}")
 
 
 def wait_until_quiet(max_wait_s: float, threshold: float = QUIET) -> float:
@@ -367,7 +385,7 @@ def launch_countersign(env: dict[str, str], cwd: Path, name: str = "countersign"
     (a script that patches something, then calls `bot.cli.main()`) without editing the code."""
     port = port or free_port()
     script = os.environ.get("BENCH_APP_SCRIPT")
-    launcher = [sys.executable, script] if script else [sys.executable, "-m", "bot"]
+    launcher = [sys.executable, str(Path(script).resolve())] if script else [sys.executable, "-m", "bot"]
     argv = [*launcher, "run", "--http", "--host", "127.0.0.1", "--port", str(port)]
     return launch(name, argv, env, port, cwd)
 

@@ -42,7 +42,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 BATCH = 20_000
 
 
-def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None) -> None:
+def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None, days: int = 365) -> None:
     """`backlog=None`: 5% pending and 1% failed, spread over the year (a stress: 50,000 drafts waiting at 1M).
     `backlog=N`: the N newest drafts are pending and N // 5 failed, as on a team that keeps up."""
     rng = random.Random(seed)
@@ -53,7 +53,7 @@ def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None) -
         for start in range(0, drafts, BATCH):
             rows, versions, audits = [], [], []
             for i in range(start, min(drafts, start + BATCH)):
-                created = NOW - timedelta(seconds=rng.randrange(365 * 86400))
+                created = NOW - timedelta(seconds=rng.randrange(days * 86400))
                 state = rng.choice(statuses)
                 if backlog is not None and i >= drafts - backlog - backlog // 5:
                     state = "pending" if i >= drafts - backlog else "failed"
@@ -128,7 +128,7 @@ def _count(engine) -> int:
         return int(connection.execute(text("SELECT count(*) FROM draft")).scalar() or 0)
 
 
-def prepare(url: str, drafts: int, reuse: bool, backlog: int | None) -> None:
+def prepare(url: str, drafts: int, reuse: bool, backlog: int | None, days: int) -> None:
     """Fill a fresh database with `drafts` drafts (or, with `reuse`, check it already holds that many)."""
     engine = make_engine(url)
     upgrade(engine)
@@ -139,7 +139,7 @@ def prepare(url: str, drafts: int, reuse: bool, backlog: int | None) -> None:
         raise SystemExit(f"the database already holds {held:,} drafts: use a fresh one, or --reuse --drafts {held}")
     else:
         started = time.perf_counter()
-        fill(Store(engine), drafts, backlog=backlog)
+        fill(Store(engine), drafts, backlog=backlog, days=days)
         print(f"{drafts:,} drafts written to {url.split(':')[0]} in {time.perf_counter() - started:.1f} s")
     if engine.dialect.name == "postgresql":
         # What autovacuum does by itself within a minute of a bulk load; without it the planner has no statistics.
@@ -157,6 +157,8 @@ def main() -> None:
                         "database named bench* is dropped and recreated (unless --reuse)")
     parser.add_argument("--backlog", type=int, default=None, help="pending drafts (the newest N; N/5 failed); "
                         "default: 5%% of all drafts pending and 1%% failed, spread over the year")
+    parser.add_argument("--days", type=int, default=365, help="the history's span (drafts are spread evenly): "
+                        "1,000,000 over 3650 days has the weekly volume of 100,000 over 365, with 10x the history")
     parser.add_argument("--reuse", action="store_true", help="measure a database already filled with --drafts drafts")
     parser.add_argument("--quiet-wait", type=float, default=0.0, help="first wait up to this many s for an idle CPU")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
@@ -170,9 +172,9 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{Path(folder) / 'history.db'}"
         if harness.is_postgresql(url) and not args.reuse:
             harness.recreate_postgresql(url)
-        prepare(url, args.drafts, args.reuse, args.backlog)
+        prepare(url, args.drafts, args.reuse, args.backlog, args.days)
         # Measured in a fresh process, so its memory is the answering's, not the filling's.
-        with harness.OtherLoad() as other:
+        with harness.OtherLoad(url) as other:
             answer = subprocess.run(
                 [sys.executable, __file__, "--measure-only", "--database-url", url, "--runs", str(args.runs)],
                 check=True, capture_output=True, text=True,
@@ -180,6 +182,7 @@ def main() -> None:
         r = json.loads(answer.stdout.strip().splitlines()[-1])
     db = url.split(":")[0].split("+")[0]
     mix = f"backlog of {args.backlog} pending" if args.backlog is not None else "5% pending"
+    mix += f", over {args.days} days"
     print(f"{r['drafts']:,} drafts on {db} ({mix}); {other.line()}")
     rows = []
     for key, title, goal in (("status", "status (build + render)", 100.0), ("digest", f"digest {r['week']}", 2000.0)):

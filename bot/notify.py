@@ -20,7 +20,7 @@ from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
 from bot.replies import decision_reply, intake_reply, revision_refused
 from bot.workflow import Workflow
-from storage import cards
+from storage import cards, reports
 from storage.models import Card, Draft, Status
 from storage.store import Store
 
@@ -30,6 +30,7 @@ SLACK_FAILURES = (SlackApiError, OSError)  # an error answer, or Slack unreachab
 GONE = {"message_not_found", "channel_not_found", "is_archived"}  # nothing left to update
 ABANDONED_CLAIM = timedelta(minutes=2)
 MISSING_GRACE = timedelta(seconds=30)
+NEED_A_PERSON = (Status.UNKNOWN, Status.FAILED)
 
 
 def _why(exc: Exception) -> str:
@@ -165,11 +166,15 @@ class Notifier:
             cards.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
             missing = cards.short_of_cards(tx.session, len(self.card_targets()), now - MISSING_GRACE, limit)
             stale = cards.behind(tx.session, limit)
-        for draft in missing:
+            # Unknown or failed with no card on record (the card that was clicked was posted by a process that
+            # died before saving its ts): without one, nobody has the buttons to settle it.
+            waiting = reports.drafts_in(tx.session, self.workflow.brand, NEED_A_PERSON, limit=limit)
+            unseen = [d for d in waiting if not tx.cards(d.id or 0)]
+        for draft in missing + unseen:
             self.post_cards(draft)
         for draft_id in stale:
             self.refresh_cards(draft_id)
-        return len(missing) + len(stale)
+        return len(missing) + len(unseen) + len(stale)
 
     # -- decisions and publishing ------------------------------------------------------------
 

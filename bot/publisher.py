@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlmodel import select
+
 from bot import failpoints
 from bot.reconcile import Reconciler
 from bot.x_client import XAccount
@@ -79,6 +81,10 @@ class Publisher:
         self._wake.set()
 
     def _loop(self) -> None:
+        try:
+            self.look_again()
+        except Exception:
+            log.exception("looking again at unknown drafts failed; a person can still settle them")
         while not self._stop.is_set():
             self._wake.clear()
             try:
@@ -211,6 +217,16 @@ class Publisher:
         if diagnosis.verdict is Verdict.UNCERTAIN:
             return Status.UNKNOWN, {}
         return Status.FAILED, {}
+
+    def look_again(self) -> int:
+        """Once per start, look on X for every draft left unknown: a process that stopped between marking a
+        draft unknown and looking for its post left it unlooked-at. Returns how many the account settled."""
+        with self.store.transaction() as tx:
+            unknown = tx.session.exec(select(Draft.id).where(Draft.status == Status.UNKNOWN)).all()
+        settled = [i for i in unknown if i is not None and self.reconciler.settle(i, self.worker_id)]
+        for draft_id in settled:
+            self.on_change(draft_id)
+        return len(settled)
 
     def recover_expired_leases(self) -> None:
         """A worker died holding a claim: whether X got the post is unknown, so a person must look."""

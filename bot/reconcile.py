@@ -74,5 +74,6 @@ class Reconciler:
 
     def _note(self, draft_id: int, error: str | None, finding: str) -> bool:
         with self.store.transaction() as tx:
-            tx.move(draft_id, frm={Status.UNKNOWN}, to=Status.UNKNOWN, last_error=f"{error}; {finding}")
+            noted = error if finding in (error or "") else f"{error}; {finding}"  # looked again after a restart
+            tx.move(draft_id, frm={Status.UNKNOWN}, to=Status.UNKNOWN, last_error=noted)
         return False

@@ -86,9 +86,10 @@ class HttpServer:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Close every socket from inside the server's own loop (closing them from here races its select)."""
+        """Let requests in progress finish, then close every socket from inside the server's own loop
+        (closing them from here races its select; closing them first fails the requests still answering)."""
+        self._server.task_dispatcher.shutdown(timeout=timeout)
         with contextlib.suppress(OSError):  # the loop already closed its trigger: nothing left to signal
             self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         if self._thread is not None:
             self._thread.join(timeout)
-        self._server.task_dispatcher.shutdown()

@@ -1,10 +1,11 @@
 """Issue 4, point 3: the process dies mid-publish; a restart on the same database loses nothing and posts nothing twice.
 
-Each test runs `countersign run --http` as a subprocess against the sandboxes, with a 2-second publish lease.
-`COUNTERSIGN_FAILPOINT` makes it exit (code 86) at one step of publishing, or the test SIGKILLs it; it is then
-restarted without the failpoint, and the story is checked from what crossed the wire (X's posts, Slack's cards)
-and from the database: no draft and no decision lost, at most one post per draft, and every draft in a state a
-person can see and act on.
+The process that dies is `countersign run --http`, a subprocess against the sandboxes with a 2-second publish
+lease: `COUNTERSIGN_FAILPOINT` makes it exit (code 86) at one step of publishing, or the test SIGKILLs it. It is
+restarted without the failpoint on the same database (as a subprocess, or in-process when the test drives the
+scheduler's tick itself), and the story is checked from what crossed the wire (X's posts, Slack's cards) and from
+the database: no draft and no decision lost, at most one post per draft, and every draft in a state a person can
+see and act on.
 """
 
 from __future__ import annotations
@@ -26,15 +27,17 @@ from typing import TypeVar
 
 import pytest
 import requests
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from bot import failpoints
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
 from storage.engine import make_engine
-from storage.models import Draft
+from storage.models import Card, Draft
 from storage.store import Store
 from storage.types import utcnow
+from tests.e2e import seed
 from tests.e2e.harness import (
     DRAFTS,
     OWNER,
@@ -316,11 +319,18 @@ def test_dying_after_x_took_the_post_is_reconciled_as_published(
 def test_dying_before_the_card_update_is_caught_up_after_restart(
     launch: Launch, start_bot: Callable[..., Harness], slack: SlackSandbox, x: XSandbox, store: Store
 ) -> None:
-    # The instance that dies must reach its first card update only after publishing. So it starts first
-    # (its startup tick finds nothing to catch up), and the decision, with its own card update, is taken
-    # on another instance while publishing is paused; the doomed one is the one told to resume.
-    doomed = launch(failpoint="before-card-update")
+    # The process that dies must reach its first card update only after publishing: its scheduler's startup
+    # tick must be over (a tick that met a card behind its draft would die first), and the decision, with
+    # its own card update, must be taken elsewhere while publishing is paused. So: another instance (which
+    # migrates the database) seeds a draft whose cards never got out; the doomed process starts, and its
+    # startup tick posts those cards, having already looked for cards behind and found none; its next tick
+    # is 30 s away. The decision is then taken on the other instance, and the doomed one is told to resume.
     other = start_bot(PUBLISH_LEASE=LEASE)
+    marker = "Marker: a draft whose cards never got out."
+    seed.draft(store, writer=WRITER, text=marker, submitted=utcnow() - timedelta(minutes=5))
+    doomed = launch(failpoint="before-card-update")
+    for approver in (OWNER, OWNER2):
+        card(slack, approver, marker, timeout=20)  # the doomed process's startup tick is over
     assert "paused" in other.driver.command("pause", OWNER).json()["text"]
     ts = other.draft("Crash before the cards knew.")
     cards = [other.card(OWNER, "Crash before the cards knew."), other.card(OWNER2, "Crash before the cards knew.")]
@@ -376,6 +386,65 @@ def test_a_thread_dying_after_its_first_part_resumes_without_duplicates(
     ]
 
 
+# -- killed between two steps that no failpoint separates -----------------------------------------------
+
+
+def test_a_draft_marked_unknown_but_never_looked_up_is_settled_on_restart(
+    launch: Launch, start_bot: Callable[..., Harness], slack: SlackSandbox, x: XSandbox, store: Store
+) -> None:
+    """Recovering a lease is two steps: mark the draft unknown (committed), then look for its post on X.
+    A process that dies between them leaves an unknown draft nobody looked up; the next start looks."""
+    first = launch(failpoint="after-x-call")
+    ts, cards = submitted(first, slack, "Crash between unknown and the look.")
+    first.click_as_it_dies(cards[0], "Approve")
+    assert first.wait_exit() == failpoints.EXIT_CODE
+    [post] = x.posts
+    wait_lease_expired(store, ts)
+    with store.transaction() as tx:  # the first step, as the recovering process commits it before it dies
+        assert tx.move(
+            row(store, ts).id or 0,
+            frm={"publishing"},
+            to="unknown",
+            last_error="the bot stopped while posting: the post may or may not be up",
+            lease_until=None,
+        )
+
+    again = restart(start_bot)
+    for shown in cards:
+        wait_card(slack, shown, shows_published)
+    draft = row(store, ts)
+    assert draft.status == "published" and draft.post_ids == [post.id]
+    assert actions(store, draft.id)[-1] == "reconciled"
+    again.settle()
+    assert len(x.posts) == 1
+
+
+def test_an_unknown_draft_whose_cards_were_never_recorded_gets_cards_to_settle_it(
+    start_bot: Callable[..., Harness], store: Store
+) -> None:
+    """A card posted by a process that died before saving its ts can still be clicked; if that click's draft
+    ends unknown, the database knows no card to show the three settle buttons on. Catch-up posts them."""
+    bot = start_bot(PUBLISH_LEASE=LEASE)
+    bot.x.fail(status=503)  # X didn't confirm, and the post is not on the account
+    ts = bot.draft("Decided on a card nobody recorded.")
+    bot.click(bot.card(OWNER, "Decided on a card nobody recorded."), "Approve")
+    bot.card(OWNER2, "Decided on a card nobody recorded.")
+    draft = bot.slack.wait_until(lambda: (d := row(store, ts)) and "recent posts" in (d.last_error or "") and d)
+    assert draft.status == "unknown"
+    bot.settle()
+    with store.transaction() as tx:  # as if both cards had been posted by a process killed before saving them
+        tx.session.execute(delete(Card).where(col(Card.draft_id) == draft.id))
+
+    again = restart(start_bot)
+    assert again.running.services.scheduler.tick().cards_caught_up == 1
+    for approver in (OWNER, OWNER2):
+        fresh = again.card(approver, "didn't confirm")
+        assert buttons(fresh) == SETTLE and "Decided on a card nobody recorded." in block_text(fresh.blocks)
+    assert again.running.services.scheduler.tick().cards_caught_up == 0
+    again.settle()
+    assert again.x.posts == []
+
+
 # -- killed right after the 200 -------------------------------------------------------------------------
 
 
@@ -409,7 +478,7 @@ def acked_then_killed(app: AppProcess, database_url: str, send: Callable[[], req
     sender = threading.Thread(target=call, name="acked-then-killed")
     with database_held(database_url):
         sender.start()
-        if done.wait(1.0):  # answered while nothing could be stored
+        if done.wait(0.5):  # answered while nothing could be stored
             app.kill()
     sender.join(15)
     app.kill()
@@ -514,6 +583,10 @@ def _ref(message: Message) -> str:
 def test_sigkill_at_random_moments_loses_nothing_and_posts_nothing_twice(
     launch: Launch, start_bot: Callable[..., Harness], slack: SlackSandbox, x: XSandbox, store: Store
 ) -> None:
+    """A writer posts drafts and both approvers approve what their DMs show, while the process is SIGKILLed after
+    a random number of answered requests (seeded) and restarted, ten times. Then a last instance recovers the
+    dead claims and catches the cards up, and everything acknowledged is checked against the database, X and
+    Slack."""
     rng = random.Random(SEED)
     numbering = iter(range(1, 10_000))
     drafts: dict[str, str] = {}
@@ -546,8 +619,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_posts_nothing_twice(
     services.publisher.run_once()  # recovers expired leases, publishes what is due
     eventually(lambda: not by_status(store, "approved", "publishing"), 15, "the publishing queue to drain")
     later = utcnow() + timedelta(minutes=3)  # past the grace for missing cards and abandoned card claims
-    while services.scheduler.tick(later).cards_caught_up:
-        pass
+    for _ in range(20):  # catch-up handles 20 drafts a tick
+        if not services.scheduler.tick(later).cards_caught_up:
+            break
     final.settle()
 
     everything = all_drafts(store)
