@@ -10,8 +10,9 @@ from slack_bolt import Ack, App, Respond
 
 from bot import digest_render, history, status
 from bot.digest import build
+from bot.outcomes import Kind, Outcome
 from bot.post_text import escape_mrkdwn
-from bot.refs import Actor
+from bot.refs import Actor, slack_id
 from bot.replies import help_text, switch
 from bot.schedule import Week
 from bot.services import Services
@@ -39,10 +40,12 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
             digest = build(services.store, services.account, week)
             respond(response_type="ephemeral", replace_original=False, **digest_render.blocks(digest))
         case ["pause" | "resume" as verb, *_]:
-            actor = Actor(
-                str(command.get("user_id", "")), str(command.get("user_team_id") or command.get("team_id", ""))
-            )
-            outcome = services.switch.set_paused(actor, verb == "pause")
+            user_id = slack_id(command.get("user_id"))
+            team_id = slack_id(command.get("user_team_id")) or slack_id(command.get("team_id"))
+            if user_id is None or team_id is None:  # not ids Slack sends: nobody to authorize, nothing to store
+                ack(response_type="ephemeral", text=switch(Outcome(Kind.NOT_AN_APPROVER)))
+                return
+            outcome = services.switch.set_paused(Actor(user_id, team_id), verb == "pause")
             if verb == "resume" and not outcome.refused:
                 services.publisher.wake()
             ack(response_type="ephemeral", text=switch(outcome))
