@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import status
+from bot.coalesce import Coalescer
 from bot.home_view import QUEUE_SHOWN, home_view
 from bot.settings import Settings
 from bot.workflow import Workflow
@@ -24,8 +25,13 @@ class Home:
         self.store = store
         self.workflow = workflow
         self.settings = settings
+        self._refresh: Coalescer[str] = Coalescer(self._publish)
 
     def publish(self, user_id: str) -> None:
+        """Publish `user_id`'s App Home, folding requests that arrive while it is being built into one more."""
+        self._refresh(user_id)
+
+    def _publish(self, user_id: str) -> None:
         is_approver = user_id in self.settings.approvers
         report = status.build(self.store, self.settings, viewer=user_id)
         queue = []
