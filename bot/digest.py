@@ -81,7 +81,7 @@ def build(
 ) -> Digest:
     now = now or utcnow()
     start, end = week.start, week.end
-    with store.transaction() as tx:
+    with store.read() as tx:
         session = tx.session
         drafts = reports.published_between(session, brand, start, end)
         actions = reports.action_counts(session, brand, start, end)
@@ -183,7 +183,7 @@ class DigestSender:
         return SendResult(True, key, f"digest for {key} sent to <#{self.channel}>")
 
     def sent(self, brand: str, key: str) -> bool:
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             run = tx.session.exec(select(DigestRun).where(DigestRun.brand == brand, DigestRun.week == key)).first()
         return run is not None and run.sent_at is not None
 
@@ -208,7 +208,7 @@ class DigestSender:
                 tx.session.delete(run)
 
     def _already(self, brand: str, key: str) -> str:
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             run = tx.session.exec(select(DigestRun).where(DigestRun.brand == brand, DigestRun.week == key)).first()
         if run is None or run.sent_at is None:
             return f"the digest for {key} is being sent right now by {run.claimed_by if run else 'another instance'}"

@@ -20,7 +20,7 @@ class History:
 
 
 def load(store: Store, draft_id: int) -> History | None:
-    with store.transaction() as tx:
+    with store.read() as tx:
         draft = tx.get(draft_id)
         if draft is None or draft.id is None:
             return None

@@ -36,7 +36,7 @@ class Home:
         report = status.build(self.store, self.settings, viewer=user_id)
         queue = []
         if is_approver:
-            with self.store.transaction() as tx:
+            with self.store.read() as tx:
                 pending = reports.drafts_in(tx.session, "default", [Status.PENDING], limit=QUEUE_SHOWN + 1)
             queue = [(d, self.workflow.post_text(d, user_id)) for d in pending if d.writer_id != user_id]
         try:

@@ -134,7 +134,7 @@ class Notifier:
     def refresh_cards(self, draft_id: int) -> None:
         """Re-render every card of the draft from what the database says now."""
         with self._lock(draft_id):
-            with self.store.transaction() as tx:
+            with self.store.read() as tx:
                 draft = tx.get(draft_id)
                 cards = tx.cards(draft_id)
             if draft is None:
@@ -186,7 +186,7 @@ class Notifier:
         whose move this follows) the writer is told only if the draft's latest move is still `by`'s.
         """
         self.refresh_cards(draft_id)
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             draft = tx.get(draft_id)
             mover = tx.last_mover(draft_id) if by is not None else None
         text = decision_reply(draft) if draft is not None else None
@@ -195,7 +195,7 @@ class Notifier:
 
     def remind(self, draft: Draft, waited: str) -> None:
         """A fresh message (so it notifies) pointing at each approver's card for a draft still waiting."""
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             cards = tx.cards(draft.id or 0)
         for card in cards:
             who = f"<@{card.approver_id}>" if card.approver_id else self.audience

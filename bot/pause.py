@@ -27,7 +27,7 @@ class BrandSwitch:
         self.clock = clock
 
     def paused(self) -> bool:
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             return reports.is_paused(tx.session, self.brand)
 
     def set_paused(self, actor: Actor, paused: bool) -> Outcome:

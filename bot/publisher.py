@@ -97,7 +97,7 @@ class Publisher:
 
     def _pause(self) -> float:
         """Sleep until the next postponed attempt is due, or a tick, whichever is sooner."""
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             due = tx.next_attempt_due()
         if due is None:
             return IDLE_TICK_S
@@ -110,7 +110,7 @@ class Publisher:
             return 0  # the brand's kill switch: approved drafts wait, in order, for resume
         done = 0
         while not self._stop.is_set():
-            with self.store.transaction() as tx:
+            with self.store.read() as tx:
                 due = tx.due_for_publishing(self.clock(), limit=CANDIDATES)
             # Another instance may win a candidate; move on to the next rather than idle until the tick.
             claimed = [draft_id for draft_id in due if not self._stop.is_set() and self.publish(draft_id)]
@@ -221,7 +221,7 @@ class Publisher:
     def look_again(self) -> int:
         """Once per start, look on X for every draft left unknown: a process that stopped between marking a
         draft unknown and looking for its post left it unlooked-at. Returns how many the account settled."""
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             unknown = tx.session.exec(select(Draft.id).where(Draft.status == Status.UNKNOWN)).all()
         settled = [i for i in unknown if i is not None and self.reconciler.settle(i, self.worker_id)]
         for draft_id in settled:

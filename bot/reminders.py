@@ -52,7 +52,7 @@ class Reminders:
             .order_by(col(Draft.pending_since))
             .limit(BATCH)
         )
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             return list(tx.session.exec(stmt).all())
 
     def _claim(self, draft: Draft, now: datetime) -> bool:

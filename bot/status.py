@@ -46,7 +46,7 @@ def build(
 ) -> StatusReport:
     now = now or utcnow()
     week = Week.of(now, settings.timezone)
-    with store.transaction() as tx:
+    with store.read() as tx:
         session = tx.session
         queue = reports.drafts_in(session, brand, [Status.PENDING], limit=QUEUE_SHOWN)
         attention = reports.drafts_in(

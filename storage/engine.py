@@ -9,6 +9,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "countersign_read_only"  # execution option of `Store.read()` connections
 
 # PostgreSQL pool, sized for one instance: 16 listener threads, the HTTP server's threads (health and
 # readiness), the publisher and the scheduler. Ten stay open; bursts may open fifteen more, and a thread
@@ -24,7 +25,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets WAL, a busy timeout, foreign keys and IMMEDIATE write transactions.
 
     IMMEDIATE takes the write lock at BEGIN, so two threads doing compare-and-set never both read
-    and then fail to upgrade their lock half-way (SQLite's "database is locked" on commit).
+    and then fail to upgrade their lock half-way (SQLite's "database is locked" on commit). Read-only
+    transactions (`Store.read()`) begin DEFERRED: in WAL mode they never wait for the writer.
 
     PostgreSQL gets psycopg 3 (also for a bare `postgresql://`), a pre-ping so a connection the server
     or a firewall dropped is replaced instead of failing a request, a bounded pool, and sessions in UTC.
@@ -90,4 +92,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

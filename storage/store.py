@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from storage.engine import READ_ONLY
 from storage.models import AuditEvent, Card, Draft, DraftVersion, SlackEvent, Status
 from storage.types import utcnow
 
@@ -19,15 +21,33 @@ from storage.types import utcnow
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time. Its own wait for the lock sleeps in growing steps (up to 100 ms a
+        # try), so in-process writers queue here instead and the next one starts the moment the last commits;
+        # the busy timeout is left for other processes. Reentrant, as SQLite's BEGIN is lazy: a transaction opened
+        # inside another before the outer one ran a statement works as it always has. PostgreSQL locks rows.
+        self._writers: AbstractContextManager[object] = (
+            threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One unit of work: committed on success, rolled back on any exception."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with self._writers, Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield Tx(session)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A transaction that only reads: a consistent snapshot that on SQLite neither takes nor waits for the
+        write lock (WAL readers run beside the writer). Writing in one is a bug; use `transaction()`."""
+        with (
+            self.engine.connect().execution_options(**{READ_ONLY: True}) as connection,
+            Session(bind=connection, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield Tx(session)
 
     def get(self, draft_id: int) -> Draft | None:
-        with self.transaction() as tx:
+        with self.read() as tx:
             return tx.get(draft_id)
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.models import Draft, SlackEvent, Status
+from storage.models import AuditEvent, Draft, SlackEvent, Status
 from storage.store import Store
 from tests import db
 
@@ -167,3 +167,55 @@ def test_two_deliveries_of_one_message_make_one_draft(store: Store) -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(results) == ["duplicate", "inserted"]
+
+
+def test_a_read_sees_committed_rows_while_a_writer_holds_the_lock(store: Store) -> None:
+    """Status and App Home reads must not queue behind a write (on SQLite: a DEFERRED snapshot in WAL mode)."""
+    draft_id = add_draft(store, 1, status=Status.PENDING)
+    writing, done = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.transaction() as tx:
+            tx.move(draft_id, frm={Status.PENDING}, to=Status.APPROVED)
+            writing.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(5)
+        started = time.monotonic()
+        with store.read() as tx:
+            seen = tx.get(draft_id)
+        assert time.monotonic() - started < 1.0, "the read waited for the writer"
+        assert seen is not None and seen.status == Status.PENDING  # the writer hasn't committed
+    finally:
+        done.set()
+        thread.join(10)
+    after = store.get(draft_id)
+    assert after is not None and after.status == Status.APPROVED
+
+
+def test_writers_in_one_process_take_turns_without_errors(store: Store) -> None:
+    draft_ids = [add_draft(store, n, status=Status.PENDING) for n in range(1, 9)]
+    barrier = threading.Barrier(len(draft_ids))
+    errors: list[BaseException] = []
+
+    def decide(draft_id: int) -> None:
+        barrier.wait()
+        try:
+            for _ in range(20):
+                with store.transaction() as tx:
+                    tx.move(draft_id, frm={Status.PENDING, Status.APPROVED}, to=Status.APPROVED)
+                    tx.audit(draft_id, "approved", actor_id="U0OWNER", to=Status.APPROVED, version=1)
+        except BaseException as exc:  # surfaced below with the thread's error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in draft_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with store.read() as tx:
+        assert len(tx.session.exec(select(AuditEvent).where(AuditEvent.action == "approved")).all()) == 160
