@@ -1,4 +1,5 @@
-"""The background loop every instance runs: the weekly digest when it is due, and reminders.
+"""The background loop every instance runs: requests a stopped instance left unhandled, the weekly digest
+when it is due, reminders, and cards Slack missed.
 
 Instances coordinate only through the database (unique keys per digest week and reminder period),
 so running the loop everywhere is safe. `tick(now)` does one pass and is what tests drive.
@@ -26,6 +27,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 TICK_S = 30.0
+MIN_PAUSE_S = 1.0  # never tick faster than this, even when a replay keeps failing
 OPTIMIZE_EVERY = timedelta(hours=6)
 
 
@@ -53,6 +55,7 @@ class Tick:
     digest: SendResult | None
     reminders: int
     cards_caught_up: int = 0
+    requests_replayed: int = 0
 
 
 class Scheduler:
@@ -62,10 +65,14 @@ class Scheduler:
         reminders: Reminders,
         clock: Callable[[], datetime] = utcnow,
         catch_up: Callable[[datetime], int] = lambda _now: 0,
+        replay: Callable[[datetime], int] = lambda _now: 0,
+        replay_due: Callable[[], datetime | None] = lambda: None,
     ) -> None:
         self.digest = digest
         self.reminders = reminders
         self.catch_up = catch_up
+        self.replay = replay
+        self.replay_due = replay_due
         self.clock = clock
         self._optimized_at: datetime | None = None
         self._stop = threading.Event()
@@ -76,13 +83,14 @@ class Scheduler:
         if self._optimized_at is None or abs(now - self._optimized_at) >= OPTIMIZE_EVERY:
             optimize(self.digest.store.engine)
             self._optimized_at = now
+        replayed = self.replay(now)  # first: a replayed draft or decision is what the steps below report on
         sent = None
         week = self.digest.due(now)
         if week is not None:
             sent = self.digest.send(week, now)
             if sent.sent:
                 log.info("weekly digest %s sent", sent.week)
-        return Tick(sent, self.reminders.run(now), self.catch_up(now))
+        return Tick(sent, self.reminders.run(now), self.catch_up(now), replayed)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="countersign-scheduler", daemon=True)
@@ -99,4 +107,15 @@ class Scheduler:
                 self.tick()
             except Exception:
                 log.exception("scheduler tick failed; trying again at the next tick")
-            self._stop.wait(TICK_S)
+            self._stop.wait(self._pause())
+
+    def _pause(self) -> float:
+        """Until the next tick, or sooner when a stopped instance's request can be replayed (its lease ends)."""
+        try:
+            due = self.replay_due()
+        except Exception:
+            log.exception("couldn't read the inbox; replaying at the next tick")
+            return TICK_S
+        if due is None:
+            return TICK_S
+        return min(TICK_S, max(MIN_PAUSE_S, (due - self.clock()).total_seconds() + MIN_PAUSE_S))

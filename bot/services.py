@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.directory import SlackDirectory
 from bot.home import Home
+from bot.inbox import Inbox
 from bot.logs import ContextExecutor
 from bot.notify import Notifier
 from bot.pause import BrandSwitch
@@ -47,6 +48,7 @@ class Services:
     switch: BrandSwitch
     home: Home
     scheduler: Scheduler
+    inbox: Inbox
     team_id: str
     team_url: str
     bot_user_id: str
@@ -132,10 +134,13 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         paused=switch.paused,
         lease=settings.publish_lease,
     )
+    inbox = Inbox(store, worker_id, settings.request_lease)
     scheduler = Scheduler(
         DigestJob(store, client, account, settings, worker_id),
         Reminders(store, notifier, settings.reminder_after),
         catch_up=notifier.catch_up,
+        replay=inbox.replay,
+        replay_due=inbox.next_expiry,
     )
     return Services(
         settings=settings,
@@ -148,6 +153,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         switch=switch,
         home=Home(client, store, workflow, settings),
         scheduler=scheduler,
+        inbox=inbox,
         team_id=str(identity["team_id"]),
         team_url=team_url,
         bot_user_id=str(identity["user_id"]),

@@ -63,6 +63,7 @@ class Settings:
     digest_cron: str = "0 9 * * mon"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     publish_lease: timedelta = timedelta(seconds=90)
+    request_lease: timedelta = timedelta(seconds=60)
     log_level: str = "INFO"
     log_format: str = "text"
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -99,6 +100,7 @@ class Settings:
             digest_cron=reader.digest_cron(),
             timezone=reader.timezone(),
             publish_lease=reader.duration("PUBLISH_LEASE", "90s", minimum=timedelta(seconds=1)),
+            request_lease=reader.duration("REQUEST_LEASE", "60s", minimum=timedelta(seconds=1)),
             log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
             log_format=reader.choice("LOG_FORMAT", ("text", "json"), "text"),
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -14,20 +13,26 @@ from slack_sdk.errors import SlackApiError
 from bot import failures
 from bot.blocks import INPUT_LIMIT, edit_modal, reason_modal
 from bot.ids import ActionId, CallbackId
+from bot.inbox import FollowUp, InboxKind
 from bot.outcomes import Kind, Outcome
 from bot.refs import Actor, BadRef, CardRef, slack_id
 from bot.replies import refusal, too_long_to_edit
 from bot.services import Services
 from storage.models import Draft
 
+# Buttons that decide by themselves (no form): recorded in the inbox and acked, then decided.
+DECISIONS = (ActionId.APPROVE, ActionId.RETRY, ActionId.PUBLISH_AGAIN, ActionId.MARK_PUBLISHED, ActionId.CANCEL)
+
 
 def register(app: App, services: Services) -> None:
-    app.action(ActionId.APPROVE.value)(partial(approve, services=services))
+    services.inbox.handle(InboxKind.DECISION, partial(handle_decision, services=services))
+    for action_id in DECISIONS:
+        app.action(action_id.value, middleware=[partial(receive, services=services)])(
+            partial(decide, services=services)
+        )
     app.action(ActionId.EDIT.value)(partial(edit, services=services))
     app.action(ActionId.REQUEST_CHANGES.value)(partial(ask_reason, services=services))
     app.action(ActionId.REJECT.value)(partial(ask_reason, services=services))
-    for action_id in (ActionId.RETRY, ActionId.PUBLISH_AGAIN, ActionId.MARK_PUBLISHED, ActionId.CANCEL):
-        app.action(action_id.value)(partial(settle_publishing, services=services))
     app.action(UNKNOWN_ACTION)(partial(unknown, services=services))
 
 
@@ -78,38 +83,41 @@ def _settle(outcome: Outcome, body: dict[str, Any], actor: Actor, services: Serv
         services.decision_taken(outcome.draft.id, actor.user_id)
 
 
-def approve(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    _decide_then_ack(ack, body, services, services.workflow.approve)
+def receive(ack: Ack, body: dict[str, Any], context: dict[str, Any], next: Any, services: Services) -> Any:
+    """The click is written to the inbox (one INSERT) and acknowledged on the request thread, so a crash just
+    after the 200 can't lose a decision and Slack hears back without waiting for a listener thread.
+    (Listener middleware: Bolt injects the arguments by these names.)"""
+    context["inbox_id"] = services.inbox.receive(InboxKind.DECISION, body)
+    ack()
+    return next()
 
 
-def settle_publishing(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    """Retry a failed post; or, when X didn't confirm one, publish again, mark it published, or cancel."""
+def decide(body: dict[str, Any], context: dict[str, Any], services: Services) -> None:
+    try:
+        services.inbox.process(context["inbox_id"], InboxKind.DECISION, body)
+    except Exception as exc:  # acked already: Bolt's error path would clear the ack the request thread waits on
+        failures.report(services.notifier, body, exc)
+
+
+def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> FollowUp | None:
+    """Approve; or Retry a failed post; or, when X didn't confirm one, Publish again, Mark as published, Cancel.
+
+    A replay (the process that acked the click stopped) makes the same move but keeps quiet about refusals:
+    the likeliest one is "already decided", by the very click being replayed."""
+    parsed = read(body)
+    if parsed is None:
+        return None if replay else partial(_refuse_malformed, body, services)
     moves = {
+        ActionId.APPROVE: services.workflow.approve,
         ActionId.RETRY: services.workflow.retry,
         ActionId.PUBLISH_AGAIN: services.workflow.publish_again,
         ActionId.MARK_PUBLISHED: services.workflow.mark_published,
         ActionId.CANCEL: services.workflow.cancel_unknown,
     }
-    _decide_then_ack(ack, body, services, moves[ActionId(body["actions"][0]["action_id"])])
-
-
-def _decide_then_ack(
-    ack: Ack, body: dict[str, Any], services: Services, move: Callable[[CardRef, Actor], Outcome]
-) -> None:
-    """The click is recorded (one short compare-and-set) before Slack hears back, so a crash just after
-    the 200 can't lose a decision; everything that talks to Slack or X comes after the ack."""
-    parsed = read(body)
-    try:
-        outcome = move(*parsed) if parsed else None
-    except Exception as exc:  # acked, so Bolt's error path (which would undo the ack) must not run
-        ack()
-        failures.report(services.notifier, body, exc)
-        return
-    ack()
-    if parsed is None or outcome is None:
-        _refuse_malformed(body, services)
-        return
-    _settle(outcome, body, parsed[1], services)
+    outcome = moves[ActionId(body["actions"][0]["action_id"])](*parsed)
+    if outcome.refused and replay:
+        return None
+    return partial(_settle, outcome, body, parsed[1], services)
 
 
 def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:

@@ -7,34 +7,44 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.inbox import FollowUp, InboxKind
 from bot.outcomes import Outcome
 from bot.refs import IncomingMessage, slack_event_id, slack_id, slack_text, slack_ts
 from bot.services import Services
 
+SUBTYPES = (None, "file_share", "message_changed", "message_deleted")  # what a writer's message can be
+
 
 def register(app: App, services: Services) -> None:
-    app.event("message", middleware=[partial(store_first, services=services)])(partial(on_message, services=services))
+    services.inbox.handle(InboxKind.MESSAGE, partial(handle, services=services))
+    app.event("message", middleware=[partial(receive, services=services)])(partial(on_message, services=services))
 
 
-def store_first(
-    body: dict[str, Any], event: dict[str, Any], context: dict[str, Any], next: Any, services: Services
-) -> Any:  # Bolt injects arguments by these names
-    """The writer's move is stored before Slack hears back (one short transaction).
+def receive(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any], next: Any, services: Services) -> Any:
+    """A message in the drafts channel is written to the inbox before Slack hears back (one INSERT).
 
     Bolt acknowledges an event before its listener runs, and Slack never redelivers an acknowledged
     event: a crash right after the 200 would lose the draft. Listener middleware runs before that ack,
-    so the write happens here; if it fails, Slack gets no 200 and retries. Cards and replies come after.
+    so the write happens here; if it fails, Slack gets no 200 and retries. The draft itself is made after.
+    (Bolt injects the arguments by these names.)
     """
-    if event.get("channel") == services.settings.drafts_channel:
-        context["recorded"] = record(body, event, services)
+    if event.get("channel") == services.settings.drafts_channel and event.get("subtype") in SUBTYPES:
+        context["inbox_id"] = services.inbox.receive(InboxKind.MESSAGE, body)
     return next()
 
 
-def on_message(ack: Ack, context: dict[str, Any], services: Services) -> None:
+def on_message(ack: Ack, body: dict[str, Any], context: dict[str, Any], services: Services) -> None:
     ack()
-    recorded = context.get("recorded")
-    if recorded is not None:
-        services.notifier.intake(*recorded)
+    item_id = context.get("inbox_id")
+    if item_id is not None:
+        services.inbox.process(item_id, InboxKind.MESSAGE, body)
+
+
+def handle(body: dict[str, Any], replay: bool, services: Services) -> FollowUp | None:
+    """The writer's move (a new draft, a revision, a withdrawal); then cards and the thread reply."""
+    event = body.get("event")
+    recorded = record(body, event, services) if isinstance(event, dict) else None
+    return partial(services.notifier.intake, *recorded) if recorded is not None else None
 
 
 Recorded = tuple[Outcome, str, str]

@@ -165,3 +165,23 @@ class Reminder(SQLModel, table=True):
     version: int
     period: int
     sent_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class InboxItem(SQLModel, table=True):
+    """A Slack request written down before Slack got its 200, kept until the move it asks for is committed.
+
+    The instance that received it owns it (`owner`) until `lease_until`; a row still here after that was
+    left by a process that stopped, and any instance replays it. `attempts` bounds replays of a request
+    that fails every time.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_lease_until", "lease_until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    body: str  # the request's payload as JSON
+    received_at: datetime = _ts(nullable=False, default=utcnow)
+    owner: str = Field(max_length=32)
+    lease_until: datetime = _ts(nullable=False)
+    attempts: int = 0

@@ -34,7 +34,7 @@ from bot import failpoints
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
 from storage.engine import make_engine
-from storage.models import Card, Draft
+from storage.models import Card, Draft, InboxItem
 from storage.store import Store
 from storage.types import utcnow
 from tests.e2e import seed
@@ -134,7 +134,8 @@ Launch = Callable[..., AppProcess]
 
 @pytest.fixture
 def launch(slack: SlackSandbox, x: XSandbox, database_url: str, tmp_path: Path) -> Iterator[Launch]:
-    """Start the app as a subprocess on the test's database (PUBLISH_LEASE=2s), optionally at a failpoint."""
+    """Start the app as a subprocess on the test's database (PUBLISH_LEASE and REQUEST_LEASE 2s), optionally at a
+    failpoint."""
     started: list[AppProcess] = []
     inherited = {
         k: v
@@ -144,7 +145,7 @@ def launch(slack: SlackSandbox, x: XSandbox, database_url: str, tmp_path: Path) 
 
     def start(failpoint: str | None = None, **overrides: str) -> AppProcess:
         port = free_port()
-        env = {**inherited, **app_env(slack, x, database_url, PUBLISH_LEASE=LEASE, **overrides)}
+        env = {**inherited, **app_env(slack, x, database_url, PUBLISH_LEASE=LEASE, REQUEST_LEASE=LEASE, **overrides)}
         if failpoint is not None:
             assert failpoint in failpoints.NAMES
             env[failpoints.VARIABLE] = failpoint
@@ -193,6 +194,11 @@ def eventually(predicate: Callable[[], T | None], timeout: float = 10, what: str
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not met within {timeout:g} s")
         time.sleep(0.05)
+
+
+def find(store: Store, ts: str) -> Draft | None:
+    with store.read() as tx:
+        return tx.by_message(DRAFTS, ts)
 
 
 def row(store: Store, ts: str) -> Draft:
@@ -485,24 +491,38 @@ def acked_then_killed(app: AppProcess, database_url: str, send: Callable[[], req
     assert answered and answered[0].status_code == 200, answered
 
 
+def inbox(store: Store) -> list[InboxItem]:
+    with store.read() as tx:
+        return list(tx.session.exec(select(InboxItem)).all())
+
+
 def test_a_draft_acknowledged_just_before_a_sigkill_is_kept(
     launch: Launch, slack: SlackSandbox, store: Store, database_url: str
 ) -> None:
     app = launch()
     ts = app.driver.next_ts()
     acked_then_killed(app, database_url, lambda: app.driver.message(WRITER, "Acked, then killed.", DRAFTS, ts=ts)[1])
-    assert row(store, ts).text == "Acked, then killed."
+    launch()  # replays what the killed process received, once its lease runs out
+    draft = eventually(lambda: find(store, ts), timeout=20, what="the draft made from the replayed message")
+    assert draft.text == "Acked, then killed."
+    assert "Acked, then killed." in block_text(card(slack, OWNER, "Acked, then killed.").blocks)
+    writer_told(slack, ts, "Sent to")
+    assert not inbox(store)
 
 
 def test_an_approval_acknowledged_just_before_a_sigkill_is_kept(
-    launch: Launch, slack: SlackSandbox, store: Store, database_url: str
+    launch: Launch, slack: SlackSandbox, x: XSandbox, store: Store, database_url: str
 ) -> None:
     app = launch()
     ts, cards = submitted(app, slack, "Approved, then killed.")
     acked_then_killed(app, database_url, lambda: app.driver.click(cards[1], "Approve", OWNER2))
-    draft = row(store, ts)
-    assert draft.decided_by == OWNER2 and draft.status in ("approved", "publishing")
-    assert "approved" in actions(store, draft.id)
+    launch()
+    draft = eventually(
+        lambda: (d := find(store, ts)) and d.status == "published" and d, timeout=20, what="the approval published"
+    )
+    assert draft.decided_by == OWNER2 and len(x.posts) == 1
+    assert actions(store, draft.id).count("approved") == 1
+    assert not inbox(store)
 
 
 # -- SIGKILL at random moments -------------------------------------------------------------------------
@@ -584,9 +604,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_posts_nothing_twice(
     launch: Launch, start_bot: Callable[..., Harness], slack: SlackSandbox, x: XSandbox, store: Store
 ) -> None:
     """A writer posts drafts and both approvers approve what their DMs show, while the process is SIGKILLed after
-    a random number of answered requests (seeded) and restarted, ten times. Then a last instance recovers the
-    dead claims and catches the cards up, and everything acknowledged is checked against the database, X and
-    Slack."""
+    a random number of answered requests (seeded) and restarted, ten times. Then a last instance replays what was
+    acknowledged but not handled, recovers the dead claims and catches the cards up, and everything acknowledged
+    is checked against the database, X and Slack."""
     rng = random.Random(SEED)
     numbering = iter(range(1, 10_000))
     drafts: dict[str, str] = {}
@@ -609,6 +629,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_posts_nothing_twice(
     # A last instance, in-process so the test can drive its scheduler tick.
     final = start_bot(PUBLISH_LEASE=LEASE)
     services = final.running.services
+    later = utcnow() + timedelta(minutes=3)  # past every lease, the grace for missing cards and abandoned claims
+    while services.inbox.replay(later):  # what a killed instance acknowledged and never handled, 20 at a time
+        pass
 
     def leases_run_out() -> bool:
         with store.transaction() as tx:
@@ -618,7 +641,6 @@ def test_sigkill_at_random_moments_loses_nothing_and_posts_nothing_twice(
     eventually(leases_run_out, 10, "every dead claim's lease to expire")
     services.publisher.run_once()  # recovers expired leases, publishes what is due
     eventually(lambda: not by_status(store, "approved", "publishing"), 15, "the publishing queue to drain")
-    later = utcnow() + timedelta(minutes=3)  # past the grace for missing cards and abandoned card claims
     for _ in range(20):  # catch-up handles 20 drafts a tick
         if not services.scheduler.tick(later).cards_caught_up:
             break

@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
-from storage.engine import make_engine
-from storage.migrate import upgrade
 from storage.models import AuditEvent, Draft, SlackEvent, Status
 from storage.store import Store
 from tests import db
 
 T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=db.BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with db.isolated_database(request.param, tmp_path) as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        yield Store(engine)
-        engine.dispose()
 
 
 def add_draft(store: Store, n: int, status: str = Status.APPROVED, **values: object) -> int:

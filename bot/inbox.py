@@ -1,0 +1,108 @@
+"""Record first, ack, then work: how a writer's message or an owner's click survives a crash.
+
+Slack never redelivers a request it got a 200 for, so a process that dies between the ack and the database
+would lose the draft or the decision. Doing the whole move before the ack is safe but slow (names, length,
+compare-and-set, audit: milliseconds that queue behind each other under load). So the request thread does one
+INSERT of the payload, acks, and the listener pool does the move; the row is deleted once the move is
+committed. A row whose owner stopped is replayed by whichever instance's scheduler sees its lease run out.
+
+Replays are safe because the moves are: a message's event id is recorded once, a decision is a
+compare-and-set. A replay stays quiet about refusals (the person may have seen the answer already).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from storage import inbox
+from storage.store import Store
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # a request that fails this often is kept for a person, not replayed again
+REPLAY_BATCH = 20
+
+FollowUp = Callable[[], None]
+# A handler makes the request's move and returns what should follow it (cards, replies), run after the row is
+# deleted; `replay` says it is a replay, which should not answer refusals again.
+Handler = Callable[[dict[str, Any], bool], FollowUp | None]
+
+
+class InboxKind(StrEnum):
+    MESSAGE = "message"  # a message event in the drafts channel
+    DECISION = "decision"  # a button that decides: approve, retry, publish again, mark published, cancel
+
+
+class Inbox:
+    def __init__(
+        self, store: Store, worker_id: str, lease: timedelta, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.store = store
+        self.worker_id = worker_id
+        self.lease = lease  # how long the receiving instance has to handle a request before others may
+        self.clock = clock
+        self._handlers: dict[str, Handler] = {}
+
+    def handle(self, kind: InboxKind, handler: Handler) -> None:
+        self._handlers[kind] = handler
+
+    def receive(self, kind: InboxKind, body: dict[str, Any]) -> int:
+        """Write the request down, owned by this instance (before the ack). Returns its id."""
+        now = self.clock()
+        payload = json.dumps(body, separators=(",", ":"))
+        with self.store.transaction() as tx:
+            return inbox.receive(tx.session, kind, payload, self.worker_id, now, now + self.lease)
+
+    def process(self, item_id: int, kind: InboxKind, body: dict[str, Any]) -> bool:
+        """Handle a request this instance received (after the ack). False if another instance took it over."""
+        return self._attempt(item_id, kind, body, replay=False)
+
+    def replay(self, now: datetime | None = None) -> int:
+        """Handle requests whose receiver stopped before handling them. Returns how many were handled."""
+        now = now or self.clock()
+        with self.store.read() as tx:
+            stale = inbox.expired(tx.session, now, MAX_ATTEMPTS, REPLAY_BATCH)
+        handled = 0
+        for item in stale:
+            assert item.id is not None
+            log.warning(
+                "replaying a %s received at %s by %s (attempt %d)",
+                item.kind,
+                item.received_at,
+                item.owner,
+                item.attempts + 1,
+            )
+            try:
+                handled += self._attempt(item.id, InboxKind(item.kind), json.loads(item.body), replay=True, now=now)
+            except Exception:
+                last = item.attempts + 1 >= MAX_ATTEMPTS
+                log.exception("inbox item %s failed again%s", item.id, "; giving up on it" if last else "")
+        return handled
+
+    def next_expiry(self) -> datetime | None:
+        with self.store.read() as tx:
+            return inbox.next_expiry(tx.session, MAX_ATTEMPTS)
+
+    def _attempt(
+        self, item_id: int, kind: InboxKind, body: dict[str, Any], *, replay: bool, now: datetime | None = None
+    ) -> bool:
+        now = now or self.clock()
+        with self.store.transaction() as tx:
+            if replay:
+                taken = inbox.take_over(tx.session, item_id, self.worker_id, now, now + self.lease)
+            else:
+                taken = inbox.take(tx.session, item_id, self.worker_id, now + self.lease)
+        if not taken:
+            return False
+        follow_up = self._handlers[kind](body, replay)
+        with self.store.transaction() as tx:
+            inbox.done(tx.session, item_id, self.worker_id)
+        if follow_up is not None:
+            follow_up()
+        return True

@@ -1,0 +1,72 @@
+"""Queries of the inbox table: Slack requests recorded before their ack (see `bot.inbox`).
+
+Every change of owner is a compare-and-set, so one instance at a time handles a request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, update
+from sqlmodel import Session, col, select
+
+from storage.models import InboxItem
+
+
+def receive(session: Session, kind: str, body: str, owner: str, now: datetime, lease_until: datetime) -> int:
+    """One INSERT: what must happen before Slack gets its 200. Returns the row's id."""
+    stmt = insert(InboxItem).values(
+        kind=kind, body=body, owner=owner, received_at=now, lease_until=lease_until, attempts=0
+    )
+    return int(session.execute(stmt).inserted_primary_key[0])  # type: ignore[index]
+
+
+def take(session: Session, item_id: int, owner: str, lease_until: datetime) -> bool:
+    """The receiver's own first attempt. False if a replay got there first (the receiver was too slow)."""
+    stmt = (
+        update(InboxItem)
+        .where(col(InboxItem.id) == item_id, col(InboxItem.owner) == owner, col(InboxItem.attempts) == 0)
+        .values(lease_until=lease_until, attempts=1)
+    )
+    return _changed(session, stmt)
+
+
+def take_over(session: Session, item_id: int, owner: str, now: datetime, lease_until: datetime) -> bool:
+    """A replay: the row becomes `owner`'s if its lease ran out (its owner stopped, or failed). False if another
+    instance took it first, or it is done."""
+    stmt = (
+        update(InboxItem)
+        .where(col(InboxItem.id) == item_id, col(InboxItem.lease_until) < now)
+        .values(owner=owner, lease_until=lease_until, attempts=col(InboxItem.attempts) + 1)
+    )
+    return _changed(session, stmt)
+
+
+def _changed(session: Session, stmt: Any) -> bool:
+    result = session.execute(stmt, execution_options={"synchronize_session": False})
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def done(session: Session, item_id: int, owner: str) -> None:
+    session.execute(
+        delete(InboxItem).where(col(InboxItem.id) == item_id, col(InboxItem.owner) == owner),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def expired(session: Session, now: datetime, max_attempts: int, limit: int) -> list[InboxItem]:
+    """Rows whose owner stopped before handling them, oldest first, but none that failed `max_attempts` times."""
+    stmt = (
+        select(InboxItem)
+        .where(col(InboxItem.lease_until) < now, col(InboxItem.attempts) < max_attempts)
+        .order_by(col(InboxItem.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def next_expiry(session: Session, max_attempts: int) -> datetime | None:
+    """When the next lease runs out: the earliest moment a replay could find something."""
+    stmt = select(func.min(InboxItem.lease_until)).where(col(InboxItem.attempts) < max_attempts)
+    return session.exec(stmt).one()
