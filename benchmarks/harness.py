@@ -94,6 +94,12 @@ def reset_peak_rss() -> bool:
         return False
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU a process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _status_kib(pid: int | str, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(key + ":"):
@@ -501,6 +507,7 @@ class Result:
     shots: list[Shot] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    cpu_s: float = 0.0  # CPU the server used meanwhile, when the caller measured it
 
     def ok_latencies(self) -> list[float]:
         return [s.latency for s in self.shots if s.status == 200]

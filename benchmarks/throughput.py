@@ -27,11 +27,6 @@ from harness import Job, LoadGen, Tally
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run_one(count: int, args: argparse.Namespace, loadgen: LoadGen) -> dict:
     with harness.workdir("throughput-") as folder, harness.start_sandbox() as sandbox, harness.database(
         args.database_url, folder
@@ -47,13 +42,13 @@ def run_one(count: int, args: argparse.Namespace, loadgen: LoadGen) -> dict:
             cards.wait_for(len(warm), timeout=60)
             harness.quiesce(sandbox)
             bodies = [build.draft_event(f"Throughput draft {i}: a story about beans.") for i in range(args.drafts)]
-            cpu_before = sum(cpu_seconds(p.pid) for p in instances)
-            here_before = cpu_seconds(os.getpid())
+            cpu_before = sum(harness.cpu_seconds(p.pid) for p in instances)
+            here_before = harness.cpu_seconds(os.getpid())
             with harness.OtherLoad(url) as other:
                 result = loadgen.run(Job(targets, bodies, args.senders))
                 hits = cards.wait_for(len(warm) + args.drafts, timeout=300)
-            cpu_spent = sum(cpu_seconds(p.pid) for p in instances) - cpu_before
-            sandbox_spent = cpu_seconds(os.getpid()) - here_before
+            cpu_spent = sum(harness.cpu_seconds(p.pid) for p in instances) - cpu_before
+            sandbox_spent = harness.cpu_seconds(os.getpid()) - here_before
             harness.quiesce(sandbox)
             cards.update()
             first_sent = min(s.t0 for s in result.shots)
