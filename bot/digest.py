@@ -93,7 +93,7 @@ def build(
             .order_by(col(Draft.pending_since), col(Draft.id))
             .limit(10)
         ).all()
-        backlog_total = reports.counts_by_status(session, brand).get(Status.PENDING, 0)
+        backlog_total = reports.counts_by_status(session, brand, [Status.PENDING]).get(Status.PENDING, 0)
         trend = [
             reports.count_published_between(session, brand, w.start, w.end)
             for w in (week.shift(-i) for i in range(TREND_WEEKS, 0, -1))

@@ -20,6 +20,8 @@ from storage.types import utcnow
 
 QUEUE_SHOWN = 10
 RECENT_SHOWN = 5
+# The statuses `count_line` shows a count of (published and rejected are counted for this week only).
+COUNTED = (Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED, Status.PUBLISHING, Status.FAILED, Status.UNKNOWN)
 
 NEXT_STEP = {
     Status.FAILED: "fix the cause, then press Retry on the card",
@@ -55,7 +57,7 @@ def build(
         return StatusReport(
             now=now,
             week=week,
-            counts=reports.counts_by_status(session, brand),
+            counts=reports.counts_by_status(session, brand, COUNTED),
             published_this_week=reports.count_published_between(session, brand, week.start, week.end),
             rejected_this_week=reports.count_in_status_since(session, brand, Status.REJECTED, week.start),
             queue=queue,

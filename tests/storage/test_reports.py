@@ -1,0 +1,104 @@
+"""The queries behind `/countersign status` and the digest (storage/reports.py), on SQLite and (with
+COUNTERSIGN_TEST_DATABASE_URL) PostgreSQL: what they count and in which order they list drafts."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import status
+from bot.settings import Settings
+from storage import reports
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.models import Draft, Status
+from storage.store import Store
+from tests import db
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # a Sunday: this week began on Monday 16 November
+LAST_WEEK = NOW - timedelta(days=8)
+SETTINGS = Settings.from_env(
+    {
+        "SLACK_BOT_TOKEN": "xoxb-1-bot-token",
+        "SLACK_SIGNING_SECRET": "signing-secret-value",
+        "X_API_KEY": "x-key-value",
+        "X_API_SECRET": "x-secret-value",
+        "X_ACCESS_TOKEN": "x-access-token-value",
+        "X_ACCESS_TOKEN_SECRET": "x-access-secret-value",
+        "DRAFTS_CHANNEL": "C0DRAFTS",
+        "APPROVERS": "U0OWNER",
+        "AGENCY_NAME": "Acme Agency",
+        "TIMEZONE": "UTC",
+    }
+)
+_ts = itertools.count(1)
+
+
+@pytest.fixture(params=db.BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with db.isolated_database(request.param, tmp_path) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        yield Store(engine)
+        engine.dispose()
+
+
+HOUR_AGO = NOW - timedelta(hours=1)
+
+
+def add(store: Store, state: str, at: datetime = HOUR_AGO, brand: str = "default", **values: object) -> int:
+    draft = Draft(
+        brand=brand,
+        channel="C0DRAFTS",
+        ts=f"1763800000.{next(_ts):06d}",
+        writer_id="U0WRITER",
+        text=f"A {state} draft",
+        status=state,
+        created_at=at,
+        updated_at=at,
+        pending_since=at,
+        decided_at=None if state == Status.PENDING else at,
+        published_at=at if state == Status.PUBLISHED else None,
+        post_url="https://x.com/acme/status/1" if state == Status.PUBLISHED else None,
+    )
+    for name, value in values.items():
+        setattr(draft, name, value)
+    with store.transaction() as tx:
+        tx.insert_draft(draft, author_id="U0WRITER")
+    assert draft.id is not None
+    return draft.id
+
+
+def fill_every_status(store: Store) -> None:
+    """Two drafts in each status, one this week and one last week, and one of another brand."""
+    for state in Status:
+        add(store, state)
+        add(store, state, at=LAST_WEEK)
+        add(store, state, brand="other")
+
+
+def test_counts_cover_only_the_statuses_asked_for(store: Store) -> None:
+    fill_every_status(store)
+    add(store, Status.PENDING)
+    with store.transaction() as tx:
+        assert reports.counts_by_status(tx.session, "default", [Status.PENDING]) == {Status.PENDING: 3}
+        asked = [Status.FAILED, Status.UNKNOWN, Status.PUBLISHED]
+        assert reports.counts_by_status(tx.session, "default", asked) == dict.fromkeys(asked, 2)
+        assert reports.counts_by_status(tx.session, "other", status.COUNTED) == dict.fromkeys(status.COUNTED, 1)
+        assert reports.counts_by_status(tx.session, "nobody", status.COUNTED) == {}
+        assert reports.counts_by_status(tx.session, "default", []) == {}
+
+
+def test_status_counts_the_active_statuses_and_this_weeks_outcomes(store: Store) -> None:
+    """The count line is what it was when every status of the whole history was counted."""
+    fill_every_status(store)
+    report = status.build(store, SETTINGS, now=NOW)
+    assert set(report.counts) == set(status.COUNTED)
+    assert status.count_line(report) == (
+        "2 pending · 2 changes requested · 2 approved/scheduled · 2 publishing · 1 published this week · "
+        "2 failed · 2 unknown · 1 rejected this week"
+    )
