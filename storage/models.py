@@ -39,6 +39,9 @@ class Draft(SQLModel, table=True):
         Index("ix_draft_brand_status_created", "brand", "status", "created_at"),
         Index("ix_draft_brand_status_published", "brand", "status", "published_at"),
         Index("ix_draft_brand_created", "brand", "created_at"),
+        # For `status` on a long history: each reads a few rows of one status in order, not all of them.
+        Index("ix_draft_brand_status_decided", "brand", "status", "decided_at"),  # rejected this week
+        Index("ix_draft_brand_status_pending", "brand", "status", "pending_since"),  # the queue, oldest first
     )
 
     id: int | None = Field(default=None, primary_key=True)
