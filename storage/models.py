@@ -42,6 +42,7 @@ class Draft(SQLModel, table=True):
         # For `status` on a long history: each reads a few rows of one status in order, not all of them.
         Index("ix_draft_brand_status_decided", "brand", "status", "decided_at"),  # rejected this week
         Index("ix_draft_brand_status_pending", "brand", "status", "pending_since"),  # the queue, oldest first
+        Index("ix_draft_brand_status_updated", "brand", "status", "updated_at"),  # failed/unknown, newest first
     )
 
     id: int | None = Field(default=None, primary_key=True)

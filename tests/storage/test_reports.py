@@ -102,3 +102,29 @@ def test_status_counts_the_active_statuses_and_this_weeks_outcomes(store: Store)
         "2 pending · 2 changes requested · 2 approved/scheduled · 2 publishing · 1 published this week · "
         "2 failed · 2 unknown · 1 rejected this week"
     )
+
+
+def test_drafts_in_several_statuses_lists_the_first_of_them_all_in_order(store: Store) -> None:
+    """Each status is read on its own (limit rows each), then merged: the same drafts, in the same order, as one
+    sort over every draft of those statuses; ties in time go by id."""
+    rows: list[tuple[int, str, datetime, datetime]] = []
+    for n in range(12):
+        state = (Status.FAILED, Status.UNKNOWN, Status.PENDING)[n % 3]
+        updated = NOW - timedelta(minutes=(n * 7) % 5)  # repeats: ties broken by id
+        waiting = NOW - timedelta(hours=(n * 5) % 4, minutes=n % 2)
+        rows.append((add(store, state, updated_at=updated, pending_since=waiting), state, updated, waiting))
+        add(store, state, brand="other", updated_at=NOW + timedelta(days=1), pending_since=NOW - timedelta(days=9))
+    need = [r for r in rows if r[1] in (Status.FAILED, Status.UNKNOWN)]
+    newest = [r[0] for r in sorted(need, key=lambda r: (-r[2].timestamp(), r[0]))]
+    oldest = [r[0] for r in sorted(need, key=lambda r: (r[3], r[0]))]
+    queue = [r[0] for r in sorted(rows, key=lambda r: (r[3], r[0])) if r[1] == Status.PENDING]
+    both = [Status.FAILED, Status.UNKNOWN, Status.FAILED]
+    with store.transaction() as tx:
+        for limit in (1, 3, 5, 20):
+            listed = reports.drafts_in(tx.session, "default", both, limit=limit, oldest_first=False)
+            assert [d.id for d in listed] == newest[:limit]
+            listed = reports.drafts_in(tx.session, "default", both, limit=limit)
+            assert [d.id for d in listed] == oldest[:limit]
+            listed = reports.drafts_in(tx.session, "default", [Status.PENDING], limit=limit)
+            assert [d.id for d in listed] == queue[:limit]
+        assert reports.drafts_in(tx.session, "default", [], limit=5) == []
