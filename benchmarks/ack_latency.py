@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> dict:
                 for level in levels:
                     bench.cell("decided", level, [clicks[i % used] for i in range(sizes[level])], warms[level])
                 results["rss_after_mib"] = countersign.rss_mib()
-                results["peak_rss_mib"] = harness.peak_rss_mib(countersign.pid)
+                results["peak_rss_mib"] = sum(harness.peak_rss_mib(p) for p in harness.family(countersign.pid))
             results["cells"] = bench.cells
             results["other_load"] = other.share
             results["other_line"] = other.line()

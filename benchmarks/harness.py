@@ -95,9 +95,32 @@ def reset_peak_rss() -> bool:
 
 
 def cpu_seconds(pid: int | str = "self") -> float:
-    """User + system CPU a process (all its threads) has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU a process (all its threads) and its live descendants (Countersign's worker process)
+    have used so far."""
+    total = 0
+    for each in family(int(pid) if pid != "self" else os.getpid()):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def family(pid: int) -> list[int]:
+    """`pid` and its live descendants."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except OSError:
+                continue
+    found, changed = {pid}, True
+    while changed:
+        grown = found | {child for child, parent in parents.items() if parent in found}
+        changed, found = grown != found, grown
+    return sorted(found)
 
 
 def _status_kib(pid: int | str, key: str) -> int:
@@ -348,7 +371,8 @@ class Process:
         return f"{self.url}/slack/events"
 
     def rss_mib(self) -> float:
-        return rss_mib(self.pid)
+        """Of the process and its descendants (Countersign's worker)."""
+        return sum(rss_mib(pid) for pid in family(self.pid))
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.popen.poll() is None:

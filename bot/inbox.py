@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.logs import ContextExecutor
 from storage import inbox
 from storage.store import Store
 from storage.types import utcnow
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # a request that fails this often is kept for a person, not replayed again
 REPLAY_BATCH = 20
+# Threads making the moves after the ack. Few on purpose: under a burst, every busy thread is one more for the
+# request threads (which ack) to share the interpreter and the CPUs with; measured in docs/performance.md.
+# Slack's rate limits (a few calls a second per method) leave more of them nothing to do anyway.
+THREADS = 4
 
 FollowUp = Callable[[], None]
 # A handler makes the request's move and returns what should follow it (cards, replies), run after the row is
@@ -41,13 +46,22 @@ class InboxKind(StrEnum):
 
 class Inbox:
     def __init__(
-        self, store: Store, worker_id: str, lease: timedelta, *, clock: Callable[[], datetime] = utcnow
+        self,
+        store: Store,
+        worker_id: str,
+        lease: timedelta,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        on_error: Callable[[dict[str, Any], Exception], None] | None = None,
+        threads: int = THREADS,
     ) -> None:
         self.store = store
         self.worker_id = worker_id
         self.lease = lease  # how long the receiving instance has to handle a request before others may
         self.clock = clock
         self._handlers: dict[str, Handler] = {}
+        self._on_error = on_error
+        self._pool = ContextExecutor(max_workers=threads, thread_name_prefix="inbox")
 
     def handle(self, kind: InboxKind, handler: Handler) -> None:
         self._handlers[kind] = handler
@@ -59,9 +73,25 @@ class Inbox:
         with self.store.transaction() as tx:
             return inbox.receive(tx.session, kind, payload, self.worker_id, now, now + self.lease)
 
-    def process(self, item_id: int, kind: InboxKind, body: dict[str, Any]) -> bool:
-        """Handle a request this instance received (after the ack). False if another instance took it over."""
+    def process(self, item_id: int, kind: InboxKind, body: dict[str, Any]) -> None:
+        """Queue a request this instance received for the inbox's threads (after the ack)."""
+        self._pool.submit(self._process_reporting, item_id, kind, body)
+
+    def process_now(self, item_id: int, kind: InboxKind, body: dict[str, Any]) -> bool:
+        """Handle a request this instance received, on this thread. False if another instance took it over."""
         return self._attempt(item_id, kind, body, replay=False)
+
+    def close(self) -> None:
+        """Finish the requests already queued."""
+        self._pool.shutdown(wait=True)
+
+    def _process_reporting(self, item_id: int, kind: InboxKind, body: dict[str, Any]) -> None:
+        try:
+            self.process_now(item_id, kind, body)
+        except Exception as exc:  # the row stays for a replay; the person is told, with a reference
+            if self._on_error is None:
+                raise
+            self._on_error(body, exc)
 
     def replay(self, now: datetime | None = None) -> int:
         """Handle requests whose receiver stopped before handling them. Returns how many were handled."""

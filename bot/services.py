@@ -8,11 +8,13 @@ import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from bot import failures
 from bot.directory import SlackDirectory
 from bot.home import Home
 from bot.inbox import Inbox
@@ -66,6 +68,7 @@ class Services:
     def close(self) -> None:
         """Finish the work listeners already started, then stop publishing."""
         self.listeners.shutdown(wait=True)
+        self.inbox.close()
         self.scheduler.stop()
         self.publisher.stop()
         self.store.engine.dispose()
@@ -134,7 +137,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         paused=switch.paused,
         lease=settings.publish_lease,
     )
-    inbox = Inbox(store, worker_id, settings.request_lease)
+    inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, notifier))
     scheduler = Scheduler(
         DigestJob(store, client, account, settings, worker_id),
         Reminders(store, notifier, settings.reminder_after),

@@ -10,7 +10,6 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import failures
 from bot.blocks import INPUT_LIMIT, edit_modal, reason_modal
 from bot.ids import ActionId, CallbackId
 from bot.inbox import FollowUp, InboxKind
@@ -93,10 +92,7 @@ def receive(ack: Ack, body: dict[str, Any], context: dict[str, Any], next: Any, 
 
 
 def decide(body: dict[str, Any], context: dict[str, Any], services: Services) -> None:
-    try:
-        services.inbox.process(context["inbox_id"], InboxKind.DECISION, body)
-    except Exception as exc:  # acked already: Bolt's error path would clear the ack the request thread waits on
-        failures.report(services.notifier, body, exc)
+    services.inbox.process(context["inbox_id"], InboxKind.DECISION, body)
 
 
 def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> FollowUp | None:

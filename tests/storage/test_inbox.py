@@ -62,10 +62,10 @@ def test_the_receiver_handles_it_once_and_the_row_is_gone(store: Store) -> None:
     item_id = inbox.receive(InboxKind.MESSAGE, BODY)
     [row] = rows(store)
     assert (row.id, row.owner, row.lease_until, row.attempts) == (item_id, "host-1", T0 + LEASE, 0)
-    assert inbox.process(item_id, InboxKind.MESSAGE, BODY) is True
+    assert inbox.process_now(item_id, InboxKind.MESSAGE, BODY) is True
     assert handler.calls == [(BODY, False)] and handler.followed == 1
     assert rows(store) == []
-    assert inbox.process(item_id, InboxKind.MESSAGE, BODY) is False  # a second go finds nothing
+    assert inbox.process_now(item_id, InboxKind.MESSAGE, BODY) is False  # a second go finds nothing
     assert len(handler.calls) == 1
 
 
@@ -89,7 +89,7 @@ def test_a_slow_receiver_loses_to_the_replay_and_does_nothing(store: Store) -> N
     item_id = receiver.receive(InboxKind.MESSAGE, BODY)
     clock.now = T0 + LEASE + timedelta(seconds=1)
     assert instance(store, "host-2", clock, replayer).replay() == 1
-    assert receiver.process(item_id, InboxKind.MESSAGE, BODY) is False
+    assert receiver.process_now(item_id, InboxKind.MESSAGE, BODY) is False
     assert slow.calls == [] and len(replayer.calls) == 1
 
 
@@ -107,7 +107,7 @@ def test_a_request_that_keeps_failing_is_kept_after_three_attempts_and_not_repla
     inbox = instance(store, "host-1", clock, handler)
     item_id = inbox.receive(InboxKind.MESSAGE, BODY)
     with pytest.raises(RuntimeError):
-        inbox.process(item_id, InboxKind.MESSAGE, BODY)
+        inbox.process_now(item_id, InboxKind.MESSAGE, BODY)
     for _ in range(MAX_ATTEMPTS + 1):
         clock.now += LEASE + timedelta(seconds=1)
         assert inbox.replay() == 0
@@ -122,7 +122,7 @@ def test_a_failed_attempt_is_retried_by_the_next_replay(store: Store) -> None:
     inbox = instance(store, "host-1", clock, handler)
     item_id = inbox.receive(InboxKind.MESSAGE, BODY)
     with pytest.raises(RuntimeError):
-        inbox.process(item_id, InboxKind.MESSAGE, BODY)
+        inbox.process_now(item_id, InboxKind.MESSAGE, BODY)
     clock.now += LEASE + timedelta(seconds=1)
     assert inbox.replay() == 1
     assert [replay for _, replay in handler.calls] == [False, True]
