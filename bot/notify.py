@@ -20,9 +20,10 @@ from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
 from bot.replies import decision_reply, intake_reply, revision_refused
 from bot.workflow import Workflow
-from storage import cards, reports
+from storage import cards, notices, reports
 from storage.models import Card, Draft, Status
 from storage.store import Store
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 LOCK_STRIPES = 64
@@ -31,6 +32,10 @@ GONE = {"message_not_found", "channel_not_found", "is_archived"}  # nothing left
 ABANDONED_CLAIM = timedelta(minutes=2)
 MISSING_GRACE = timedelta(seconds=30)
 NEED_A_PERSON = (Status.UNKNOWN, Status.FAILED)
+# States whose move the writer hears about in their thread (see replies.decision_reply), and how far back the
+# catch-up looks for a reply that never got out: after a longer outage, an old reply would only be noise.
+TOLD = (Status.CHANGES_REQUESTED, Status.REJECTED, Status.PUBLISHED, Status.FAILED, Status.UNKNOWN)
+TELL_WITHIN = timedelta(days=2)
 
 
 def _why(exc: Exception) -> str:
@@ -178,20 +183,42 @@ class Notifier:
 
     # -- decisions and publishing ------------------------------------------------------------
 
-    def decided(self, draft_id: int, by: str | None = None) -> None:
-        """Cards show the new state; the writer hears about anything final, once.
+    def decided(self, draft_id: int) -> None:
+        """Cards show the new state; the writer hears about anything final, once."""
+        self.refresh_cards(draft_id)
+        self.tell_writer(draft_id)
+
+    def tell_writer(self, draft_id: int, now: datetime | None = None) -> bool:
+        """Reply in the writer's thread about the draft's latest move, if it calls for one and nobody has.
 
         An approve click's listener and the publisher that posts the approval (on this instance or another)
-        both get here, and may both find the draft published. With `by` (the person or publishing worker
-        whose move this follows) the writer is told only if the draft's latest move is still `by`'s.
+        both get here, and may both find the draft published: the first to claim the move tells. A reply Slack
+        didn't take is released for the catch-up. Returns whether this call told the writer.
         """
-        self.refresh_cards(draft_id)
-        with self.store.read() as tx:
+        now = now or utcnow()
+        with self.store.transaction() as tx:
             draft = tx.get(draft_id)
-            mover = tx.last_mover(draft_id) if by is not None else None
-        text = decision_reply(draft) if draft is not None else None
-        if draft is not None and text and (by is None or mover == by):
-            self.reply(draft.channel, draft.ts, text)
+            text = decision_reply(draft) if draft is not None else None
+            move = notices.latest_move(tx.session, draft_id) if text else None
+            if draft is None or move is None or move.id is None or move.to_status != draft.status:
+                return False
+            if not notices.claim(tx.session, draft_id, move.id, now):
+                return False
+        assert text is not None
+        told = self.reply(draft.channel, draft.ts, text)
+        with self.store.transaction() as tx:
+            if told:
+                notices.mark_sent(tx.session, move.id, utcnow())
+            else:
+                notices.release(tx.session, move.id)
+        return told
+
+    def tell_writers(self, now: datetime, limit: int = 20) -> int:
+        """Replies Slack never got (it was down, or the process stopped): send them now. Returns how many."""
+        with self.store.transaction() as tx:
+            notices.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
+            waiting = notices.untold(tx.session, TOLD, now - TELL_WITHIN, now - MISSING_GRACE, limit)
+        return sum(self.tell_writer(draft.id or 0, now) for draft in waiting)
 
     def remind(self, draft: Draft, waited: str) -> None:
         """A fresh message (so it notifies) pointing at each approver's card for a draft still waiting."""
@@ -209,11 +236,13 @@ class Notifier:
             except SLACK_FAILURES as exc:
                 log.error("reminder for draft %s to %s failed: %s", draft.id, card.channel, _why(exc))
 
-    def reply(self, channel: str, thread_ts: str, text: str) -> None:
+    def reply(self, channel: str, thread_ts: str, text: str) -> bool:
         try:
             self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False)
         except SLACK_FAILURES as exc:
             log.error("thread reply in %s/%s failed: %s", channel, thread_ts, _why(exc))
+            return False
+        return True
 
     def ephemeral(self, channel: str | None, user: str, text: str) -> None:
         if not channel:

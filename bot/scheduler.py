@@ -1,5 +1,5 @@
 """The background loop every instance runs: requests a stopped instance left unhandled, the weekly digest
-when it is due, reminders, and cards Slack missed.
+when it is due, reminders, and the cards and thread replies Slack missed.
 
 Instances coordinate only through the database (unique keys per digest week and reminder period),
 so running the loop everywhere is safe. `tick(now)` does one pass and is what tests drive.
@@ -56,6 +56,7 @@ class Tick:
     reminders: int
     cards_caught_up: int = 0
     requests_replayed: int = 0
+    writers_told: int = 0
 
 
 class Scheduler:
@@ -67,12 +68,14 @@ class Scheduler:
         catch_up: Callable[[datetime], int] = lambda _now: 0,
         replay: Callable[[datetime], int] = lambda _now: 0,
         replay_due: Callable[[], datetime | None] = lambda: None,
+        tell_writers: Callable[[datetime], int] = lambda _now: 0,
     ) -> None:
         self.digest = digest
         self.reminders = reminders
         self.catch_up = catch_up
         self.replay = replay
         self.replay_due = replay_due
+        self.tell_writers = tell_writers
         self.clock = clock
         self._optimized_at: datetime | None = None
         self._stop = threading.Event()
@@ -90,7 +93,7 @@ class Scheduler:
             sent = self.digest.send(week, now)
             if sent.sent:
                 log.info("weekly digest %s sent", sent.week)
-        return Tick(sent, self.reminders.run(now), self.catch_up(now), replayed)
+        return Tick(sent, self.reminders.run(now), self.catch_up(now), replayed, self.tell_writers(now))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="countersign-scheduler", daemon=True)

@@ -62,7 +62,7 @@ class Services:
         """What follows any decision: publish if approved, show it on every card and in the writer's
         thread, and refresh the decider's App Home queue."""
         self.publisher.wake()
-        self.notifier.decided(draft_id, by=by)
+        self.notifier.decided(draft_id)
         self.home.publish(by)
 
     def close(self) -> None:
@@ -132,7 +132,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
     publisher = Publisher(
         store,
         account,
-        lambda draft_id: notifier.decided(draft_id, by=worker_id),
+        notifier.decided,
         worker_id=worker_id,
         paused=switch.paused,
         lease=settings.publish_lease,
@@ -144,6 +144,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         catch_up=notifier.catch_up,
         replay=inbox.replay,
         replay_due=inbox.next_expiry,
+        tell_writers=notifier.tell_writers,
     )
     return Services(
         settings=settings,

@@ -189,3 +189,19 @@ class InboxItem(SQLModel, table=True):
     owner: str = Field(max_length=32)
     lease_until: datetime = _ts(nullable=False)
     attempts: int = 0
+
+
+class WriterNotice(SQLModel, table=True):
+    """The writer was told (or is being told) about one move of their draft: the audit row `move_id`.
+
+    The unique key makes the thread reply go out once, whichever of the deciding listener, the publisher or
+    an instance's catch-up gets there first; a claim whose reply failed is released for the catch-up to retry.
+    """
+
+    __tablename__ = "writer_notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    move_id: int = Field(unique=True)
+    claimed_at: datetime = _ts(nullable=False, default=utcnow)
+    sent_at: datetime | None = _ts(nullable=True)

@@ -206,17 +206,6 @@ class Tx:
         stmt = select(AuditEvent).where(AuditEvent.draft_id == draft_id).order_by(col(AuditEvent.id))
         return list(self.session.exec(stmt).all())
 
-    def last_mover(self, draft_id: int) -> str | None:
-        """Who made the draft's latest status change: the actor of its newest audit row that moved it.
-        (Moves of one draft are serialized by its row lock, so its audit ids follow the order of its moves.)"""
-        stmt = (
-            select(AuditEvent.actor_id)
-            .where(AuditEvent.draft_id == draft_id, col(AuditEvent.to_status).is_not(None))
-            .order_by(col(AuditEvent.id).desc())
-            .limit(1)
-        )
-        return self.session.exec(stmt).first()
-
     def versions(self, draft_id: int) -> list[DraftVersion]:
         stmt = select(DraftVersion).where(DraftVersion.draft_id == draft_id).order_by(col(DraftVersion.version))
         return list(self.session.exec(stmt).all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.types import utcnow
-from tests.e2e.harness import OWNER, OWNER2, Harness, block_text, buttons, posted
+from tests.e2e.harness import DRAFTS, OWNER, OWNER2, Harness, block_text, buttons, posted
 
 
 def test_a_rate_limited_card_is_posted_after_retry_after(bot: Harness) -> None:
@@ -79,6 +79,28 @@ def test_a_card_that_never_got_out_is_posted_by_the_tick(start_bot) -> None:
     again.card(OWNER2, containing="Nobody saw me")
     again.click(card, "Approve")
     assert again.x.wait_for_posts(1)[0].text == posted("Nobody saw me.", OWNER)
+
+
+def test_a_reply_slack_missed_reaches_the_writer_once_when_slack_is_back(start_bot) -> None:
+    bot = start_bot()
+    ts = bot.draft("Tell me when it's out.")
+    card = bot.card(OWNER, containing="Tell me when it's out")
+    bot.thread(ts, containing="Sent to")
+    bot.slack.go_down()
+    try:
+        bot.click(card, "Approve")
+        bot.wait_status(ts, "published", timeout=15)
+        bot.settle()  # the listener and the publisher tried to reply, and gave up
+    finally:
+        bot.slack.come_up()
+    assert not [m for m in bot.slack.thread(DRAFTS, ts) if "published" in m.text]
+    again = start_bot()  # another instance, or this one restarted: the reply isn't lost with the process
+    assert again.running.services.scheduler.tick(utcnow()).writers_told == 0  # the live path's grace first
+    assert again.running.services.scheduler.tick(utcnow() + timedelta(minutes=1)).writers_told == 1
+    [told] = again.thread(ts, containing="published")
+    assert told.text.startswith(f"Approved by <@{OWNER}> · published https://x.com/")
+    assert again.running.services.scheduler.tick(utcnow() + timedelta(minutes=2)).writers_told == 0
+    assert len([m for m in again.slack.thread(DRAFTS, ts) if "published" in m.text]) == 1
 
 
 def test_a_deleted_card_is_not_retried_forever(bot: Harness) -> None:
