@@ -147,6 +147,23 @@ class Notifier:
             for card in cards:
                 self._update(card, draft)
 
+    def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
+        """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the
+        catch-up has since posted the one that is kept up to date): show the draft as it is now on it too,
+        as nothing else knows it exists. Returns whether it was such a card."""
+        with self.store.read() as tx:
+            draft = tx.get(draft_id)
+            known = {(c.channel, c.ts) for c in tx.cards(draft_id)}
+        if draft is None or (channel, ts) in known:
+            return False
+        with self._lock(draft_id):
+            try:
+                approver = "" if self.approval_channel else clicker
+                self.client.chat_update(channel=channel, ts=ts, **self.render(draft, approver))
+            except SLACK_FAILURES as exc:
+                log.warning("draft %s: unrecorded card %s/%s not updated (%s)", draft_id, channel, ts, _why(exc))
+        return True
+
     def _update(self, card: Card, draft: Draft) -> None:
         failpoints.hit("before-card-update")
         try:

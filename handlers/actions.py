@@ -14,7 +14,7 @@ from bot.blocks import INPUT_LIMIT, edit_modal, reason_modal
 from bot.ids import ActionId, CallbackId
 from bot.inbox import FollowUp, InboxKind
 from bot.outcomes import Kind, Outcome
-from bot.refs import Actor, BadRef, CardRef, slack_id
+from bot.refs import Actor, BadRef, CardRef, slack_id, slack_ts
 from bot.replies import refusal, too_long_to_edit
 from bot.services import Services
 from storage.models import Draft
@@ -75,11 +75,19 @@ def unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:
     _refuse_malformed(body, services)
 
 
-def _settle(outcome: Outcome, body: dict[str, Any], actor: Actor, services: Services) -> None:
+def _settle(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, services: Services) -> None:
     if outcome.refused:
         services.notifier.ephemeral(_channel(body), actor.user_id, refusal(outcome))
     elif outcome.draft is not None and outcome.draft.id is not None:
         services.decision_taken(outcome.draft.id, actor.user_id)
+    clicked = _channel(body), _message_ts(body)
+    if clicked[0] and clicked[1]:
+        services.notifier.show_on_unrecorded(ref.draft_id, clicked[0], clicked[1], actor.user_id)
+
+
+def _message_ts(body: dict[str, Any]) -> str | None:
+    container = body.get("container") or {}
+    return slack_ts(container.get("message_ts")) if isinstance(container, dict) else None
 
 
 def receive(ack: Ack, body: dict[str, Any], context: dict[str, Any], next: Any, services: Services) -> Any:
@@ -113,7 +121,7 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
     outcome = moves[ActionId(body["actions"][0]["action_id"])](*parsed)
     if outcome.refused and replay:
         return None
-    return partial(_settle, outcome, body, parsed[1], services)
+    return partial(_settle, outcome, body, *parsed, services)
 
 
 def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:

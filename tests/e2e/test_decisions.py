@@ -232,3 +232,25 @@ def test_edit_is_refused_rather_than_cutting_a_draft_longer_than_slacks_form(bot
     bot.click(card, "Edit")
     assert "longer than Slack's edit form" in bot.ephemeral(OWNER, containing="edit form")
     assert bot.slack.views == []
+
+
+def test_a_card_nobody_recorded_shows_the_decision_made_on_it(bot: Harness) -> None:
+    """A process that stopped between posting a card and saving its ts leaves a card nothing keeps up to date
+    (the catch-up posts another). A click on it still decides, and then that card shows the outcome too."""
+    from sqlalchemy import update
+
+    from storage.models import Card
+
+    ts = bot.draft("Posted, then the process died.")
+    orphan = bot.card(OWNER, containing="Posted, then the process died")
+    bot.card(OWNER2, containing="Posted, then the process died")
+    draft = bot.wait_status(ts, "pending")
+    with bot.store.transaction() as tx:  # the ts of OWNER's card never made it to the database
+        tx.session.execute(
+            update(Card).where(Card.draft_id == draft.id, Card.approver_id == OWNER).values(ts="1763800000.999999")
+        )
+    bot.click(orphan, "Approve")
+    bot.x.wait_for_posts(1)
+    shown = bot.wait_card(orphan, lambda m: not buttons(m), timeout=10)
+    assert "Approved by" in block_text(shown.blocks) or "view on X" in block_text(shown.blocks)
+    assert len(bot.x.posts) == 1
