@@ -21,6 +21,7 @@ class Kind(StrEnum):
     FILES_ONLY = "files_only"
     FILES_DROPPED = "files_dropped"
     NOT_EDITABLE = "not_editable"
+    NOT_WITHDRAWABLE = "not_withdrawable"
     # decisions
     APPROVED = "approved"
     EDITED = "edited"

@@ -119,6 +119,13 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
                 f"This edit wasn't sent: draft #{draft.id} is already {status_words(draft.status)}. "
                 "Post a new message for a new draft."
             )
+        case Kind.NOT_WITHDRAWABLE:
+            assert draft is not None
+            on_x = f" It is on X: {draft.post_url}" if draft.post_url else ""
+            return (
+                f"Your message was deleted, but draft #{draft.id} was already {status_words(draft.status)}, so it "
+                f"isn't withdrawn.{on_x} To take a post down, ask an approver to delete it on X."
+            )
     return None
 
 

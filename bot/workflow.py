@@ -164,7 +164,16 @@ class Workflow:
             if draft is None or draft.id is None:
                 return Outcome(Kind.IGNORED)
             if not tx.move(draft.id, frm=OPEN_FOR_WRITER, to=Status.WITHDRAWN, decided_at=self.clock()):
-                return Outcome(Kind.NOT_EDITABLE, draft=draft)
+                # Decided first (PostgreSQL re-reads the row after waiting for the decision's lock).
+                current = tx.get(draft.id) or draft
+                tx.audit(
+                    draft.id,
+                    "refused_not_withdrawable",
+                    actor_id=draft.writer_id,
+                    version=current.version,
+                    detail=current.status,
+                )
+                return Outcome(Kind.NOT_WITHDRAWABLE, draft=current)
             tx.audit(
                 draft.id,
                 "withdrawn",

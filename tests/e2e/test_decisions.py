@@ -254,3 +254,15 @@ def test_a_card_nobody_recorded_shows_the_decision_made_on_it(bot: Harness) -> N
     shown = bot.wait_card(orphan, lambda m: not buttons(m), timeout=10)
     assert "Approved by" in block_text(shown.blocks) or "view on X" in block_text(shown.blocks)
     assert len(bot.x.posts) == 1
+
+
+def test_deleting_the_message_of_a_published_draft_says_it_is_still_on_x(bot: Harness) -> None:
+    ts = bot.draft("Out already.")
+    card = bot.card(OWNER, containing="Out already")
+    bot.click(card, "Approve")
+    bot.wait_status(ts, "published", timeout=10)
+    bot.delete(ts, "Out already.")
+    [reply] = bot.thread(ts, containing="deleted")
+    assert reply.text.startswith("Your message was deleted, but draft #")
+    assert f"It is on X: {bot.x.link_of(0)}" in reply.text and "edit" not in reply.text
+    assert bot.row(ts).status == "published" and len(bot.x.posts) == 1

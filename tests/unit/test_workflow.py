@@ -475,8 +475,11 @@ def test_withdraw_a_pending_draft(wf: Workflow, store: Store) -> None:
 def test_withdraw_after_approval_changes_nothing(wf: Workflow, store: Store) -> None:
     draft = submitted(wf)
     wf.approve(ref_of(draft), OWNER)
-    assert wf.withdraw(draft.channel, draft.ts).kind is Kind.NOT_EDITABLE
+    refused = wf.withdraw(draft.channel, draft.ts)
+    assert refused.kind is Kind.NOT_WITHDRAWABLE and refused.draft is not None
+    assert refused.draft.status == Status.APPROVED  # what the writer is told: its state now
     assert reload(store, draft).status == Status.APPROVED
+    assert "refused_not_withdrawable" in [a.action for a in audit_rows(store, draft.id)]
     assert wf.withdraw("C0DRAFTS", "404.404").kind is Kind.IGNORED
 
 
