@@ -70,8 +70,8 @@ class Inbox:
         """Write the request down, owned by this instance (before the ack). Returns its id."""
         now = self.clock()
         payload = json.dumps(body, separators=(",", ":"))
-        with self.store.transaction() as tx:
-            return inbox.receive(tx.session, kind, payload, self.worker_id, now, now + self.lease)
+        with self.store.connection() as connection:
+            return inbox.receive(connection, kind, payload, self.worker_id, now, now + self.lease)
 
     def process(self, item_id: int, kind: InboxKind, body: dict[str, Any]) -> None:
         """Queue a request this instance received for the inbox's threads (after the ack)."""

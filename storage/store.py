@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from storage.engine import READ_ONLY
@@ -34,6 +34,12 @@ class Store:
         """One unit of work: committed on success, rolled back on any exception."""
         with self._writers, Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield Tx(session)
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A write transaction without the ORM, for the one statement on the ack path (`storage.inbox.receive`)."""
+        with self._writers, self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
