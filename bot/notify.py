@@ -213,12 +213,13 @@ class Notifier:
         didn't take is released for the catch-up. Returns whether this call told the writer.
         """
         now = now or utcnow()
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:  # most moves (approved, publishing) have nothing to tell: no write lock
             draft = tx.get(draft_id)
             text = decision_reply(draft) if draft is not None else None
             move = notices.latest_move(tx.session, draft_id) if text else None
-            if draft is None or move is None or move.id is None or move.to_status != draft.status:
-                return False
+        if draft is None or move is None or move.id is None or move.to_status != draft.status:
+            return False
+        with self.store.transaction() as tx:
             if not notices.claim(tx.session, draft_id, move.id, now):
                 return False
         assert text is not None
