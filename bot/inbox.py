@@ -3,8 +3,8 @@
 Slack never redelivers a request it got a 200 for, so a process that dies between the ack and the database
 would lose the draft or the decision. Doing the whole move before the ack is safe but slow (names, length,
 compare-and-set, audit: milliseconds that queue behind each other under load). So the request thread does one
-INSERT of the payload, acks, and the listener pool does the move; the row is deleted once the move is
-committed. A row whose owner stopped is replayed by whichever instance's scheduler sees its lease run out.
+INSERT of the payload, acks, and one of the inbox's own threads makes the move; the row is deleted once the
+move is committed. A row whose owner stopped is replayed by whichever instance's scheduler sees its lease run out.
 
 Replays are safe because the moves are: a message's event id is recorded once, a decision is a
 compare-and-set. A replay stays quiet about refusals (the person may have seen the answer already).

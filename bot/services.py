@@ -58,12 +58,14 @@ class Services:
         default_factory=lambda: ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     )
 
-    def decision_taken(self, draft_id: int, by: str) -> None:
+    def decision_taken(self, draft_id: int, by: str, *, refresh_home: bool = True) -> None:
         """What follows any decision: publish if approved, show it on every card and in the writer's
-        thread, and refresh the decider's App Home queue."""
+        thread, and refresh the decider's App Home queue when they may be looking at it (Slack sends
+        `app_home_opened`, which publishes it afresh, whenever they open the tab)."""
         self.publisher.wake()
         self.notifier.decided(draft_id)
-        self.home.publish(by)
+        if refresh_home:
+            self.home.publish(by)
 
     def close(self) -> None:
         """Finish the work listeners already started, then stop publishing."""

@@ -76,13 +76,27 @@ def unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:
 
 
 def _settle(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, services: Services) -> None:
+    in_home = _clicked_in_home(body)  # a click on a card leaves the Home tab to its next opening
     if outcome.refused:
         services.notifier.ephemeral(_channel(body), actor.user_id, refusal(outcome))
+        if in_home:  # e.g. decided meanwhile by someone else: the queue they look at is stale
+            services.home.publish(actor.user_id)
     elif outcome.draft is not None and outcome.draft.id is not None:
-        services.decision_taken(outcome.draft.id, actor.user_id)
+        services.decision_taken(outcome.draft.id, actor.user_id, refresh_home=in_home)
     clicked = _channel(body), _message_ts(body)
     if clicked[0] and clicked[1]:
         services.notifier.show_on_unrecorded(ref.draft_id, clicked[0], clicked[1], actor.user_id)
+
+
+def _clicked_in_home(body: dict[str, Any]) -> bool:
+    container = body.get("container") or {}
+    view = body.get("view") or {}
+    return (
+        isinstance(container, dict)
+        and container.get("type") == "view"
+        and isinstance(view, dict)
+        and (view.get("type") == "home")
+    )
 
 
 def _message_ts(body: dict[str, Any]) -> str | None:

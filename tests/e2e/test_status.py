@@ -145,6 +145,17 @@ def test_app_home_shows_an_approvers_queue_with_working_buttons(bot: Harness) ->
     assert "Decide me from home." not in block_text(refreshed.blocks)
 
 
+def test_a_decision_on_a_card_leaves_the_home_tab_to_its_next_opening(bot: Harness) -> None:
+    """Publishing the decider's App Home after every click in their DMs rebuilt a view nobody was looking at
+    (a quarter of an approval's CPU); Slack sends app_home_opened whenever the tab is opened."""
+    ts = bot.draft("Decide me from the DM.")
+    card = bot.card(OWNER, containing="Decide me from the DM")
+    bot.click(card, "Approve")
+    bot.wait_status(ts, "published")
+    bot.settle()
+    assert bot.slack.calls_to("views.publish") == []
+
+
 def test_app_home_edit_opens_the_modal_from_the_home_tab(bot: Harness) -> None:
     ts = bot.draft("Edit me from home.")
     bot.card(OWNER, containing="Edit me from home")
