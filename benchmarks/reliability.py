@@ -26,23 +26,19 @@ from pathlib import Path
 
 from _app import (
     APPROVERS,
-    BAD,
     DRAFTS,
-    INPUT_EXPECTED,
-    INPUTS,
     LEASE,
     OWNER,
     OWNER2,
     WRITER,
-    BadInput,
     Lab,
     Round,
     Tally,
-    bad_input,
     final_text,
     oneline,
     poll,
 )
+from _bad_input import BAD, INPUT_EXPECTED, INPUTS, BadInput, bad_input
 
 from bot.x_client import XAccount
 from storage.types import utcnow
