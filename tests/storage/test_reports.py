@@ -4,20 +4,13 @@ COUNTERSIGN_TEST_DATABASE_URL) PostgreSQL: what they count and in which order th
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot import status
 from bot.settings import Settings
 from storage import reports
-from storage.engine import make_engine
-from storage.migrate import upgrade
 from storage.models import Draft, Status
 from storage.store import Store
-from tests import db
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # a Sunday: this week began on Monday 16 November
 LAST_WEEK = NOW - timedelta(days=8)
@@ -36,15 +29,6 @@ SETTINGS = Settings.from_env(
     }
 )
 _ts = itertools.count(1)
-
-
-@pytest.fixture(params=db.BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with db.isolated_database(request.param, tmp_path) as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        yield Store(engine)
-        engine.dispose()
 
 
 HOUR_AGO = NOW - timedelta(hours=1)
