@@ -6,13 +6,13 @@ Every change of owner is a compare-and-set, so one instance at a time handles a 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Table, delete, func, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from storage.models import InboxItem
+from storage.store import changed
 
 INBOX: Table = InboxItem.__table__  # type: ignore[attr-defined]
 
@@ -32,7 +32,7 @@ def take(session: Session, item_id: int, owner: str, lease_until: datetime) -> b
         .where(col(InboxItem.id) == item_id, col(InboxItem.owner) == owner, col(InboxItem.attempts) == 0)
         .values(lease_until=lease_until, attempts=1)
     )
-    return _changed(session, stmt)
+    return changed(session, stmt)
 
 
 def take_over(session: Session, item_id: int, owner: str, now: datetime, lease_until: datetime) -> bool:
@@ -43,12 +43,7 @@ def take_over(session: Session, item_id: int, owner: str, now: datetime, lease_u
         .where(col(InboxItem.id) == item_id, col(InboxItem.lease_until) < now)
         .values(owner=owner, lease_until=lease_until, attempts=col(InboxItem.attempts) + 1)
     )
-    return _changed(session, stmt)
-
-
-def _changed(session: Session, stmt: Any) -> bool:
-    result = session.execute(stmt, execution_options={"synchronize_session": False})
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return changed(session, stmt)
 
 
 def done(session: Session, item_id: int, owner: str) -> None:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEvent, Draft, WriterNotice
+from storage.store import insert_ignore
 
 
 def latest_move(session: Session, draft_id: int) -> AuditEvent | None:
@@ -25,10 +25,7 @@ def latest_move(session: Session, draft_id: int) -> AuditEvent | None:
 
 def claim(session: Session, draft_id: int, move_id: int, now: datetime) -> bool:
     """Take the telling of this move; False if someone else has it (or it was told)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(WriterNotice).values(draft_id=draft_id, move_id=move_id, claimed_at=now)
-    result = session.execute(stmt.on_conflict_do_nothing(), execution_options={"preserve_rowcount": True})
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return insert_ignore(session, WriterNotice, draft_id=draft_id, move_id=move_id, claimed_at=now)
 
 
 def mark_sent(session: Session, move_id: int, now: datetime) -> None:

@@ -136,10 +136,7 @@ class Tx:
         return self._changed(stmt)
 
     def _changed(self, stmt: Any) -> bool:
-        """Run a guarded UPDATE; True if it changed the one row. Objects already loaded keep the values
-        they had (callers compare before and after), until `get()` reloads them."""
-        result = self.session.execute(stmt, execution_options={"synchronize_session": False})
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return changed(self.session, stmt)
 
     def set_fields(self, draft_id: int, *, attempt_id: str, **values: Any) -> bool:
         """Update fields without a status change, fenced by the publishing attempt that owns the row."""
@@ -242,14 +239,25 @@ class Tx:
         return self._insert_ignore(SlackEvent, event_id=event_id)
 
     def _insert_ignore(self, model: type[Any], **values: Any) -> bool:
-        """INSERT … ON CONFLICT DO NOTHING; True if this caller's row went in.
+        return insert_ignore(self.session, model, **values)
 
-        On PostgreSQL a concurrent insert of the same key that is not committed yet makes this one
-        wait for it, then do nothing (or insert, if that transaction rolled back): exactly one wins.
-        SQLAlchemy only keeps an INSERT's rowcount when asked (`preserve_rowcount`); psycopg's cursor is
-        gone by the time it is read, and without it every insert would look like a conflict (-1).
-        """
-        insert = postgresql.insert if self._postgresql else sqlite.insert
-        stmt = insert(model).values(**values).on_conflict_do_nothing()
-        result = self.session.execute(stmt, execution_options={"preserve_rowcount": True})
-        return result.rowcount == 1  # type: ignore[attr-defined]
+
+def changed(session: Session, stmt: Any) -> bool:
+    """Run a guarded UPDATE (or DELETE); True if it changed the one row. Objects already loaded keep the values
+    they had (callers compare before and after), until they are reloaded."""
+    result = session.execute(stmt, execution_options={"synchronize_session": False})
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def insert_ignore(session: Session, model: type[Any], **values: Any) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True if this caller's row went in.
+
+    On PostgreSQL a concurrent insert of the same key that is not committed yet makes this one
+    wait for it, then do nothing (or insert, if that transaction rolled back): exactly one wins.
+    SQLAlchemy only keeps an INSERT's rowcount when asked (`preserve_rowcount`); psycopg's cursor is
+    gone by the time it is read, and without it every insert would look like a conflict (-1).
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing()
+    result = session.execute(stmt, execution_options={"preserve_rowcount": True})
+    return result.rowcount == 1  # type: ignore[attr-defined]
