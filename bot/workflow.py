@@ -129,7 +129,7 @@ class Workflow:
             if draft.text == text:
                 return Outcome(Kind.IGNORED, draft=draft)
             if draft.status not in OPEN_FOR_WRITER:
-                return self._too_late_to_edit(tx, draft, message.user)
+                return self._too_late(tx, Kind.NOT_EDITABLE, draft, message.user)
             post = self.post_text(draft, text=text)
             if not text or not post.fits:
                 kind = Kind.TOO_LONG if text else Kind.EMPTY
@@ -146,15 +146,16 @@ class Workflow:
                 version=version,
                 pending_since=self.clock(),
             ):  # a decision committed since we read the draft (PostgreSQL re-checks the row after waiting on it)
-                return self._too_late_to_edit(tx, tx.get(draft.id) or draft, message.user)
+                return self._too_late(tx, Kind.NOT_EDITABLE, tx.get(draft.id) or draft, message.user)
             tx.add_version(draft.id, version, text, author_id=message.user)
             tx.audit(draft.id, "revised", actor_id=message.user, frm=draft.status, to=Status.PENDING, version=version)
             return Outcome(Kind.REVISED, draft=tx.get(draft.id), post=post)
 
-    def _too_late_to_edit(self, tx: Tx, draft: Draft, writer: str) -> Outcome:
-        """The draft was decided before the edit landed: the writer is told, and the refusal audited."""
-        tx.audit(draft.id, "refused_not_editable", actor_id=writer, version=draft.version, detail=draft.status)
-        return Outcome(Kind.NOT_EDITABLE, draft=draft)
+    def _too_late(self, tx: Tx, kind: Kind, draft: Draft, writer: str) -> Outcome:
+        """The draft was decided before the writer's edit or deletion landed: they are told (with the state it
+        is in now), and the refusal audited as `refused_<kind>`."""
+        tx.audit(draft.id, f"refused_{kind.value}", actor_id=writer, version=draft.version, detail=draft.status)
+        return Outcome(kind, draft=draft)
 
     def withdraw(self, channel: str, ts: str, event_id: str | None = None) -> Outcome:
         with self.store.transaction() as tx:
@@ -165,15 +166,7 @@ class Workflow:
                 return Outcome(Kind.IGNORED)
             if not tx.move(draft.id, frm=OPEN_FOR_WRITER, to=Status.WITHDRAWN, decided_at=self.clock()):
                 # Decided first (PostgreSQL re-reads the row after waiting for the decision's lock).
-                current = tx.get(draft.id) or draft
-                tx.audit(
-                    draft.id,
-                    "refused_not_withdrawable",
-                    actor_id=draft.writer_id,
-                    version=current.version,
-                    detail=current.status,
-                )
-                return Outcome(Kind.NOT_WITHDRAWABLE, draft=current)
+                return self._too_late(tx, Kind.NOT_WITHDRAWABLE, tx.get(draft.id) or draft, draft.writer_id)
             tx.audit(
                 draft.id,
                 "withdrawn",
