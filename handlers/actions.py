@@ -65,9 +65,14 @@ def _refuse_malformed(body: dict[str, Any], services: Services) -> None:
         services.notifier.ephemeral(_channel(body), user_id, refusal(Outcome(Kind.BAD_REQUEST)))
 
 
+def _container(body: dict[str, Any]) -> dict[str, Any]:
+    """Where the button was: a message (`channel_id`, `message_ts`) or a view (`type: view`)."""
+    container = body.get("container")
+    return container if isinstance(container, dict) else {}
+
+
 def _channel(body: dict[str, Any]) -> str | None:
-    container = body.get("container") or {}
-    return slack_id(container.get("channel_id")) if isinstance(container, dict) else None
+    return slack_id(_container(body).get("channel_id"))
 
 
 def unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:
@@ -89,19 +94,12 @@ def _settle(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, 
 
 
 def _clicked_in_home(body: dict[str, Any]) -> bool:
-    container = body.get("container") or {}
-    view = body.get("view") or {}
-    return (
-        isinstance(container, dict)
-        and container.get("type") == "view"
-        and isinstance(view, dict)
-        and (view.get("type") == "home")
-    )
+    view = body.get("view")
+    return _container(body).get("type") == "view" and isinstance(view, dict) and view.get("type") == "home"
 
 
 def _message_ts(body: dict[str, Any]) -> str | None:
-    container = body.get("container") or {}
-    return slack_ts(container.get("message_ts")) if isinstance(container, dict) else None
+    return slack_ts(_container(body).get("message_ts"))
 
 
 def receive(ack: Ack, body: dict[str, Any], context: dict[str, Any], next: Any, services: Services) -> Any:
