@@ -252,6 +252,17 @@ def submitted(app: AppProcess, slack: SlackSandbox, text: str) -> tuple[str, lis
     return ts, cards
 
 
+def approved_as_it_dies(
+    launch: Launch, slack: SlackSandbox, failpoint: str, text: str, clicker: str = OWNER
+) -> tuple[str, list[Message]]:
+    """A draft submitted to an app started at `failpoint`, then approved on the first card: the app exits there."""
+    app = launch(failpoint=failpoint)
+    ts, cards = submitted(app, slack, text)
+    app.click_as_it_dies(cards[0], "Approve", clicker)
+    assert app.wait_exit() == failpoints.EXIT_CODE
+    return ts, cards
+
+
 def writer_told(slack: SlackSandbox, ts: str, words: str) -> str:
     return slack.wait_for(lambda s: next((m.text for m in s.thread(DRAFTS, ts) if words in m.text), None), 10)
 
@@ -267,10 +278,7 @@ def restart(start_bot: Callable[..., Harness]) -> Harness:
 def test_dying_after_the_claim_asks_the_approver_and_publish_again_posts_once(
     launch: Launch, start_bot: Callable[..., Harness], slack: SlackSandbox, x: XSandbox, store: Store
 ) -> None:
-    first = launch(failpoint="after-claim")
-    ts, cards = submitted(first, slack, "Crash after the claim.")
-    first.click_as_it_dies(cards[0], "Approve")
-    assert first.wait_exit() == failpoints.EXIT_CODE
+    ts, cards = approved_as_it_dies(launch, slack, "after-claim", "Crash after the claim.")
 
     held = row(store, ts)
     assert held.status == "publishing" and held.decided_by == OWNER  # the decision survived the crash
@@ -300,10 +308,7 @@ def test_dying_after_the_claim_asks_the_approver_and_publish_again_posts_once(
 def test_dying_after_x_took_the_post_is_reconciled_as_published(
     launch: Launch, slack: SlackSandbox, x: XSandbox, store: Store
 ) -> None:
-    first = launch(failpoint="after-x-call")
-    ts, cards = submitted(first, slack, "Crash after X said yes.")
-    first.click_as_it_dies(cards[0], "Approve", OWNER2)
-    assert first.wait_exit() == failpoints.EXIT_CODE
+    ts, cards = approved_as_it_dies(launch, slack, "after-x-call", "Crash after X said yes.", OWNER2)
 
     [post] = x.posts
     held = row(store, ts)
@@ -363,10 +368,9 @@ def test_dying_before_the_card_update_is_caught_up_after_restart(
 def test_a_thread_dying_after_its_first_part_resumes_without_duplicates(
     launch: Launch, start_bot: Callable[..., Harness], slack: SlackSandbox, x: XSandbox, store: Store
 ) -> None:
-    first = launch(failpoint="after-x-call")
-    ts, cards = submitted(first, slack, "Part one: beans.\n---\nPart two: water.\n---\nPart three: patience.")
-    first.click_as_it_dies(cards[0], "Approve")
-    assert first.wait_exit() == failpoints.EXIT_CODE
+    ts, cards = approved_as_it_dies(
+        launch, slack, "after-x-call", "Part one: beans.\n---\nPart two: water.\n---\nPart three: patience."
+    )
     assert [p.text for p in x.posts] == ["Part one: beans."]
     wait_lease_expired(store, ts)
 
@@ -400,10 +404,7 @@ def test_a_draft_marked_unknown_but_never_looked_up_is_settled_on_restart(
 ) -> None:
     """Recovering a lease is two steps: mark the draft unknown (committed), then look for its post on X.
     A process that dies between them leaves an unknown draft nobody looked up; the next start looks."""
-    first = launch(failpoint="after-x-call")
-    ts, cards = submitted(first, slack, "Crash between unknown and the look.")
-    first.click_as_it_dies(cards[0], "Approve")
-    assert first.wait_exit() == failpoints.EXIT_CODE
+    ts, cards = approved_as_it_dies(launch, slack, "after-x-call", "Crash between unknown and the look.")
     [post] = x.posts
     wait_lease_expired(store, ts)
     with store.transaction() as tx:  # the first step, as the recovering process commits it before it dies
