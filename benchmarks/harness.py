@@ -94,33 +94,36 @@ def reset_peak_rss() -> bool:
         return False
 
 
-def cpu_seconds(pid: int | str = "self") -> float:
-    """User + system CPU a process (all its threads) and its live descendants (Countersign's worker process)
-    have used so far."""
-    total = 0
-    for each in family(int(pid) if pid != "self" else os.getpid()):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pid: int | str = "self", *, descendants: bool = True) -> float:
+    """User + system CPU a process (all its threads) has used so far, with its live descendants' by default
+    (a server that forks is measured whole; this benchmark's own process would count every server it started)."""
+    table = _processes()
+    me = int(pid) if pid != "self" else os.getpid()
+    pids = family(me, table) if descendants else [me]
+    return sum(table[each][1] for each in pids if each in table) / os.sysconf("SC_CLK_TCK")
 
 
-def family(pid: int) -> list[int]:
+def family(pid: int, table: dict[int, tuple[int, int]] | None = None) -> list[int]:
     """`pid` and its live descendants."""
-    parents: dict[int, int] = {}
+    parents = {child: parent for child, (parent, _) in (table or _processes()).items()}
+    found, grew = {pid}, True
+    while grew:
+        grown = found | {child for child, parent in parents.items() if parent in found}
+        grew, found = grown != found, grown
+    return sorted(found)
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every live process: pid → (parent pid, utime + stime in clock ticks)."""
+    table: dict[int, tuple[int, int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
             except OSError:
                 continue
-    found, changed = {pid}, True
-    while changed:
-        grown = found | {child for child, parent in parents.items() if parent in found}
-        changed, found = grown != found, grown
-    return sorted(found)
+            table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return table
 
 
 def _status_kib(pid: int | str, key: str) -> int:
@@ -199,29 +202,21 @@ def _system_jiffies() -> list[int]:
 def _tree_jiffies(database: str | None = None) -> dict[int, int]:
     """utime+stime of this process and all its descendants, by pid; with `database`, also of the PostgreSQL
     backends connected to that database (they work for the instances under test), under negative pids."""
-    parents, spent, titles = {}, {}, {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        spent[pid] = int(fields[11]) + int(fields[12])
-        titles[pid] = title
-    mine, me = {}, os.getpid()
-    for pid in spent:
-        walk = pid
-        while walk and walk != me:
-            walk = parents.get(walk, 0)
-        if walk == me:
-            mine[pid] = spent[pid]
-        elif database and titles[pid].startswith("postgres: ") and f" {database} " in titles[pid]:
-            mine[-pid] = spent[pid]
+    table = _processes()
+    mine = {pid: table[pid][1] for pid in family(os.getpid(), table) if pid in table}
+    if database:
+        for pid, (_, spent) in table.items():
+            if pid not in mine and _is_backend_of(pid, database):
+                mine[-pid] = spent
     return mine
+
+
+def _is_backend_of(pid: int, database: str) -> bool:
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return title.startswith("postgres: ") and f" {database} " in title
 
 
 def _reaped_jiffies() -> float:

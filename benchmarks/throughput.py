@@ -43,12 +43,12 @@ def run_one(count: int, args: argparse.Namespace, loadgen: LoadGen) -> dict:
             harness.quiesce(sandbox)
             bodies = [build.draft_event(f"Throughput draft {i}: a story about beans.") for i in range(args.drafts)]
             cpu_before = sum(harness.cpu_seconds(p.pid) for p in instances)
-            here_before = harness.cpu_seconds(os.getpid())
+            here_before = harness.cpu_seconds(os.getpid(), descendants=False)  # the sandboxes, not the instances
             with harness.OtherLoad(url) as other:
                 result = loadgen.run(Job(targets, bodies, args.senders))
                 hits = cards.wait_for(len(warm) + args.drafts, timeout=300)
             cpu_spent = sum(harness.cpu_seconds(p.pid) for p in instances) - cpu_before
-            sandbox_spent = harness.cpu_seconds(os.getpid()) - here_before
+            sandbox_spent = harness.cpu_seconds(os.getpid(), descendants=False) - here_before
             harness.quiesce(sandbox)
             cards.update()
             first_sent = min(s.t0 for s in result.shots)
