@@ -53,6 +53,18 @@ def section(text: str, block_id: str | None = None) -> Block:
     return block
 
 
+def plain_section(text: str, block_id: str | None = None) -> Block:
+    """Agency text as X will get it: a plain_text object, so Slack applies no mrkdwn (`*bold*` keeps its
+    asterisks), parses no `<!channel>` or link, and turns no `:shortcode:` into an emoji (`emoji: false`).
+    Nothing needs escaping in plain_text: the characters shown are the characters posted."""
+    if len(text) > SECTION_LIMIT:
+        text = text[: SECTION_LIMIT - 1] + "…"
+    block: Block = {"type": "section", "text": {"type": "plain_text", "text": text or " ", "emoji": False}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
 def context(text: str, block_id: str | None = None) -> Block:
     block: Block = {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
     if block_id:
@@ -88,14 +100,22 @@ def card_link(team_url: str, card: Card | None) -> str:
 
 
 def post_sections(post: PostText) -> list[Block]:
-    """The exact text that goes out, escaped so agency text can't ping or forge links."""
+    """The exact text that goes out, as plain characters (no styling, mentions or emoji shortcodes applied).
+
+    A thread's parts are labelled on a line of their own (`Post 2 of 3:`, which the header explains): a label
+    block per part would pass Slack's 50 blocks for a thread of `MAX_PARTS`.
+    """
     if not post.is_thread:
-        return [section(escape_mrkdwn(post.texts[0]), BlockId.CARD_TEXT)]
+        return [plain_section(post.texts[0], BlockId.CARD_TEXT)]
     total = len(post.parts)
     return [
-        section(f"*{i}/{total}*\n{escape_mrkdwn(text)}", f"{BlockId.CARD_TEXT}.{i}")
+        plain_section(f"{part_label(i, total)}\n{text}", f"{BlockId.CARD_TEXT}.{i}")
         for i, text in enumerate(post.texts, start=1)
     ]
+
+
+def part_label(number: int, total: int) -> str:
+    return f"Post {number} of {total}:"
 
 
 SHARED_CARD_NOTE = "shown with the longest approver name; the post names whoever approves"
@@ -107,7 +127,7 @@ def approval_card(draft: Draft, post: PostText, *, shared: bool = False) -> dict
     `shared` marks the one card in an approvals channel, whose attribution can't yet name the approver.
     """
     ref = str(CardRef(draft.id or 0, draft.version))
-    kind = "a thread for X" if post.is_thread else "a post for X"
+    kind = f"a thread of {len(post.parts)} posts for X" if post.is_thread else "a post for X"
     header = f"<@{draft.writer_id}> drafted {kind} · draft #{draft.id}, version {draft.version}"
     blocks = [section(header, BlockId.CARD_HEADER), *post_sections(post)]
     count = f"{post.counts} · attribution included, added to every post"
@@ -213,5 +233,6 @@ def reason_modal(callback_id: CallbackId, ref: CardRef, excerpt: str) -> dict[st
             "max_length": 1000,
         },
     }
-    quoted = section(f"Draft #{ref.draft_id}, version {ref.version}:\n>{escape_mrkdwn(excerpt[:500])}")
-    return _modal(callback_id, title, submit, ref, [quoted, field])
+    about = section(f"Draft #{ref.draft_id}, version {ref.version}:")
+    quoted = plain_section(excerpt[:500])
+    return _modal(callback_id, title, submit, ref, [about, quoted, field])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks import DECISION_BUTTONS, button, context, section
-from bot.post_text import PostText, escape_mrkdwn
+from bot.blocks import DECISION_BUTTONS, button, context, part_label, plain_section, section
+from bot.post_text import PostText
 from bot.refs import CardRef
 from bot.status import StatusReport, age, count_line
 from storage.models import Draft, Status
 
-QUEUE_SHOWN = 20  # 3 blocks each, inside the Home tab's 100
+QUEUE_SHOWN = 20  # 4 blocks each, inside the Home tab's 100
 
 
 def home_view(report: StatusReport, queue: list[tuple[Draft, PostText]], *, is_approver: bool) -> dict[str, Any]:
@@ -34,8 +34,8 @@ def home_view(report: StatusReport, queue: list[tuple[Draft, PostText]], *, is_a
     for draft, post in queue[:QUEUE_SHOWN]:
         ref = str(CardRef(draft.id or 0, draft.version))
         waited = age(report.now - (draft.pending_since or draft.created_at))
-        text = "\n".join(escape_mrkdwn(t) for t in post.texts)
-        blocks.append(section(f"*#{draft.id}* by <@{draft.writer_id}> · waiting {waited}\n{text}"))
+        blocks.append(section(f"*#{draft.id}* by <@{draft.writer_id}> · waiting {waited}"))
+        blocks.append(plain_section(_post(post)))  # the post's characters, unstyled, as on the card
         blocks.append(context(f"{post.counts} · version {draft.version}"))
         elements = [button(action, label, ref, style) for action, label, style in DECISION_BUTTONS]
         blocks.append({"type": "actions", "block_id": f"home.actions.{draft.id}", "elements": elements})
@@ -43,3 +43,10 @@ def home_view(report: StatusReport, queue: list[tuple[Draft, PostText]], *, is_a
     if len(queue) > QUEUE_SHOWN and hidden > 0:
         blocks.append(context(f"…and {hidden} more waiting. Decide on these first, or use the cards in your DMs."))
     return {"type": "home", "blocks": blocks}
+
+
+def _post(post: PostText) -> str:
+    if not post.is_thread:
+        return post.texts[0]
+    total = len(post.parts)
+    return "\n".join(f"{part_label(i, total)}\n{text}" for i, text in enumerate(post.texts, start=1))

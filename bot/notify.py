@@ -90,6 +90,7 @@ class Notifier:
             in {
                 Kind.TOO_LONG,
                 Kind.EMPTY,
+                Kind.SLACK_ONLY,
             }
         ):
             text = revision_refused(outcome)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.post_text import PostText
+from bot.slack_text import Refusal
 from storage.models import Draft
 
 
@@ -22,6 +23,7 @@ class Kind(StrEnum):
     FILES_DROPPED = "files_dropped"
     NOT_EDITABLE = "not_editable"
     NOT_WITHDRAWABLE = "not_withdrawable"
+    SLACK_ONLY = "slack_only"  # mentions a channel/@here/user group, or a custom emoji: nothing on X
     # decisions
     APPROVED = "approved"
     EDITED = "edited"
@@ -55,6 +57,7 @@ REFUSALS = frozenset(
         Kind.NOT_FOUND,
         Kind.BAD_REQUEST,
         Kind.TOO_LONG,
+        Kind.SLACK_ONLY,
         Kind.REASON_REQUIRED,
     }
 )
@@ -66,6 +69,7 @@ class Outcome:
     draft: Draft | None = None
     post: PostText | None = None
     detail: str = ""
+    refusals: tuple[Refusal, ...] = ()  # for SLACK_ONLY: what the writer has to write as text
 
     @property
     def refused(self) -> bool:

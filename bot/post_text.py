@@ -7,7 +7,6 @@ is published. Length is X's weighted length (twitter-text v3) via twitter-text-p
 from __future__ import annotations
 
 import functools
-import html
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ MAX_PARTS = 25  # a longer thread is rarely read, and its card would pass Slack'
 PART_SEPARATOR = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
 ATTRIBUTION_GAP = "\n\n"
 
-# Slack's mrkdwn entities in message text: <url|label>, <url>, <@U123>, <#C123|name>, <!here>.
-_SLACK_ENTITY = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 # Invisible characters that could hide text from the approver or reorder what they read.
 # Zero-width joiners (U+200C/D) stay: emoji sequences and several scripts need them.
 # Control characters (but tab and newline) can't be stored everywhere (PostgreSQL refuses NUL) or shown.
@@ -103,34 +100,9 @@ def _measure(text: str) -> tuple[int, bool]:
     return parsed.weightedLength, parsed.valid
 
 
-def from_slack(text: str) -> str:
-    """Turn Slack message text into what a person typed: links unwrapped, entities decoded.
-
-    Slack wraps links it detects (`<https://example.com|example.com>`) and escapes `&`, `<`, `>`.
-    Mentions of Slack users or channels mean nothing on X, so they become plain `@name`/`#name`.
-    Invisible direction and zero-width characters are dropped here, not only when composing the post, so the
-    stored draft (quoted in status, forms and the Home tab) can't reorder or hide what people read either.
-    """
-
-    def unwrap(match: re.Match[str]) -> str:
-        target, label = match.group(1), match.group(2)
-        if target.startswith("@"):
-            return "@" + (label or target[1:])
-        if target.startswith("#"):
-            return "#" + (label or target[1:])
-        if target.startswith(("!date", "!subteam")) and label:
-            return label  # the label is the text Slack showed: a date, or "@team"
-        if target.startswith("!"):
-            return "@" + (label or target[1:].split("^")[0]).lstrip("@")
-        if label and label != target and _strip_scheme(target) != label.rstrip("/"):
-            return f"{label} {target}"
-        return label or target
-
-    return _INVISIBLE.sub("", html.unescape(_SLACK_ENTITY.sub(unwrap, text))) if text else ""
-
-
-def _strip_scheme(url: str) -> str:
-    return re.sub(r"^(https?://|mailto:)", "", url).rstrip("/")
+def visible(text: str) -> str:
+    """Drop control and invisible direction/zero-width characters (ZWJ/ZWNJ stay), nothing else."""
+    return _INVISIBLE.sub("", text)
 
 
 def clean(text: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.slack_text import Refusal
+
 _REF = re.compile(r"([0-9]{1,18}):([0-9]{1,9})")
 # What Slack puts in these fields. Anything else didn't come from Slack, and would reach users.info (a form body
 # that can't carry a lone surrogate) or a 32-character database column: it is treated as absent.
@@ -67,6 +69,7 @@ class IncomingMessage:
     text: str
     has_files: bool = False
     event_id: str | None = None
+    refusals: tuple[Refusal, ...] = ()  # what in it can't go to X (bot.slack_text): it is refused, named
 
 
 def slack_id(value: object) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, escape_mrkdwn
+from bot.refs import slack_id
+from bot.slack_text import Problem, Refusal
 from storage.models import Draft, Status
 
 STATUS_WORDS = {
@@ -86,11 +88,48 @@ def refusal(outcome: Outcome) -> str:
         return f"Draft #{draft.id} was already decided{who}: it is {status_words(draft.status)}. Nothing was changed."
     if outcome.kind is Kind.TOO_LONG and outcome.post is not None:
         return too_long(outcome.post)
+    if outcome.kind is Kind.SLACK_ONLY:
+        return slack_only(outcome.refusals)
     return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.")
 
 
 def too_long(post: PostText) -> str:
     return " ".join(post.problems()) + " Shorten it and try again: nothing is ever cut silently."
+
+
+def slack_only(refusals: tuple[Refusal, ...]) -> str:
+    """Why a draft that means something only in Slack can't go to X, one sentence per thing, and what to do.
+
+    Names are shown in code spans (`:partyparrot:` would otherwise render as the emoji, `@here` could read as a
+    mention); a channel as `<#C…>`, which Slack shows as its name and which pings nobody.
+    """
+    said = [_refusal_sentence(r) for r in refusals[:5]] or ["It has something that only means something in Slack."]
+    if len(refusals) > 5:
+        said.append(f"…and {len(refusals) - 5} more like these.")
+    return " ".join(said) + " Write it as plain text and edit your message."
+
+
+def _refusal_sentence(refusal: Refusal) -> str:
+    name = _code(refusal.name)
+    match refusal.problem:
+        case Problem.BROADCAST:
+            return f"It mentions `@{name}`, which only means something in Slack."
+        case Problem.CHANNEL:
+            channel = f"<#{refusal.name}>" if slack_id(refusal.name) else f"`#{name}`"
+            return f"It mentions the channel {channel}, which only means something in Slack."
+        case Problem.USERGROUP:  # blocks carry only the group's id; naming it as <!subteam^…> would ping them all
+            group = f"the user group `{name}`" if name.startswith("@") else f"a Slack user group (`{name}`)"
+            return f"It mentions {group}, which only means something in Slack."
+        case Problem.CUSTOM_EMOJI:
+            return f"`:{name}:` is a custom Slack emoji with no character on X."
+        case Problem.UNKNOWN_PERSON:
+            return "It mentions someone whose name Slack didn't give us, so the post can't name them."
+    return f"It has something only Slack can show (`{name}`), which can't be written as text on X."
+
+
+def _code(name: str) -> str:
+    """Safe inside a code span in mrkdwn: no backticks or line breaks, `&<>` escaped."""
+    return escape_mrkdwn(" ".join(name.replace("`", "'").split()))
 
 
 def intake_reply(outcome: Outcome, approvers: str) -> str | None:
@@ -106,6 +145,8 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
         case Kind.TOO_LONG:
             assert post is not None
             return "Not sent for approval. " + too_long(post)
+        case Kind.SLACK_ONLY:
+            return "Not sent for approval. " + slack_only(outcome.refusals)
         case Kind.EMPTY:
             return "There's no text here to send for approval. Write the post as the message text."
         case Kind.FILES_ONLY:
@@ -132,7 +173,12 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
 def revision_refused(outcome: Outcome) -> str:
     """The writer's edit can't be used; the approver keeps seeing the previous version."""
     assert outcome.draft is not None
-    problem = too_long(outcome.post) if outcome.kind is Kind.TOO_LONG and outcome.post else "The edit has no text."
+    if outcome.kind is Kind.SLACK_ONLY:
+        problem = slack_only(outcome.refusals)
+    elif outcome.kind is Kind.TOO_LONG and outcome.post:
+        problem = too_long(outcome.post)
+    else:
+        problem = "The edit has no text."
     return f"Your edit wasn't sent. {problem} Approvers still see version {outcome.draft.version}."
 
 

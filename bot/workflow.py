@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.outcomes import Kind, Outcome
-from bot.post_text import PostText, attribution, clean, compose, from_slack
+from bot.post_text import PostText, attribution, clean, compose
 from bot.refs import Actor, CardRef, IncomingMessage
 from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
 from storage.store import Store, Tx
@@ -91,8 +91,9 @@ class Workflow:
     # -- the writer's side ---------------------------------------------------------------------
 
     def submit(self, message: IncomingMessage) -> Outcome:
-        text = from_slack(message.text).strip()
-        if not text:
+        """`message.text` is already the post's characters (handlers convert Slack's message, bot.slack_text)."""
+        text = clean(message.text)
+        if not text and not message.refusals:
             return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY)
         draft = Draft(
             brand=self.brand,
@@ -109,6 +110,9 @@ class Workflow:
         with self.store.transaction() as tx:
             if not tx.first_sighting(message.event_id) or tx.by_message(message.channel, message.ts):
                 return Outcome(Kind.DUPLICATE)
+            if message.refusals:
+                tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message))
+                return Outcome(Kind.SLACK_ONLY, refusals=message.refusals)
             if not post.fits or len(text) > MAX_DRAFT_CHARS:
                 tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
                 return Outcome(Kind.TOO_LONG, post=post)
@@ -119,13 +123,18 @@ class Workflow:
 
     def revise(self, message: IncomingMessage) -> Outcome:
         """The writer edited their message: a new version, pending again, old cards can't approve."""
-        text = from_slack(message.text).strip()
+        text = clean(message.text)
         with self.store.transaction() as tx:
             if not tx.first_sighting(message.event_id):
                 return Outcome(Kind.DUPLICATE)
             draft = tx.by_message(message.channel, message.ts)
             if draft is None or draft.id is None:
                 return Outcome(Kind.IGNORED)
+            if message.refusals and draft.status in OPEN_FOR_WRITER:  # before the text compare: a dropped @here
+                tx.audit(  # leaves the text as it was, but the writer must hear why their edit wasn't taken
+                    draft.id, "refused_slack_only", actor_id=message.user, version=draft.version, detail=_named(message)
+                )
+                return Outcome(Kind.SLACK_ONLY, draft=draft, refusals=message.refusals)
             if draft.text == text:
                 return Outcome(Kind.IGNORED, draft=draft)
             if draft.status not in OPEN_FOR_WRITER:
@@ -214,7 +223,7 @@ class Workflow:
 
     def preview_edit(self, ref: CardRef, actor: Actor, text: str) -> PostText | None:
         draft = self.store.get(ref.draft_id)
-        return None if draft is None else self.post_text(draft, actor.user_id, text=from_slack(text).strip())
+        return None if draft is None else self.post_text(draft, actor.user_id, text=clean(text))
 
     def retry(self, ref: CardRef, actor: Actor) -> Outcome:
         """Send a failed draft back to the publishing queue (after the keys or credits are fixed)."""
@@ -300,7 +309,8 @@ class Workflow:
         reason: str | None = None,
         new_text: str | None = None,
     ) -> Outcome:
-        text = from_slack(new_text).strip() if new_text is not None else None
+        # The Edit form's text was typed into a plain_text_input: plain characters, not mrkdwn (`&amp;` stays).
+        text = clean(new_text) if new_text is not None else None
         reason = clean(reason) if reason is not None else None
         with self.store.transaction() as tx:
             draft = tx.get(ref.draft_id)
@@ -365,3 +375,8 @@ class Workflow:
             detail=str(ref),
         )
         return Outcome(kind, draft=draft, post=post)
+
+
+def _named(message: IncomingMessage) -> str:
+    """The audit's detail for a refusal: `broadcast:here custom_emoji:partyparrot`."""
+    return " ".join(f"{r.problem.value}:{r.name}" for r in message.refusals)

@@ -11,6 +11,7 @@ from bot.inbox import FollowUp, InboxKind
 from bot.outcomes import Outcome
 from bot.refs import IncomingMessage, slack_event_id, slack_id, slack_text, slack_ts
 from bot.services import Services
+from bot.slack_text import SlackText, from_message
 
 SUBTYPES = (None, "file_share", "message_changed", "message_deleted")  # what a writer's message can be
 
@@ -72,20 +73,28 @@ def _is_writers_top_level(message: dict[str, Any]) -> bool:
     return thread_ts is None or thread_ts == message.get("ts")
 
 
-def _text(message: dict[str, Any]) -> str:
-    return slack_text(message.get("text")) or ""
+def _text(message: dict[str, Any], services: Services) -> SlackText:
+    """The post's characters from the message's rich_text blocks (or its mrkdwn `text`), mentions as names.
+
+    Names come from the directory (users.info, cached) here, before the workflow opens a transaction: no Slack
+    call may run inside one.
+    """
+    text = slack_text(message.get("text"))
+    return from_message({**message, "text": text or ""}, services.workflow.directory.name)
 
 
 def on_new(event: dict[str, Any], event_id: str | None, services: Services) -> Recorded | None:
     if not _is_writers_top_level(event):
         return None
+    converted = _text(event, services)
     message = IncomingMessage(
         channel=event["channel"],
         ts=event["ts"],
         user=event["user"],
-        text=_text(event),
+        text=converted.text,
         has_files=bool(event.get("files")),
         event_id=event_id,
+        refusals=converted.refusals,
     )
     return services.workflow.submit(message), message.channel, message.ts
 
@@ -94,8 +103,14 @@ def on_edit(event: dict[str, Any], event_id: str | None, services: Services) -> 
     edited = event.get("message")
     if not isinstance(edited, dict) or not _is_writers_top_level(edited):
         return None
+    converted = _text(edited, services)
     message = IncomingMessage(
-        channel=event["channel"], ts=edited["ts"], user=edited["user"], text=_text(edited), event_id=event_id
+        channel=event["channel"],
+        ts=edited["ts"],
+        user=edited["user"],
+        text=converted.text,
+        event_id=event_id,
+        refusals=converted.refusals,
     )
     return services.workflow.revise(message), message.channel, message.ts
 

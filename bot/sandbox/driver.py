@@ -146,11 +146,13 @@ class SlackDriver:
         thread_ts: str | None = None,
         files: list[dict[str, Any]] | None = None,
         bot_id: str | None = None,
+        blocks: events.Blocks = True,
         **fields: Any,
     ) -> dict[str, Any]:
-        """A message event as Slack shapes it (file_share subtype when files are attached)."""
+        """A message event as Slack shapes it (file_share subtype when files are attached); `blocks`: see
+        `slack_events.with_blocks` (built from `text` by default, as a person's Slack client sends them)."""
         return events.message_event(
-            user, text, channel, ts or self.next_ts(), self.team_id, thread_ts, files, bot_id, **fields
+            user, text, channel, ts or self.next_ts(), self.team_id, thread_ts, files, bot_id, blocks, **fields
         )
 
     def message(
@@ -169,20 +171,31 @@ class SlackDriver:
         signature: str | None = None,
         headers: dict[str, str] | None = None,
         signed: bool = True,
+        blocks: events.Blocks = True,
         **fields: Any,
     ) -> tuple[str, requests.Response]:
         """Post a message into a channel; extra `fields` go into the event. Returns (ts, response)."""
-        event = self.message_event(user, text, channel, ts, thread_ts, files, bot_id, **fields)
+        event = self.message_event(user, text, channel, ts, thread_ts, files, bot_id, blocks, **fields)
         response = self.event(
             event, event_id, retry_num, timestamp=timestamp, signature=signature, headers=headers, signed=signed
         )
         return event["ts"], response
 
     def edit_message(
-        self, user: str, channel: str, ts: str, new_text: str, old_text: str, thread_ts: str | None = None, **send: Any
+        self,
+        user: str,
+        channel: str,
+        ts: str,
+        new_text: str,
+        old_text: str,
+        thread_ts: str | None = None,
+        blocks: events.Blocks = True,
+        **send: Any,
     ) -> requests.Response:
         """A message_changed event: new text in `message`, old in `previous_message`."""
-        event = events.message_changed(user, channel, ts, new_text, old_text, self.next_ts(), self.team_id, thread_ts)
+        event = events.message_changed(
+            user, channel, ts, new_text, old_text, self.next_ts(), self.team_id, thread_ts, blocks
+        )
         return self.event(event, **send)
 
     def delete_message(self, channel: str, ts: str, old_text: str, user: str, **send: Any) -> requests.Response:

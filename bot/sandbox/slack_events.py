@@ -11,7 +11,21 @@ import time
 import uuid
 from typing import Any
 
+from bot.sandbox.slack_rich_text import rich_text_block
 from bot.sandbox.slack_state import dm_channel_for
+
+Blocks = bool | list[dict[str, Any]]  # True: built from the text as Slack's client would; False: none (API-posted)
+
+
+def with_blocks(message: dict[str, Any], blocks: Blocks = True) -> dict[str, Any]:
+    """A person's message carries `blocks: [rich_text]` beside its mrkdwn `text`, as every message typed in a
+    Slack client does; `blocks=False` is a message posted through the API (text only); a list is sent as is
+    (hand-written blocks: a custom emoji, a date, a colour)."""
+    if blocks is True:
+        message["blocks"] = [rich_text_block(str(message.get("text") or ""))]
+    elif isinstance(blocks, list):
+        message["blocks"] = blocks
+    return message
 
 
 def channel_type(channel: str) -> str:
@@ -54,6 +68,7 @@ def message_event(
     thread_ts: str | None = None,
     files: list[dict[str, Any]] | None = None,
     bot_id: str | None = None,
+    blocks: Blocks = True,
     **fields: Any,
 ) -> dict[str, Any]:
     """A message event (file_share subtype when files are attached); extra `fields` are merged in."""
@@ -71,6 +86,7 @@ def message_event(
         event["bot_id"] = bot_id
     else:
         event["client_msg_id"] = str(uuid.uuid4())
+        with_blocks(event, blocks)
     if thread_ts:
         event["thread_ts"] = thread_ts
     if files:
@@ -88,12 +104,14 @@ def message_changed(
     edit_ts: str,
     team_id: str,
     thread_ts: str | None = None,
+    blocks: Blocks = True,
 ) -> dict[str, Any]:
     """An edit: the whole message after it in `message` (original ts, `edited`), before it in `previous_message`."""
     before: dict[str, Any] = {"type": "message", "user": user, "text": old_text, "ts": ts, "team": team_id}
     if thread_ts:
         before["thread_ts"] = thread_ts
-    after = {**before, "text": new_text, "edited": {"user": user, "ts": edit_ts}}
+    after = with_blocks({**before, "text": new_text, "edited": {"user": user, "ts": edit_ts}}, blocks)
+    with_blocks(before, bool(blocks))
     return {
         "type": "message",
         "subtype": "message_changed",

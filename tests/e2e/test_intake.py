@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.ids import BlockId
 from tests.e2e.harness import (
     AGENCY,
     DRAFTS,
@@ -164,14 +165,16 @@ def test_approval_channel_gets_one_shared_card_instead_of_dms(start_bot) -> None
     assert bot.x.wait_for_posts(1)[0].text.endswith(attribution(OWNER2))
 
 
-def test_draft_text_is_escaped_so_it_cannot_ping_or_forge_links(bot: Harness) -> None:
-    # As Slack delivers it: a real @channel mention, and characters the writer typed, entity-encoded.
-    bot.draft("Hey <!channel> look &lt;https://evil.example|bank&gt; &amp; more")
+def test_draft_text_that_looks_like_markup_shows_as_typed_and_cannot_ping_or_forge_links(bot: Harness) -> None:
+    # Characters the writer typed, entity-encoded as Slack delivers them (a real <!channel> is refused: see
+    # test_slack_text.py). The card shows them as plain_text, which Slack never parses for mentions or links.
+    bot.draft("Hey &lt;!channel&gt; look &lt;https://evil.example|bank&gt; &amp; more")
     card = bot.card(OWNER, containing="Hey")
-    text = block_text(card.blocks)
-    assert "<!channel>" not in text
-    assert "<https://evil.example|bank>" not in text
-    assert "&lt;https://evil.example|bank&gt; &amp; more" in text
+    [post] = [b["text"] for b in card.blocks if b.get("block_id") == BlockId.CARD_TEXT]
+    assert post["type"] == "plain_text"
+    assert post["text"].startswith("Hey <!channel> look <https://evil.example|bank> & more\n\n")
+    parsed = block_text([b for b in card.blocks if b.get("block_id") != BlockId.CARD_TEXT])
+    assert "<!channel>" not in parsed and "evil.example" not in parsed
 
 
 def test_a_writer_who_is_also_an_approver_gets_no_card_of_their_own_draft(start_bot) -> None:

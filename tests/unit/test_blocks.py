@@ -54,6 +54,18 @@ def texts_in(node: Any) -> Iterator[str]:
             yield from texts_in(value)
 
 
+def text_objects(node: Any, kind: str) -> Iterator[str]:
+    """The text of every text object of `kind` (`mrkdwn`: where Slack parses entities and styles)."""
+    if isinstance(node, dict):
+        if node.get("type") == kind and isinstance(node.get("text"), str):
+            yield node["text"]
+        for value in node.values():
+            yield from text_objects(value, kind)
+    elif isinstance(node, list):
+        for value in node:
+            yield from text_objects(value, kind)
+
+
 def blocks_with(card: dict[str, Any], block_id: str) -> list[dict[str, Any]]:
     return [b for b in card["blocks"] if b.get("block_id") == block_id]
 
@@ -78,12 +90,15 @@ def assert_within_slack_limits(card: dict[str, Any]) -> None:
 # -- a pending draft -----------------------------------------------------------------------
 
 
-def test_pending_card_shows_the_exact_escaped_post_text() -> None:
-    card = card_for(make_draft("Tom & Jerry <3 <!channel>"))
+def test_pending_card_shows_the_exact_post_text_as_plain_characters() -> None:
+    # plain_text: Slack parses no entity, applies no style and makes no emoji of a shortcode, so the owner reads
+    # the characters X gets (no escaping needed: `&amp;` would show as typed).
+    card = card_for(make_draft("Tom & Jerry <3 <!channel> *Grand* :coffee: ☕"))
     [text_block] = blocks_with(card, BlockId.CARD_TEXT)
     assert text_block["text"] == {
-        "type": "mrkdwn",
-        "text": "Tom &amp; Jerry &lt;3 &lt;!channel&gt;\n\n— drafted by Acme &amp; Co, approved by Olivia",
+        "type": "plain_text",
+        "text": "Tom & Jerry <3 <!channel> *Grand* :coffee: ☕\n\n— drafted by Acme & Co, approved by Olivia",
+        "emoji": False,
     }
 
 
@@ -126,11 +141,17 @@ def test_a_thread_gets_one_numbered_section_per_part() -> None:
     draft = make_draft("One & only\n---\nTwo <b>\n---\nThree")
     card = card_for(draft)
     parts = [b for b in card["blocks"] if str(b.get("block_id", "")).startswith(f"{BlockId.CARD_TEXT}.")]
-    assert [b["text"]["text"] for b in parts] == [
-        "*1/3*\nOne &amp; only",
-        "*2/3*\nTwo &lt;b&gt;",
-        "*3/3*\nThree\n\n— drafted by Acme &amp; Co, approved by Olivia",
+    assert [b["text"] for b in parts] == [
+        {"type": "plain_text", "text": "Post 1 of 3:\nOne & only", "emoji": False},
+        {"type": "plain_text", "text": "Post 2 of 3:\nTwo <b>", "emoji": False},
+        {
+            "type": "plain_text",
+            "text": "Post 3 of 3:\nThree\n\n— drafted by Acme & Co, approved by Olivia",
+            "emoji": False,
+        },
     ]
+    [header] = blocks_with(card, BlockId.CARD_HEADER)
+    assert "a thread of 3 posts for X" in header["text"]["text"]
     assert len({b["block_id"] for b in card["blocks"] if "block_id" in b}) == len(
         [b for b in card["blocks"] if "block_id" in b]
     ), "block ids must be unique within a message"
@@ -263,7 +284,8 @@ def test_agency_text_never_yields_an_unescaped_broadcast_anywhere(status: Status
         post_url="https://x.com/a/status/1",
     )
     card = card_for(draft)
-    everything = "\n".join(texts_in(card))
+    everything = "\n".join(text_objects(card, "mrkdwn"))  # plain_text objects are shown as they are
+    assert CHANNEL_TEXT in "\n".join(text_objects(card, "plain_text"))
     assert "<!channel>" not in everything
     assert "<@U0BOSS>" not in everything
     assert "<https://evil.example" not in everything
@@ -283,8 +305,10 @@ def test_a_long_thread_stays_within_section_and_id_limits() -> None:
 
 
 def test_an_oversized_single_part_is_still_a_valid_section() -> None:
-    # Escaping makes "&" five times longer: 900 ampersands become 4500 characters.
-    card = card_for(make_draft("&" * 900))
+    # A URL costs 23 however long it is: 9 URLs of 401 characters weigh 9*23 + 8 = 215 but are 3617 characters.
+    text = " ".join(["https://example.com/" + "a" * 381] * 9)
+    assert make_post(text).fits
+    card = card_for(make_draft(text))
     assert_within_slack_limits(card)
     [text_block] = blocks_with(card, BlockId.CARD_TEXT)
     assert text_block["text"]["text"].endswith("…")
@@ -333,9 +357,8 @@ def test_reason_modal(callback: CallbackId) -> None:
     [field] = [b for b in view["blocks"] if b["type"] == "input"]
     assert field["block_id"] == BlockId.REASON.value
     assert field["element"]["action_id"] == InputId.REASON.value
-    everything = "\n".join(texts_in(view))
-    assert "<!channel>" not in everything
-    assert "&lt;!channel&gt; draft text" in everything
+    assert "<!channel>" not in "\n".join(text_objects(view, "mrkdwn"))
+    assert "<!channel> draft text" in list(text_objects(view, "plain_text"))
     json.dumps(view)
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
-from bot.post_text import LIMIT, Part, PostText, clean, compose, escape_mrkdwn, from_slack, weighted_length
+from bot.post_text import LIMIT, Part, PostText, clean, compose, escape_mrkdwn, weighted_length
 
 TEMPLATE = "— by {agency}"
 ATTRIBUTION = "— by Ag"  # 7 characters, all weight 1 (U+2014 is in the U+2010..U+201F range)
@@ -196,31 +196,6 @@ def test_problems_lists_each_failing_part() -> None:
 def test_part_over_by_is_never_negative() -> None:
     assert Part("short", 5).over_by == 0
     assert Part("x" * 300, 300).over_by == 20
-
-
-# -- from_slack ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("slack", "typed"),
-    [
-        ("see <https://x.com|x.com>", "see x.com"),
-        ("see <https://example.com/>", "see https://example.com/"),
-        ("<https://example.com/|example.com>", "example.com"),
-        ("read <https://a.com/p|here>", "read here https://a.com/p"),
-        ("<mailto:hi@a.co|hi@a.co>", "hi@a.co"),
-        ("Tom &amp; Jerry &lt;3 &gt;_&gt;", "Tom & Jerry <3 >_>"),
-        ("&amp;lt; stays typed", "&lt; stays typed"),
-        ("<!channel> heads up", "@channel heads up"),
-        ("<!here>", "@here"),
-        ("thanks <@U123>", "thanks @U123"),
-        ("in <#C0GENERAL|general>", "in #general"),
-        ("<https://a.com/?x=1&amp;y=2|link>", "link https://a.com/?x=1&y=2"),
-        ("", ""),
-    ],
-)
-def test_from_slack_turns_slack_markup_into_what_was_typed(slack: str, typed: str) -> None:
-    assert from_slack(slack) == typed
 
 
 # -- clean -----------------------------------------------------------------------------------

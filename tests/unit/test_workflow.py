@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 from bot.outcomes import Kind, Outcome
 from bot.publisher import Publisher
 from bot.refs import Actor, CardRef, IncomingMessage
+from bot.slack_text import Problem, Refusal
 from bot.workflow import Policy, Voice, Workflow
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -175,9 +176,44 @@ def test_submit_stores_a_pending_first_version_and_audits_it(wf: Workflow, store
     assert outcome.post.counts == "71/280"
 
 
-def test_submit_turns_slack_markup_into_typed_text(wf: Workflow, store: Store) -> None:
-    draft = submitted(wf, "Beans &amp; more at <https://acme.example|acme.example> <!channel>")
-    assert reload(store, draft).text == "Beans & more at acme.example @channel"
+def test_submit_stores_the_characters_it_is_given_without_reading_mrkdwn_again(wf: Workflow, store: Store) -> None:
+    # The handler turns Slack's message into the post's characters (bot.slack_text); `&amp;` here is what the
+    # writer typed, and decoding it again would change their words.
+    draft = submitted(wf, "  Beans &amp; more at <3 *now*\u200b  ")
+    assert reload(store, draft).text == "Beans &amp; more at <3 *now*"
+
+
+def test_submit_with_something_only_slack_understands_is_refused_audited_and_stores_nothing(
+    wf: Workflow, store: Store
+) -> None:
+    refusals = (Refusal(Problem.BROADCAST, "here"), Refusal(Problem.CUSTOM_EMOJI, "partyparrot"))
+    incoming = IncomingMessage(channel="C0DRAFTS", ts="9.9", user="U0WRITER", text="Hi  ", refusals=refusals)
+    outcome = wf.submit(incoming)
+    assert (outcome.kind, outcome.refusals, outcome.refused) == (Kind.SLACK_ONLY, refusals, True)
+    assert all_drafts(store) == []
+    [row] = audit_rows(store)
+    assert (row.action, row.draft_id, row.actor_id) == ("refused_slack_only", None, "U0WRITER")
+    assert row.detail == "broadcast:here custom_emoji:partyparrot"
+
+
+def test_a_message_of_only_a_refused_mention_is_refused_not_called_empty(wf: Workflow, store: Store) -> None:
+    only = IncomingMessage(
+        channel="C0DRAFTS", ts="9.8", user="U0WRITER", text="", refusals=(Refusal(Problem.BROADCAST, "here"),)
+    )
+    assert wf.submit(only).kind is Kind.SLACK_ONLY
+
+
+def test_an_edit_with_something_only_slack_understands_keeps_the_version(wf: Workflow, store: Store) -> None:
+    draft = submitted(wf, "Same")
+    edit = IncomingMessage(
+        channel=draft.channel, ts=draft.ts, user="U0WRITER", text="Same", refusals=(Refusal(Problem.CHANNEL, "C0X"),)
+    )
+    outcome = wf.revise(edit)  # the text without the mention is unchanged, yet the writer must hear why
+    assert (outcome.kind, outcome.draft and outcome.draft.id) == (Kind.SLACK_ONLY, draft.id)
+    after = reload(store, draft)
+    assert (after.version, after.text, after.status) == (1, "Same", Status.PENDING)
+    row = audit_rows(store, draft.id)[-1]
+    assert (row.action, row.version, row.detail) == ("refused_slack_only", 1, "channel:C0X")
 
 
 @pytest.mark.parametrize(("text", "kind"), [("", Kind.EMPTY), ("   ", Kind.EMPTY)])
@@ -366,14 +402,19 @@ def test_a_decision_needs_a_non_blank_reason(wf: Workflow, store: Store, decide:
 
 def test_edit_and_approve_saves_the_owners_version(wf: Workflow, store: Store) -> None:
     draft = submitted(wf, "Fresh beans are in")
-    outcome = wf.edit_and_approve(ref_of(draft), OWNER, "Fresh beans are in &amp; roasted.")
+    # Typed into a plain_text_input (case 7): plain characters, never read as mrkdwn, so nothing is decoded.
+    outcome = wf.edit_and_approve(ref_of(draft), OWNER, "We <3 our regulars -> see you &amp; more.")
     assert outcome.kind is Kind.EDITED
     after = reload(store, draft)
-    assert (after.status, after.version, after.text) == (Status.APPROVED, 2, "Fresh beans are in & roasted.")
-    assert after.final_parts == ["Fresh beans are in & roasted." + TAIL + "Olivia Owner"]
+    assert (after.status, after.version, after.text) == (
+        Status.APPROVED,
+        2,
+        "We <3 our regulars -> see you &amp; more.",
+    )
+    assert after.final_parts == ["We <3 our regulars -> see you &amp; more." + TAIL + "Olivia Owner"]
     assert versions(store, after.id or 0) == [
         (1, "Fresh beans are in", "U0WRITER"),
-        (2, "Fresh beans are in & roasted.", "U0OWNER"),
+        (2, "We <3 our regulars -> see you &amp; more.", "U0OWNER"),
     ]
     row = audit_rows(store, draft.id)[-1]
     assert (row.action, row.actor_id, row.to_status, row.version) == ("edited", "U0OWNER", Status.APPROVED, 2)
