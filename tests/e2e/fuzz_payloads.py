@@ -204,6 +204,54 @@ def envelope(event: Any, event_id: Any = FRESH) -> dict[str, Any]:
     }
 
 
+# What a Slack client sends beside `text`: rich_text blocks, with every element kind, mentions that must not
+# reach X or ping anyone, custom emoji, and elements that are junk or of kinds the app doesn't know.
+LEAVES = (
+    {"type": "user", "user_id": "U0EVIL"},
+    {"type": "user", "user_id": WRITER},
+    {"type": "broadcast", "range": "channel"},
+    {"type": "channel", "channel_id": "C0EVIL"},
+    {"type": "usergroup", "usergroup_id": "S0EVIL"},
+    {"type": "emoji", "name": "coffee", "unicode": "2615"},
+    {"type": "emoji", "name": "partyparrot"},
+    {"type": "emoji", "name": "wave", "unicode": "1f44b-1f3fc", "skin_tone": 3},
+    {"type": "emoji", "name": "x", "unicode": "d800-110000"},
+    {"type": "link", "url": "https://evil.example", "text": "<!channel>"},
+    {"type": "date", "timestamp": 1767225600, "format": "{date}", "fallback": "<!here>"},
+    {"type": "color", "value": "#C0FFEE"},
+    {"type": "canvas", "canvas_id": "F0"},
+)
+leaf = st.one_of(
+    st.builds(
+        lambda t, s: {"type": "text", "text": t, "style": s},
+        text,
+        st.one_of(st.sampled_from([{"bold": True}, {}]), junk),
+    ),
+    st.sampled_from(LEAVES),
+    st.dictionaries(
+        st.sampled_from(["type", "text", "url", "name", "unicode", "range", "timestamp"]), junk, max_size=3
+    ),
+    junk,
+)
+container = st.fixed_dictionaries(
+    {
+        "type": shaped(
+            st.sampled_from(["rich_text_section", "rich_text_list", "rich_text_quote", "rich_text_preformatted"]), 6
+        ),
+        "elements": shaped(st.lists(leaf, max_size=4), 6),
+        "style": st.sampled_from(["bullet", "ordered", None]),
+        "indent": shaped(st.integers(0, 3), 6),
+        "offset": shaped(st.integers(0, 10**12), 6),
+    }
+)
+rich_text_blocks = st.lists(
+    st.fixed_dictionaries(
+        {"type": st.just("rich_text"), "block_id": short_text, "elements": shaped(st.lists(container, max_size=3), 6)}
+    ),
+    max_size=2,
+)
+
+
 @st.composite
 def message_events(draw: st.DrawFn, anchors: Anchors, kind: str) -> Payload:
     """A message event as Slack shapes it for `kind`, with any of our fields broken."""
@@ -222,6 +270,8 @@ def message_events(draw: st.DrawFn, anchors: Anchors, kind: str) -> Payload:
             body["thread_ts"] = draw(shaped(target_ts))
         if draw(chance(8)):
             body["bot_id"] = draw(shaped(st.sampled_from(["B0BOT", "B0OTHER"])))
+        if draw(chance(2)):
+            body["blocks"] = draw(shaped(rich_text_blocks, 5))
         return body
 
     event_ts = draw(ts_value)

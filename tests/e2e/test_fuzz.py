@@ -138,7 +138,9 @@ def send(bot: Harness, payload: Payload, answers: frozenset[int]) -> None:
         if payload.kind == "view":
             assert answer.get("response_action") == "errors", answer
             assert all(isinstance(e, str) and 0 < len(e) <= 300 for e in answer["errors"].values()), answer
-        assert_escaped(shown(answer), allowed_mentions(bot), where=f"answer to a {payload.variant} {payload.kind}")
+        assert_escaped(
+            shown(answer, parsed=True), allowed_mentions(bot), where=f"answer to a {payload.variant} {payload.kind}"
+        )
         # Status and history quote drafts: their invisible controls must be gone there too. Only the caller's own
         # words may come back as typed (`show <what you typed>` isn't a draft number).
         typed = set(REMOVED.findall(payload.body.get("text", ""))) if payload.kind == "command" else set()
@@ -160,20 +162,26 @@ APP_ENTITY = re.compile(
 )
 
 
-def shown(node: Any) -> list[str]:
-    """Every string Slack would render from an API call's arguments: message text, Block Kit text, modal errors."""
+def shown(node: Any, parsed: bool = False) -> list[str]:
+    """Every string Slack would render from an API call's arguments: message text, Block Kit text, modal errors.
+
+    `parsed`: only those Slack reads as mrkdwn, where `<!channel>` pings and `<url|label>` links; a `plain_text`
+    object (how the post's own characters are shown) is displayed as it is and parses nothing.
+    """
     found: list[str] = []
     if isinstance(node, dict):
+        if parsed and node.get("type") == "plain_text":
+            return found
         for name, value in node.items():
             if name == "text" and isinstance(value, str):
                 found.append(value)  # a text object's text, or a message's own (notification) text
             elif name == "errors" and isinstance(value, dict):
                 found.extend(v for v in value.values() if isinstance(v, str))
             elif isinstance(value, (dict, list)):
-                found.extend(shown(value))
+                found.extend(shown(value, parsed))
     elif isinstance(node, list):
         for item in node:
-            found.extend(shown(item))
+            found.extend(shown(item, parsed))
     return found
 
 
@@ -197,7 +205,7 @@ def assert_slack_output_clean(bot: Harness) -> None:
     mentions = allowed_mentions(bot)
     for call in bot.slack.calls:
         if call.method in SHOWN_METHODS:
-            assert_escaped(shown(call.args), mentions, where=call.method)
+            assert_escaped(shown(call.args, parsed=True), mentions, where=call.method)
     for message in bot.slack.messages():
         for block in message.blocks:
             if str(block.get("block_id", "")).startswith(BlockId.CARD_TEXT.value):

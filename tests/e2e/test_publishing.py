@@ -10,7 +10,8 @@ def test_a_three_part_draft_goes_out_as_a_chained_thread(bot: Harness) -> None:
     ts = bot.draft("First: we roast.\n---\nSecond: we brew.\n  ---  \nThird: you sip.")
     card = bot.card(OWNER, containing="First: we roast.")
     text = block_text(card.blocks)
-    assert "*1/3*" in text and "*3/3*" in text and text.count("/280") == 3
+    assert "Post 1 of 3:\nFirst: we roast." in text and "Post 3 of 3:\nThird: you sip." in text
+    assert text.count("/280") == 3
 
     bot.click(card, "Approve")
     posts = bot.x.wait_for_posts(3)

@@ -144,3 +144,12 @@ def test_the_edit_form_publishes_exactly_what_the_owner_typed(bot: Harness) -> N
     card = bot.wait_card(bot.card(OWNER2, containing="We"), lambda m: typed in block_text(m.blocks))
     [block] = [b for b in card.blocks if b.get("block_id") == BlockId.CARD_TEXT]
     assert block["text"]["type"] == "plain_text"
+
+
+def test_the_app_home_queue_shows_the_post_as_plain_characters(bot: Harness) -> None:
+    bot.draft(GRAND)
+    bot.card(OWNER, containing="Grand opening")
+    bot.driver.app_home_opened(OWNER)
+    home = bot.slack.wait_for(lambda s: s.home(OWNER))
+    shown = [b["text"] for b in home.blocks if b.get("type") == "section" and GRAND_ON_X in b["text"]["text"]]
+    assert shown == [{"type": "plain_text", "text": posted(GRAND_ON_X, OWNER), "emoji": False}]
