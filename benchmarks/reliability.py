@@ -40,6 +40,7 @@ from _app import (
 )
 from _bad_input import BAD, INPUT_EXPECTED, INPUTS, BadInput, bad_input
 
+from bot.ids import BlockId, CallbackId, InputId
 from bot.x_client import XAccount
 from storage.types import utcnow
 
@@ -240,6 +241,60 @@ def event_retries(r: Round, i: int) -> Outcome:
     )
 
 
+# -- what Slack's formatting must not do to a post ---------------------------------------------------------------
+
+
+def slack_formatting(r: Round, i: int) -> Outcome:
+    """A typed message with styles, a mention and an emoji goes out as plain characters with the person's name;
+    one with @here and a custom emoji is refused, named, and gets no card."""
+    slack, typed = r.lab.sandbox.slack, f"*Grand* opening {i}! Ask <@{WRITER}> for a tour :coffee:"
+    plain = f"Grand opening {i}! Ask Wendy Writer for a tour ☕"
+    ts = r.draft(typed)
+    r.texts[ts] = plain  # what X must get (the tally matches posts by it)
+    card = r.card(plain)
+    shown = [b["text"] for b in card.blocks if b.get("block_id") == BlockId.CARD_TEXT]
+    r.click(ts, card, "Approve")
+    r.wait_status(ts, PUBLISHED)
+    refused = r.draft(f"Round {i}: come by <!here> :partyparrot:")
+    r.texts.pop(refused, None)  # refused: never a draft
+    told = slack.wait_for(lambda s: [m.text for m in s.thread(DRAFTS, refused) if "Not sent" in m.text], 10)
+    r.settle()
+    posts = [p.text for p in r.lab.sandbox.x.live_posts()]
+    return (
+        2,
+        {PUBLISHED},
+        1,
+        {
+            "X got the plain characters": posts == [final_text(plain)],
+            "the card showed them as plain_text": shown
+            == [{"type": "plain_text", "text": final_text(plain), "emoji": False}],
+            "@here and the custom emoji refused, named": "`@here`" in told[0] and "`:partyparrot:`" in told[0],
+            "no card for the refused message": not [m for m in slack.messages() if f"Round {i}: come" in str(m.blocks)],
+        },
+    )
+
+
+def edit_form_text(r: Round, i: int) -> Outcome:
+    """Case 7: what the owner types into the Edit form is plain text, published exactly."""
+    slack, driver, typed = r.lab.sandbox.slack, r.driver, f"We <3 our regulars -> see you &amp; co, round {i}"
+    assert driver is not None
+    ts, card = r.submitted(f"We love our regulars, round {i}.")
+    r.click(ts, card, "Edit")
+    view = slack.wait_for(lambda s: next((v for v in s.views if v.callback_id == CallbackId.EDIT), None))
+    values = {BlockId.EDIT_TEXT.value: {InputId.TEXT.value: typed}}
+    answer = driver.submit_view(view.callback_id, view.private_metadata, values, OWNER, view_id=view.id)
+    r.texts[ts] = typed
+    r.wait_status(ts, PUBLISHED)
+    r.settle()
+    posts = [p.text for p in r.lab.sandbox.x.live_posts()]
+    return (
+        1,
+        {PUBLISHED},
+        1,
+        {"form accepted": answer.status_code == 200, "published exactly": posts == [final_text(typed)]},
+    )
+
+
 # -- the table: key | name | how it is injected | what must happen ---------------------------------------------
 
 TABLE = """
@@ -265,6 +320,8 @@ kill | SIGKILL at a random moment | kill -9 0-300 ms after the approval | publis
 kill-posted | SIGKILL after the post | kill -9 once X has the post, while its link is looked up | published
 clicks | Double click x3 | 3 concurrent Approve clicks from 2 approvers | one post; the other two clickers told
 retries | Event retries x4 | one message event delivered 4 times at once | one draft, one card each, one post
+formatting | Slack formatting and ids | `*Grand* … <@U0WRITER> :coffee:`; `<!here> :partyparrot:` | plain; 2nd refused
+edit-form | Edit form text (case 7) | the owner types `We <3 our regulars -> see you &amp; co` | published as typed
 """
 
 
@@ -307,6 +364,8 @@ BODIES: dict[str, tuple[Body, str | None]] = {  # the body, and the failpoint to
     "kill-posted": (lambda r, i: sigkill(r, i, after_post=True), ""),
     "clicks": (double_click, None),
     "retries": (event_retries, None),
+    "formatting": (slack_formatting, None),
+    "edit-form": (edit_form_text, None),
 }
 
 
