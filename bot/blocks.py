@@ -210,7 +210,9 @@ def edit_modal(ref: CardRef, text: str, attribution: str) -> dict[str, Any]:
             "max_length": INPUT_LIMIT,
         },
     }
-    note = context(f"Added to the last part when posted: {escape_mrkdwn(attribution)}")
+    # The attribution is part of the post: plain characters, like the post text on the card.
+    line = f"Added to the last part when posted: {attribution}"
+    note = {"type": "context", "elements": [{"type": "plain_text", "text": line, "emoji": False}]}
     return _modal(CallbackId.EDIT, "Edit and approve", "Approve", ref, [field, note])
 
 

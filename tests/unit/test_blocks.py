@@ -340,9 +340,10 @@ def test_edit_modal() -> None:
     assert field["block_id"] == BlockId.EDIT_TEXT.value
     assert field["element"]["action_id"] == InputId.TEXT.value
     assert field["element"]["initial_value"] == "Fresh beans are in."
-    everything = "\n".join(texts_in(view))
-    assert "Acme &amp; Co" in everything
-    assert "<Olivia>" not in everything
+    assert "Added to the last part when posted: — drafted by Acme & Co, approved by <Olivia>" in list(
+        text_objects(view, "plain_text")
+    )
+    assert "<Olivia>" not in "\n".join(text_objects(view, "mrkdwn"))
     json.dumps(view)
 
 
