@@ -8,7 +8,8 @@ import pytest
 
 from bot.outcomes import REFUSALS, Kind, Outcome
 from bot.post_text import PostText, compose
-from bot.replies import decision_reply, intake_reply, refusal, revision_refused, unexpected_error
+from bot.replies import decision_reply, intake_reply, refusal, revision_refused, slack_only, unexpected_error
+from bot.slack_text import Problem, Refusal
 from storage.models import Draft, Status
 
 TEMPLATE = "— by {agency}"  # "\n\n— by Ag" adds 9
@@ -200,3 +201,35 @@ def test_failed_and_unknown_replies_carry_the_error() -> None:
 @pytest.mark.parametrize("status", [Status.PENDING, Status.APPROVED, Status.PUBLISHING, Status.WITHDRAWN])
 def test_no_decision_reply_for_states_the_writer_already_knows(status: Status) -> None:
     assert decision_reply(make_draft(status=status)) is None
+
+
+# -- a draft that only means something in Slack ------------------------------------------------
+
+
+@pytest.mark.parametrize("problem", list(Problem))
+def test_every_slack_only_problem_has_its_own_sentence(problem: Problem) -> None:
+    text = intake_reply(Outcome(Kind.SLACK_ONLY, refusals=(Refusal(problem, "x1"),)), "<@U0OWNER>")
+    assert text is not None and text.startswith("Not sent for approval. ") and text.endswith("edit your message.")
+    others = {
+        intake_reply(Outcome(Kind.SLACK_ONLY, refusals=(Refusal(p, "x1"),)), "") for p in Problem if p is not problem
+    }
+    assert text not in others
+
+
+def test_slack_only_names_what_to_change_without_pinging_or_rendering_it() -> None:
+    refusals = (
+        Refusal(Problem.BROADCAST, "here"),
+        Refusal(Problem.CHANNEL, "C0GENERAL"),
+        Refusal(Problem.USERGROUP, "@baristas"),
+        Refusal(Problem.CUSTOM_EMOJI, "party`parrot <!channel>"),
+    )
+    text = slack_only(refusals)
+    assert "`@here`" in text and "<#C0GENERAL>" in text and "`@baristas`" in text
+    assert "`:party'parrot &lt;!channel&gt;:` is a custom Slack emoji with no character on X" in text
+    assert "<!" not in text
+
+
+def test_an_edit_refused_for_slack_only_content_says_the_approvers_keep_the_old_version() -> None:
+    outcome = Outcome(Kind.SLACK_ONLY, draft=make_draft(version=3), refusals=(Refusal(Problem.BROADCAST, "here"),))
+    text = revision_refused(outcome)
+    assert text.startswith("Your edit wasn't sent. It mentions `@here`") and "still see version 3" in text
