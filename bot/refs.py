@@ -67,6 +67,7 @@ class IncomingMessage:
     text: str
     has_files: bool = False
     event_id: str | None = None
+    edited_ts: str | None = None  # for an edit: Slack's `message.edited.ts`, which orders the edits
 
 
 def slack_id(value: object) -> str | None:
