@@ -39,6 +39,7 @@ from _app import (
     poll,
 )
 from _bad_input import BAD, INPUT_EXPECTED, INPUTS, BadInput, bad_input
+from _message_life import deleted_first, edits_reversed, refused_then_fixed, slackbot_and_unfurl, tombstone
 
 from bot.x_client import XAccount
 from storage.types import utcnow
@@ -265,6 +266,11 @@ kill | SIGKILL at a random moment | kill -9 0-300 ms after the approval | publis
 kill-posted | SIGKILL after the post | kill -9 once X has the post, while its link is looked up | published
 clicks | Double click x3 | 3 concurrent Approve clicks from 2 approvers | one post; the other two clickers told
 retries | Event retries x4 | one message event delivered 4 times at once | one draft, one card each, one post
+tombstone | Deletion as a tombstone | delete a draft with our reply, then its tombstone | withdrawn, cards say so
+edits | Edits out of order | two edits delivered newest first | the older ignored; the newest is posted
+deleted-first | Deletion before creation | deletion, then creation, then an edit of it | nothing live, nothing said
+refused-fixed | Refused draft fixed by an edit | too long, then edited to fit | card, approved, posted once
+slackbot | Slackbot and an unfurl | a /remind message; an unfurl of a pending draft | no draft, no new version
 """
 
 
@@ -307,6 +313,11 @@ BODIES: dict[str, tuple[Body, str | None]] = {  # the body, and the failpoint to
     "kill-posted": (lambda r, i: sigkill(r, i, after_post=True), ""),
     "clicks": (double_click, None),
     "retries": (event_retries, None),
+    "tombstone": (tombstone, None),
+    "edits": (edits_reversed, None),
+    "deleted-first": (deleted_first, None),
+    "refused-fixed": (refused_then_fixed, None),
+    "slackbot": (slackbot_and_unfurl, None),
 }
 
 
