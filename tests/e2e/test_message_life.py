@@ -213,3 +213,26 @@ def test_a_link_unfurl_changes_nothing(bot: Harness) -> None:
     assert len(bot.slack.calls_to("chat.update")) == updates, "no card refresh"
     assert bot.slack.messages() == before, "no new reply or card"
     assert bot.fresh(card).blocks == before[[m.ts for m in before].index(card.ts)].blocks
+
+
+def test_edits_delivered_at_once_in_any_order_end_at_the_newest(bot: Harness) -> None:
+    """Five edits sent together, shuffled: the inbox's threads race, and the newest edit must still win."""
+    import random
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    ts = bot.draft("Edit 0.")
+    card = bot.card(OWNER, containing="Edit 0.")
+    edits = [bot.driver.edit_event(WRITER, DRAFTS, ts, f"Edit {i}.", f"Edit {i - 1}.") for i in range(1, 6)]
+    random.Random(9).shuffle(edits)
+    with ThreadPoolExecutor(5) as pool:
+        assert all(r.status_code == 200 for r in pool.map(bot.driver.event, edits))
+    deadline = time.monotonic() + 10
+    while len([a for a in bot.audit() if a.action in ("revised", "ignored_older_edit")]) < 5:
+        assert time.monotonic() < deadline, [a.action for a in bot.audit()]
+        time.sleep(0.02)
+    draft = bot.row(ts)
+    assert draft.text == "Edit 5."
+    texts = [text for _, text in versions(bot, draft.id)]
+    assert texts == sorted(texts) and texts[-1] == "Edit 5."
+    bot.wait_card(card, lambda m: "Edit 5." in block_text(m.blocks))
