@@ -179,11 +179,8 @@ class Workflow:
 
     def _late_edit(self, tx: Tx, message: IncomingMessage, draft: Draft | None) -> Outcome | None:
         """An edit that must change nothing (audited): older than one already seen, or of a deleted message."""
-        if message.edited_ts is None:  # no stamp to order by: only a deletion can make it late
-            seen = messages.get(tx.session, message.channel, message.ts)
-            edit = EditIs.DELETED if seen is not None and seen.deleted_at else EditIs.NEWEST
-        else:
-            edit = messages.record_edit(tx.session, message.channel, message.ts, order_key(message.edited_ts))
+        key = order_key(message.edited_ts) if message.edited_ts else None
+        edit = messages.record_edit(tx.session, message.channel, message.ts, key)
         if edit is EditIs.NEWEST:
             return None
         action = "ignored_after_deletion" if edit is EditIs.DELETED else f"ignored_{edit.value}_edit"

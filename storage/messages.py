@@ -28,8 +28,12 @@ def get(session: Session, channel: str, ts: str) -> SlackMessage | None:
     return session.get(SlackMessage, (channel, ts), populate_existing=True)
 
 
-def record_edit(session: Session, channel: str, ts: str, key: str) -> EditIs:
-    """Make `key` the message's newest edit if it is newer than the one seen and the message isn't deleted."""
+def record_edit(session: Session, channel: str, ts: str, key: str | None) -> EditIs:
+    """Make `key` the message's newest edit if it is newer than the one seen and the message isn't deleted.
+    An edit without a stamp (`key` None) can't be ordered: only a deletion makes it late."""
+    if key is None:
+        row = get(session, channel, ts)
+        return EditIs.DELETED if row is not None and row.deleted_at is not None else EditIs.NEWEST
     insert_ignore(session, SlackMessage, channel=channel, ts=ts)
     newer = (col(SlackMessage.newest_edit).is_(None)) | (col(SlackMessage.newest_edit) < key)
     stmt = (

@@ -13,9 +13,9 @@ from storage.types import utcnow
 CHANNEL, TS = "C0DRAFTS", "1763800000.000100"
 
 
-def edit(store: Store, stamp: str) -> EditIs:
+def edit(store: Store, stamp: str | None) -> EditIs:
     with store.transaction() as tx:
-        return messages.record_edit(tx.session, CHANNEL, TS, order_key(stamp))
+        return messages.record_edit(tx.session, CHANNEL, TS, order_key(stamp) if stamp else None)
 
 
 def delete(store: Store) -> bool:
@@ -34,10 +34,14 @@ def test_only_a_newer_edit_is_the_newest(store: Store) -> None:
 
 
 def test_after_a_deletion_no_edit_counts_and_the_deletion_is_reported_once(store: Store) -> None:
+    assert edit(store, None) is EditIs.NEWEST  # no stamp: nothing to order by, nothing recorded
+    with store.read() as tx:
+        assert messages.get(tx.session, CHANNEL, TS) is None
     assert delete(store) is True
     assert delete(store) is False  # the tombstone's own message_deleted, or a redelivery
     assert edit(store, "1763800099.000100") is EditIs.DELETED
     assert edit(store, "1763800001.000100") is EditIs.DELETED
+    assert edit(store, None) is EditIs.DELETED
 
 
 def test_a_deletion_after_edits_is_the_first_deletion(store: Store) -> None:
