@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.message_life import Life, Move, classify, order_key
+from bot.outcomes import Kind
 from bot.sandbox import slack_events as events
 from bot.workflow import Workflow
 from handlers.drafts import record
@@ -177,3 +178,19 @@ def test_any_interleaving_ends_in_the_state_of_the_newest(store: Store, plan: tu
     assert len(set(shown)) == len(shown), "no text became a version twice"
     if draft is not None:
         assert draft.version == len(history) and history[-1].text == draft.text
+
+
+def test_an_older_edit_does_not_win_over_a_newer_refused_one(store: Store) -> None:
+    """The writer's newest edit was too long (refused, they were told): an older edit arriving late must not slip
+    in as a version they have since replaced; the draft stays at what approvers already see."""
+    services = SimpleNamespace(workflow=new_workflow(store))
+    ts = f"{1763800000 + 100 * next(_messages)}.000100"
+    older = events.message_changed(WRITER, CHANNEL, ts, "Older, fits.", "First.", "1763900001.000000", TEAM)
+    newer = events.message_changed(WRITER, CHANNEL, ts, "x" * 300, "Older, fits.", "1763900002.000000", TEAM)
+    for n, event in enumerate([events.message_event(WRITER, "First.", CHANNEL, ts, TEAM), newer, older]):
+        recorded = record({"event_id": f"EvOlder{ts.replace('.', '')}{n}"}, event, services)  # type: ignore[arg-type]
+        assert recorded is not None
+        assert recorded[0].kind is [Kind.SUBMITTED, Kind.TOO_LONG, Kind.IGNORED][n]
+    with store.read() as tx:
+        draft = tx.by_message(CHANNEL, ts)
+    assert draft is not None and (draft.version, draft.text) == (1, "First.")
