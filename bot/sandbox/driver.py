@@ -46,8 +46,7 @@ class SlackDriver:
         timeout: float = 10.0,
         replies_of: Callable[[str, str], list[tuple[str, str]]] | None = None,
     ) -> None:
-        """`replies_of(channel, ts)` gives a message's thread replies as (user, ts), e.g.
-        `SlackSandbox.replies_of`: Slack deletes a message that has replies by tombstoning it."""
+        """`replies_of(channel, ts)`: a message's thread replies as (user, ts) (`SlackSandbox.replies_of`)."""
         self.app_url = app_url
         self.replies_of = replies_of
         self.signing_secret = signing_secret
@@ -186,8 +185,14 @@ class SlackDriver:
     def edit_event(
         self, user: str, channel: str, ts: str, new_text: str, old_text: str, thread_ts: str | None = None
     ) -> dict[str, Any]:
-        """A message_changed event stamped now (`message.edited.ts`), to send later or out of order."""
-        return events.message_changed(user, channel, ts, new_text, old_text, self.next_ts(), self.team_id, thread_ts)
+        """A message_changed event stamped now (`message.edited.ts`), to send later or out of order. A message
+        with thread replies (a draft we answered) says so, before and after the edit, as in Slack."""
+        event = events.message_changed(user, channel, ts, new_text, old_text, self.next_ts(), self.team_id, thread_ts)
+        replies = self.replies_of(channel, ts) if self.replies_of and not thread_ts else []
+        if replies:
+            for message in (event["message"], event["previous_message"]):
+                message.update(events.thread_fields(ts, replies))
+        return event
 
     def edit_message(
         self, user: str, channel: str, ts: str, new_text: str, old_text: str, thread_ts: str | None = None, **send: Any
@@ -204,7 +209,6 @@ class SlackDriver:
         return events.message_deleted(channel, ts, old_text, user, self.next_ts())
 
     def delete_message(self, channel: str, ts: str, old_text: str, user: str, **send: Any) -> requests.Response:
-        """The writer deletes the message at `ts` (see `delete_event` for the shape)."""
         return self.event(self.delete_event(channel, ts, old_text, user), **send)
 
     def delete_tombstone(self, channel: str, ts: str, **send: Any) -> requests.Response:

@@ -141,21 +141,11 @@ SLACKBOT = "USLACKBOT"  # Slackbot posts (reminders, tombstones) under this user
 TOMBSTONE_TEXT = "This message was deleted."
 
 
-def tombstone(ts: str, replies: list[tuple[str, str]]) -> dict[str, Any]:
-    """What a deleted thread parent becomes: Slackbot's placeholder at the same ts, keeping the thread.
-
-    `replies` are (user, ts) of the thread's replies, oldest first. Shape from hackclub/toriel#238.
-    """
+def thread_fields(ts: str, replies: list[tuple[str, str]]) -> dict[str, Any]:
+    """What a message that has thread replies carries about them; `replies` are (user, ts), oldest first."""
     users = list(dict.fromkeys(user for user, _ in replies))
     return {
-        "type": "message",
-        "subtype": "tombstone",
-        "text": TOMBSTONE_TEXT,
-        "user": SLACKBOT,
-        "hidden": True,
-        "ts": ts,
         "thread_ts": ts,
-        "parent_user_id": SLACKBOT,
         "reply_count": len(replies),
         "reply_users_count": len(users),
         "latest_reply": replies[-1][1] if replies else ts,
@@ -165,20 +155,27 @@ def tombstone(ts: str, replies: list[tuple[str, str]]) -> dict[str, Any]:
     }
 
 
+def tombstone(ts: str, replies: list[tuple[str, str]]) -> dict[str, Any]:
+    """What a deleted thread parent becomes: Slackbot's placeholder at the same ts, keeping the thread.
+    Shape from hackclub/toriel#238."""
+    return {
+        "type": "message",
+        "subtype": "tombstone",
+        "text": TOMBSTONE_TEXT,
+        "user": SLACKBOT,
+        "hidden": True,
+        "ts": ts,
+        "parent_user_id": SLACKBOT,
+        **thread_fields(ts, replies),
+    }
+
+
 def message_tombstoned(
     channel: str, ts: str, old_text: str, user: str, replies: list[tuple[str, str]], event_ts: str, team_id: str
 ) -> dict[str, Any]:
     """Deleting a message that has thread replies: not `message_deleted` but a `message_changed` to a tombstone."""
-    before = {
-        "type": "message",
-        "user": user,
-        "text": old_text,
-        "ts": ts,
-        "team": team_id,
-        "thread_ts": ts,
-        "reply_count": len(replies),
-        "reply_users": list(dict.fromkeys(u for u, _ in replies)),
-    }
+    before = {"type": "message", "user": user, "text": old_text, "ts": ts, "team": team_id}
+    before.update(thread_fields(ts, replies))
     return {
         "type": "message",
         "subtype": "message_changed",

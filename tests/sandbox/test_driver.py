@@ -246,6 +246,9 @@ def test_deleting_a_message_with_replies_sends_the_tombstone(recorder: Recorder,
     driver = SlackDriver(recorder.url + "/slack/events", SECRET, replies_of=slack.replies_of)
     parent = "1763800000.000100"
     WebClient(token="xoxb-test", base_url=slack.url).chat_postMessage(channel="C0DRAFTS", text="ok", thread_ts=parent)
+    edit = driver.edit_event("U0WRITER", "C0DRAFTS", parent, "new", "old")
+    for message in (edit["message"], edit["previous_message"]):
+        assert (message["thread_ts"], message["reply_count"], message["reply_users"]) == (parent, 1, ["U0BOT"])
     driver.delete_message("C0DRAFTS", parent, "old", "U0WRITER")
     event = recorder.last.json()["event"]
     assert (event["subtype"], event["previous_message"]["text"]) == ("message_changed", "old")
