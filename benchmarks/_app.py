@@ -193,7 +193,13 @@ class Round:
 
     def _drive(self, url: str) -> None:
         slack = self.lab.sandbox.slack
-        self.driver = SlackDriver(f"{url}/slack/events", SECRET, response_url_base=slack.response_url_base, timeout=20)
+        self.driver = SlackDriver(
+            f"{url}/slack/events",
+            SECRET,
+            response_url_base=slack.response_url_base,
+            timeout=20,
+            replies_of=slack.replies_of,  # a draft deleted after our reply is a tombstone, as in Slack
+        )
         self.store = self.store or Store(make_engine(self.database))
 
     def exit_code(self, timeout: float = 20) -> int:

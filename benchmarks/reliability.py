@@ -39,6 +39,7 @@ from _app import (
     poll,
 )
 from _bad_input import BAD, INPUT_EXPECTED, INPUTS, BadInput, bad_input
+from _message_life import deleted_first, edits_reversed, refused_then_fixed, slackbot_and_unfurl, tombstone
 
 from bot.ids import BlockId, CallbackId, InputId
 from bot.x_client import XAccount
@@ -322,6 +323,11 @@ clicks | Double click x3 | 3 concurrent Approve clicks from 2 approvers | one po
 retries | Event retries x4 | one message event delivered 4 times at once | one draft, one card each, one post
 formatting | Slack formatting and ids | `*Grand* … <@U0WRITER> :coffee:`; `<!here> :partyparrot:` | plain; 2nd refused
 edit-form | Edit form text (case 7) | the owner types `We <3 our regulars -> see you &amp; co` | published as typed
+tombstone | Deletion as a tombstone | delete a draft with our reply, then its tombstone | withdrawn, cards say so
+edits | Edits out of order | two edits delivered newest first | the older ignored; the newest is posted
+deleted-first | Deletion before creation | deletion, then creation, then an edit of it | nothing live, nothing said
+refused-fixed | Refused draft fixed by an edit | too long, then edited to fit | card, approved, posted once
+slackbot | Slackbot and an unfurl | a /remind message; an unfurl of a pending draft | no draft, no new version
 """
 
 
@@ -366,6 +372,11 @@ BODIES: dict[str, tuple[Body, str | None]] = {  # the body, and the failpoint to
     "retries": (event_retries, None),
     "formatting": (slack_formatting, None),
     "edit-form": (edit_form_text, None),
+    "tombstone": (tombstone, None),
+    "edits": (edits_reversed, None),
+    "deleted-first": (deleted_first, None),
+    "refused-fixed": (refused_then_fixed, None),
+    "slackbot": (slackbot_and_unfurl, None),
 }
 
 

@@ -70,6 +70,7 @@ class IncomingMessage:
     has_files: bool = False
     event_id: str | None = None
     refusals: tuple[Refusal, ...] = ()  # what in it can't go to X (bot.slack_text): it is refused, named
+    edited_ts: str | None = None  # for an edit: Slack's `message.edited.ts`, which orders the edits
 
 
 def slack_id(value: object) -> str | None:

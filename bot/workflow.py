@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
 from bot.refs import Actor, CardRef, IncomingMessage
+from storage import messages
+from storage.messages import EditIs
 from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
 from storage.store import Store, Tx
 from storage.types import utcnow
@@ -93,9 +96,21 @@ class Workflow:
     def submit(self, message: IncomingMessage) -> Outcome:
         """`message.text` is already the post's characters (handlers convert Slack's message, bot.slack_text)."""
         text = clean(message.text)
-        if not text and not message.refusals:
-            return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY)
-        draft = Draft(
+        draft = self._new_draft(message, text)
+        post = self.post_text(draft)
+        with self.store.transaction() as tx:
+            if not tx.first_sighting(message.event_id) or tx.by_message(message.channel, message.ts):
+                return Outcome(Kind.DUPLICATE)
+            seen = messages.get(tx.session, message.channel, message.ts)
+            if seen is not None:  # deleted, or edited (and the edit refused), before this delivery of it
+                action = "ignored_after_deletion" if seen.deleted_at else "ignored_superseded"
+                tx.audit(None, action, actor_id=message.user, detail=f"creation of {message.channel} {message.ts}")
+                return Outcome(Kind.IGNORED)
+            return self._intake(tx, message, draft, post, text)
+
+    def _new_draft(self, message: IncomingMessage, text: str) -> Draft:
+        """The draft a message would make (names are looked up here, before any transaction)."""
+        return Draft(
             brand=self.brand,
             channel=message.channel,
             ts=message.ts,
@@ -106,30 +121,42 @@ class Workflow:
             updated_at=self.clock(),
             pending_since=self.clock(),
         )
-        post = self.post_text(draft)
-        with self.store.transaction() as tx:
-            if not tx.first_sighting(message.event_id) or tx.by_message(message.channel, message.ts):
-                return Outcome(Kind.DUPLICATE)
-            if message.refusals:
-                tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message))
-                return Outcome(Kind.SLACK_ONLY, refusals=message.refusals)
-            if not post.fits or len(text) > MAX_DRAFT_CHARS:
-                tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
-                return Outcome(Kind.TOO_LONG, post=post)
-            tx.insert_draft(draft, author_id=message.user)
-            tx.audit(draft.id, "submitted", actor_id=message.user, to=Status.PENDING, version=1)
+
+    def _intake(self, tx: Tx, message: IncomingMessage, draft: Draft, post: PostText, text: str) -> Outcome:
+        """Make `message` a draft, or say why not: its first delivery, or an edit of a message that has none."""
+        if message.refusals:
+            tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message))
+            return Outcome(Kind.SLACK_ONLY, refusals=message.refusals)
+        if not text:
+            return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY)
+        if not post.fits or len(text) > MAX_DRAFT_CHARS:
+            tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
+            return Outcome(Kind.TOO_LONG, post=post)
+        tx.insert_draft(draft, author_id=message.user)
+        detail = "from an edit" if message.edited_ts else None
+        tx.audit(draft.id, "submitted", actor_id=message.user, to=Status.PENDING, version=1, detail=detail)
         kind = Kind.FILES_DROPPED if message.has_files else Kind.SUBMITTED
         return Outcome(kind, draft=draft, post=post)
 
     def revise(self, message: IncomingMessage) -> Outcome:
-        """The writer edited their message: a new version, pending again, old cards can't approve."""
+        """The writer edited their message: a new version, pending again, old cards can't approve.
+
+        Only the newest edit counts (by `edited_ts`); an edit of a message with no draft (refused, or never seen)
+        is that message's submission. After a deletion nothing counts. `message.text` is already the post's
+        characters (bot.slack_text).
+        """
         text = clean(message.text)
+        fresh = self._new_draft(message, text)
+        fresh_post = self.post_text(fresh)
         with self.store.transaction() as tx:
             if not tx.first_sighting(message.event_id):
                 return Outcome(Kind.DUPLICATE)
             draft = tx.by_message(message.channel, message.ts)
+            late = self._late_edit(tx, message, draft)
+            if late is not None:
+                return late
             if draft is None or draft.id is None:
-                return Outcome(Kind.IGNORED)
+                return self._intake(tx, message, fresh, fresh_post, text)
             if message.refusals and draft.status in OPEN_FOR_WRITER:  # before the text compare: a dropped @here
                 tx.audit(  # leaves the text as it was, but the writer must hear why their edit wasn't taken
                     draft.id, "refused_slack_only", actor_id=message.user, version=draft.version, detail=_named(message)
@@ -160,19 +187,38 @@ class Workflow:
             tx.audit(draft.id, "revised", actor_id=message.user, frm=draft.status, to=Status.PENDING, version=version)
             return Outcome(Kind.REVISED, draft=tx.get(draft.id), post=post)
 
+    def _late_edit(self, tx: Tx, message: IncomingMessage, draft: Draft | None) -> Outcome | None:
+        """An edit that must change nothing (audited): older than one already seen, or of a deleted message."""
+        key = order_key(message.edited_ts) if message.edited_ts else None
+        edit = messages.record_edit(tx.session, message.channel, message.ts, key)
+        if edit is EditIs.NEWEST:
+            return None
+        action = "ignored_after_deletion" if edit is EditIs.DELETED else f"ignored_{edit.value}_edit"
+        detail = f"edit of {message.channel} {message.ts} at {message.edited_ts}"
+        tx.audit(draft.id if draft else None, action, actor_id=message.user, detail=detail)
+        return Outcome(Kind.IGNORED, draft=draft)
+
     def _too_late(self, tx: Tx, kind: Kind, draft: Draft, writer: str) -> Outcome:
         """The draft was decided before the writer's edit or deletion landed: they are told (with the state it
         is in now), and the refusal audited as `refused_<kind>`."""
         tx.audit(draft.id, f"refused_{kind.value}", actor_id=writer, version=draft.version, detail=draft.status)
         return Outcome(kind, draft=draft)
 
-    def withdraw(self, channel: str, ts: str, event_id: str | None = None) -> Outcome:
+    def withdraw(self, channel: str, ts: str, event_id: str | None = None, user: str | None = None) -> Outcome:
+        """The message was deleted (or tombstoned): its draft is withdrawn if still open, and the deletion is
+        remembered so a creation or edit delivered after it changes nothing. Later reports of the same deletion
+        (the tombstone's own `message_deleted`, redeliveries) are no-ops."""
         with self.store.transaction() as tx:
             if not tx.first_sighting(event_id):
                 return Outcome(Kind.DUPLICATE)
             draft = tx.by_message(channel, ts)
+            first = messages.record_deletion(tx.session, channel, ts, self.clock())
             if draft is None or draft.id is None:
+                if first:
+                    tx.audit(None, "message_deleted", actor_id=user or "", detail=f"{channel} {ts}")
                 return Outcome(Kind.IGNORED)
+            if not first or draft.status == Status.WITHDRAWN:
+                return Outcome(Kind.IGNORED, draft=draft)
             if not tx.move(draft.id, frm=OPEN_FOR_WRITER, to=Status.WITHDRAWN, decided_at=self.clock()):
                 # Decided first (PostgreSQL re-reads the row after waiting for the decision's lock).
                 return self._too_late(tx, Kind.NOT_WITHDRAWABLE, tx.get(draft.id) or draft, draft.writer_id)

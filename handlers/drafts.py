@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.inbox import FollowUp, InboxKind
+from bot.message_life import Life, classify
 from bot.outcomes import Outcome
-from bot.refs import IncomingMessage, slack_event_id, slack_id, slack_text, slack_ts
+from bot.refs import IncomingMessage, slack_event_id, slack_text
 from bot.services import Services
 from bot.slack_text import SlackText, from_message
 
@@ -52,71 +53,35 @@ Recorded = tuple[Outcome, str, str]
 
 
 def record(body: dict[str, Any], event: dict[str, Any], services: Services) -> Recorded | None:
+    """Turn the event into its move on the draft (bot.message_life says which), then make it."""
+    move = classify(event)
+    if move is None:  # Slackbot, a bot, a thread reply, an unfurl: nothing a writer did to a draft
+        return None
     event_id = slack_event_id(body.get("event_id"))
-    match event.get("subtype"):  # literal patterns only: a subtype can be any JSON value, even an unhashable one
-        case "message_changed":
-            return on_edit(event, event_id, services)
-        case "message_deleted":
-            return on_delete(event, event_id, services)
-        case None | "file_share":
-            return on_new(event, event_id, services)
-    return None
-
-
-def _is_writers_top_level(message: dict[str, Any]) -> bool:
-    """A person's own message at the top of the channel: not a bot's, not a thread reply."""
-    if message.get("bot_id") or message.get("subtype") == "bot_message":
-        return False
-    if slack_id(message.get("user")) is None or slack_ts(message.get("ts")) is None:
-        return False
-    thread_ts = message.get("thread_ts")
-    return thread_ts is None or thread_ts == message.get("ts")
+    channel = event["channel"]
+    if move.life is Life.DELETE:
+        return services.workflow.withdraw(channel, move.ts, event_id, user=move.user), channel, move.ts
+    converted = _text(move.message, services)
+    message = IncomingMessage(
+        channel=channel,
+        ts=move.ts,
+        user=move.message["user"],
+        text=converted.text,
+        has_files=bool(move.message.get("files")),
+        event_id=event_id,
+        edited_ts=move.edited_ts,
+        refusals=converted.refusals,
+    )
+    if move.life is Life.EDIT:
+        return services.workflow.revise(message), channel, move.ts
+    return services.workflow.submit(message), channel, move.ts
 
 
 def _text(message: dict[str, Any], services: Services) -> SlackText:
     """The post's characters from the message's rich_text blocks (or its mrkdwn `text`), mentions as names.
 
-    Names come from the directory (users.info, cached) here, before the workflow opens a transaction: no Slack
-    call may run inside one.
+    The one place a message's text is read. Names come from the directory (users.info, cached) here, before the
+    workflow opens a transaction: no Slack call may run inside one.
     """
     text = slack_text(message.get("text"))
     return from_message({**message, "text": text or ""}, services.workflow.directory.name)
-
-
-def on_new(event: dict[str, Any], event_id: str | None, services: Services) -> Recorded | None:
-    if not _is_writers_top_level(event):
-        return None
-    converted = _text(event, services)
-    message = IncomingMessage(
-        channel=event["channel"],
-        ts=event["ts"],
-        user=event["user"],
-        text=converted.text,
-        has_files=bool(event.get("files")),
-        event_id=event_id,
-        refusals=converted.refusals,
-    )
-    return services.workflow.submit(message), message.channel, message.ts
-
-
-def on_edit(event: dict[str, Any], event_id: str | None, services: Services) -> Recorded | None:
-    edited = event.get("message")
-    if not isinstance(edited, dict) or not _is_writers_top_level(edited):
-        return None
-    converted = _text(edited, services)
-    message = IncomingMessage(
-        channel=event["channel"],
-        ts=edited["ts"],
-        user=edited["user"],
-        text=converted.text,
-        event_id=event_id,
-        refusals=converted.refusals,
-    )
-    return services.workflow.revise(message), message.channel, message.ts
-
-
-def on_delete(event: dict[str, Any], event_id: str | None, services: Services) -> Recorded | None:
-    deleted_ts = slack_ts(event.get("deleted_ts"))
-    if deleted_ts is None:
-        return None
-    return services.workflow.withdraw(event["channel"], deleted_ts, event_id), event["channel"], deleted_ts

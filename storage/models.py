@@ -205,3 +205,18 @@ class WriterNotice(SQLModel, table=True):
     move_id: int = Field(unique=True)
     claimed_at: datetime = _ts(nullable=False, default=utcnow)
     sent_at: datetime | None = _ts(nullable=True)
+
+
+class SlackMessage(SQLModel, table=True):
+    """What is known of one message in the drafts channel beyond its draft: the newest edit seen, and whether it
+    was deleted. Slack's deliveries arrive out of order and more than once; these two fields are what let every
+    later delivery be judged against the newest one (see bot/message_life.py). A row exists only for messages
+    that were edited or deleted."""
+
+    __tablename__ = "slack_message"
+
+    channel: str = Field(primary_key=True, max_length=32)
+    ts: str = Field(primary_key=True, max_length=32)
+    newest_edit: str | None = Field(default=None, max_length=32)  # message_life.order_key of `edited.ts`
+    deleted_at: datetime | None = _ts(nullable=True)
+    first_seen_at: datetime = _ts(nullable=False, default=utcnow)

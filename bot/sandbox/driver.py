@@ -14,6 +14,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,8 +44,11 @@ class SlackDriver:
         team_domain: str = "acme",
         response_url_base: str | None = None,
         timeout: float = 10.0,
+        replies_of: Callable[[str, str], list[tuple[str, str]]] | None = None,
     ) -> None:
+        """`replies_of(channel, ts)`: a message's thread replies as (user, ts) (`SlackSandbox.replies_of`)."""
         self.app_url = app_url
+        self.replies_of = replies_of
         self.signing_secret = signing_secret
         self.team_id, self.api_app_id, self.bot_user_id = team_id, api_app_id, bot_user_id
         self.team_domain = team_domain
@@ -181,6 +185,27 @@ class SlackDriver:
         )
         return event["ts"], response
 
+    def edit_event(
+        self,
+        user: str,
+        channel: str,
+        ts: str,
+        new_text: str,
+        old_text: str,
+        thread_ts: str | None = None,
+        blocks: events.Blocks = True,
+    ) -> dict[str, Any]:
+        """A message_changed event stamped now (`message.edited.ts`), to send later or out of order. A message
+        with thread replies (a draft we answered) says so, before and after the edit, as in Slack."""
+        event = events.message_changed(
+            user, channel, ts, new_text, old_text, self.next_ts(), self.team_id, thread_ts, blocks
+        )
+        replies = self.replies_of(channel, ts) if self.replies_of and not thread_ts else []
+        if replies:
+            for message in (event["message"], event["previous_message"]):
+                message.update(events.thread_fields(ts, replies))
+        return event
+
     def edit_message(
         self,
         user: str,
@@ -193,14 +218,32 @@ class SlackDriver:
         **send: Any,
     ) -> requests.Response:
         """A message_changed event: new text in `message`, old in `previous_message`."""
-        event = events.message_changed(
-            user, channel, ts, new_text, old_text, self.next_ts(), self.team_id, thread_ts, blocks
-        )
-        return self.event(event, **send)
+        return self.event(self.edit_event(user, channel, ts, new_text, old_text, thread_ts, blocks), **send)
+
+    def delete_event(self, channel: str, ts: str, old_text: str, user: str) -> dict[str, Any]:
+        """What Slack sends when the message at `ts` is deleted: `message_deleted`, or, when the message has
+        thread replies (every draft has ours), a `message_changed` that turns it into a tombstone."""
+        replies = self.replies_of(channel, ts) if self.replies_of else []
+        if replies:
+            return events.message_tombstoned(channel, ts, old_text, user, replies, self.next_ts(), self.team_id)
+        return events.message_deleted(channel, ts, old_text, user, self.next_ts())
 
     def delete_message(self, channel: str, ts: str, old_text: str, user: str, **send: Any) -> requests.Response:
-        """A message_deleted event for the message at `ts`."""
-        return self.event(events.message_deleted(channel, ts, old_text, user, self.next_ts()), **send)
+        return self.event(self.delete_event(channel, ts, old_text, user), **send)
+
+    def delete_tombstone(self, channel: str, ts: str, **send: Any) -> requests.Response:
+        """The tombstone of a deleted thread parent goes too: `message_deleted` with it as `previous_message`."""
+        replies = self.replies_of(channel, ts) if self.replies_of else []
+        return self.event(events.tombstone_deleted(channel, ts, replies, self.next_ts()), **send)
+
+    def unfurl(self, user: str, channel: str, ts: str, text: str, url: str, **send: Any) -> requests.Response:
+        """Slack attaches a link preview to the message at `ts`: same text, `attachments`, no `edited`."""
+        return self.event(events.message_unfurled(user, channel, ts, text, url, self.next_ts(), self.team_id), **send)
+
+    def slackbot_message(self, text: str, channel: str, **send: Any) -> tuple[str, requests.Response]:
+        """Slackbot posts in the channel (a `/remind` firing). Returns (ts, response)."""
+        event = events.slackbot_message(text, channel, self.next_ts(), self.team_id)
+        return event["ts"], self.event(event, **send)
 
     def app_home_opened(
         self, user: str, tab: str = "home", view: dict[str, Any] | None = None, **send: Any

@@ -245,6 +245,10 @@ class SlackSandbox(SandboxServer):
         """Replies in a thread, oldest first (the parent excluded)."""
         return [m for m in self.messages(channel) if m.thread_ts == thread_ts and m.ts != thread_ts]
 
+    def replies_of(self, channel: str, ts: str) -> list[tuple[str, str]]:
+        """(user, ts) of each reply to the message at `ts`: with any, Slack reports its deletion as a tombstone."""
+        return [(m.user, m.ts) for m in self.thread(channel, ts)]
+
     def ephemerals(self, user: str | None = None) -> list[Ephemeral]:
         with self._lock:
             return copy.deepcopy([e for e in self.workspace.ephemerals if user is None or e.user == user])

@@ -151,3 +151,106 @@ def app_home_opened(user: str, event_ts: str, tab: str = "home", view: dict[str,
     if view is not None:
         event["view"] = view
     return event
+
+
+# -- a message's later life, as Slack reports it (see ../shared/reference/slack-and-x.md) --------------------
+
+SLACKBOT = "USLACKBOT"  # Slackbot posts (reminders, tombstones) under this user id, with no bot_id
+TOMBSTONE_TEXT = "This message was deleted."
+
+
+def thread_fields(ts: str, replies: list[tuple[str, str]]) -> dict[str, Any]:
+    """What a message that has thread replies carries about them; `replies` are (user, ts), oldest first."""
+    users = list(dict.fromkeys(user for user, _ in replies))
+    return {
+        "thread_ts": ts,
+        "reply_count": len(replies),
+        "reply_users_count": len(users),
+        "latest_reply": replies[-1][1] if replies else ts,
+        "reply_users": users,
+        "is_locked": False,
+        "subscribed": False,
+    }
+
+
+def tombstone(ts: str, replies: list[tuple[str, str]]) -> dict[str, Any]:
+    """What a deleted thread parent becomes: Slackbot's placeholder at the same ts, keeping the thread.
+    Shape from hackclub/toriel#238."""
+    return {
+        "type": "message",
+        "subtype": "tombstone",
+        "text": TOMBSTONE_TEXT,
+        "user": SLACKBOT,
+        "hidden": True,
+        "ts": ts,
+        "parent_user_id": SLACKBOT,
+        **thread_fields(ts, replies),
+    }
+
+
+def message_tombstoned(
+    channel: str, ts: str, old_text: str, user: str, replies: list[tuple[str, str]], event_ts: str, team_id: str
+) -> dict[str, Any]:
+    """Deleting a message that has thread replies: not `message_deleted` but a `message_changed` to a tombstone."""
+    before = {"type": "message", "user": user, "text": old_text, "ts": ts, "team": team_id}
+    before.update(thread_fields(ts, replies))
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": channel,
+        "channel_type": channel_type(channel),
+        "ts": event_ts,
+        "event_ts": event_ts,
+        "message": tombstone(ts, replies),
+        "previous_message": before,
+    }
+
+
+def tombstone_deleted(channel: str, ts: str, replies: list[tuple[str, str]], event_ts: str) -> dict[str, Any]:
+    """The tombstone itself going (its last reply was deleted): `message_deleted` of Slackbot's placeholder."""
+    event = message_deleted(channel, ts, TOMBSTONE_TEXT, SLACKBOT, event_ts)
+    event["previous_message"] = tombstone(ts, replies)
+    return event
+
+
+def message_unfurled(
+    user: str, channel: str, ts: str, text: str, url: str, event_ts: str, team_id: str
+) -> dict[str, Any]:
+    """Slack unfurled a link: `message_changed` with the same text, new `attachments`, and no `edited`."""
+    before: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts, "team": team_id}
+    attachment = {
+        "id": 1,
+        "from_url": url,
+        "original_url": url,
+        "title_link": url,
+        "title": "Northwind Coffee",
+        "text": "Fresh beans, roasted daily.",
+        "service_name": url.split("/")[2] if "//" in url else url,
+        "fallback": f"Northwind Coffee: {url}",
+    }
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": channel,
+        "channel_type": channel_type(channel),
+        "ts": event_ts,
+        "event_ts": event_ts,
+        "message": {**before, "attachments": [attachment]},
+        "previous_message": before,
+    }
+
+
+def slackbot_message(text: str, channel: str, ts: str, team_id: str) -> dict[str, Any]:
+    """Slackbot posting in a channel (a `/remind` firing): `user: USLACKBOT`, no `bot_id`, no subtype."""
+    return {
+        "type": "message",
+        "channel": channel,
+        "channel_type": channel_type(channel),
+        "user": SLACKBOT,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "team": team_id,
+    }

@@ -54,7 +54,12 @@ def start_bot(slack: SlackSandbox, x: XSandbox, database_url: str) -> Iterator[C
         settings = Settings.from_env(app_env(slack, x, database_url, **overrides))
         running = start_http(settings, "127.0.0.1", 0, scheduler=scheduler)
         started.append(running)
-        driver = SlackDriver(f"{running.url}/slack/events", SECRET, response_url_base=slack.response_url_base)
+        driver = SlackDriver(
+            f"{running.url}/slack/events",
+            SECRET,
+            response_url_base=slack.response_url_base,
+            replies_of=slack.replies_of,
+        )
         return Harness(running, driver, slack, x)
 
     yield start

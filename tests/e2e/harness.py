@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +117,15 @@ class Harness:
         assert response.status_code == 200, response.text
 
     def delete(self, ts: str, old_text: str = "", user: str = WRITER) -> None:
+        """Delete a draft's message once the app has replied in its thread, as a writer would see it: Slack
+        then reports the deletion as a tombstone (`message_changed`), not `message_deleted`."""
+        self.thread(ts)
         response = self.driver.delete_message(DRAFTS, ts, old_text, user)
+        assert response.status_code == 200, response.text
+
+    def send(self, event: dict[str, Any]) -> None:
+        """Deliver an event built earlier (an edit stamped before another, a deletion before its creation)."""
+        response = self.driver.event(event)
         assert response.status_code == 200, response.text
 
     # -- what Slack shows ----------------------------------------------------------------------
@@ -188,6 +197,16 @@ class Harness:
     def _maybe_row(self, ts: str) -> Draft | None:
         with self.store.transaction() as tx:
             return tx.by_message(DRAFTS, ts)
+
+    def wait_audit(self, action: str, timeout: float = 5.0) -> AuditEvent:
+        """The first audit row of `action`, once the app has written it (polled: a move Slack never hears of
+        wakes nothing in the sandbox)."""
+        deadline = time.monotonic() + timeout
+        while not (found := [a for a in self.audit() if a.action == action]):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {action!r} audit row within {timeout:g}s: {[a.action for a in self.audit()]}")
+            time.sleep(0.02)
+        return found[0]
 
     def audit(self, draft_id: int | None = None) -> list[AuditEvent]:
         from sqlmodel import col, select

@@ -239,3 +239,57 @@ def test_full_loop_through_bolt(slack: SlackSandbox) -> None:
         stale = driver.message("U0WRITER", "beans stale", "C0DRAFTS", timestamp=int(time.time()) - 600)[1]
         assert stale.status_code == 401
     assert len(slack.messages("D0OWNER")) == 1
+
+
+def test_deleting_a_message_with_replies_sends_the_tombstone(recorder: Recorder, slack: SlackSandbox) -> None:
+    slack.reset()
+    driver = SlackDriver(recorder.url + "/slack/events", SECRET, replies_of=slack.replies_of)
+    parent = "1763800000.000100"
+    WebClient(token="xoxb-test", base_url=slack.url).chat_postMessage(channel="C0DRAFTS", text="ok", thread_ts=parent)
+    edit = driver.edit_event("U0WRITER", "C0DRAFTS", parent, "new", "old")
+    for message in (edit["message"], edit["previous_message"]):
+        assert (message["thread_ts"], message["reply_count"], message["reply_users"]) == (parent, 1, ["U0BOT"])
+    driver.delete_message("C0DRAFTS", parent, "old", "U0WRITER")
+    event = recorder.last.json()["event"]
+    assert (event["subtype"], event["previous_message"]["text"]) == ("message_changed", "old")
+    stone = event["message"]
+    assert {k: stone[k] for k in ("subtype", "text", "user", "hidden", "ts", "thread_ts", "parent_user_id")} == {
+        "subtype": "tombstone",
+        "text": "This message was deleted.",
+        "user": "USLACKBOT",
+        "hidden": True,
+        "ts": parent,
+        "thread_ts": parent,
+        "parent_user_id": "USLACKBOT",
+    }
+    assert (stone["reply_count"], stone["reply_users"]) == (1, ["U0BOT"]) and "edited" not in stone
+    driver.delete_tombstone("C0DRAFTS", parent)
+    gone = recorder.last.json()["event"]
+    assert (gone["subtype"], gone["deleted_ts"], gone["previous_message"]["subtype"]) == (
+        "message_deleted",
+        parent,
+        "tombstone",
+    )
+    driver.delete_message("C0DRAFTS", "1763800000.000900", "no replies", "U0WRITER")
+    assert recorder.last.json()["event"]["subtype"] == "message_deleted"
+
+
+def test_edits_are_stamped_when_built_and_can_be_sent_in_any_order(driver: SlackDriver, recorder: Recorder) -> None:
+    first = driver.edit_event("U0WRITER", "C0DRAFTS", "1763800000.000100", "two", "one")
+    second = driver.edit_event("U0WRITER", "C0DRAFTS", "1763800000.000100", "three", "two")
+    assert first["message"]["edited"]["ts"] < second["message"]["edited"]["ts"]
+    driver.event(second)
+    driver.event(first)
+    assert recorder.last.json()["event"]["message"]["text"] == "two"
+
+
+def test_unfurl_and_slackbot_shapes(driver: SlackDriver, recorder: Recorder) -> None:
+    driver.unfurl("U0WRITER", "C0DRAFTS", "1763800000.000100", "See a.com", "https://a.com/")
+    unfurl = recorder.last.json()["event"]
+    assert unfurl["subtype"] == "message_changed" and "edited" not in unfurl["message"]
+    assert unfurl["message"]["text"] == unfurl["previous_message"]["text"] == "See a.com"
+    assert unfurl["message"]["attachments"][0]["original_url"] == "https://a.com/"
+    ts, _ = driver.slackbot_message("Reminder: post the menu.", "C0DRAFTS")
+    bot = recorder.last.json()["event"]
+    assert (bot["user"], bot["ts"], bot["text"]) == ("USLACKBOT", ts, "Reminder: post the menu.")
+    assert "bot_id" not in bot and "subtype" not in bot

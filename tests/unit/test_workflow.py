@@ -488,7 +488,7 @@ def test_revise_after_a_decision_is_not_editable(wf: Workflow, store: Store, dec
 def test_revise_edge_cases(wf: Workflow, store: Store) -> None:
     draft = submitted(wf, "Same")
     assert wf.revise(revision(draft, "Same")).kind is Kind.IGNORED
-    assert wf.revise(message("Unknown message", ts="404.404")).kind is Kind.IGNORED
+    assert wf.revise(message("Unknown message", ts="404.404")).kind is Kind.SUBMITTED  # its submission
     assert wf.revise(revision(draft, "")).kind is Kind.EMPTY
     assert wf.revise(revision(draft, "x" * 300)).kind is Kind.TOO_LONG
     assert wf.revise(revision(draft, "New", event_id="EvEdit")).kind is Kind.REVISED
