@@ -15,6 +15,8 @@ from typing import Any, Self, TypeVar
 
 from bot.sandbox.http_base import Faults, Reply, Request, SandboxServer, wait_until
 from bot.sandbox.slack_blocks import find_button
+from bot.sandbox.slack_files import PREFIX as FILES_PREFIX
+from bot.sandbox.slack_files import SlackFiles
 from bot.sandbox.slack_state import (
     ApiCall,
     Ephemeral,
@@ -78,6 +80,7 @@ class SlackSandbox(SandboxServer):
         self.calls: list[ApiCall] = []
         self._faults = Faults()
         self._response_url_uses: dict[str, int] = {}
+        self.files = SlackFiles(bot_token, team_id)
         self.add_user(bot_user_id, bot_name, is_bot=True)
 
     # lifecycle
@@ -94,7 +97,9 @@ class SlackSandbox(SandboxServer):
 
     def start(self) -> Self:
         self.socket.start()
-        return super().start()
+        started = super().start()
+        self.files.base = f"http://127.0.0.1:{self.port}"
+        return started
 
     def stop(self) -> None:
         super().stop()
@@ -107,6 +112,7 @@ class SlackSandbox(SandboxServer):
             self.workspace.reset()
             self._faults.clear()
             self._response_url_uses.clear()
+            self.files.reset()
             self._changed.notify_all()
         self.socket.reset()
 
@@ -127,6 +133,10 @@ class SlackSandbox(SandboxServer):
                 id, name, real_name or name, display_name or name, team_id or self.team_id, is_bot
             )
 
+    def add_file(self, name: str, data: bytes, mimetype: str | None = None) -> dict[str, Any]:
+        """A file a writer uploaded: returns the `files[]` entry to attach to a message (see `files`)."""
+        return self.files.add(name, data, mimetype)
+
     def fail(
         self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1, times: int = 1
     ) -> None:
@@ -144,6 +154,8 @@ class SlackSandbox(SandboxServer):
     def handle(self, request: Request) -> Reply:
         if request.path.startswith("/hooks/"):
             return self._response_url(request)
+        if request.path.startswith(FILES_PREFIX):
+            return self.files.serve(request)
         method = request.path.removeprefix("/api/") if request.path.startswith("/api/") else ""
         try:
             args = _parse_args(request)

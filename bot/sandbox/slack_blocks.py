@@ -136,6 +136,8 @@ def block_errors(blocks: Any, limit: int = MESSAGE_BLOCK_LIMIT, base: str = "/bl
                 errors.append(f"action_id values must be unique within a block [json-pointer:{pointer}]")
             for number, element in enumerate(elements):
                 _check_element(element, f"{pointer}/elements/{number}", errors)
+        elif kind == "image":
+            _image_errors(block, pointer, errors)
         elif kind == "context":
             if len(block.get("elements") or []) > 10:
                 errors.append(f"must provide no more than 10 items [json-pointer:{pointer}/elements]")
@@ -163,3 +165,19 @@ def view_errors(view: Any) -> list[str]:
     _too_long(view.get("callback_id"), 255, "/view/callback_id", errors)
     errors.extend(block_errors(view.get("blocks", []), VIEW_BLOCK_LIMIT, "/view/blocks"))
     return errors
+
+
+def _image_errors(block: dict[str, Any], pointer: str, errors: list[str]) -> None:
+    """An image block needs `alt_text` (1 to 2000) and exactly one of `image_url` and `slack_file`."""
+    alt = block.get("alt_text")
+    if not isinstance(alt, str) or not alt:
+        errors.append(f"missing required field: alt_text [json-pointer:{pointer}]")
+    else:
+        _too_long(alt, 2000, f"{pointer}/alt_text", errors)
+    if ("image_url" in block) == ("slack_file" in block):
+        errors.append(f"must provide exactly one of image_url or slack_file [json-pointer:{pointer}]")
+    file = block.get("slack_file")
+    if "slack_file" in block and not (isinstance(file, dict) and (file.get("id") or file.get("url"))):
+        errors.append(f"slack_file must have an id or a url [json-pointer:{pointer}/slack_file]")
+    if "title" in block:
+        _check_text(block["title"], 2000, f"{pointer}/title", errors, plain_only=True)

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from twitter_text import parse_tweet
 
 from bot.sandbox.http_base import Faults, Reply, Request, SandboxServer
+from bot.sandbox.x_media import MediaLibrary
 from bot.sandbox.x_wire import (
     DUPLICATE,
     METRIC_NAMES,
@@ -38,6 +39,8 @@ from bot.sandbox.x_wire import (
 __all__ = ["Post", "XRequest", "XSandbox"]
 
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(r"/2/media/upload"), "POST /2/media/upload"),
+    ("POST", re.compile(r"/2/media/metadata"), "POST /2/media/metadata"),
     ("POST", re.compile(r"/2/tweets"), "POST /2/tweets"),
     ("GET", re.compile(r"/2/tweets"), "GET /2/tweets"),
     ("GET", re.compile(r"/2/users/me"), "GET /2/users/me"),
@@ -69,6 +72,7 @@ class XSandbox(SandboxServer):
         self._faults = Faults()
         self._issued = 0
         self._window: dict[str, tuple[float, int]] = {}
+        self.media = MediaLibrary()
 
     def reset(self) -> None:
         """Forget posts, requests, faults and rate counters (ids keep increasing)."""
@@ -77,6 +81,7 @@ class XSandbox(SandboxServer):
             self.requests.clear()
             self._faults.clear()
             self._window.clear()
+            self.media.reset()
             self._changed.notify_all()
 
     # faults
@@ -141,7 +146,7 @@ class XSandbox(SandboxServer):
     def handle(self, request: Request) -> Reply:
         route, action, param = self._route(request)
         try:
-            body = request.json() if request.body else None
+            body = request.json() if request.body and request.content_type != "multipart/form-data" else None
         except ValueError:
             body = None
         record = XRequest(request.method, request.path, route, request.query, dict(request.headers), body, request.at)
@@ -157,6 +162,8 @@ class XSandbox(SandboxServer):
     def _route(self, request: Request) -> tuple[str, Callable[[Request, str], Reply] | None, str]:
         actions: dict[str, Callable[[Request, str], Reply]] = {
             "POST /2/tweets": self._create,
+            "POST /2/media/upload": lambda request, _: self.media.upload(request),
+            "POST /2/media/metadata": lambda request, _: self.media.metadata(request),
             "GET /2/users/me": self._me,
             "GET /2/users/:id/tweets": self._timeline,
             "GET /2/tweets/:id": self._lookup,
@@ -241,6 +248,9 @@ class XSandbox(SandboxServer):
                 ),
                 400,
             )
+        refused = self.media.check_post(media_ids) if media_ids else None
+        if refused is not None:
+            return refused
         if text and not parse_tweet(text).valid:
             return Reply.of_json(invalid_request(TOO_LONG, {"text": [text]}), 400)
         if reply_to is not None and not self._live(str(reply_to)):
