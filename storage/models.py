@@ -220,3 +220,30 @@ class SlackMessage(SQLModel, table=True):
     newest_edit: str | None = Field(default=None, max_length=32)  # message_life.order_key of `edited.ts`
     deleted_at: datetime | None = _ts(nullable=True)
     first_seen_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class DraftMedia(SQLModel, table=True):
+    """An image of one draft version, bound to its content by sha256: the version is what was approved.
+
+    The bytes stay in Slack (the file id); publishing fetches them again and posts only if the hash matches
+    (bot.media_publish). Changing, adding or removing an image makes a new version, as text does.
+    """
+
+    __tablename__ = "draft_media"
+    __table_args__ = (UniqueConstraint("draft_id", "version", "position", name="uq_draft_media_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    version: int
+    position: int  # 0-based, in the order the files were attached
+    file_id: str = Field(max_length=32)
+    name: str = Field(max_length=255)
+    mime: str = Field(max_length=64)
+    kind: str = Field(max_length=16)  # image | gif
+    size: int
+    sha256: str = Field(max_length=64)
+    alt_text: str = ""
+    part: int = 0  # the thread part (0-based) it goes with
+    width: int = 0
+    height: int = 0
+    url: str = Field(default="", max_length=1000)  # Slack's url_private, fetched again at publish time
