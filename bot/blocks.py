@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, InputId
+from bot.media_blocks import image_blocks
+from bot.media_rules import MediaItem
 from bot.post_text import PostText, escape_mrkdwn
 from bot.refs import CardRef
 from bot.replies import status_words
@@ -121,7 +124,9 @@ def part_label(number: int, total: int) -> str:
 SHARED_CARD_NOTE = "shown with the longest approver name; the post names whoever approves"
 
 
-def approval_card(draft: Draft, post: PostText, *, shared: bool = False) -> dict[str, Any]:
+def approval_card(
+    draft: Draft, post: PostText, *, shared: bool = False, media: Sequence[MediaItem] = ()
+) -> dict[str, Any]:
     """The card an approver decides on; once decided, the same card shows the decision instead.
 
     `shared` marks the one card in an approvals channel, whose attribution can't yet name the approver.
@@ -130,6 +135,7 @@ def approval_card(draft: Draft, post: PostText, *, shared: bool = False) -> dict
     kind = f"a thread of {len(post.parts)} posts for X" if post.is_thread else "a post for X"
     header = f"<@{draft.writer_id}> drafted {kind} · draft #{draft.id}, version {draft.version}"
     blocks = [section(header, BlockId.CARD_HEADER), *post_sections(post)]
+    blocks += image_blocks(media, len(post.parts), BlockId.CARD_MEDIA)
     count = f"{post.counts} · attribution included, added to every post"
     if shared and not draft.final_parts:
         count += f" ({SHARED_CARD_NOTE})"

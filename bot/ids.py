@@ -26,6 +26,7 @@ class BlockId(StrEnum):
     CARD_COUNT = "card.count"
     CARD_ACTIONS = "card.actions"
     CARD_OUTCOME = "card.outcome"
+    CARD_MEDIA = "card.media"
     EDIT_TEXT = "edit.text"
     REASON = "decision.reason"
 

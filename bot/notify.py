@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import failpoints
+from bot import draft_media, failpoints
 from bot.blocks import approval_card, card_link
 from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
 from bot.replies import decision_reply, intake_reply, revision_refused
 from bot.workflow import Workflow
 from storage import cards, notices, reports
+from storage import media as stored_media
 from storage.models import Card, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -91,6 +92,7 @@ class Notifier:
                 Kind.TOO_LONG,
                 Kind.EMPTY,
                 Kind.SLACK_ONLY,
+                Kind.MEDIA_REFUSED,
             }
         ):
             text = revision_refused(outcome)
@@ -113,7 +115,9 @@ class Notifier:
         return self.workflow.post_text(draft, approver_id or None)
 
     def render(self, draft: Draft, approver_id: str) -> dict:
-        return approval_card(draft, self.card_post(draft, approver_id), shared=not approver_id)
+        with self.store.read() as tx:
+            images = draft_media.items(stored_media.of_version(tx.session, draft.id or 0, draft.version))
+        return approval_card(draft, self.card_post(draft, approver_id), shared=not approver_id, media=images)
 
     def post_cards(self, draft: Draft) -> None:
         draft_id = draft.id or 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.media_rules import MediaRefusal
 from bot.post_text import PostText
 from bot.slack_text import Refusal
 from storage.models import Draft
@@ -23,6 +24,7 @@ class Kind(StrEnum):
     FILES_DROPPED = "files_dropped"
     NOT_EDITABLE = "not_editable"
     NOT_WITHDRAWABLE = "not_withdrawable"
+    MEDIA_REFUSED = "media_refused"  # an image X would refuse (size, count, a GIF with others, unreadable)
     SLACK_ONLY = "slack_only"  # mentions a channel/@here/user group, or a custom emoji: nothing on X
     # decisions
     APPROVED = "approved"
@@ -58,6 +60,7 @@ REFUSALS = frozenset(
         Kind.BAD_REQUEST,
         Kind.TOO_LONG,
         Kind.SLACK_ONLY,
+        Kind.MEDIA_REFUSED,
         Kind.REASON_REQUIRED,
     }
 )
@@ -70,6 +73,7 @@ class Outcome:
     post: PostText | None = None
     detail: str = ""
     refusals: tuple[Refusal, ...] = ()  # for SLACK_ONLY: what the writer has to write as text
+    media: tuple[MediaRefusal, ...] = ()  # for MEDIA_REFUSED: the files X won't take; else files left out
 
     @property
     def refused(self) -> bool:

@@ -16,10 +16,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from bot import failpoints
+from bot import draft_media, failpoints
+from bot.media_publish import MediaNotReady, MediaUploader, for_part
+from bot.media_rules import MediaItem
 from bot.reconcile import Reconciler
 from bot.x_client import XAccount
 from bot.x_errors import Diagnosis, Verdict, diagnose
+from storage import media as stored_media
 from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -51,7 +54,9 @@ class Publisher:
         clock: Callable[[], datetime] = utcnow,
         paused: Callable[[], bool] = lambda: False,
         lease: timedelta = LEASE,
+        media: MediaUploader | None = None,
     ) -> None:
+        self.media = media  # None: images can't be fetched (a draft with images then fails, saying so)
         self.paused = paused
         self.lease = lease
         self.reconciler = Reconciler(store, account, clock=clock)
@@ -127,6 +132,7 @@ class Publisher:
         with self.store.transaction() as tx:
             claimed = tx.claim(draft_id, attempt_id, self.worker_id, self.clock() + self.lease)
             draft = tx.get(draft_id) if claimed else None
+            images = draft_media.items(stored_media.of_version(tx.session, draft_id, draft.version)) if draft else ()
             if draft is not None:
                 tx.audit(
                     draft_id,
@@ -141,17 +147,29 @@ class Publisher:
             return False
         failpoints.hit("after-claim")
         try:
-            self._post_parts(draft, attempt_id)
+            self._post_parts(draft, attempt_id, images)
+        except MediaNotReady as exc:  # before the create call: nothing went out for this part
+            self._record_failure(draft, attempt_id, exc.diagnosis)
         except Exception as exc:  # classified below; anything unknown counts as uncertain
             self._record_failure(draft, attempt_id, diagnose(exc))
         self.on_change(draft_id)
         return True
 
-    def _post_parts(self, draft: Draft, attempt_id: str) -> None:
+    def _media_ids(self, images: tuple[MediaItem, ...], part: int, parts: int) -> list[str]:
+        mine = for_part(images, part, parts)
+        if not mine:
+            return []
+        if self.media is None:
+            raise MediaNotReady(Diagnosis(Verdict.FAILED, "this instance can't read images from Slack"))
+        return self.media.prepare(mine)
+
+    def _post_parts(self, draft: Draft, attempt_id: str, images: tuple[MediaItem, ...] = ()) -> None:
         parts = draft.final_parts or []
         ids = list(draft.post_ids or [])
         for text in parts[len(ids) :]:
-            ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None))
+            media_ids = self._media_ids(images, len(ids), len(parts))  # uploaded now: ids expire in 24 h
+            with_media = {"media_ids": media_ids} if media_ids else {}
+            ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None, **with_media))
             failpoints.hit("after-x-call")
             with self.store.transaction() as tx:
                 if not tx.set_fields(

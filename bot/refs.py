@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.media_rules import MediaItem, MediaRefusal
 from bot.slack_text import Refusal
 
 _REF = re.compile(r"([0-9]{1,18}):([0-9]{1,9})")
@@ -71,6 +72,9 @@ class IncomingMessage:
     event_id: str | None = None
     refusals: tuple[Refusal, ...] = ()  # what in it can't go to X (bot.slack_text): it is refused, named
     edited_ts: str | None = None  # for an edit: Slack's `message.edited.ts`, which orders the edits
+    media: tuple[MediaItem, ...] = ()  # its images, read and hashed before the workflow (bot.media_intake)
+    media_refusals: tuple[MediaRefusal, ...] = ()  # what X would refuse: the draft is refused, files named
+    media_dropped: tuple[MediaRefusal, ...] = ()  # files that aren't images: left out, the writer told
 
 
 def slack_id(value: object) -> str | None:

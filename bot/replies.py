@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import media_replies
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, escape_mrkdwn
 from bot.refs import slack_id
@@ -90,6 +91,8 @@ def refusal(outcome: Outcome) -> str:
         return too_long(outcome.post)
     if outcome.kind is Kind.SLACK_ONLY:
         return slack_only(outcome.refusals)
+    if outcome.kind is Kind.MEDIA_REFUSED:
+        return media_replies.refused(outcome.media) if outcome.media else "X won't take these images."
     return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.")
 
 
@@ -140,17 +143,19 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
             assert post is not None and draft is not None
             text = f"Sent to {approvers} for approval as draft #{draft.id} · {post.counts}"
             if outcome.kind is Kind.FILES_DROPPED:
-                text += "\nImages aren't supported yet: only the text was sent; the files won't be posted."
+                text += "\n" + media_replies.dropped(outcome.media)
             return text
         case Kind.TOO_LONG:
             assert post is not None
             return "Not sent for approval. " + too_long(post)
         case Kind.SLACK_ONLY:
             return "Not sent for approval. " + slack_only(outcome.refusals)
+        case Kind.MEDIA_REFUSED:
+            return "Not sent for approval. " + media_replies.refused(outcome.media)
         case Kind.EMPTY:
             return "There's no text here to send for approval. Write the post as the message text."
         case Kind.FILES_ONLY:
-            return "Images aren't supported yet, and there's no text to send. Write the post as the message text."
+            return "Not sent for approval. " + media_replies.dropped(outcome.media) + " There's no text or image left."
         case Kind.REVISED:
             assert post is not None and draft is not None
             return f"Updated: version {draft.version} sent to {approvers} for approval · {post.counts}"
@@ -175,6 +180,8 @@ def revision_refused(outcome: Outcome) -> str:
     assert outcome.draft is not None
     if outcome.kind is Kind.SLACK_ONLY:
         problem = slack_only(outcome.refusals)
+    elif outcome.kind is Kind.MEDIA_REFUSED:
+        problem = " ".join(media_replies.sentence(r) for r in outcome.media[:5])
     elif outcome.kind is Kind.TOO_LONG and outcome.post:
         problem = too_long(outcome.post)
     else:

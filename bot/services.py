@@ -19,12 +19,14 @@ from bot.directory import SlackDirectory
 from bot.home import Home
 from bot.inbox import Inbox
 from bot.logs import ContextExecutor
+from bot.media_publish import MediaUploader
 from bot.notify import Notifier
 from bot.pause import BrandSwitch
 from bot.publisher import Publisher
 from bot.reminders import Reminders
 from bot.scheduler import DigestJob, Scheduler
 from bot.settings import Settings
+from bot.slack_files import SlackFiles
 from bot.workflow import Policy, Voice, Workflow
 from bot.x_client import XAccount
 from storage.engine import make_engine
@@ -138,6 +140,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         worker_id=worker_id,
         paused=switch.paused,
         lease=settings.publish_lease,
+        media=MediaUploader(SlackFiles(settings.slack_bot_token, settings.slack_api_url).download, account),
     )
     inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, notifier))
     scheduler = Scheduler(

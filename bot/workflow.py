@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot import draft_media
+from bot.alt_text import AltLines, split_alt
 from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
 from bot.refs import Actor, CardRef, IncomingMessage
+from storage import media as stored_media
 from storage import messages
 from storage.messages import EditIs
 from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
@@ -127,16 +130,20 @@ class Workflow:
         if message.refusals:
             tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message))
             return Outcome(Kind.SLACK_ONLY, refusals=message.refusals)
-        if not text:
-            return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY)
+        if message.media_refusals:
+            tx.audit(None, "refused_media", actor_id=message.user, detail=_media_named(message))
+            return Outcome(Kind.MEDIA_REFUSED, media=message.media_refusals)
+        if not text and not message.media:
+            return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY, media=message.media_dropped)
         if not post.fits or len(text) > MAX_DRAFT_CHARS:
             tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
             return Outcome(Kind.TOO_LONG, post=post)
         tx.insert_draft(draft, author_id=message.user)
+        stored_media.save(tx.session, draft.id or 0, 1, draft_media.rows(message.media))
         detail = "from an edit" if message.edited_ts else None
         tx.audit(draft.id, "submitted", actor_id=message.user, to=Status.PENDING, version=1, detail=detail)
-        kind = Kind.FILES_DROPPED if message.has_files else Kind.SUBMITTED
-        return Outcome(kind, draft=draft, post=post)
+        kind = Kind.FILES_DROPPED if message.media_dropped else Kind.SUBMITTED
+        return Outcome(kind, draft=draft, post=post, media=message.media_dropped)
 
     def revise(self, message: IncomingMessage) -> Outcome:
         """The writer edited their message: a new version, pending again, old cards can't approve.
@@ -162,12 +169,21 @@ class Workflow:
                     draft.id, "refused_slack_only", actor_id=message.user, version=draft.version, detail=_named(message)
                 )
                 return Outcome(Kind.SLACK_ONLY, draft=draft, refusals=message.refusals)
-            if draft.text == text:
+            if message.media_refusals and draft.status in OPEN_FOR_WRITER | REOPENED_BY_IMAGES:
+                detail = _media_named(message)
+                tx.audit(draft.id, "refused_media", actor_id=message.user, version=draft.version, detail=detail)
+                return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=message.media_refusals)
+            before = draft_media.items(stored_media.of_version(tx.session, draft.id, draft.version))
+            images_changed = draft_media.signature(before) != draft_media.signature(message.media)
+            if draft.text == text and not images_changed:
                 return Outcome(Kind.IGNORED, draft=draft)
-            if draft.status not in OPEN_FOR_WRITER:
+            # Nothing is public while a draft waits, approved, to be claimed (a paused brand, a retry) or failed
+            # before any part went out: new images are a new version that needs a new decision.
+            open_now = OPEN_FOR_WRITER | (REOPENED_BY_IMAGES if images_changed and not draft.post_ids else set())
+            if draft.status not in open_now:
                 return self._too_late(tx, Kind.NOT_EDITABLE, draft, message.user)
             post = self.post_text(draft, text=text)
-            if not text or not post.fits:
+            if (not text and not message.media) or not post.fits:
                 kind = Kind.TOO_LONG if text else Kind.EMPTY
                 detail = " ".join(post.problems()) if text else "the edit has no text"
                 tx.audit(draft.id, f"refused_{kind.value}", actor_id=message.user, version=draft.version, detail=detail)
@@ -175,15 +191,17 @@ class Workflow:
             version = draft.version + 1
             if not tx.move(
                 draft.id,
-                frm=OPEN_FOR_WRITER,
+                frm=open_now,
                 to=Status.PENDING,
                 at_version=draft.version,
                 text=text,
                 version=version,
                 pending_since=self.clock(),
+                **(_UNDECIDED if draft.status in REOPENED_BY_IMAGES else {}),
             ):  # a decision committed since we read the draft (PostgreSQL re-checks the row after waiting on it)
                 return self._too_late(tx, Kind.NOT_EDITABLE, tx.get(draft.id) or draft, message.user)
             tx.add_version(draft.id, version, text, author_id=message.user)
+            stored_media.save(tx.session, draft.id, version, draft_media.rows(message.media))
             tx.audit(draft.id, "revised", actor_id=message.user, frm=draft.status, to=Status.PENDING, version=version)
             return Outcome(Kind.REVISED, draft=tx.get(draft.id), post=post)
 
@@ -370,12 +388,16 @@ class Workflow:
             values: dict[str, object] = {"decided_by": actor.user_id, "decided_at": self.clock()}
             if reason is not None:
                 values["reason"] = reason.strip()
+            alts: AltLines | None = None
+            if text is not None and stored_media.of_version(tx.session, draft.id, draft.version):
+                alts = split_alt(text)  # the Edit form shows the images' `alt:` lines: the owner may change them
+                text = alts.text
             if to is Status.APPROVED:
                 post = self.post_text(draft, actor.user_id, text=text)
                 if not post.fits:
                     return self._refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
                 values.update(approver_name=self.directory.name(actor.user_id), final_parts=post.texts)
-                if text is not None and text != draft.text:
+                if text is not None and (text != draft.text or self._alts_changed(tx, draft, alts)):
                     version += 1
                     values.update(text=text, version=version)
             if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
@@ -386,6 +408,14 @@ class Workflow:
                 )
             if version != draft.version:
                 tx.add_version(draft.id, version, text or "", author_id=actor.user_id)
+                stored_media.copy_to(
+                    tx.session,
+                    draft.id,
+                    draft.version,
+                    version,
+                    alts.alts if alts else None,
+                    alts.part if alts else None,
+                )
             tx.audit(
                 draft.id,
                 kind.value,
@@ -397,6 +427,14 @@ class Workflow:
                 detail=reason.strip() if reason else None,
             )
             return Outcome(kind, draft=tx.get(draft.id))
+
+    @staticmethod
+    def _alts_changed(tx: Tx, draft: Draft, alts: AltLines | None) -> bool:
+        if alts is None:
+            return False
+        rows = stored_media.of_version(tx.session, draft.id or 0, draft.version)
+        given = [alts.alts[i] if i < len(alts.alts) else "" for i in range(len(rows))]
+        return given != [r.alt_text for r in rows] or any(r.part != alts.part for r in rows)
 
     def _refusal(self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft | None) -> Outcome | None:
         if draft is None:
@@ -421,6 +459,24 @@ class Workflow:
             detail=str(ref),
         )
         return Outcome(kind, draft=draft, post=post)
+
+
+# Nothing is on X yet (no post id): new images take these back to the approvers as a new version.
+REOPENED_BY_IMAGES = frozenset({Status.APPROVED, Status.FAILED})
+_UNDECIDED: dict[str, object] = {
+    "decided_by": None,
+    "decided_at": None,
+    "approver_name": None,
+    "final_parts": None,
+    "next_attempt_at": None,
+    "attempts": 0,
+    "last_error": None,
+}
+
+
+def _media_named(message: IncomingMessage) -> str:
+    """The audit's detail for refused images: `too_big:big.png unreadable:gone.jpg`."""
+    return " ".join(f"{r.problem.value}:{r.name}" for r in message.media_refusals)
 
 
 def _named(message: IncomingMessage) -> str:

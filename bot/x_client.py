@@ -33,6 +33,21 @@ class RebasedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
+def _raise_like_tweepy(response: requests.Response) -> None:
+    """The exception tweepy's BaseClient.request raises for this answer, so bot.x_errors reads it alike."""
+    status = response.status_code
+    errors = {400: tweepy.BadRequest, 401: tweepy.Unauthorized, 403: tweepy.Forbidden, 404: tweepy.NotFound}
+    if status in errors:
+        raise errors[status](response)
+    if status == 429:
+        reset = response.headers.get("x-rate-limit-reset")
+        raise tweepy.TooManyRequests(response, reset_time=int(reset) if reset and reset.isdigit() else None)
+    if status >= 500:
+        raise tweepy.TwitterServerError(response)
+    if not 200 <= status < 300:
+        raise tweepy.HTTPException(response)
+
+
 class XAccount:
     """The brand's X account: post one part, know the username for links."""
 
@@ -56,9 +71,39 @@ class XAccount:
         self._me: dict[str, str] | None = None
         self._lock = threading.Lock()
 
-    def post(self, text: str, in_reply_to: str | None = None) -> str:
-        response = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
+    def post(self, text: str, in_reply_to: str | None = None, media_ids: list[str] | None = None) -> str:
+        response = self.client.create_tweet(
+            text=text, in_reply_to_tweet_id=in_reply_to, media_ids=media_ids or None, user_auth=True
+        )
         return str(response.data["id"])  # type: ignore[union-attr]
+
+    def upload_media(self, data: bytes, mime: str, category: str) -> str:
+        """`POST /2/media/upload` (multipart `media`, `media_category`): the media id, valid 24 hours.
+
+        tweepy 4.17's Client can only send JSON bodies, so the multipart request is made here, signed by
+        tweepy's own OAuth 1.0a handler with the same keys (the body isn't part of a multipart signature), on
+        the same rebased session; non-2xx answers raise tweepy's exceptions, as every other X call does.
+        """
+        client = self.client
+        auth = tweepy.OAuth1UserHandler(
+            client.consumer_key, client.consumer_secret, client.access_token, client.access_token_secret
+        ).apply_auth()
+        files = {"media": ("media", data, mime)}
+        with client.session.request(
+            "POST",
+            f"{TWEEPY_HOST}/2/media/upload",
+            data={"media_category": category},
+            files=files,
+            auth=auth,
+            headers={"User-Agent": client.user_agent},
+        ) as response:
+            _raise_like_tweepy(response)
+            return str(response.json()["data"]["id"])
+
+    def set_alt_text(self, media_id: str, text: str) -> None:
+        """`POST /2/media/metadata`: a JSON body, so tweepy's own request path carries it."""
+        body = {"id": media_id, "metadata": {"alt_text": {"text": text}}}
+        self.client.request("POST", "/2/media/metadata", json=body, user_auth=True)
 
     def metrics(self, post_ids: list[str]) -> dict[str, dict[str, int]] | None:
         """Public metrics per post id, or None when X won't let this account read them (access level,

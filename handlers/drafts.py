@@ -7,11 +7,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot import media_intake
 from bot.inbox import FollowUp, InboxKind
 from bot.message_life import Life, classify
 from bot.outcomes import Outcome
 from bot.refs import IncomingMessage, slack_event_id, slack_text
 from bot.services import Services
+from bot.slack_files import SlackFiles
 from bot.slack_text import SlackText, from_message
 
 SUBTYPES = (None, "file_share", "message_changed", "message_deleted")  # what a writer's message can be
@@ -62,19 +64,28 @@ def record(body: dict[str, Any], event: dict[str, Any], services: Services) -> R
     if move.life is Life.DELETE:
         return services.workflow.withdraw(channel, move.ts, event_id, user=move.user), channel, move.ts
     converted = _text(move.message, services)
+    media = media_intake.read(move.message, converted.text, partial(_download, services=services))  # no tx open yet
     message = IncomingMessage(
         channel=channel,
         ts=move.ts,
         user=move.message["user"],
-        text=converted.text,
+        text=media.text,
         has_files=bool(move.message.get("files")),
         event_id=event_id,
         edited_ts=move.edited_ts,
         refusals=converted.refusals,
+        media=media.items,
+        media_refusals=media.refusals,
+        media_dropped=media.dropped,
     )
     if move.life is Life.EDIT:
         return services.workflow.revise(message), channel, move.ts
     return services.workflow.submit(message), channel, move.ts
+
+
+def _download(url: str, services: Services) -> bytes:
+    """A file of the message, with the bot token (only a message with files gets here)."""
+    return SlackFiles(services.settings.slack_bot_token, services.settings.slack_api_url).download(url)
 
 
 def _text(message: dict[str, Any], services: Services) -> SlackText:

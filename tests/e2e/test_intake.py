@@ -112,20 +112,14 @@ def test_an_empty_message_gets_a_clear_reply(bot: Harness) -> None:
     assert bot.slack.messages(f"D{OWNER[1:]}") == []
 
 
-def test_a_message_with_only_files_says_images_are_not_supported(bot: Harness) -> None:
+def test_a_file_whose_address_is_not_slacks_is_refused_unread(bot: Harness) -> None:
+    """The bot token goes only to Slack's file host (or SLACK_API_URL's): a forged `url_private` gets nothing."""
     files = [{"id": "F01", "name": "latte.png", "mimetype": "image/png", "url_private": "https://files.example/1"}]
-    ts = bot.draft("", files=files)
-    [reply] = bot.thread(ts)
-    assert "Images aren't supported yet" in reply.text
-    assert bot._maybe_row(ts) is None
-
-
-def test_files_with_text_send_the_text_and_say_the_files_are_dropped(bot: Harness) -> None:
-    files = [{"id": "F02", "name": "latte.png", "mimetype": "image/png", "url_private": "https://files.example/2"}]
     ts = bot.draft("Latte art Friday", files=files)
-    bot.card(OWNER, containing="Latte art Friday")
     [reply] = bot.thread(ts)
-    assert "Images aren't supported yet" in reply.text and "for approval" in reply.text
+    assert "`latte.png` couldn't be read from Slack: the file's address isn't Slack's" in reply.text
+    assert bot._maybe_row(ts) is None
+    assert bot.slack.messages(f"D{OWNER[1:]}") == []
 
 
 def test_one_event_delivered_four_times_makes_one_draft_and_one_card_each(bot: Harness) -> None:

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from bot.media_rules import MediaRefusal
+from bot.media_rules import Problem as MediaProblem
 from bot.outcomes import REFUSALS, Kind, Outcome
 from bot.post_text import PostText, compose
 from bot.replies import decision_reply, intake_reply, refusal, revision_refused, slack_only, unexpected_error
@@ -94,12 +96,23 @@ def test_submitted_reply_names_the_approvers_draft_and_count() -> None:
     assert "Images" not in text
 
 
-def test_files_dropped_reply_also_warns_about_the_files() -> None:
-    outcome = Outcome(Kind.FILES_DROPPED, draft=make_draft(), post=make_post("hi"))
+def test_files_dropped_reply_names_each_file_left_out_and_what_x_takes() -> None:
+    dropped = (MediaRefusal(MediaProblem.UNSUPPORTED, "brief.pdf", "application/pdf"),)
+    outcome = Outcome(Kind.FILES_DROPPED, draft=make_draft(), post=make_post("hi"), media=dropped)
     text = intake_reply(outcome, "<@U0OWNER>")
     assert text is not None
     assert "11/280" in text
-    assert "Images" in text
+    assert "`brief.pdf` won't be posted" in text
+    assert "JPEG, PNG or WebP" in text and "videos and other files aren't supported" in text
+
+
+def test_refused_images_name_the_file_and_the_limit() -> None:
+    refused = (MediaRefusal(MediaProblem.TOO_BIG, "hero.png", "6.0 MB; X takes an image up to 5.0 MB"),)
+    text = intake_reply(Outcome(Kind.MEDIA_REFUSED, media=refused), "<@U0OWNER>")
+    assert text == (
+        "Not sent for approval. `hero.png` is too big for X (6.0 MB; X takes an image up to 5.0 MB). "
+        "Fix the files and post the message again (or edit it): nothing was sent."
+    )
 
 
 def test_thread_count_lists_every_part() -> None:

@@ -28,6 +28,8 @@ from hypothesis.stateful import (
 )
 from sqlmodel import Session, select
 
+from bot.media_rules import MediaRefusal
+from bot.media_rules import Problem as MediaProblem
 from bot.outcomes import Kind, Outcome
 from bot.publisher import Publisher
 from bot.refs import Actor, CardRef, IncomingMessage
@@ -225,8 +227,12 @@ def test_submit_without_text_stores_nothing(wf: Workflow, store: Store, text: st
 def test_submit_with_files_only_or_files_and_text(wf: Workflow, store: Store) -> None:
     files_only = IncomingMessage(channel="C0DRAFTS", ts="9.1", user="U0WRITER", text="", has_files=True)
     assert wf.submit(files_only).kind is Kind.FILES_ONLY
-    with_text = IncomingMessage(channel="C0DRAFTS", ts="9.2", user="U0WRITER", text="Look!", has_files=True)
-    assert wf.submit(with_text).kind is Kind.FILES_DROPPED
+    pdf = (MediaRefusal(MediaProblem.UNSUPPORTED, "brief.pdf", "application/pdf"),)
+    with_text = IncomingMessage(
+        channel="C0DRAFTS", ts="9.2", user="U0WRITER", text="Look!", has_files=True, media_dropped=pdf
+    )
+    outcome = wf.submit(with_text)
+    assert outcome.kind is Kind.FILES_DROPPED and outcome.media == pdf
     assert [d.text for d in all_drafts(store)] == ["Look!"]
 
 
