@@ -207,7 +207,10 @@ def edit_modal(ref: CardRef, text: str, attribution: str) -> dict[str, Any]:
         "type": "input",
         "block_id": BlockId.EDIT_TEXT,
         "label": {"type": "plain_text", "text": "Post text"},
-        "hint": {"type": "plain_text", "text": "Separate thread parts with a line of ---"},
+        "hint": {
+            "type": "plain_text",
+            "text": "Separate thread parts with a line of ---. A line `alt: …` per image gives its alt text.",
+        },
         "element": {
             "type": "plain_text_input",
             "action_id": InputId.TEXT.value,

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot import draft_media
-from bot.alt_text import AltLines, split_alt
+from bot import draft_media, edit_media
 from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
@@ -286,8 +285,15 @@ class Workflow:
         return self._decide(ref, actor, Kind.EDITED, Status.APPROVED, new_text=text)
 
     def preview_edit(self, ref: CardRef, actor: Actor, text: str) -> PostText | None:
-        draft = self.store.get(ref.draft_id)
-        return None if draft is None else self.post_text(draft, actor.user_id, text=clean(text))
+        with self.store.read() as tx:
+            draft = tx.get(ref.draft_id)
+            text = edit_media.read(tx.session, draft, clean(text)).text if draft is not None else text
+        return None if draft is None else self.post_text(draft, actor.user_id, text=text)
+
+    def text_for_edit(self, draft: Draft) -> str:
+        """What the owner's Edit form starts with: the text and, for a draft with images, their `alt:` lines."""
+        with self.store.read() as tx:
+            return edit_media.text_for_form(tx.session, draft)
 
     def retry(self, ref: CardRef, actor: Actor) -> Outcome:
         """Send a failed draft back to the publishing queue (after the keys or credits are fixed)."""
@@ -388,16 +394,18 @@ class Workflow:
             values: dict[str, object] = {"decided_by": actor.user_id, "decided_at": self.clock()}
             if reason is not None:
                 values["reason"] = reason.strip()
-            alts: AltLines | None = None
-            if text is not None and stored_media.of_version(tx.session, draft.id, draft.version):
-                alts = split_alt(text)  # the Edit form shows the images' `alt:` lines: the owner may change them
-                text = alts.text
+            owner = edit_media.read(tx.session, draft, text) if text is not None else None  # `alt:` lines
+            if owner is not None and owner.refusal is not None:
+                tx.audit(draft.id, "refused_media", actor_id=actor.user_id, version=ref.version, detail=str(ref))
+                return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=(owner.refusal,))
+            alts = owner.alts if owner is not None else None
+            text = owner.text if owner is not None else text
             if to is Status.APPROVED:
                 post = self.post_text(draft, actor.user_id, text=text)
                 if not post.fits:
                     return self._refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
                 values.update(approver_name=self.directory.name(actor.user_id), final_parts=post.texts)
-                if text is not None and (text != draft.text or self._alts_changed(tx, draft, alts)):
+                if text is not None and (text != draft.text or edit_media.changed(tx.session, draft, alts)):
                     version += 1
                     values.update(text=text, version=version)
             if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
@@ -408,14 +416,7 @@ class Workflow:
                 )
             if version != draft.version:
                 tx.add_version(draft.id, version, text or "", author_id=actor.user_id)
-                stored_media.copy_to(
-                    tx.session,
-                    draft.id,
-                    draft.version,
-                    version,
-                    alts.alts if alts else None,
-                    alts.part if alts else None,
-                )
+                edit_media.carry(tx.session, draft, version, alts)
             tx.audit(
                 draft.id,
                 kind.value,
@@ -427,14 +428,6 @@ class Workflow:
                 detail=reason.strip() if reason else None,
             )
             return Outcome(kind, draft=tx.get(draft.id))
-
-    @staticmethod
-    def _alts_changed(tx: Tx, draft: Draft, alts: AltLines | None) -> bool:
-        if alts is None:
-            return False
-        rows = stored_media.of_version(tx.session, draft.id or 0, draft.version)
-        given = [alts.alts[i] if i < len(alts.alts) else "" for i in range(len(rows))]
-        return given != [r.alt_text for r in rows] or any(r.part != alts.part for r in rows)
 
     def _refusal(self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft | None) -> Outcome | None:
         if draft is None:

@@ -155,10 +155,11 @@ def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) 
     if not found:
         return
     ref, actor, draft = found
-    if len(draft.text) > INPUT_LIMIT:
+    text = services.workflow.text_for_edit(draft)  # with the images' `alt:` lines, if it has images
+    if len(text) > INPUT_LIMIT:
         services.notifier.ephemeral(_channel(body), actor.user_id, too_long_to_edit(INPUT_LIMIT))
         return
-    modal = edit_modal(ref, draft.text, services.workflow.attribution_for(draft, actor.user_id))
+    modal = edit_modal(ref, text, services.workflow.attribution_for(draft, actor.user_id))
     _open(client, body, modal, actor, services)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.ids import BlockId, CallbackId, InputId
 from bot.media_rules import sha256
 from storage.models import Status
 from tests.e2e.harness import DRAFTS, OWNER, WRITER, Harness, block_text, posted
@@ -211,3 +212,23 @@ def test_a_gif_goes_out_alone_as_tweet_gif(bot: Harness) -> None:
     [media] = [bot.x.media.items[i] for i in post.media_ids]
     assert media.category == "tweet_gif" and media.data == data
     assert sha256(media.data) == sha256(data)
+
+
+def test_the_owner_changes_alt_text_in_edit_and_x_gets_the_owners_words_on_the_same_bytes(bot: Harness) -> None:
+    data = [image(color=(1, 1, 1)), image(color=(2, 2, 2))]
+    files = [bot.slack.add_file("a.png", data[0]), bot.slack.add_file("b.png", data[1])]
+    ts = bot.draft("Two cups\nalt: cup one", files=files)
+    bot.click(bot.card(OWNER, containing="Two cups"), "Edit")
+    modal = bot.modal(CallbackId.EDIT)
+    field = next(b for b in modal.blocks if b.get("block_id") == BlockId.EDIT_TEXT)
+    assert field["element"]["initial_value"] == "Two cups\nalt: cup one\nalt:"
+
+    too_many = bot.submit(modal, {BlockId.EDIT_TEXT: {InputId.TEXT: "Two cups\nalt: a\nalt: b\nalt: c"}})
+    assert "more `alt:` lines than images" in too_many.json()["errors"][BlockId.EDIT_TEXT]
+    response = bot.submit(modal, {BlockId.EDIT_TEXT: {InputId.TEXT: "Two cups\nalt: A black cup\nalt: A grey cup"}})
+    assert response.status_code == 200 and not response.text
+    [post] = bot.x.wait_for_posts(1)
+    assert post.text == posted("Two cups")
+    media = [bot.x.media.items[i] for i in post.media_ids]
+    assert [(m.data, m.alt_text) for m in media] == [(data[0], "A black cup"), (data[1], "A grey cup")]
+    assert bot.wait_status(ts, Status.PUBLISHED).version == 2
