@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from bot.schedule import Week
 from bot.x_client import XAccount
+from storage import media as stored_media
 from storage import reports
 from storage.models import DigestRun, Draft, Status
 from storage.store import Store
@@ -38,6 +39,7 @@ class PublishedPost:
     text: str
     writer_id: str
     metrics: dict[str, int] | None
+    images: int = 0  # how many images the post carried
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def build(
     with store.read() as tx:
         session = tx.session
         drafts = reports.published_between(session, brand, start, end)
+        images = stored_media.counts(session, drafts)
         actions = reports.action_counts(session, brand, start, end)
         decisions = reports.decisions_with_wait(session, brand, start, end)
         writers = reports.writer_counts(session, brand, start, end)
@@ -112,6 +115,7 @@ def build(
                 d.text,
                 d.writer_id,
                 (metrics or {}).get(d.post_ids[0]) if d.post_ids else None,
+                images.get(d.id or 0, 0),
             )
             for d in drafts
         ],

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.blocks import context, section
 from bot.digest import Digest
+from bot.media_blocks import count_label
 from bot.post_text import escape_mrkdwn
 from bot.status import age
 
@@ -64,7 +65,8 @@ def blocks(digest: Digest) -> dict[str, Any]:
     header = f"*Weekly digest · {week.key}* ({first:%a %d %b} to {last:%a %d %b}, {week.zone.key})"
     out = [section(header)]
     published = [
-        f"<{p.url}|#{p.draft_id}> {_excerpt(p.text)} — {engagement(p.metrics, digest.engagement_available)}"
+        f"<{p.url}|#{p.draft_id}> {_excerpt(p.text)}{count_label(p.images)} — "
+        f"{engagement(p.metrics, digest.engagement_available)}"
         for p in digest.published
     ]
     out.append(

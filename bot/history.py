@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.blocks import slack_date
+from bot.media_rules import megabytes
 from bot.post_text import escape_mrkdwn
+from storage import media as stored_media
 from storage import reports
-from storage.models import AuditEvent, Draft, DraftVersion
+from storage.models import AuditEvent, Draft, DraftMedia, DraftVersion
 from storage.store import Store
 
 
@@ -17,6 +19,7 @@ class History:
     draft: Draft
     versions: list[DraftVersion]
     trail: list[AuditEvent]
+    images: dict[int, list[DraftMedia]] = field(default_factory=dict)  # by version
 
 
 def load(store: Store, draft_id: int) -> History | None:
@@ -24,7 +27,12 @@ def load(store: Store, draft_id: int) -> History | None:
         draft = tx.get(draft_id)
         if draft is None or draft.id is None:
             return None
-        return History(draft, reports.versions(tx.session, draft.id), reports.audit_trail(tx.session, draft.id))
+        return History(
+            draft,
+            reports.versions(tx.session, draft.id),
+            reports.audit_trail(tx.session, draft.id),
+            stored_media.of_draft(tx.session, draft.id),
+        )
 
 
 def word_diff(before: str, after: str) -> str:
@@ -41,6 +49,17 @@ def word_diff(before: str, after: str) -> str:
     return " ".join(out)
 
 
+def image_line(image: DraftMedia) -> str:
+    """`image 1: cup.png (PNG, 64x48, 0.0 MB, sha256 1a2b3c4d…) · alt: A cup`"""
+    what = image.mime.removeprefix("image/").upper()
+    alt = f"alt: {escape_mrkdwn(image.alt_text)}" if image.alt_text else "no alt text"
+    part = f" · with post {image.part + 1}" if image.part else ""
+    return (
+        f"image {image.position + 1}: {escape_mrkdwn(image.name)} ({what}, {image.width}x{image.height}, "
+        f"{megabytes(image.size)}, sha256 {image.sha256[:8]}…) · {alt}{part}"
+    )
+
+
 def render(history: History) -> str:
     draft = history.draft
     lines = [f"*Draft #{draft.id}* by <@{draft.writer_id}> · now *{draft.status}*, version {draft.version}"]
@@ -49,6 +68,7 @@ def render(history: History) -> str:
     lines.append("*Versions*")
     for v in history.versions:
         lines.append(f"• v{v.version} by <@{v.author_id}> {slack_date(v.created_at)}: {escape_mrkdwn(v.text)}")
+        lines += [f"    ◦ {image_line(i)}" for i in history.images.get(v.version, [])]
     lines.append("*Audit trail*")
     for a in history.trail:
         moved = f" ({a.from_status or '—'} → {a.to_status})" if a.to_status else ""

@@ -12,6 +12,7 @@ from bot.coalesce import Coalescer
 from bot.home_view import QUEUE_SHOWN, home_view
 from bot.settings import Settings
 from bot.workflow import Workflow
+from storage import media as stored_media
 from storage import reports
 from storage.models import Status
 from storage.store import Store
@@ -38,8 +39,12 @@ class Home:
         if is_approver:
             with self.store.read() as tx:
                 pending = reports.drafts_in(tx.session, "default", [Status.PENDING], limit=QUEUE_SHOWN + 1)
+                images = stored_media.counts(tx.session, pending)
             queue = [(d, self.workflow.post_text(d, user_id)) for d in pending if d.writer_id != user_id]
+        else:
+            images = {}
+        view = home_view(report, queue, is_approver=is_approver, images=images)
         try:
-            self.client.views_publish(user_id=user_id, view=home_view(report, queue, is_approver=is_approver))
+            self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
             log.warning("App Home for %s not published: %s", user_id, exc.response.get("error"))

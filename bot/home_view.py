@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks import DECISION_BUTTONS, button, context, part_label, plain_section, section
+from bot.media_blocks import count_label
 from bot.post_text import PostText
 from bot.refs import CardRef
 from bot.status import StatusReport, age, count_line
@@ -13,7 +14,14 @@ from storage.models import Draft, Status
 QUEUE_SHOWN = 20  # 4 blocks each, inside the Home tab's 100
 
 
-def home_view(report: StatusReport, queue: list[tuple[Draft, PostText]], *, is_approver: bool) -> dict[str, Any]:
+def home_view(
+    report: StatusReport,
+    queue: list[tuple[Draft, PostText]],
+    *,
+    is_approver: bool,
+    images: dict[int, int] | None = None,
+) -> dict[str, Any]:
+    """`images`: how many images each queued draft's version carries (the card shows them)."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Countersign"}},
         context(f"This week ({report.week}): {count_line(report)}"),
@@ -36,7 +44,8 @@ def home_view(report: StatusReport, queue: list[tuple[Draft, PostText]], *, is_a
         waited = age(report.now - (draft.pending_since or draft.created_at))
         blocks.append(section(f"*#{draft.id}* by <@{draft.writer_id}> · waiting {waited}"))
         blocks.append(plain_section(_post(post)))  # the post's characters, unstyled, as on the card
-        blocks.append(context(f"{post.counts} · version {draft.version}"))
+        shown = count_label((images or {}).get(draft.id or 0, 0))
+        blocks.append(context(f"{post.counts} · version {draft.version}{shown}"))
         elements = [button(action, label, ref, style) for action, label, style in DECISION_BUTTONS]
         blocks.append({"type": "actions", "block_id": f"home.actions.{draft.id}", "elements": elements})
     hidden = report.counts.get(Status.PENDING, 0) - min(len(queue), QUEUE_SHOWN)
