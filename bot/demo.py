@@ -7,11 +7,14 @@ requests Slack would send, and prints what each person would see.
 from __future__ import annotations
 
 import html
+import io
 import logging
 import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from PIL import Image, ImageDraw
 
 from bot.ids import BlockId, CallbackId, InputId
 from bot.runner import Running, start_http
@@ -48,6 +51,8 @@ def show_card(echo: Echo, card: Message) -> None:
             echo("  │ " + body.replace("\n", "\n  │ "))
         elif block["type"] == "context":
             echo("  │ " + plain(block["elements"][0]["text"]))
+        elif block["type"] == "image":
+            echo(f"  │ [ {block['title']['text']} · Slack file {block['slack_file']['id']} ]")
         elif block["type"] == "actions":
             echo("  │ " + "  ".join(f"[ {e['text']['text']} ]" for e in block["elements"]))
 
@@ -87,8 +92,10 @@ def _story(echo: Echo, sandbox: Sandbox, running: Running) -> None:
     echo(f"Countersign demo · Slack and X are local stand-ins · app on {running.url}\n")
 
     first = "Fresh beans are in: Ethiopia Guji, roasted Tuesday. Come by for a cup, we is open till 8!"
-    echo(f"1. #drafts · Wendy posts a draft:\n  “{first}”\n")
-    ts, _ = driver.message(WRITER, first, DRAFTS)
+    alt = "alt: A bag of Ethiopia Guji beans on the counter"
+    photo = slack.add_file("guji.png", _photo())
+    echo(f"1. #drafts · Wendy posts a draft with a photo (guji.png):\n  “{first}”\n  “{alt}”\n")
+    ts, _ = driver.message(WRITER, f"{first}\n{alt}", DRAFTS, files=[photo])
     card = _card(slack, "Ethiopia Guji")
     echo("2. Olivia's DM · the approval card:")
     show_card(echo, card)
@@ -103,7 +110,10 @@ def _story(echo: Echo, sandbox: Sandbox, running: Running) -> None:
 
     fixed = first.replace("we is", "we are")
     echo("4. Wendy edits her message; the card is refreshed with version 2.")
-    driver.edit_message(WRITER, DRAFTS, ts, fixed, first)
+    edit = driver.edit_event(WRITER, DRAFTS, ts, f"{fixed}\n{alt}", f"{first}\n{alt}")
+    for message in (edit["message"], edit["previous_message"]):
+        message.update({"files": [photo], "upload": False})  # Slack's edit of a file share keeps its files
+    driver.event(edit)
     card = slack.wait_for(lambda s: (m := s.message(card.channel, card.ts)) and "version 2" in str(m.blocks) and m)
     show_card(echo, card)
 
@@ -112,11 +122,23 @@ def _story(echo: Echo, sandbox: Sandbox, running: Running) -> None:
     [post] = x.wait_for_posts(1, timeout=WAIT_S)
     echo(f"   X · @{x.username} posted {x.link_of(0)}:")
     echo("  │ " + post.text.replace("\n", "\n  │ "))
+    for media_id in post.media_ids:
+        media = x.media.items[media_id]
+        echo(f"  │ [ image {media.mime}, {len(media.data):,} bytes, alt text “{media.alt_text}” ]")
     echo("\n" + thread_reply(_reply(slack, ts, "published").text))
     card = slack.wait_for(lambda s: (m := s.message(card.channel, card.ts)) and "view on X" in str(m.blocks) and m)
     echo("   The card now reads:")
     show_card(echo, card)
     echo("\nNothing reached X without Olivia's click, and the post says who drafted it.")
+
+
+def _photo() -> bytes:
+    """A small picture for the demo, drawn here (no binary file in the package)."""
+    out = io.BytesIO()
+    picture = Image.new("RGB", (320, 200), (111, 78, 55))
+    ImageDraw.Draw(picture).ellipse((110, 50, 210, 150), fill=(60, 40, 25))
+    picture.save(out, format="PNG")
+    return out.getvalue()
 
 
 def _card(slack: SlackSandbox, containing: str) -> Message:

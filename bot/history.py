@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from bot.blocks import slack_date
-from bot.media_rules import megabytes
+from bot.media_rules import file_size
 from bot.post_text import escape_mrkdwn
 from storage import media as stored_media
 from storage import reports
@@ -50,13 +50,13 @@ def word_diff(before: str, after: str) -> str:
 
 
 def image_line(image: DraftMedia) -> str:
-    """`image 1: cup.png (PNG, 64x48, 0.0 MB, sha256 1a2b3c4d…) · alt: A cup`"""
+    """`image 1: cup.png (PNG, 64x48, 1 KB, sha256 1a2b3c4d…) · alt: A cup`"""
     what = image.mime.removeprefix("image/").upper()
     alt = f"alt: {escape_mrkdwn(image.alt_text)}" if image.alt_text else "no alt text"
     part = f" · with post {image.part + 1}" if image.part else ""
     return (
         f"image {image.position + 1}: {escape_mrkdwn(image.name)} ({what}, {image.width}x{image.height}, "
-        f"{megabytes(image.size)}, sha256 {image.sha256[:8]}…) · {alt}{part}"
+        f"{file_size(image.size)}, sha256 {image.sha256[:8]}…) · {alt}{part}"
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.media_rules import MediaItem, MediaKind, megabytes
+from bot.media_rules import MediaItem, MediaKind, file_size
 
 Block = dict[str, Any]
 NO_ALT = "no alt text"
@@ -45,7 +45,7 @@ def image_blocks(items: Sequence[MediaItem], parts: int, block_id: str) -> list[
 def summary(items: Sequence[MediaItem], parts: int) -> str:
     """`2 images (1.2 MB) · go with post 2 of 3` — the part said only for threads (the first when unsaid)."""
     noun = "GIF" if items and items[0].kind is MediaKind.GIF else ("image" if len(items) == 1 else "images")
-    size = megabytes(sum(i.size for i in items))
+    size = file_size(sum(i.size for i in items))
     line = f"{len(items)} {noun} ({size}), posted exactly as shown"
     if parts > 1:
         part = min(items[0].part, parts - 1) + 1

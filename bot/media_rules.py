@@ -124,6 +124,11 @@ def megabytes(size: int) -> str:
     return f"{size / MB:.1f} MB"
 
 
+def file_size(size: int) -> str:
+    """For people: `48 KB`, `1.2 MB`."""
+    return megabytes(size) if size >= MB else f"{max(1, round(size / 1024))} KB"
+
+
 def too_big_before_download(file: SlackFile) -> MediaRefusal | None:
     """Slack says the file is bigger than anything X takes: refused (or dropped, if not an image) unread."""
     if file.size <= DOWNLOAD_LIMIT:

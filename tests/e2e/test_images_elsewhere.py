@@ -19,8 +19,9 @@ def test_show_lists_each_versions_images_with_their_alt_text_and_hash(bot: Harne
     text = command(bot, f"show {draft.id}", OUTSIDER)
     digest = sha256(data)[:8]
     v1, v2 = text.index("v1 by"), text.index("v2 by")
-    assert f"image 1: cup.png (PNG, 64x48, 0.0 MB, sha256 {digest}…) · alt: A cup" in text[v1:v2]
-    assert f"image 1: cup.png (PNG, 64x48, 0.0 MB, sha256 {digest}…) · alt: A white cup" in text[v2:]
+    size = f"{max(1, round(len(data) / 1024))} KB"
+    assert f"image 1: cup.png (PNG, 64x48, {size}, sha256 {digest}…) · alt: A cup" in text[v1:v2]
+    assert f"image 1: cup.png (PNG, 64x48, {size}, sha256 {digest}…) · alt: A white cup" in text[v2:]
 
 
 def test_app_home_counts_a_queued_drafts_images(bot: Harness) -> None:

@@ -167,6 +167,9 @@ def test_demo_plays_the_loop_and_prints_a_transcript() -> None:
         "requested changes",
         "version 2",
         "posted https://x.com/",
+        "Image 1 of 1 · alt: A bag of Ethiopia Guji beans on the counter · Slack file F",
+        "[ image image/png,",
+        "alt text “A bag of Ethiopia Guji beans on the counter”",
         "drafted by Northwind Agency",
         "published https://x.com/",
     ):

@@ -96,4 +96,5 @@ def test_card_blocks_reference_the_slack_file_and_say_no_alt_text_plainly() -> N
 def test_the_summary_names_the_thread_part() -> None:
     assert "go with post 2 of 3" in summary([item(part=1), item(part=1)], 3)
     assert "(the first, as no `alt:` line" in summary([item()], 2)
-    assert summary([item(alt="x")], 1) == "1 image (0.0 MB), posted exactly as shown"
+    assert summary([item(alt="x")], 1) == "1 image (1 KB), posted exactly as shown"
+    assert summary([item(alt="x")] * 2, 1).startswith("2 images (2 KB)")
