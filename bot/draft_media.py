@@ -1,7 +1,8 @@
 """Between the domain's MediaItem (bot.media_rules) and the `draft_media` rows (storage.media).
 
-A version's images are compared by what the owner approves: content (sha256), order, alt text and thread part.
-Two messages with the same text and these same four things are the same version; anything else is a new one.
+A version's images are compared by what the owner approves: content (sha256), order, alt text and thread part,
+and by the Slack file that holds the bytes (the same picture attached again as a new file, after the first was
+deleted, is a new version: the approved one points at a file that is gone). Anything else is a new version.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from bot.media_rules import MediaItem, MediaKind
 from storage.models import DraftMedia
 
-Signature = tuple[tuple[str, str, int], ...]
+Signature = tuple[tuple[str, str, str, int], ...]
 
 
 def rows(items: Sequence[MediaItem]) -> list[DraftMedia]:
@@ -46,4 +47,4 @@ def items(stored: Sequence[DraftMedia]) -> tuple[MediaItem, ...]:
 
 
 def signature(found: Sequence[MediaItem]) -> Signature:
-    return tuple((i.sha256, i.alt, i.part) for i in found)
+    return tuple((i.file_id, i.sha256, i.alt, i.part) for i in found)

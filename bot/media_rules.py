@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -22,6 +23,9 @@ IMAGE_LIMIT = 5 * MB
 GIF_LIMIT = 15 * MB
 MAX_IMAGES = 4
 DOWNLOAD_LIMIT = GIF_LIMIT  # nothing bigger is ever worth fetching: X would refuse it
+_FILE_ID = re.compile(r"[A-Z0-9]{2,32}")  # F0123ABCD
+# JSON can carry `\ud800` alone (no keyboard can type it); it can't be stored or sent on.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
@@ -52,16 +56,18 @@ class SlackFile:
 
     @classmethod
     def of(cls, raw: Any) -> SlackFile | None:
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        """The entry as we can use it, or None if it has no file id Slack would write (junk is never stored)."""
+        file_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(file_id, str) or not _FILE_ID.fullmatch(file_id):
             return None
         url = raw.get("url_private_download") or raw.get("url_private")
         size = raw.get("size")
         return cls(
-            id=raw["id"][:32],
-            name=str(raw.get("name") or raw.get("title") or raw["id"])[:255],
-            mimetype=str(raw.get("mimetype") or ""),
+            id=file_id,
+            name=_printable(raw.get("name") or raw.get("title") or file_id)[:255],
+            mimetype=_printable(raw.get("mimetype") or "")[:64],
             size=size if isinstance(size, int) and size >= 0 else 0,
-            url=url if isinstance(url, str) else "",
+            url=url if isinstance(url, str) and url.isascii() else "",
         )
 
 
@@ -95,6 +101,10 @@ class MediaRefusal:
     problem: Problem
     name: str  # the file's name (or the alt line) the writer will recognise
     detail: str = ""
+
+
+def _printable(value: object) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", str(value))
 
 
 def detect(data: bytes) -> Detected | None:

@@ -154,6 +154,13 @@ def test_a_file_deleted_from_slack_before_publishing_fails_saying_so_and_how_to_
     bot.thread(ts, containing="is no longer in Slack")
     assert bot.x.posts == []
 
+    again = bot.slack.add_file("cup.png", image())  # the fix the message names: attach it again
+    edit_files(bot, ts, "Gone by then", [file], [again])
+    assert bot.wait_status(ts, Status.PENDING).version == 2
+    bot.click(bot.wait_card(card, lambda m: "version 2" in block_text(m.blocks)), "Approve")
+    [post] = bot.x.wait_for_posts(1)
+    assert [bot.x.media.items[i].data for i in post.media_ids] == [image()]
+
 
 def test_a_media_upload_503_is_retried_and_the_post_goes_out_once(bot: Harness) -> None:
     bot.x.fail("POST /2/media/upload", status=503)
