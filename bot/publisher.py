@@ -155,6 +155,11 @@ class Publisher:
         self.on_change(draft_id)
         return True
 
+    def _renew(self, draft: Draft, attempt_id: str) -> bool:
+        """Still ours (fenced by the attempt id)? Then the lease runs from now, before the create call."""
+        with self.store.transaction() as tx:
+            return tx.set_fields(draft.id or 0, attempt_id=attempt_id, lease_until=self.clock() + self.lease)
+
     def _media_ids(self, images: tuple[MediaItem, ...], part: int, parts: int) -> list[str]:
         mine = for_part(images, part, parts)
         if not mine:
@@ -168,6 +173,9 @@ class Publisher:
         ids = list(draft.post_ids or [])
         for text in parts[len(ids) :]:
             media_ids = self._media_ids(images, len(ids), len(parts))  # uploaded now: ids expire in 24 h
+            if media_ids and not self._renew(draft, attempt_id):  # fetching and uploading took lease time
+                log.warning("draft %s: lease lost while uploading images; leaving it to the new owner", draft.id)
+                return
             with_media = {"media_ids": media_ids} if media_ids else {}
             ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None, **with_media))
             failpoints.hit("after-x-call")

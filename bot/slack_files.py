@@ -3,7 +3,8 @@
 Slack answers a request without a valid `Authorization: Bearer xoxb-…` (or without the `files:read` scope) with
 its HTML sign-in page and status 200, so a 200 proves nothing: the bytes are checked by content afterwards
 (bot.media_rules.detect), and an HTML answer is reported as "Slack wouldn't give us the file". A deleted file
-answers 404. The token is sent only to Slack's own file host or to the host of `SLACK_API_URL` (the sandbox):
+answers 404. The token is sent only to Slack's own hosts (`https://files.slack.com`, `*.slack.com`) or to the host of
+`SLACK_API_URL` (the sandbox):
 a `url_private` pointing anywhere else is refused unread, so a forged payload can't harvest the token.
 """
 
@@ -39,7 +40,8 @@ class SlackFiles:
     def _allowed(self, url: str) -> bool:
         parts = urlsplit(url)
         own = urlsplit(self.api_url)
-        if parts.hostname in SLACK_FILE_HOSTS and parts.scheme == "https":
+        host = parts.hostname or ""
+        if parts.scheme == "https" and (host in SLACK_FILE_HOSTS or host.endswith(".slack.com")):
             return True
         return bool(parts.hostname) and (parts.scheme, parts.netloc) == (own.scheme, own.netloc)
 

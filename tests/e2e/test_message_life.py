@@ -9,8 +9,7 @@ from bot.sandbox import slack_events as events
 from bot.sandbox.slack_events import SLACKBOT, TOMBSTONE_TEXT
 from storage.models import DraftVersion
 from tests.e2e.harness import DRAFTS, OWNER, OWNER2, TEAM, WRITER, Harness, block_text, buttons, posted
-
-FILES = [{"id": "F01", "name": "latte.png", "mimetype": "image/png", "url_private": "https://files.example/1"}]
+from tests.e2e.images import PDF
 
 
 def versions(bot: Harness, draft_id: int | None) -> list[tuple[int, str]]:
@@ -140,24 +139,25 @@ def test_a_tombstone_before_its_creation_leaves_nothing_live(bot: Harness) -> No
 
 
 @pytest.mark.parametrize(
-    ("first", "files", "refusal"),
+    ("first", "with_pdf", "refusal"),
     [
-        ("y" * 300, None, "over"),
-        ("", FILES, "Images aren't supported yet"),
-        ("   ", None, "no text"),
+        ("y" * 300, False, "over"),
+        ("", True, "`brief.pdf` won't be posted"),
+        ("   ", False, "no text"),
     ],
     ids=["too long", "files only", "empty"],
 )
 def test_editing_a_refused_message_so_it_qualifies_sends_it_for_approval(
-    bot: Harness, first: str, files: list | None, refusal: str
+    bot: Harness, first: str, with_pdf: bool, refusal: str
 ) -> None:
+    files = [bot.slack.add_file("brief.pdf", PDF)] if with_pdf else None
     ts = bot.draft(first, files=files)
     bot.thread(ts, containing=refusal)
     assert no_draft(bot, ts)
 
     edit = bot.driver.edit_event(WRITER, DRAFTS, ts, "Fixed: short and sweet.", first)
     if files:  # a file share keeps its files through an edit of its text
-        edit["message"]["files"] = edit["previous_message"]["files"] = FILES
+        edit["message"]["files"] = edit["previous_message"]["files"] = files
     bot.send(edit)
     card = bot.card(OWNER, containing="Fixed: short and sweet.")
     assert buttons(card) == ["Approve", "Edit", "Request changes", "Reject"]

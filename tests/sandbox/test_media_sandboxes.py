@@ -75,7 +75,15 @@ def test_the_app_reader_tells_a_sign_in_page_and_a_deleted_file_apart(slack: Sla
 
 def test_the_token_goes_to_no_other_host(slack: SlackSandbox) -> None:
     reader = SlackFiles(slack.bot_token, slack.url)
-    for url in ("http://127.0.0.1:1/files-pri/T0ACME-F1/x.png", "https://evil.example/files-pri/x.png", "ftp://x"):
+    assert reader._allowed("https://files.slack.com/files-pri/T0ACME-F1/x.png")
+    assert reader._allowed("https://acme.enterprise.slack.com/files-pri/T0ACME-F1/x.png")
+    for url in (
+        "http://127.0.0.1:1/files-pri/T0ACME-F1/x.png",
+        "https://evil.example/files-pri/x.png",
+        "http://files.slack.com/files-pri/x.png",
+        "https://files.slack.com.evil.example/x.png",
+        "ftp://x",
+    ):
         with pytest.raises(FileUnavailable, match="isn't Slack's"):
             reader.download(url)
 
