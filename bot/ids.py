@@ -41,3 +41,10 @@ class CallbackId(StrEnum):
     EDIT = "countersign.edit_modal"
     REQUEST_CHANGES = "countersign.request_changes_modal"
     REJECT = "countersign.reject_modal"
+
+
+class MetadataType(StrEnum):
+    """`metadata.event_type` on messages the app posts, so one whose answer was lost can be found again."""
+
+    CARD = "countersign_card"
+    REPLY = "countersign_reply"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import failpoints
+from bot import failpoints, slack_lookup
 from bot.blocks import approval_card, card_link
 from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
@@ -54,8 +54,10 @@ class Notifier:
         approvers: tuple[str, ...],
         approval_channel: str = "",
         team_url: str = "",
+        bot_user_id: str = "",
     ) -> None:
         self.team_url = team_url
+        self.bot_user_id = bot_user_id
         self.client = client
         self.store = store
         self.workflow = workflow
@@ -115,7 +117,9 @@ class Notifier:
     def render(self, draft: Draft, approver_id: str) -> dict:
         return approval_card(draft, self.card_post(draft, approver_id), shared=not approver_id)
 
-    def post_cards(self, draft: Draft) -> None:
+    def post_cards(self, draft: Draft, *, look_first: bool = False) -> None:
+        """One card per target. `look_first` (the catch-up): a card whose post never answered may be in Slack
+        already; then it is adopted (and brought up to date) instead of posted a second time."""
         draft_id = draft.id or 0
         for approver_id, channel in self.card_targets():
             if draft.writer_id == approver_id:
@@ -125,8 +129,14 @@ class Notifier:
                     continue
             with self._lock(draft_id):
                 current = self.store.get(draft_id) or draft
+                if look_first and self._adopt(current, approver_id, channel):
+                    continue
                 try:
-                    sent = self.client.chat_postMessage(channel=channel, **self.render(current, approver_id))
+                    sent = self.client.chat_postMessage(
+                        channel=channel,
+                        metadata=slack_lookup.card_metadata(draft_id, approver_id),
+                        **self.render(current, approver_id),
+                    )
                 except SLACK_FAILURES as exc:
                     log.error("draft %s: card to %s failed (%s); catch-up will retry", draft_id, channel, _why(exc))
                     with self.store.transaction() as tx:
@@ -136,6 +146,19 @@ class Notifier:
                     tx.fill_card(draft_id, approver_id, sent["channel"], sent["ts"])
                     card = next(c for c in tx.cards(draft_id) if c.approver_id == approver_id)
                     cards.mark_shown(tx.session, card.id or 0, current.status, current.version)
+
+    def _adopt(self, draft: Draft, approver_id: str, target: str) -> bool:
+        """Record the card Slack kept from a post that never answered, and show the draft as it is now on it."""
+        draft_id = draft.id or 0
+        found = slack_lookup.find_card(self.client, target, draft_id, approver_id, self.bot_user_id)
+        if found is None:
+            return False
+        log.warning("draft %s: the card to %s was in Slack already; keeping it", draft_id, target)
+        with self.store.transaction() as tx:
+            tx.fill_card(draft_id, approver_id, *found)
+            card = next(c for c in tx.cards(draft_id) if c.approver_id == approver_id)
+        self._update(card, draft)
+        return True
 
     def refresh_cards(self, draft_id: int) -> None:
         """Re-render every card of the draft from what the database says now."""
@@ -194,7 +217,7 @@ class Notifier:
             waiting = reports.drafts_in(tx.session, self.workflow.brand, NEED_A_PERSON, limit=limit)
             unseen = [d for d in waiting if not tx.cards(d.id or 0)]
         for draft in missing + unseen:
-            self.post_cards(draft)
+            self.post_cards(draft, look_first=True)
         for draft_id in stale:
             self.refresh_cards(draft_id)
         return len(missing) + len(unseen) + len(stale)
@@ -206,12 +229,13 @@ class Notifier:
         self.refresh_cards(draft_id)
         self.tell_writer(draft_id)
 
-    def tell_writer(self, draft_id: int, now: datetime | None = None) -> bool:
+    def tell_writer(self, draft_id: int, now: datetime | None = None, *, look_first: bool = False) -> bool:
         """Reply in the writer's thread about the draft's latest move, if it calls for one and nobody has.
 
         An approve click's listener and the publisher that posts the approval (on this instance or another)
         both get here, and may both find the draft published: the first to claim the move tells. A reply Slack
-        didn't take is released for the catch-up. Returns whether this call told the writer.
+        didn't take is released for the catch-up, which (`look_first`) reads the thread back first: Slack may
+        have kept a reply whose answer was lost. Returns whether this call told the writer.
         """
         now = now or utcnow()
         with self.store.read() as tx:  # most moves (approved, publishing) have nothing to tell: no write lock
@@ -224,7 +248,11 @@ class Notifier:
             if not notices.claim(tx.session, draft_id, move.id, now):
                 return False
         assert text is not None
-        told = self.reply(draft.channel, draft.ts, text)
+        metadata = slack_lookup.reply_metadata(draft_id, move.id)
+        told = (
+            look_first
+            and slack_lookup.reply_exists(self.client, draft.channel, draft.ts, draft_id, move.id, self.bot_user_id)
+        ) or self.reply(draft.channel, draft.ts, text, metadata=metadata)
         with self.store.transaction() as tx:
             if told:
                 notices.mark_sent(tx.session, move.id, utcnow())
@@ -237,7 +265,7 @@ class Notifier:
         with self.store.transaction() as tx:
             notices.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
             waiting = notices.untold(tx.session, TOLD, now - TELL_WITHIN, now - MISSING_GRACE, limit)
-        return sum(self.tell_writer(draft.id or 0, now) for draft in waiting)
+        return sum(self.tell_writer(draft.id or 0, now, look_first=True) for draft in waiting)
 
     def remind(self, draft: Draft, waited: str) -> None:
         """A fresh message (so it notifies) pointing at each approver's card for a draft still waiting."""
@@ -255,9 +283,11 @@ class Notifier:
             except SLACK_FAILURES as exc:
                 log.error("reminder for draft %s to %s failed: %s", draft.id, card.channel, _why(exc))
 
-    def reply(self, channel: str, thread_ts: str, text: str) -> bool:
+    def reply(self, channel: str, thread_ts: str, text: str, *, metadata: dict | None = None) -> bool:
         try:
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False)
+            self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False, metadata=metadata
+            )
         except SLACK_FAILURES as exc:
             log.error("thread reply in %s/%s failed: %s", channel, thread_ts, _why(exc))
             return False

@@ -12,7 +12,7 @@ from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import failures
 from bot.directory import SlackDirectory
@@ -25,6 +25,7 @@ from bot.publisher import Publisher
 from bot.reminders import Reminders
 from bot.scheduler import DigestJob, Scheduler
 from bot.settings import Settings
+from bot.slack_retry import SafeConnectionErrorRetryHandler
 from bot.workflow import Policy, Voice, Workflow
 from bot.x_client import XAccount
 from storage.engine import make_engine
@@ -86,12 +87,16 @@ def default_worker_id(host: str | None = None, pid: int | None = None) -> str:
 
 
 def slack_client(settings: Settings) -> WebClient:
-    """slack_sdk retries connection errors and, with this handler, 429s after `Retry-After`."""
+    """slack_sdk retries connection errors (a post only when it never reached Slack: bot.slack_retry) and,
+    with the second handler, 429s after `Retry-After`."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=10,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
+        retry_handlers=[
+            SafeConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
     )
 
 
@@ -128,6 +133,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         approvers=settings.approvers,
         approval_channel=settings.approval_channel,
         team_url=team_url,
+        bot_user_id=str(identity["user_id"]),
     )
     account = x_account(settings)
     switch = BrandSwitch(store, policy)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
 
+from bot.sandbox import slack_history
 from bot.sandbox.http_base import Faults, Reply, Request, SandboxServer, wait_until
 from bot.sandbox.slack_blocks import find_button
 from bot.sandbox.slack_state import (
@@ -41,6 +42,8 @@ _METHODS: dict[str, Callable[[Workspace, dict[str, Any]], dict[str, Any]]] = {
     "chat.postEphemeral": Workspace.post_ephemeral,
     "chat.getPermalink": Workspace.permalink,
     "conversations.open": Workspace.open_conversation,
+    "conversations.history": slack_history.history,
+    "conversations.replies": slack_history.replies,
     "users.info": Workspace.user_info,
     "views.open": Workspace.open_view,
     "views.push": lambda workspace, args: workspace.open_view(args, push=True),
@@ -134,6 +137,12 @@ class SlackSandbox(SandboxServer):
         with self._lock:
             self._faults.add(method, "fail", times, error=error, status=status, retry_after=retry_after)
 
+    def reset_after(self, method: str, times: int = 1) -> None:
+        """Handle the next `times` calls to `method` (the message is posted, the call recorded as answered),
+        then reset the connection instead of answering: a network fault after Slack did the work."""
+        with self._lock:
+            self._faults.add(method, "reset_after", times)
+
     def delay(self, method: str, seconds: float, times: int = 1) -> None:
         """Hold the next `times` calls to `method` for `seconds` before handling them."""
         with self._lock:
@@ -161,8 +170,9 @@ class SlackSandbox(SandboxServer):
         with self._changed:
             reply = self._answer(method, args, token)
             call.status, call.response = reply.status, json.loads(reply.body)
+            reset = self._faults.take(method, "reset_after") is not None
             self._changed.notify_all()
-        return reply
+        return Reply(drop=True) if reset else reply
 
     def _answer(self, method: str, args: dict[str, Any], token: str) -> Reply:
         fault = self._faults.take(method, "fail")
