@@ -20,6 +20,7 @@ from bot.home import Home
 from bot.inbox import Inbox
 from bot.logs import ContextExecutor
 from bot.notify import Notifier
+from bot.organisation import Organisation
 from bot.pause import BrandSwitch
 from bot.publisher import Publisher
 from bot.reminders import Reminders
@@ -52,6 +53,7 @@ class Services:
     home: Home
     scheduler: Scheduler
     inbox: Inbox
+    organisation: Organisation
     team_id: str
     team_url: str
     bot_user_id: str
@@ -122,7 +124,10 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
     worker_id = worker_id or default_worker_id()
     directory = SlackDirectory(client)
     directory.warm(settings.approvers)
-    policy = Policy(approvers=frozenset(settings.approvers), team_id=str(identity["team_id"]))
+    enterprise_id = identity.get("enterprise_id") or None  # on Enterprise Grid: the install's organisation
+    policy = Policy(
+        approvers=frozenset(settings.approvers), team_id=str(identity["team_id"]), enterprise_id=enterprise_id
+    )
     voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
     workflow = Workflow(store, policy, voice, directory)
     team_url = str(identity.get("url") or "")
@@ -166,6 +171,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         home=Home(client, store, workflow, settings),
         scheduler=scheduler,
         inbox=inbox,
+        organisation=Organisation(client, policy),
         team_id=str(identity["team_id"]),
         team_url=team_url,
         bot_user_id=str(identity["user_id"]),

@@ -41,18 +41,20 @@ _OURS = "|".join(re.escape(a.value) for a in ActionId)
 UNKNOWN_ACTION = re.compile(rf"^(?!(?:{_OURS})\Z)")
 
 
-def read(body: dict[str, Any]) -> tuple[CardRef, Actor] | None:
-    """The button's ref and the clicker, or None if the payload doesn't carry them."""
+def read(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor] | None:
+    """The button's ref and the clicker (with their Grid organisation when it matters), or None if the
+    payload doesn't carry them."""
     try:
         action = body["actions"][0]
-        return CardRef.parse(action.get("value")), Actor.from_body(body)
+        ref, actor = CardRef.parse(action.get("value")), Actor.from_body(body)
     except (BadRef, KeyError, IndexError, TypeError, AttributeError):
         return None
+    return ref, services.organisation.resolve(actor)
 
 
 def parse(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor] | None:
     """The button's ref and the clicker, or None after telling the clicker it was malformed."""
-    parsed = read(body)
+    parsed = read(body, services)
     if parsed is None:
         _refuse_malformed(body, services)
     return parsed
@@ -120,7 +122,7 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
 
     A replay (the process that acked the click stopped) makes the same move but keeps quiet about refusals:
     the likeliest one is "already decided", by the very click being replayed."""
-    parsed = read(body)
+    parsed = read(body, services)
     if parsed is None:
         return None if replay else partial(_refuse_malformed, body, services)
     moves = {

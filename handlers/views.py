@@ -42,12 +42,13 @@ def _value(view: dict[str, Any], block: BlockId, action: InputId) -> str | None:
     return "" if value is None else slack_text(value)
 
 
-def _parse(body: dict[str, Any]) -> tuple[dict[str, Any], CardRef, Actor] | None:
+def _parse(body: dict[str, Any], services: Services) -> tuple[dict[str, Any], CardRef, Actor] | None:
     try:
         view = body["view"]
-        return view, CardRef.parse(view.get("private_metadata")), Actor.from_body(body)
+        ref, actor = CardRef.parse(view.get("private_metadata")), Actor.from_body(body)
     except (BadRef, KeyError, TypeError, AttributeError):
         return None
+    return view, ref, services.organisation.resolve(actor)
 
 
 def _errors(ack: Ack, block: BlockId, text: str) -> None:
@@ -64,7 +65,7 @@ def _finish(ack: Ack, outcome: Outcome, block: BlockId, actor: Actor, services: 
 
 
 def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    parsed = _parse(body)
+    parsed = _parse(body, services)
     text = _value(parsed[0], BlockId.EDIT_TEXT, InputId.TEXT) if parsed else None
     if parsed is None or text is None:
         _errors(ack, BlockId.EDIT_TEXT, BAD_FORM)
@@ -78,7 +79,7 @@ def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
 
 
 def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    parsed = _parse(body)
+    parsed = _parse(body, services)
     reason = _value(parsed[0], BlockId.REASON, InputId.REASON) if parsed else None
     if parsed is None or reason is None:
         _errors(ack, BlockId.REASON, BAD_FORM)

@@ -71,11 +71,14 @@ class SlackSandbox(SandboxServer):
         team_domain: str = "acme",
         bot_name: str = "countersign",
         trigger_ttl: float | None = 3.0,
+        enterprise_id: str | None = None,
     ) -> None:
         super().__init__()
         self.bot_token, self.app_token = bot_token, app_token
         self.team_id, self.team_name, self.team_domain = team_id, team_name, team_domain
         self.bot_user_id, self.bot_id, self.bot_name = bot_user_id, bot_id, bot_name
+        # Enterprise Grid: the organisation this workspace belongs to (auth.test says so); None: a plain workspace.
+        self.enterprise_id = enterprise_id
         self.workspace = Workspace(team_id, bot_user_id, bot_id, app_id, team_domain, trigger_ttl)
         self.socket = SocketModeSandbox(app_id=app_id)
         self.calls: list[ApiCall] = []
@@ -123,11 +126,17 @@ class SlackSandbox(SandboxServer):
         display_name: str | None = None,
         team_id: str | None = None,
         is_bot: bool = False,
+        enterprise_id: str | None = None,
     ) -> None:
-        """Add a user for users.info (team_id defaults to this workspace's; differ for Slack Connect)."""
+        """Add a user for users.info (team_id defaults to this workspace's; differ for Slack Connect or another
+        workspace of the same Grid organisation). `enterprise_id` defaults to this workspace's organisation
+        for its own users."""
+        team = team_id or self.team_id
+        if enterprise_id is None and team == self.team_id:
+            enterprise_id = self.enterprise_id
         with self._lock:
             self.workspace.users[id] = User(
-                id, name, real_name or name, display_name or name, team_id or self.team_id, is_bot
+                id, name, real_name or name, display_name or name, team, is_bot, enterprise_id
             )
 
     def fail(
@@ -208,6 +217,7 @@ class SlackSandbox(SandboxServer):
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
         }
 
     def _response_url(self, request: Request) -> Reply:
