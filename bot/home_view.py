@@ -13,11 +13,14 @@ from storage.models import Draft, Status
 QUEUE_SHOWN = 20  # 4 blocks each, inside the Home tab's 100
 
 
-def home_view(report: StatusReport, queue: list[tuple[Draft, PostText]], *, is_approver: bool) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Countersign"}},
-        context(f"This week ({report.week}): {count_line(report)}"),
-    ]
+def home_view(
+    report: StatusReport, queue: list[tuple[Draft, PostText]], *, is_approver: bool, notice: str | None = None
+) -> dict[str, Any]:
+    """`notice`: our own text (bot.replies) about the person's last click here, shown above everything."""
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Countersign"}}]
+    if notice:
+        blocks.append(section(f":warning: {notice}"))
+    blocks.append(context(f"This week ({report.week}): {count_line(report)}"))
     if report.paused:
         blocks.append(section(":double_vertical_bar: *Publishing is paused.* `/countersign resume` restarts it."))
     if not is_approver:

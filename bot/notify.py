@@ -294,9 +294,12 @@ class Notifier:
         return True
 
     def ephemeral(self, channel: str | None, user: str, text: str) -> None:
-        if not channel:
-            channel = user
+        """Only `user` sees it, in `channel`. With no channel (a modal, the App Home) it goes to the app's DM
+        with them: chat.postEphemeral needs a conversation, and a user id is none (`channel_not_found`)."""
         try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+            if channel:
+                self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+            else:
+                self.client.chat_postMessage(channel=user, text=text, unfurl_links=False)
         except SLACK_FAILURES as exc:
             log.warning("ephemeral to %s failed: %s", user, _why(exc))

@@ -64,7 +64,16 @@ def _refuse_malformed(body: dict[str, Any], services: Services) -> None:
     user = body.get("user")
     user_id = slack_id(user.get("id")) if isinstance(user, dict) else None
     if user_id is not None:
-        services.notifier.ephemeral(_channel(body), user_id, refusal(Outcome(Kind.BAD_REQUEST)))
+        _tell(body, user_id, refusal(Outcome(Kind.BAD_REQUEST)), services)
+
+
+def _tell(body: dict[str, Any], user_id: str, text: str, services: Services) -> None:
+    """What a click came to, where the clicker looks: privately under the card, or on top of their App Home
+    (a view has no channel for an ephemeral), which is published afresh since its queue is likely stale."""
+    if _clicked_in_home(body):
+        services.home.publish(user_id, notice=text)
+    else:
+        services.notifier.ephemeral(_channel(body), user_id, text)
 
 
 def _container(body: dict[str, Any]) -> dict[str, Any]:
@@ -84,10 +93,8 @@ def unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:
 
 def _settle(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, services: Services) -> None:
     in_home = _clicked_in_home(body)  # a click on a card leaves the Home tab to its next opening
-    if outcome.refused:
-        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(outcome))
-        if in_home:  # e.g. decided meanwhile by someone else: the queue they look at is stale
-            services.home.publish(actor.user_id)
+    if outcome.refused:  # e.g. decided meanwhile by someone else
+        _tell(body, actor.user_id, refusal(outcome), services)
     elif outcome.draft is not None and outcome.draft.id is not None:
         services.decision_taken(outcome.draft.id, actor.user_id, refresh_home=in_home)
     clicked = _channel(body), _message_ts(body)
@@ -146,7 +153,7 @@ def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor
     ref, actor = parsed
     draft, refused = services.workflow.decidable(ref, actor)
     if draft is None:
-        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)))
+        _tell(body, actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)), services)
         return None
     return ref, actor, draft
 
@@ -158,7 +165,7 @@ def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) 
         return
     ref, actor, draft = found
     if len(draft.text) > INPUT_LIMIT:
-        services.notifier.ephemeral(_channel(body), actor.user_id, too_long_to_edit(INPUT_LIMIT))
+        _tell(body, actor.user_id, too_long_to_edit(INPUT_LIMIT), services)
         return
     modal = edit_modal(ref, draft.text, services.workflow.attribution_for(draft, actor.user_id))
     _open(client, body, modal, actor, services)
@@ -185,4 +192,4 @@ def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any], actor: 
             if error == "expired_trigger_id"
             else f"Slack couldn't open the form ({error}). Please try again."
         )
-        services.notifier.ephemeral(_channel(body), actor.user_id, text)
+        _tell(body, actor.user_id, text, services)

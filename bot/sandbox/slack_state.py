@@ -234,7 +234,8 @@ class Workspace:
 
     def post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, user = str(args.get("channel") or ""), str(args.get("user") or "")
-        if not channel:
+        if not channel or _is_user_id(channel):
+            # Unlike chat.postMessage, an ephemeral needs a conversation the user is in: a user id is not one.
             raise SlackError("channel_not_found")
         if not user:
             raise SlackError("user_not_found")
