@@ -147,11 +147,12 @@ class Notifier:
                     card = next(c for c in tx.cards(draft_id) if c.approver_id == approver_id)
                     cards.mark_shown(tx.session, card.id or 0, current.status, current.version)
 
-    def _adopt(self, draft: Draft, approver_id: str, target: str) -> bool:
-        """Record the card Slack kept from a post that never answered, and show the draft as it is now on it."""
+    def _adopt(self, draft: Draft, approver_id: str, target: str, *, instead_of: str = "") -> bool:
+        """Record the card Slack kept from a post that never answered (or whose ts a process that stopped never
+        saved), and show the draft as it is now on it. `instead_of`: the recorded card's ts, gone from Slack."""
         draft_id = draft.id or 0
         found = slack_lookup.find_card(self.client, target, draft_id, approver_id, self.bot_user_id)
-        if found is None:
+        if found is None or found[1] == instead_of:
             return False
         log.warning("draft %s: the card to %s was in Slack already; keeping it", draft_id, target)
         with self.store.transaction() as tx:
@@ -203,6 +204,8 @@ class Notifier:
                 )
                 return
             log.warning("draft %s: card %s/%s is gone from Slack (%s)", draft.id, card.channel, card.ts, _why(exc))
+            if self._adopt(draft, card.approver_id, card.channel, instead_of=card.ts):
+                return
         with self.store.transaction() as tx:
             cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
 
