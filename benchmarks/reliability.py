@@ -296,6 +296,26 @@ def edit_form_text(r: Round, i: int) -> Outcome:
     )
 
 
+def slack_reset_after_post(r: Round, i: int) -> Outcome:
+    """Slack takes each card and the writer's reply, then the connection resets before its answer: slack_sdk
+    must not send them again, and the tick's catch-up must find the cards Slack kept instead of posting more."""
+    slack, text = r.lab.sandbox.slack, f"Slack took it, then the line dropped, round {i}."
+    slack.reset_after("chat.postMessage", times=3)  # both cards and the "for approval" reply
+    ts = r.draft(text)
+    card = r.card(text)
+    r.card(text, OWNER2)
+    slack.wait_for(lambda s: [m for m in s.thread(DRAFTS, ts) if "for approval" in m.text], 10)
+    assert r.running is not None
+    r.running.services.scheduler.tick(utcnow() + timedelta(minutes=3))  # past the grace for missing cards
+    r.click(ts, card, "Approve")
+    r.wait_status(ts, PUBLISHED)
+    r.settle()
+    cards = [len([m for m in slack.messages(f"D{a[1:]}") if text in str(m.blocks)]) for a in APPROVERS]
+    intake = [m for m in slack.thread(DRAFTS, ts) if "for approval" in m.text]
+    checks = {"one card per approver": cards == [1] * len(APPROVERS), "one intake reply": len(intake) == 1}
+    return 3, {PUBLISHED}, 1, {**checks, "cards show the post": r.cards_current()}
+
+
 # -- the table: key | name | how it is injected | what must happen ---------------------------------------------
 
 TABLE = """
@@ -328,6 +348,7 @@ edits | Edits out of order | two edits delivered newest first | the older ignore
 deleted-first | Deletion before creation | deletion, then creation, then an edit of it | nothing live, nothing said
 refused-fixed | Refused draft fixed by an edit | too long, then edited to fit | card, approved, posted once
 slackbot | Slackbot and an unfurl | a /remind message; an unfurl of a pending draft | no draft, no new version
+slack-reset | Slack reset after a post | Slack takes the cards and the reply, then resets | one card each, one reply
 """
 
 
@@ -377,6 +398,7 @@ BODIES: dict[str, tuple[Body, str | None]] = {  # the body, and the failpoint to
     "deleted-first": (deleted_first, None),
     "refused-fixed": (refused_then_fixed, None),
     "slackbot": (slackbot_and_unfurl, None),
+    "slack-reset": (slack_reset_after_post, None),
 }
 
 
