@@ -48,7 +48,8 @@ def help_text() -> str:
 
 # Slack Connect guests (another organisation) may be in the drafts channel: the agency's writers often are.
 OUTSIDERS_STATUS = (
-    "`/countersign status` is only for this organisation's members. `/countersign show <id>` shows a draft you wrote."
+    "`/countersign status` and `digest` are only for this organisation's members. "
+    "`/countersign show <id>` shows a draft you wrote."
 )
 OUTSIDERS_SHOW = (
     "Draft details are only for this organisation's members and the draft's own writer. "

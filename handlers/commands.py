@@ -38,6 +38,9 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
         case ["show", ref]:
             ack(response_type="ephemeral", text=show(ref, services, caller(command, services)))
         case ["digest", *_]:
+            if not _member(caller(command, services), services):
+                ack(response_type="ephemeral", text=OUTSIDERS_STATUS)
+                return
             ack(response_type="ephemeral", text="Building this week's digest…")
             week = Week.of(utcnow(), services.settings.timezone)
             digest = build(services.store, services.account, week)

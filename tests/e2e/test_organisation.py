@@ -99,12 +99,15 @@ def test_a_slack_connect_writer_may_show_their_own_draft_only(bot: Harness) -> N
     assert "Someone else's draft" not in answer and "only for this organisation" in answer
 
 
-def test_status_is_refused_to_a_slack_connect_guest(bot: Harness) -> None:
+def test_status_and_digest_are_refused_to_a_slack_connect_guest(bot: Harness) -> None:
     bot.draft("Queue secrets.")
     bot.card(OWNER, containing="Queue secrets")
-    answer = command(bot, "status", GUEST, user_team_id=OTHER_TEAM)
-    assert "Queue secrets" not in answer and "only for this organisation" in answer
+    for verb in ("status", "", "digest"):
+        answer = command(bot, verb, GUEST, user_team_id=OTHER_TEAM)
+        assert "Queue secrets" not in answer and "only for this organisation" in answer
     assert "Queue secrets" in command(bot, "status", OUTSIDER)
+    bot.settle()
+    assert bot.slack.calls_to("response_url") == []  # no digest was built for the guest
 
 
 def test_show_on_grid_is_open_to_the_organisation_and_closed_to_connect_users(grid, start_bot) -> None:
