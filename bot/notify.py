@@ -175,18 +175,28 @@ class Notifier:
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
         """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the
         catch-up has since posted the one that is kept up to date): show the draft as it is now on it too,
-        as nothing else knows it exists. Returns whether it was such a card."""
+        as nothing else knows it exists. If the clicker has no recorded card for the draft at all (it was never
+        re-posted: the draft was decided on this one), this one becomes theirs and is kept up to date from now on.
+        Returns whether it was such a card."""
+        approver = "" if self.approval_channel else clicker
         with self.store.read() as tx:
             draft = tx.get(draft_id)
-            known = {(c.channel, c.ts) for c in tx.cards(draft_id)}
+            recorded = tx.cards(draft_id)
+        known = {(c.channel, c.ts) for c in recorded}
         if draft is None or (channel, ts) in known:
             return False
         with self._lock(draft_id):
             try:
-                approver = "" if self.approval_channel else clicker
                 self.client.chat_update(channel=channel, ts=ts, **self.render(draft, approver))
             except SLACK_FAILURES as exc:
                 log.warning("draft %s: unrecorded card %s/%s not updated (%s)", draft_id, channel, ts, _why(exc))
+                return True
+            if all(c.approver_id != approver for c in recorded):
+                with self.store.transaction() as tx:
+                    tx.claim_card(draft_id, approver)
+                    tx.fill_card(draft_id, approver, channel, ts)
+                    card = next(c for c in tx.cards(draft_id) if c.approver_id == approver)
+                    cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
         return True
 
     def _update(self, card: Card, draft: Draft) -> None:
