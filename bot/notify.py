@@ -19,6 +19,7 @@ from bot.blocks import approval_card, card_link
 from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
 from bot.replies import decision_reply, intake_reply, revision_refused
+from bot.slack_retry import never_reached_slack
 from bot.workflow import Workflow
 from storage import cards, notices, reports
 from storage.models import Card, Draft, Status
@@ -247,8 +248,9 @@ class Notifier:
 
         An approve click's listener and the publisher that posts the approval (on this instance or another)
         both get here, and may both find the draft published: the first to claim the move tells. A reply Slack
-        didn't take is released for the catch-up, which (`look_first`) reads the thread back first: Slack may
-        have kept a reply whose answer was lost. Returns whether this call told the writer.
+        refused is released for the catch-up. One whose answer was lost (a reset after sending) stays claimed,
+        so the other live caller can't send it again at once; the catch-up takes it over once the claim is
+        abandoned and (`look_first`) reads the thread back before sending. Returns whether this call told.
         """
         now = now or utcnow()
         with self.store.read() as tx:  # most moves (approved, publishing) have nothing to tell: no write lock
@@ -265,13 +267,13 @@ class Notifier:
         told = (
             look_first
             and slack_lookup.reply_exists(self.client, draft.channel, draft.ts, draft_id, move.id, self.bot_user_id)
-        ) or self.reply(draft.channel, draft.ts, text, metadata=metadata)
+        ) or self._reply(draft.channel, draft.ts, text, metadata)
         with self.store.transaction() as tx:
             if told:
                 notices.mark_sent(tx.session, move.id, utcnow())
-            else:
+            elif told is False:
                 notices.release(tx.session, move.id)
-        return told
+        return bool(told)
 
     def tell_writers(self, now: datetime, limit: int = 20) -> int:
         """Replies Slack never got (it was down, or the process stopped): send them now. Returns how many."""
@@ -296,14 +298,19 @@ class Notifier:
             except SLACK_FAILURES as exc:
                 log.error("reminder for draft %s to %s failed: %s", draft.id, card.channel, _why(exc))
 
-    def reply(self, channel: str, thread_ts: str, text: str, *, metadata: dict | None = None) -> bool:
+    def reply(self, channel: str, thread_ts: str, text: str) -> bool:
+        return self._reply(channel, thread_ts, text) is True
+
+    def _reply(self, channel: str, thread_ts: str, text: str, metadata: dict | None = None) -> bool | None:
+        """True: Slack took it. False: it didn't (an error answer, or no connection was made). None: the answer
+        was lost after the request went out (a reset, a timeout): Slack may have posted it."""
         try:
             self.client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False, metadata=metadata
             )
         except SLACK_FAILURES as exc:
             log.error("thread reply in %s/%s failed: %s", channel, thread_ts, _why(exc))
-            return False
+            return False if isinstance(exc, SlackApiError) or never_reached_slack(exc) else None
         return True
 
     def ephemeral(self, channel: str | None, user: str, text: str) -> None:
