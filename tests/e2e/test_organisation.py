@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox import SlackSandbox
 from tests.e2e.harness import AGENCY, GUEST, OTHER_TEAM, OUTSIDER, OWNER, WRITER, Harness, buttons
 
@@ -45,6 +46,17 @@ def test_an_approver_from_another_workspace_of_the_same_grid_organisation_approv
     assert post.text == f"Approved across the org.\n\n— drafted by {AGENCY}, approved by Sam Sister"
     assert bot.wait_status(ts, "published").decided_by == SISTER
     assert not bot.slack.ephemerals(SISTER)
+
+
+def test_a_grid_approver_of_another_workspace_decides_through_a_form_too(grid, start_bot) -> None:
+    bot = grid_bot(start_bot, APPROVERS=f"{OWNER},{SISTER}")
+    ts = bot.draft("Rejected across the org.")
+    bot.click(bot.card(SISTER, containing="Rejected across the org"), "Reject", SISTER, user_team_id=SISTER_TEAM)
+    response = bot.submit(
+        bot.modal(CallbackId.REJECT), {BlockId.REASON: {InputId.REASON: "Off brand."}}, SISTER, user_team_id=SISTER_TEAM
+    )
+    assert response.status_code == 200 and "response_action" not in (response.text or "")
+    assert bot.wait_status(ts, "rejected").decided_by == SISTER
 
 
 def test_a_slack_connect_user_of_another_grid_organisation_is_refused(grid, start_bot) -> None:
