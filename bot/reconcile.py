@@ -7,12 +7,13 @@ leaves the draft `unknown` for an approver to settle from the card.
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
+
+from twitter_text import extract_urls_with_indices
 
 from bot.x_client import XAccount
 from storage.models import Status
@@ -21,13 +22,30 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(minutes=15)
-_URL = re.compile(r"https?://\S+")
+LINK = "\ufffclink\ufffc"  # a placeholder no post text contains
+_TCO = re.compile(r"https://t\.co/[A-Za-z0-9]+")
+_X_ENTITY = re.compile(r"&(amp|lt|gt);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
 
 
 def comparable(text: str) -> str:
-    """X hands text back with entities escaped and links shortened to t.co: compare what survives."""
-    text = unicodedata.normalize("NFC", html.unescape(text))
-    return " ".join(_URL.sub("<link>", text).split())
+    """Our text as it can be compared with what X shows: X links every URL twitter-text finds (bare domains like
+    `northwind.coffee` too) and shows each as a t.co link, so each becomes one placeholder."""
+    text = unicodedata.normalize("NFC", text)
+    out, at = [], 0
+    for found in extract_urls_with_indices(text):
+        start, end = found["indices"]
+        out += [text[at:start], LINK]
+        at = end
+    out.append(text[at:])
+    return " ".join("".join(out).split())
+
+
+def comparable_from_x(text: str) -> str:
+    """A post's text as X's timeline shows it, made comparable with `comparable`: X escapes exactly `&`, `<`
+    and `>` (undone here in one pass, so a typed `&amp;` stays `&amp;`), and every link is a t.co link."""
+    text = _X_ENTITY.sub(lambda m: _UNESCAPED[m.group(1)], text)
+    return " ".join(_TCO.sub(LINK, unicodedata.normalize("NFC", text)).split())
 
 
 class Reconciler:
@@ -48,7 +66,7 @@ class Reconciler:
             recent = self.account.recent_posts(since=(draft.decided_at or draft.updated_at) - LOOKBACK)
             if recent is None:
                 return self._note(draft_id, draft.last_error, "the account's recent posts couldn't be read")
-            found = next((pid for pid, text in recent if comparable(text) == expected and pid not in ids), None)
+            found = next((pid for pid, text in recent if comparable_from_x(text) == expected and pid not in ids), None)
             if found is None:
                 return self._note(draft_id, draft.last_error, "it is not among the account's recent posts")
             ids.append(found)

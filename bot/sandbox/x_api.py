@@ -26,6 +26,7 @@ from bot.sandbox.x_wire import (
     WINDOW_SECONDS,
     Post,
     XRequest,
+    as_x_shows,
     daily_headers,
     fault_body,
     invalid_request,
@@ -69,6 +70,7 @@ class XSandbox(SandboxServer):
         self._faults = Faults()
         self._issued = 0
         self._window: dict[str, tuple[float, int]] = {}
+        self.timeline_lag = 0.0
 
     def reset(self) -> None:
         """Forget posts, requests, faults and rate counters (ids keep increasing)."""
@@ -77,6 +79,7 @@ class XSandbox(SandboxServer):
             self.requests.clear()
             self._faults.clear()
             self._window.clear()
+            self.timeline_lag = 0.0
             self._changed.notify_all()
 
     # faults
@@ -126,6 +129,12 @@ class XSandbox(SandboxServer):
         """Read the request, then close the socket without answering (the answer is lost)."""
         with self._lock:
             self._faults.add(route, "drop", times, record_anyway=record_anyway)
+
+    def lag_timeline(self, seconds: float) -> None:
+        """Show a new post on the account's timeline only `seconds` after it was made, as X's timeline lags
+        behind its writes (lookups by id see it at once)."""
+        with self._lock:
+            self.timeline_lag = seconds
 
     def set_metrics(self, post_id: str, **metrics: int) -> None:
         """Set public_metrics (e.g. like_count=3) of a post."""
@@ -258,7 +267,8 @@ class XSandbox(SandboxServer):
             media_ids,
         )
         self.posts.append(post)
-        return Reply.of_json({"data": {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}}, 201)
+        shown = as_x_shows(post.text, post.id)  # X answers with the text as stored: t.co links, HTML-escaped
+        return Reply.of_json({"data": {"id": post.id, "text": shown, "edit_history_tweet_ids": [post.id]}}, 201)
 
     def _me(self, request: Request, _: str) -> Reply:
         return Reply.of_json({"data": {"id": self.user_id, "name": self.display_name, "username": self.username}})
@@ -280,10 +290,14 @@ class XSandbox(SandboxServer):
                 400,
             )
         since, until = request.query.get("since_id"), request.query.get("until_id")
+        shown_before = time.perf_counter() - self.timeline_lag
         posts = [
             p
             for p in reversed(self.posts)
-            if not p.deleted and (not since or int(p.id) > int(since)) and (not until or int(p.id) < int(until))
+            if not p.deleted
+            and p.at <= shown_before
+            and (not since or int(p.id) > int(since))
+            and (not until or int(p.id) < int(until))
         ]
         page = posts[start : start + max_results]
         if not page:
