@@ -96,7 +96,11 @@ class Publisher:
             self._wake.wait(pause)
 
     def _pause(self) -> float:
-        """Sleep until the next postponed attempt is due, or a tick, whichever is sooner."""
+        """Sleep until the next postponed attempt is due, or a tick, whichever is sooner. While the brand is
+        paused, a tick: an overdue retry can't go out before resume (which wakes the loop) and must not make
+        the loop pass again at once, over and over."""
+        if self.paused():
+            return IDLE_TICK_S
         with self.store.read() as tx:
             due = tx.next_attempt_due()
         if due is None:
