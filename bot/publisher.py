@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from bot import failpoints
+from bot.claimer import Claimer
 from bot.reconcile import Reconciler
 from bot.x_client import XAccount
 from bot.x_errors import Diagnosis, Verdict, diagnose
@@ -32,6 +33,7 @@ BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
 IDLE_TICK_S = 5.0
 CANDIDATES = 5  # due drafts looked at per pass, oldest decision first
+STOPPED = "the bot stopped while posting: the post may or may not be up"
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> float:
@@ -51,6 +53,7 @@ class Publisher:
         clock: Callable[[], datetime] = utcnow,
         paused: Callable[[], bool] = lambda: False,
         lease: timedelta = LEASE,
+        claimer: Claimer | None = None,
     ) -> None:
         self.paused = paused
         self.lease = lease
@@ -58,7 +61,8 @@ class Publisher:
         self.store = store
         self.account = account
         self.on_change = on_change
-        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"  # who, in the audit trail
+        self.claimer = claimer or Claimer.this_process()  # which process, in `claimed_by`
         self.clock = clock
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -129,7 +133,7 @@ class Publisher:
         """Claim `draft_id` and post it. False if another worker got there first."""
         attempt_id = uuid.uuid4().hex
         with self.store.transaction() as tx:
-            claimed = tx.claim(draft_id, attempt_id, self.worker_id, self.clock() + self.lease)
+            claimed = tx.claim(draft_id, attempt_id, str(self.claimer), self.clock() + self.lease)
             draft = tx.get(draft_id) if claimed else None
             if draft is not None:
                 tx.audit(
@@ -158,22 +162,14 @@ class Publisher:
             ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None))
             failpoints.hit("after-x-call")
             with self.store.transaction() as tx:
-                if not tx.set_fields(
-                    draft.id or 0, attempt_id=attempt_id, post_ids=ids, lease_until=self.clock() + self.lease
-                ):
+                # The part's id and a renewed lease in one fenced write: the next part goes out on a full lease.
+                if not tx.attempt_write(draft.id or 0, attempt_id, post_ids=ids, lease_until=self.clock() + self.lease):
                     log.warning("draft %s: lease lost mid-thread; leaving it to the new owner", draft.id)
                     return
         url = self.account.link(ids[0])
         with self.store.transaction() as tx:
-            if tx.move(
-                draft.id or 0,
-                frm={Status.PUBLISHING},
-                to=Status.PUBLISHED,
-                attempt_id=attempt_id,
-                post_url=url,
-                published_at=self.clock(),
-                lease_until=None,
-                last_error=None,
+            if tx.attempt_write(
+                draft.id or 0, attempt_id, to=Status.PUBLISHED, post_url=url, published_at=self.clock(), last_error=None
             ):
                 tx.audit(
                     draft.id,
@@ -190,15 +186,7 @@ class Publisher:
         to, extra = self._next_state(draft, diagnosis, now)
         log.warning("draft %s: publishing attempt %s: %s -> %s", draft.id, draft.attempts, diagnosis.reason, to)
         with self.store.transaction() as tx:
-            if tx.move(
-                draft.id or 0,
-                frm={Status.PUBLISHING},
-                to=to,
-                attempt_id=attempt_id,
-                last_error=diagnosis.reason,
-                lease_until=None,
-                **extra,
-            ):
+            if tx.attempt_write(draft.id or 0, attempt_id, to=to, last_error=diagnosis.reason, **extra):
                 tx.audit(
                     draft.id,
                     f"publish_{diagnosis.verdict.value}",
@@ -233,29 +221,29 @@ class Publisher:
         return len(settled)
 
     def recover_expired_leases(self) -> None:
-        """A worker died holding a claim: whether X got the post is unknown, so a person must look."""
+        """A worker died holding a claim: whether X got the post is unknown, so the account is looked at and, if
+        that can't tell, a person. Its lease ran out; or, on this host, its process no longer exists (no need
+        to wait for the lease then: a dead process renews nothing)."""
         now = self.clock()
+        moved = []
         with self.store.transaction() as tx:
-            expired = tx.expired_leases(now)
-            moved = []
-            for draft in expired:
-                reason = "the bot stopped while posting: the post may or may not be up"
-                if tx.move(
-                    draft.id or 0,
-                    frm={Status.PUBLISHING},
-                    to=Status.UNKNOWN,
-                    attempt_id=draft.attempt_id,
-                    last_error=reason,
-                    lease_until=None,
-                ):
+            for draft in tx.claims_to_check(now, self.claimer.prefix):
+                expired = draft.lease_until is not None and draft.lease_until < now
+                if expired:
+                    action, detail = "lease_expired", f"claimed by {draft.claimed_by}"
+                elif self.claimer.is_gone(draft.claimed_by):
+                    action, detail = "claimer_gone", f"claimed by {draft.claimed_by}, a process of this host now gone"
+                else:
+                    continue
+                if tx.attempt_write(draft.id or 0, draft.attempt_id, to=Status.UNKNOWN, last_error=STOPPED):
                     tx.audit(
                         draft.id,
-                        "lease_expired",
+                        action,
                         actor_id=self.worker_id,
                         frm=Status.PUBLISHING,
                         to=Status.UNKNOWN,
                         version=draft.version,
-                        detail=f"claimed by {draft.claimed_by}",
+                        detail=detail,
                     )
                     moved.append(draft.id)
         for draft_id in moved:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 TWEEPY_HOST = "https://api.twitter.com"
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 20.0
+# The longest one X call can take before requests gives up on it: a publishing lease must outlive it, or another
+# instance recovers a post whose holder is still waiting for X's answer.
+LONGEST_X_CALL = timedelta(seconds=CONNECT_TIMEOUT_S + READ_TIMEOUT_S)
 
 
 class RebasedSession(requests.Session):

@@ -119,10 +119,19 @@ class XSandbox(SandboxServer):
             )
 
     def hang(
-        self, route: str = "POST /2/tweets", seconds: float = 5.0, times: int = 1, record_anyway: bool = True
+        self,
+        route: str = "POST /2/tweets",
+        seconds: float = 5.0,
+        times: int = 1,
+        record_anyway: bool = True,
+        *,
+        after: int = 0,
     ) -> None:
-        """Wait `seconds` before answering (a client read timeout); without record_anyway, answer 503."""
+        """Wait `seconds` before answering (a client read timeout); without record_anyway, answer 503.
+        `after` lets that many requests to `route` through first (e.g. hang on a thread's second part)."""
         with self._lock:
+            if after:
+                self._faults.add(route, "pass", after)
             self._faults.add(route, "hang", times, seconds=seconds, record_anyway=record_anyway)
 
     def drop(self, route: str = "POST /2/tweets", times: int = 1, record_anyway: bool = True) -> None:
@@ -186,10 +195,10 @@ class XSandbox(SandboxServer):
         if not self._authorized(request.headers.get("authorization", "")):
             return Reply.of_json(problem(401, "Unauthorized"), 401)
         with self._lock:
-            fault = (
+            fault = self._faults.take(route, "pass") or (
                 self._faults.take(route, "drop") or self._faults.take(route, "hang") or self._faults.take(route, "fail")
             )
-        if fault is None:
+        if fault is None or fault.kind == "pass":
             return self._run(action, request, route, param)
         options = fault.options
         if fault.kind == "drop":

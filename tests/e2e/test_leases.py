@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, update
+from sqlmodel import col
 
+from storage.models import Draft
 from storage.types import utcnow
-from tests.e2e.harness import OWNER, Harness, posted
+from tests.e2e.harness import OWNER, Harness, attribution, posted
 
 
 @contextmanager
@@ -49,3 +52,60 @@ def test_a_paused_brand_with_an_overdue_retry_does_not_spin(bot: Harness) -> Non
     assert "resumed" in bot.driver.command("resume", OWNER).json()["text"].lower()
     [post] = bot.x.wait_for_posts(1, timeout=10)
     assert post.text == posted("Held while paused.", OWNER)
+
+
+THREAD = "Part one: beans.\n---\nPart two: water.\n---\nPart three: patience."
+
+
+def expire_lease(harness: Harness, ts: str) -> None:
+    """Time passes: the claim's lease runs out while its holder still waits on X (set in the database, as the
+    real lease is minutes and the wait X's read timeout)."""
+    draft_id = harness.row(ts).id
+    with harness.store.transaction() as tx:
+        tx.session.execute(
+            update(Draft).where(col(Draft.id) == draft_id).values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+
+
+def answered(harness: Harness, n: int) -> bool:
+    """X has answered the `n`th POST /2/tweets."""
+    posts = [r for r in harness.x.requests if r.route == "POST /2/tweets"]
+    return len(posts) >= n and posts[n - 1].status is not None
+
+
+def test_a_slow_answer_after_another_instance_took_the_thread_over_is_not_recorded_and_goes_no_further(
+    start_bot: Callable[..., Harness],
+) -> None:
+    """Instance A's second part hangs at X (which made it). A's lease runs out; instance B recovers the thread
+    (unknown: X's timeline lags, so the part isn't found). A's late answer must then change nothing and A must not
+    post part three: the thread belongs to B's recovery now. Once the timeline catches up B finds part two and
+    finishes the thread: three posts, chained, each once."""
+    first = start_bot()
+    first.x.lag_timeline(60)
+    first.x.hang(seconds=3, record_anyway=True, after=1)
+    ts = first.draft(THREAD)
+    first.click(first.card(OWNER, containing="Part one"), "Approve")
+    first.x.wait_for_posts(2)  # part two is on X; A waits for the answer
+    held = first.row(ts)
+    assert held.status == "publishing" and held.post_ids is not None and len(held.post_ids) == 1
+    expire_lease(first, ts)
+
+    second = start_bot()  # its first pass recovers the expired lease
+    first.slack.wait_until(lambda: "lease_expired" in [a.action for a in first.audit(held.id)], timeout=5)
+    first.slack.wait_until(lambda: answered(first, 2), timeout=10)
+    time.sleep(0.5)  # A has its answer: give it time to (wrongly) record it and go on
+    draft = first.row(ts)
+    assert len(first.x.posts) == 2, [p.text for p in first.x.posts]
+    assert draft.status == "unknown" and draft.post_ids == held.post_ids
+
+    first.x.lag_timeline(0)
+    second.running.services.publisher.look_again()  # part two is on the timeline now
+    done = first.wait_status(ts, "published", timeout=10)
+    posts = first.x.posts
+    assert [p.text for p in posts] == [
+        "Part one: beans.",
+        "Part two: water.",
+        f"Part three: patience.\n\n{attribution(OWNER)}",
+    ]
+    assert [p.in_reply_to for p in posts] == [None, posts[0].id, posts[1].id]
+    assert done.post_ids == [p.id for p in posts]
