@@ -173,14 +173,29 @@ def outcome_line(draft: Draft) -> str:
                 " Fix the cause, then press Retry."
             )
         case Status.UNKNOWN:
-            line = (
-                f"Approved by {who} {when}, but X didn't confirm the post: {escape_mrkdwn(draft.last_error or '')}."
-                " Check the account on X, then say what you found: *Mark as published* if the post is there,"
-                " *Publish again* if it isn't."
-            )
+            line = unknown_line(draft, who, when)
         case _:
             line = status_words(draft.status)
     return f"{icon} {line}".strip()
+
+
+def unknown_line(draft: Draft, who: str, when: str) -> str:
+    """X didn't confirm a post: which one (a thread's part), what to check, and whether the bot still looks."""
+    parts, up = len(draft.final_parts or []), len(draft.post_ids or [])
+    error = escape_mrkdwn(draft.last_error or "")
+    which = "the post"
+    line = f"Approved by {who} {when}, but X didn't confirm the post: {error}."
+    if parts > 1 and up < parts:
+        which = f"part {up + 1} of {parts}"
+        done = "" if not up else " (part 1 is up)" if up == 1 else f" (parts 1 to {up} are up)"
+        line = f"Approved by {who} {when}, but X didn't confirm {which}: {error}."
+        line += f" *Part {up + 1} of {parts} may or may not be on X*{done}."
+    line += f" Check the account on X, then say what you found: *Mark as published* if {which} is there,"
+    line += " *Publish again* if it isn't."
+    if draft.next_attempt_at is not None:
+        line += "\nThe bot is still looking for it on the account (X's timeline can lag): next look "
+        line += f"{slack_date(draft.next_attempt_at)}."
+    return line
 
 
 def _modal(callback_id: CallbackId, title: str, submit: str, ref: CardRef, blocks: list[Block]) -> dict[str, Any]:

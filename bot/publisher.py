@@ -34,6 +34,7 @@ BACKOFF_CAP_S = 300.0
 IDLE_TICK_S = 5.0
 CANDIDATES = 5  # due drafts looked at per pass, oldest decision first
 STOPPED = "the bot stopped while posting: the post may or may not be up"
+FRESHLY_UNKNOWN = {"looks": 0, "next_attempt_at": None}  # not looked for on X yet: the first look follows at once
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> float:
@@ -114,6 +115,7 @@ class Publisher:
     def run_once(self) -> int:
         """Recover expired leases, then publish everything that is due. Returns posts attempted."""
         self.recover_expired_leases()
+        self.look_when_due()  # reading the account, not publishing: a paused brand's unknown posts are looked for too
         if self.paused():
             return 0  # the brand's kill switch: approved drafts wait, in order, for resume
         done = 0
@@ -207,7 +209,7 @@ class Publisher:
                 when = now + timedelta(seconds=backoff(draft.attempts))
             return Status.APPROVED, {"next_attempt_at": when}
         if diagnosis.verdict is Verdict.UNCERTAIN:
-            return Status.UNKNOWN, {}
+            return Status.UNKNOWN, FRESHLY_UNKNOWN
         return Status.FAILED, {}
 
     def look_again(self) -> int:
@@ -219,6 +221,16 @@ class Publisher:
         for draft_id in settled:
             self.on_change(draft_id)
         return len(settled)
+
+    def look_when_due(self) -> int:
+        """The looks on X booked for unknown drafts (X's timeline lags): take those whose time has come."""
+        with self.store.read() as tx:
+            due = tx.looks_due(self.clock())
+        settled = 0
+        for draft_id in due:
+            settled += self.reconciler.settle(draft_id, self.worker_id)
+            self.on_change(draft_id)  # found, or the card's "still looking" changed
+        return settled
 
     def recover_expired_leases(self) -> None:
         """A worker died holding a claim: whether X got the post is unknown, so the account is looked at and, if
@@ -235,7 +247,9 @@ class Publisher:
                     action, detail = "claimer_gone", f"claimed by {draft.claimed_by}, a process of this host now gone"
                 else:
                     continue
-                if tx.attempt_write(draft.id or 0, draft.attempt_id, to=Status.UNKNOWN, last_error=STOPPED):
+                if tx.attempt_write(
+                    draft.id or 0, draft.attempt_id, to=Status.UNKNOWN, last_error=STOPPED, **FRESHLY_UNKNOWN
+                ):
                     tx.audit(
                         draft.id,
                         action,

@@ -2,7 +2,8 @@
 
 X has no idempotency key, so "did my post go through?" can only be answered by reading the account's
 recent posts. A match settles it (published, or the rest of a thread resumes); no match, or no answer,
-leaves the draft `unknown` for an approver to settle from the card.
+leaves the draft `unknown` for an approver to settle from the card, while the bot looks a few more times (X's
+timeline lags behind its writes).
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import requests
+import tweepy
 from twitter_text import extract_urls_with_indices
 
 from bot.x_client import XAccount
-from storage.models import Status
+from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(minutes=15)
+# After the first look, right after the uncertain answer: 5 more over two minutes (at +5, +15, +30, +60, +120 s).
+LOOK_AGAIN = tuple(timedelta(seconds=s) for s in (5, 10, 15, 30, 60))
 LINK = "\ufffclink\ufffc"  # a placeholder no post text contains
 _TCO = re.compile(r"https://t\.co/[A-Za-z0-9]+")
 _X_ENTITY = re.compile(r"&(amp|lt|gt);")
@@ -55,9 +60,15 @@ class Reconciler:
         self.clock = clock
 
     def settle(self, draft_id: int, actor: str = "reconciler") -> bool:
-        """True when the account's posts settled the draft one way or the other."""
+        """Look for the post on the account now. True when that settled the draft one way or the other.
+
+        Each look is claimed first (a compare-and-set on the count of looks), and that same write books the next
+        one: X's timeline lags behind its writes, so a post that isn't there yet is looked for again
+        `LOOK_AGAIN` later, a few times over a couple of minutes, by whichever instance's publisher is ticking
+        then (the time is in the database). The approvers have the buttons all along: someone who has seen
+        the account needn't wait for the bot."""
         draft = self.store.get(draft_id)
-        if draft is None or draft.status != Status.UNKNOWN or not draft.final_parts:
+        if draft is None or draft.status != Status.UNKNOWN or not draft.final_parts or not self._claim_look(draft):
             return False
         ids = list(draft.post_ids or [])
         found = None
@@ -71,10 +82,10 @@ class Reconciler:
                 return self._note(draft_id, draft.last_error, "it is not among the account's recent posts")
             ids.append(found)
         done = len(ids) >= len(draft.final_parts)
+        values: dict[str, object] = {"post_ids": ids, "last_error": None, "next_attempt_at": None}
+        if done:  # the link needs the username: asked of X (once per process) before the transaction, not in it
+            values.update(post_url=self._link(ids[0]), published_at=self.clock())
         with self.store.transaction() as tx:
-            values: dict[str, object] = {"post_ids": ids, "last_error": None}
-            if done:
-                values.update(post_url=self.account.link(ids[0]), published_at=self.clock())
             to = Status.PUBLISHED if done else Status.APPROVED
             if not tx.move(draft_id, frm={Status.UNKNOWN}, to=to, **values):
                 return False
@@ -90,8 +101,23 @@ class Reconciler:
         log.info("draft %s: reconciled (%s); now %s", draft_id, found or "all parts recorded", to)
         return True
 
+    def _claim_look(self, draft: Draft) -> bool:
+        """This look is ours (no other instance is taking the same one), and the next one is booked."""
+        looks = draft.looks + 1
+        after = LOOK_AGAIN[looks - 1] if looks <= len(LOOK_AGAIN) else None
+        with self.store.transaction() as tx:
+            return tx.look(draft.id or 0, draft.looks, self.clock() + after if after is not None else None)
+
+    def _link(self, post_id: str) -> str | None:
+        try:
+            return self.account.link(post_id)
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            log.warning("the account's username is unknown (%s): the post is recorded without its link", exc)
+            return None
+
     def _note(self, draft_id: int, error: str | None, finding: str) -> bool:
         with self.store.transaction() as tx:
             noted = error if finding in (error or "") else f"{error}; {finding}"  # looked again after a restart
-            tx.move(draft_id, frm={Status.UNKNOWN}, to=Status.UNKNOWN, last_error=noted)
+            if noted != error:
+                tx.move(draft_id, frm={Status.UNKNOWN}, to=Status.UNKNOWN, last_error=noted)
         return False

@@ -178,9 +178,26 @@ class Tx:
         return [i for i in self.session.exec(stmt).all() if i is not None]
 
     def next_attempt_due(self) -> datetime | None:
-        """When the earliest postponed publication (rate limit, backoff) becomes due."""
-        stmt = select(func.min(Draft.next_attempt_at)).where(Draft.status == Status.APPROVED)
+        """When the earliest postponed publication (rate limit, backoff) or look on X for an unknown post is due."""
+        stmt = select(func.min(Draft.next_attempt_at)).where(col(Draft.status).in_([Status.APPROVED, Status.UNKNOWN]))
         return self.session.exec(stmt).one()
+
+    def looks_due(self, now: datetime, limit: int = 10) -> list[int]:
+        """Unknown drafts whose next look for their post on X has come."""
+        stmt = (
+            select(Draft.id)
+            .where(Draft.status == Status.UNKNOWN, col(Draft.next_attempt_at) <= now)
+            .order_by(col(Draft.next_attempt_at))
+            .limit(limit)
+        )
+        return [i for i in self.session.exec(stmt).all() if i is not None]
+
+    def look(self, draft_id: int, looks: int, next_look: datetime | None) -> bool:
+        """Claim one look for an unknown draft's post (its count of looks is still `looks`) and book the next."""
+        stmt = update(Draft).where(
+            col(Draft.id) == draft_id, col(Draft.status) == Status.UNKNOWN, col(Draft.looks) == looks
+        )
+        return self._changed(stmt.values(looks=looks + 1, next_attempt_at=next_look, updated_at=utcnow()))
 
     def claims_to_check(self, now: datetime, host_prefix: str) -> list[Draft]:
         """Claims whose lease ran out, and every claim made on this host (`host_prefix`: its holder may be a
