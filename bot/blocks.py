@@ -253,3 +253,21 @@ def reason_modal(callback_id: CallbackId, ref: CardRef, excerpt: str) -> dict[st
     about = section(f"Draft #{ref.draft_id}, version {ref.version}:")
     quoted = plain_section(excerpt[:500])
     return _modal(callback_id, title, submit, ref, [about, quoted, field])
+
+
+def part_link_modal(ref: CardRef, part: int, parts: int) -> dict[str, Any]:
+    """Mark as published on a thread whose uncertain part isn't the last: the rest must reply to that part, so
+    the approver who found it on X gives its link."""
+    field = {
+        "type": "input",
+        "block_id": BlockId.PART_LINK,
+        "label": {"type": "plain_text", "text": f"Link to part {part} of {parts} on X"},
+        "hint": {
+            "type": "plain_text",
+            "text": "Copy it from the post on X (Share → Copy link), e.g. https://x.com/…/status/…",
+        },
+        "element": {"type": "plain_text_input", "action_id": InputId.LINK.value, "max_length": 300},
+    }
+    rest = f"part {parts} goes" if part + 1 == parts else f"parts {part + 1} to {parts} go"
+    note = context(f"Part {part} is then recorded as published and {rest} out as replies to it.")
+    return _modal(CallbackId.MARK_PART, "Mark as published", "Post the rest", ref, [field, note])

@@ -28,6 +28,7 @@ class BlockId(StrEnum):
     CARD_OUTCOME = "card.outcome"
     EDIT_TEXT = "edit.text"
     REASON = "decision.reason"
+    PART_LINK = "mark.part_link"
 
 
 class InputId(StrEnum):
@@ -35,12 +36,14 @@ class InputId(StrEnum):
 
     TEXT = "text"
     REASON = "reason"
+    LINK = "link"
 
 
 class CallbackId(StrEnum):
     EDIT = "countersign.edit_modal"
     REQUEST_CHANGES = "countersign.request_changes_modal"
     REJECT = "countersign.reject_modal"
+    MARK_PART = "countersign.mark_part_modal"
 
 
 class MetadataType(StrEnum):

@@ -14,8 +14,6 @@ import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import requests
-import tweepy
 from twitter_text import extract_urls_with_indices
 
 from bot.x_client import XAccount
@@ -84,7 +82,7 @@ class Reconciler:
         done = len(ids) >= len(draft.final_parts)
         values: dict[str, object] = {"post_ids": ids, "last_error": None, "next_attempt_at": None}
         if done:  # the link needs the username: asked of X (once per process) before the transaction, not in it
-            values.update(post_url=self._link(ids[0]), published_at=self.clock())
+            values.update(post_url=self.account.try_link(ids[0]), published_at=self.clock())
         with self.store.transaction() as tx:
             to = Status.PUBLISHED if done else Status.APPROVED
             if not tx.move(draft_id, frm={Status.UNKNOWN}, to=to, **values):
@@ -107,13 +105,6 @@ class Reconciler:
         after = LOOK_AGAIN[looks - 1] if looks <= len(LOOK_AGAIN) else None
         with self.store.transaction() as tx:
             return tx.look(draft.id or 0, draft.looks, self.clock() + after if after is not None else None)
-
-    def _link(self, post_id: str) -> str | None:
-        try:
-            return self.account.link(post_id)
-        except (tweepy.TweepyException, requests.RequestException) as exc:
-            log.warning("the account's username is unknown (%s): the post is recorded without its link", exc)
-            return None
 
     def _note(self, draft_id: int, error: str | None, finding: str) -> bool:
         with self.store.transaction() as tx:

@@ -19,6 +19,7 @@ from bot.directory import SlackDirectory
 from bot.home import Home
 from bot.inbox import Inbox
 from bot.logs import ContextExecutor
+from bot.marking import Marking
 from bot.notify import Notifier
 from bot.organisation import Organisation
 from bot.pause import BrandSwitch
@@ -57,6 +58,7 @@ class Services:
     team_id: str
     team_url: str
     bot_user_id: str
+    marking: Marking
     listeners: ThreadPoolExecutor = field(
         default_factory=lambda: ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     )
@@ -175,4 +177,5 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         team_id=str(identity["team_id"]),
         team_url=team_url,
         bot_user_id=str(identity["user_id"]),
+        marking=Marking(store, workflow, account),
     )

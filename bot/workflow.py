@@ -308,8 +308,9 @@ class Workflow:
             last_error=None,
         )
 
-    def mark_published(self, ref: CardRef, actor: Actor) -> Outcome:
-        """The approver found the post on X: record it as published without sending anything."""
+    def mark_published(self, ref: CardRef, actor: Actor, post_url: str | None = None) -> Outcome:
+        """The approver found the post on X: record it as published without sending anything (`post_url`: the
+        link of its first part, when that id is known; bot.marking decides what a thread needs first)."""
         return self._recover(
             ref,
             actor,
@@ -319,6 +320,7 @@ class Workflow:
             Kind.MARKED,
             published_at=self.clock(),
             last_error=None,
+            post_url=post_url,
         )
 
     def cancel_unknown(self, ref: CardRef, actor: Actor) -> Outcome:

@@ -101,3 +101,11 @@ class XAccount:
 
     def link(self, post_id: str) -> str:
         return f"https://x.com/{self.me()['username']}/status/{post_id}"
+
+    def try_link(self, post_id: str) -> str | None:
+        """The link, or None when X can't say the username now (the post is then recorded without it)."""
+        try:
+            return self.link(post_id)
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            log.warning("the account's username is unknown (%s): recorded without the post's link", exc)
+            return None

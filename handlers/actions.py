@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import INPUT_LIMIT, edit_modal, reason_modal
+from bot.blocks import INPUT_LIMIT, edit_modal, part_link_modal, reason_modal
 from bot.ids import ActionId, CallbackId
 from bot.inbox import FollowUp, InboxKind
 from bot.outcomes import Kind, Outcome
@@ -132,14 +132,19 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
     parsed = read(body, services)
     if parsed is None:
         return None if replay else partial(_refuse_malformed, body, services)
+    action = ActionId(body["actions"][0]["action_id"])
+    if action is ActionId.MARK_PUBLISHED and (part := services.marking.part_to_link(*parsed)):
+        # The rest of the thread must reply to the uncertain part: ask for its link (a replay can't open a form).
+        modal = part_link_modal(parsed[0], *part)
+        return None if replay else partial(_open, services.client, body, modal, parsed[1], services)
     moves = {
         ActionId.APPROVE: services.workflow.approve,
         ActionId.RETRY: services.workflow.retry,
         ActionId.PUBLISH_AGAIN: services.workflow.publish_again,
-        ActionId.MARK_PUBLISHED: services.workflow.mark_published,
+        ActionId.MARK_PUBLISHED: services.marking.mark_published,
         ActionId.CANCEL: services.workflow.cancel_unknown,
     }
-    outcome = moves[ActionId(body["actions"][0]["action_id"])](*parsed)
+    outcome = moves[action](*parsed)
     if outcome.refused and replay:
         return None
     return partial(_settle, outcome, body, *parsed, services)

@@ -96,15 +96,19 @@ class XSandbox(SandboxServer):
         daily: str | None = None,
         daily_reset_in: float = 3600,
         record_anyway: bool = False,
+        after: int = 0,
     ) -> None:
         """Answer the next `times` requests to `route` ("*" = any) with X's error for `status`.
 
         429 carries x-rate-limit-* (reset `reset_in` s from now); `daily="user"|"app"` adds the exhausted
         24-hour cap headers instead of an exhausted 15-minute window. `record_anyway` creates the post first.
+        `after` lets that many requests to `route` through first (e.g. fail a thread's second part).
         """
         if daily is not None and daily not in ("user", "app"):
             raise ValueError("daily must be 'user' or 'app'")
         with self._lock:
+            if after:
+                self._faults.add(route, "pass", after)
             self._faults.add(
                 route,
                 "fail",
