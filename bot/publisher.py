@@ -1,8 +1,10 @@
 """Publishing to X: at most once per approved version, never waiting inside a Slack handler.
 
 Claim with a lease and commit; call X holding no database lock; record the result fenced by the
-attempt id, so a worker whose lease was taken over can't overwrite the new owner's result. A thread
-records each part's id as it goes, so a retry resumes after the last part that is known to be up.
+attempt id and the status (`Tx.attempt_write`), so a worker whose claim was recovered can't record anything
+or go on with a thread. A thread records each part's id as it goes, renewing the lease for the next part,
+so a retry resumes after the last part that is known to be up. A claim names its process
+(`bot.claimer`): one of this host whose process is gone is recovered at once, others when their lease runs out.
 """
 
 from __future__ import annotations
@@ -113,7 +115,8 @@ class Publisher:
         return min(IDLE_TICK_S, max(0.0, (due - self.clock()).total_seconds()))
 
     def run_once(self) -> int:
-        """Recover expired leases, then publish everything that is due. Returns posts attempted."""
+        """Recover abandoned claims, take the looks on X that are due, then publish everything that is due.
+        Returns posts attempted."""
         self.recover_expired_leases()
         self.look_when_due()  # reading the account, not publishing: a paused brand's unknown posts are looked for too
         if self.paused():
