@@ -8,13 +8,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import event, update
 from sqlmodel import col
 
+from bot.sandbox import SlackSandbox, XSandbox
 from storage.models import Draft
 from storage.types import utcnow
-from tests.e2e.harness import OWNER, Harness, attribution, posted
+from tests.e2e.harness import OWNER, Harness, app_env, attribution, posted
+from tests.e2e.test_running import run_cli
 
 
 @contextmanager
@@ -109,3 +112,32 @@ def test_a_slow_answer_after_another_instance_took_the_thread_over_is_not_record
     ]
     assert [p.in_reply_to for p in posts] == [None, posts[0].id, posts[1].id]
     assert done.post_ids == [p.id for p in posts]
+
+
+def test_a_thread_renews_its_lease_before_each_part(bot: Harness) -> None:
+    """Each part may take X's longest call: the lease is renewed as each part's id is recorded, before the next."""
+    bot.x.hang(seconds=1.0, times=3, record_anyway=True)
+    ts = bot.draft(THREAD)
+    bot.click(bot.card(OWNER, containing="Part one"), "Approve")
+    leases: dict[int, object] = {}
+    deadline = time.monotonic() + 15
+    while (draft := bot._maybe_row(ts)) is None or draft.status != "published":
+        assert time.monotonic() < deadline, "not published in time"
+        if draft is not None and draft.status == "publishing":
+            leases[len(draft.post_ids or [])] = draft.lease_until
+        time.sleep(0.05)
+    assert {0, 1, 2} <= set(leases)  # seen before each part (and maybe once all three were recorded)
+    renewed = [leases[n] for n in sorted(leases)]
+    assert renewed == sorted(renewed) and len(set(renewed)) == len(renewed), renewed
+
+
+def test_a_publish_lease_shorter_than_one_x_call_stops_the_start_saying_why(
+    tmp_path: Path, slack: SlackSandbox, x: XSandbox
+) -> None:
+    """A lease that can run out while its holder still waits for X lets another instance take over a post that
+    may be going out: `countersign run` refuses it, naming the variable and the minimum."""
+    env = app_env(slack, x, f"sqlite:///{tmp_path / 'cs.db'}", PUBLISH_LEASE="10s")
+    result = run_cli("run", "--http", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "PUBLISH_LEASE must be at least 25s" in result.stderr and "(got 10s)" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
