@@ -85,6 +85,25 @@ def x_uncertain(r: Round, i: int, inject: Callable[[], None], found: bool) -> Ou
     return r.audits("publish_uncertain"), {PUBLISHED if found else ASKED}, int(found), {}
 
 
+def x_links_made(r: Round, i: int) -> Outcome:
+    """X shows every link (bare domains too) as t.co: the post is still recognised."""
+    x = r.lab.sandbox.x
+    x.fail(status=500, record_anyway=True)
+    ts, _ = r.approve(f"Menu at northwind.coffee, or https://northwind.coffee/menu?round={i} (round {i}).")
+    linked = r.reconciled(ts).post_ids == [p.id for p in x.live_posts()]
+    return r.audits("publish_uncertain"), {PUBLISHED}, 1, {"linked to the post made": linked}
+
+
+def x_timeline_lag(r: Round, i: int) -> Outcome:
+    """The first look misses a post X's timeline shows 3 s late; a look booked in the database finds it."""
+    x = r.lab.sandbox.x
+    x.lag_timeline(3)
+    x.fail(status=500, record_anyway=True)
+    ts, _ = r.approve(f"Late on the timeline, round {i}.")
+    draft = r.wait_status(ts, PUBLISHED, "failed", timeout=20)
+    return r.audits("publish_uncertain"), {PUBLISHED}, 1, {"found by a later look": draft.looks >= 2}
+
+
 def x_read_timeout(r: Round) -> None:
     assert r.running is not None
     r.running.services.publisher.account.client.session.timeout = (2.0, 0.5)
@@ -326,6 +345,8 @@ refused | X connection refused | X down until the first attempt failed | retried
 5xx | X 500/503, no post | 5xx, the post not made | unknown; not found on the account; approvers asked
 5xx-made | X 500, post made | X makes the post, then answers 500 | found on the account: published, one post
 timeout | X read timeout | X makes the post, answers after 2 s; client reads 0.5 s | found on the account: published
+links | X 500, post with links made | northwind.coffee and https:// links, t.co on the timeline | found: published
+lag | X 500, timeline lags | X makes the post, its timeline shows it 3 s later | a later look finds it: published
 drop-made | X dropped connection, post made | X makes the post, closes the socket | found on the account: published
 drop | X dropped connection, no post | socket closed unanswered, no post made | unknown; approvers asked
 duplicate | X 403 duplicate content | the same text already on the account | published, linked to that post
@@ -376,6 +397,8 @@ BODIES: dict[str, tuple[Body, str | None]] = {  # the body, and the failpoint to
     "5xx": (_5xx, None),
     "5xx-made": (_fail(500, True), None),
     "timeout": (lambda r, i: x_uncertain(r, i, lambda: x_read_timeout(r), True), None),
+    "links": (x_links_made, None),
+    "lag": (x_timeline_lag, None),
     "drop-made": (_drop(True), None),
     "drop": (_drop(False), None),
     "duplicate": (x_duplicate, None),
