@@ -2,7 +2,8 @@
 
 Implements the routes the app uses with X's real status codes and bodies, and the failures that matter for
 an approval loop with no idempotency key: rate limits, outages, timeouts and lost answers after the post
-was actually created (`record_anyway`).
+was actually created (`record_anyway`). Text comes back as X stores it (every link twitter-text finds as a t.co
+link, `&<>` HTML-escaped), and the timeline can lag behind the write (`lag_timeline`), as X's does.
 """
 
 from __future__ import annotations
