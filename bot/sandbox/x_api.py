@@ -28,13 +28,14 @@ from bot.sandbox.x_wire import (
     Post,
     XRequest,
     as_x_shows,
-    daily_headers,
     fault_body,
+    fault_headers,
     invalid_request,
     not_found_error,
     problem,
     rate_headers,
     render,
+    tweet_fields,
 )
 
 __all__ = ["Post", "XRequest", "XSandbox"]
@@ -219,7 +220,7 @@ class XSandbox(SandboxServer):
             return reply if self._pause(options["seconds"]) else Reply(drop=True)
         if options["record_anyway"]:
             self._run(action, request, route, param)
-        return Reply.of_json(options["body"], options["status"], _fault_headers(route, options))
+        return Reply.of_json(options["body"], options["status"], fault_headers(route, options))
 
     def _authorized(self, header: str) -> bool:
         """OAuth 1.0a user context with our consumer key (the signature itself is not verified)."""
@@ -316,7 +317,7 @@ class XSandbox(SandboxServer):
         page = posts[start : start + max_results]
         if not page:
             return Reply.of_json({"meta": {"result_count": 0}})
-        fields = _fields(request)
+        fields = tweet_fields(request.query)
         meta: dict[str, Any] = {"result_count": len(page), "newest_id": page[0].id, "oldest_id": page[-1].id}
         if start + max_results < len(posts):
             meta["next_token"] = f"sb{start + max_results}"
@@ -328,7 +329,7 @@ class XSandbox(SandboxServer):
         post = self._live(post_id)
         if post is None:
             return Reply.of_json(not_found_error("tweet", post_id))
-        return Reply.of_json({"data": self._render(post, _fields(request))})
+        return Reply.of_json({"data": self._render(post, tweet_fields(request.query))})
 
     def _lookup_many(self, request: Request, _: str) -> Reply:
         """GET /2/tweets?ids=1,2,3 (up to 100): found posts in `data`, missing ones in `errors`."""
@@ -337,7 +338,7 @@ class XSandbox(SandboxServer):
             return Reply.of_json(invalid_request("The `ids` query parameter must hold 1 to 100 numeric ids"), 400)
         found = [(i, self._live(i)) for i in ids]
         body: dict[str, Any] = {}
-        data = [self._render(post, _fields(request)) for _, post in found if post is not None]
+        data = [self._render(post, tweet_fields(request.query)) for _, post in found if post is not None]
         if data:
             body["data"] = data
         errors = [not_found_error("tweet", i)["errors"][0] for i, post in found if post is None]
@@ -400,19 +401,3 @@ class XSandbox(SandboxServer):
                 f"{error}; wanted {n} posts, have {len(self.posts)}; requests: "
                 f"{[(r.route, r.status) for r in self.requests]}"
             ) from None
-
-
-def _fault_headers(route: str, options: dict[str, Any]) -> dict[str, str]:
-    """Rate-limit headers computed when the fault is served, so resets are relative to the answer."""
-    headers: dict[str, str] = {}
-    if options["status"] == 429:
-        limit = ROUTE_LIMITS.get(route, 100)
-        headers.update(rate_headers(limit, limit - 1 if options["daily"] else 0, options["reset_in"]))
-        if options["daily"]:
-            headers.update(daily_headers(options["daily"], options["daily_reset_in"]))
-    headers.update(options["headers"])
-    return headers
-
-
-def _fields(request: Request) -> set[str]:
-    return {f.strip() for f in request.query.get("tweet.fields", "").split(",") if f.strip()}

@@ -191,3 +191,20 @@ def render(post: Post, fields: set[str], author_id: str, conversation_id: str) -
     if post.media_ids and "attachments" in fields:
         data["attachments"] = {"media_keys": [f"3_{m}" for m in post.media_ids]}
     return data
+
+
+def fault_headers(route: str, options: dict[str, Any]) -> dict[str, str]:
+    """Rate-limit headers computed when an injected fault is served, so resets are relative to the answer."""
+    headers: dict[str, str] = {}
+    if options["status"] == 429:
+        limit = ROUTE_LIMITS.get(route, 100)
+        headers.update(rate_headers(limit, limit - 1 if options["daily"] else 0, options["reset_in"]))
+        if options["daily"]:
+            headers.update(daily_headers(options["daily"], options["daily_reset_in"]))
+    headers.update(options["headers"])
+    return headers
+
+
+def tweet_fields(query: dict[str, str]) -> set[str]:
+    """The fields a request asked for with `tweet.fields`."""
+    return {f.strip() for f in query.get("tweet.fields", "").split(",") if f.strip()}
