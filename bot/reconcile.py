@@ -66,7 +66,8 @@ class Reconciler:
         then (the time is in the database). The approvers have the buttons all along: someone who has seen
         the account needn't wait for the bot."""
         draft = self.store.get(draft_id)
-        if draft is None or draft.status != Status.UNKNOWN or not draft.final_parts or not self._claim_look(draft):
+        # The look is claimed (and the next booked) before anything else, so a due look is never left due.
+        if draft is None or draft.status != Status.UNKNOWN or not self._claim_look(draft) or not draft.final_parts:
             return False
         ids = list(draft.post_ids or [])
         found = None
