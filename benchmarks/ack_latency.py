@@ -51,8 +51,13 @@ def warmup_count(senders: int, warmup: int) -> int:
 
 
 def measure_cell(
-    loadgen: LoadGen, server: Process, bodies: list[tuple[bytes, str]], senders: int, warm: int,
-    settle: Sandbox | None, profile: Path | None = None,
+    loadgen: LoadGen,
+    server: Process,
+    bodies: list[tuple[bytes, str]],
+    senders: int,
+    warm: int,
+    settle: Sandbox | None,
+    profile: Path | None = None,
 ) -> harness.Result:
     """Warm-up run, (settle), measured run, (settle). `settle` is the sandbox to wait on for Countersign;
     `profile` records the measured run (and its after-ack work) with py-spy."""
@@ -94,9 +99,12 @@ class Bench:
             summary["non_200"] = len(result.shots) - summary["n"]
             summary["cpu_ms_per_request"] = 1000 * result.cpu_s / max(1, len(result.shots))
             self.cells.setdefault(kind, {}).setdefault(str(level), {})[server.name] = summary
-            print(f"  {kind:8} {level:>2} senders  {server.name:16} p50 {summary['p50']:6.1f} ms  "
-                  f"p99 {summary['p99']:6.1f} ms  ({summary['n']} ok, {summary['rps']:.0f} req/s, "
-                  f"{summary['cpu_ms_per_request']:.1f} CPU-ms per request)", flush=True)
+            print(
+                f"  {kind:8} {level:>2} senders  {server.name:16} p50 {summary['p50']:6.1f} ms  "
+                f"p99 {summary['p99']:6.1f} ms  ({summary['n']} ok, {summary['rps']:.0f} req/s, "
+                f"{summary['cpu_ms_per_request']:.1f} CPU-ms per request)",
+                flush=True,
+            )
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -106,9 +114,11 @@ def run(args: argparse.Namespace) -> dict:
     sizes = {level: warms[level] + args.requests for level in levels}
     drafts_needed = sum(sizes.values())
     results: dict = {"levels": levels, "requests": args.requests, "warmup": warms}
-    with harness.workdir("ack-bench-") as folder, harness.start_sandbox() as sandbox, harness.database(
-        args.database_url, folder
-    ) as url:
+    with (
+        harness.workdir("ack-bench-") as folder,
+        harness.start_sandbox() as sandbox,
+        harness.database(args.database_url, folder) as url,
+    ):
         env = harness.app_env(sandbox, url, LOG_LEVEL=args.log_level)
         # Two floors: Bolt's defaults (a listener thread acks; the request thread polls every 10 ms) and
         # process_before_response (acks on the request thread). Countersign is held to the faster of the two.
@@ -124,8 +134,10 @@ def run(args: argparse.Namespace) -> dict:
                 # 1. draft events: on Countersign each becomes a pending draft with a card
                 texts = iter(range(drafts_needed))
                 for level in levels:
-                    bodies = [build.draft_event(f"Benchmark draft {next(texts)}: beans, roast and a story.")
-                              for _ in range(sizes[level])]
+                    bodies = [
+                        build.draft_event(f"Benchmark draft {next(texts)}: beans, roast and a story.")
+                        for _ in range(sizes[level])
+                    ]
                     bench.cell("draft", level, bodies, warms[level])
                 Tally(sandbox.slack, harness.is_card).wait_for(drafts_needed, timeout=120)
                 cards = [m for m in sandbox.slack.messages(dm_channel_for(OWNER)) if "Approve" in json.dumps(m.blocks)]
@@ -173,14 +185,21 @@ def report(results: dict) -> str:
             if level == GOAL_SENDERS:
                 met = ratio <= GOAL_RATIO and mine["p99"] < GOAL_P99_MS
                 goal = "met" if met else "missed"
-            rows.append([str(level)] + [f"{cell[n]['p50']:.1f} / {cell[n]['p99']:.1f}" for n in names]
-                        + [f"{ratio:.2f}x", goal, f"{mine['rps']:.0f}", f"{mine.get('cpu_ms_per_request', 0):.1f}"])
+            rows.append(
+                [str(level)]
+                + [f"{cell[n]['p50']:.1f} / {cell[n]['p99']:.1f}" for n in names]
+                + [f"{ratio:.2f}x", goal, f"{mine['rps']:.0f}", f"{mine.get('cpu_ms_per_request', 0):.1f}"]
+            )
         lines.append(harness.table(headers, rows))
     lines.append("\n" + results["other_line"])
-    lines.append(f"Countersign answered 404 to {results['late_acks']} requests whose listener hadn't acked within "
-                 "Bolt's 3 s (Slack shows the person an error; the listener still runs later)")
-    lines.append(f"Countersign RSS: {results['rss_idle_mib']:.1f} MiB idle after start, "
-                 f"{results['rss_after_mib']:.1f} MiB after the run (peak {results['peak_rss_mib']:.1f} MiB)")
+    lines.append(
+        f"Countersign answered 404 to {results['late_acks']} requests whose listener hadn't acked within "
+        "Bolt's 3 s (Slack shows the person an error; the listener still runs later)"
+    )
+    lines.append(
+        f"Countersign RSS: {results['rss_idle_mib']:.1f} MiB idle after start, "
+        f"{results['rss_after_mib']:.1f} MiB after the run (peak {results['peak_rss_mib']:.1f} MiB)"
+    )
     return "\n".join(lines)
 
 
@@ -189,13 +208,20 @@ def main() -> None:
     parser.add_argument("--senders", default="1,8,32", help="comma-separated concurrency levels")
     parser.add_argument("--requests", type=int, default=400, help="measured requests per cell")
     parser.add_argument("--warmup", type=int, default=30, help="uncounted requests per cell (at least 2 per sender)")
-    parser.add_argument("--database-url", default="", help="default: a SQLite file in a temp folder; a PostgreSQL "
-                        "database named bench* is dropped and recreated")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="default: a SQLite file in a temp folder; a PostgreSQL database named bench* is dropped and recreated",
+    )
     parser.add_argument("--log-level", default="INFO", help="Countersign's LOG_LEVEL (INFO is the default in .env)")
     parser.add_argument("--quiet-wait", type=float, default=0.0, help="first wait up to this many s for an idle CPU")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--profile", type=Path, help="record each Countersign cell with py-spy into this folder "
-                        "(pip install py-spy; the profiler costs CPU, so don't quote latencies from such a run)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record each Countersign cell with py-spy into this folder "
+        "(pip install py-spy; the profiler costs CPU, so don't quote latencies from such a run)",
+    )
     args = parser.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)

@@ -55,9 +55,12 @@ def app(sandbox: Sandbox, url: str, folder: Path, in_process: bool) -> Iterator[
 def measure(drafts: int, warmup: int, database_url: str, in_process: bool) -> dict[str, list[float]]:
     logging.getLogger().setLevel(logging.ERROR)
     samples: dict[str, list[float]] = {"draft_to_card": [], "approve_to_post": [], "draft_ack": [], "click_ack": []}
-    with harness.workdir("e2e-bench-") as folder, harness.start_sandbox() as sandbox, harness.database(
-        database_url, folder
-    ) as url, app(sandbox, url, folder, in_process) as base:
+    with (
+        harness.workdir("e2e-bench-") as folder,
+        harness.start_sandbox() as sandbox,
+        harness.database(database_url, folder) as url,
+        app(sandbox, url, folder, in_process) as base,
+    ):
         driver = SlackDriver(f"{base}/slack/events", SIGNING_SECRET)
         cards = Tally(sandbox.slack, harness.is_card)
         for i in range(warmup + drafts):
@@ -73,10 +76,17 @@ def measure(drafts: int, warmup: int, database_url: str, in_process: bool) -> di
             clicked = time.perf_counter()
             click = driver.click(card, "Approve", OWNER)
             click_acked = time.perf_counter()
-            post = sandbox.x.wait_until(lambda m=marker: next(
-                (r for r in sandbox.x.requests if r.route == "POST /2/tweets" and m in str((r.json or {}).get("text"))),
-                None,
-            ), timeout=10)
+            post = sandbox.x.wait_until(
+                lambda m=marker: next(
+                    (
+                        r
+                        for r in sandbox.x.requests
+                        if r.route == "POST /2/tweets" and m in str((r.json or {}).get("text"))
+                    ),
+                    None,
+                ),
+                timeout=10,
+            )
             harness.quiesce(sandbox, quiet_s=0.15)
             if response.status_code != 200 or click.status_code != 200:
                 raise RuntimeError(f"app answered {response.status_code} / {click.status_code}")
@@ -92,8 +102,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drafts", type=int, default=200, help="measured drafts (each also approved)")
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder; a PostgreSQL "
-                        "database named bench* is dropped and recreated")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="default: SQLite in a temp folder; a PostgreSQL database named bench* is dropped and recreated",
+    )
     parser.add_argument("--in-process", action="store_true", help="run the app with start_http in this process")
     parser.add_argument("--quiet-wait", type=float, default=0.0, help="first wait up to this many s for an idle CPU")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -116,8 +129,9 @@ def main() -> None:
         s = summary[key] = harness.ms_summary(samples[key])
         goal = GOALS_MS.get(key)
         verdict = "-" if goal is None else (f"p50 < {goal:.0f} ms: " + ("met" if s["p50"] < goal else "missed"))
-        rows.append([title, str(s["n"]), f"{s['p50']:.1f}", f"{s['p90']:.1f}", f"{s['p99']:.1f}",
-                     f"{s['max']:.1f}", verdict])
+        rows.append(
+            [title, str(s["n"]), f"{s['p50']:.1f}", f"{s['p90']:.1f}", f"{s['p99']:.1f}", f"{s['max']:.1f}", verdict]
+        )
     print(harness.table(["path", "n", "p50 ms", "p90 ms", "p99 ms", "max ms", "goal"], rows))
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "other_load": other.share}, indent=2))

@@ -63,8 +63,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--idle", type=float, default=10.0, help="seconds idle before reading RSS")
-    parser.add_argument("--database-url", default="", help="default: SQLite files in a temp folder; a PostgreSQL "
-                        "database named bench* is dropped and recreated for each run")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="default: SQLite files in a temp folder; a PostgreSQL "
+        "database named bench* is dropped and recreated for each run",
+    )
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--quiet-wait", type=float, default=0.0, help="first wait up to this many s for an idle CPU")
     parser.add_argument("--json", type=Path, help="also write the figures here")

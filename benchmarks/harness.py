@@ -168,8 +168,10 @@ def print_machine(database_url: str | None = None, quiet_wait_s: float = 0.0) ->
     info = machine(database_url)
     print("machine: " + " · ".join(f"{k} {v}" for k, v in info.items()))
     if os.environ.get("BENCH_APP_SCRIPT"):
-        print(f"app: {os.environ['BENCH_APP_SCRIPT']} with BENCH_PATCHES={os.environ.get('BENCH_PATCHES', '')!r} "
-              "(an experiment, not the code as it is)")
+        print(
+            f"app: {os.environ['BENCH_APP_SCRIPT']} with BENCH_PATCHES={os.environ.get('BENCH_PATCHES', '')!r} "
+            "(an experiment, not the code as it is)"
+        )
     busy = wait_until_quiet(quiet_wait_s) if quiet_wait_s else cpu_busy()
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(f"before the run: {busy:.0%} of the CPUs busy with other work, load average {load}", flush=True)
@@ -256,8 +258,10 @@ class OtherLoad:
 
     def line(self) -> str:
         flag = "  ! figures are skewed by other work" if self.share + self.steal > QUIET else ""
-        return (f"other processes used {self.share:.0%} of the CPUs during the measurement (steal {self.steal:.0%}, "
-                f"interrupts {self.irq:.0%}){flag}")
+        return (
+            f"other processes used {self.share:.0%} of the CPUs during the measurement (steal {self.steal:.0%}, "
+            f"interrupts {self.irq:.0%}){flag}"
+        )
 
 
 def wait_until_quiet(max_wait_s: float, threshold: float = QUIET) -> float:
@@ -663,8 +667,21 @@ class Profiler:
 
     def __enter__(self) -> Profiler:
         spy = Path(sys.executable).with_name("py-spy")
-        argv = [str(spy), "record", "-p", str(self.pid), "-f", "raw", "-o", str(self.output), "-r", str(self.rate),
-                "--gil", "--nonblocking", "-F"]
+        argv = [
+            str(spy),
+            "record",
+            "-p",
+            str(self.pid),
+            "-f",
+            "raw",
+            "-o",
+            str(self.output),
+            "-r",
+            str(self.rate),
+            "--gil",
+            "--nonblocking",
+            "-F",
+        ]
         self._popen = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)  # attached before the load starts
         return self

@@ -59,26 +59,56 @@ def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None, d
                     state = "pending" if i >= drafts - backlog else "failed"
                     created = NOW - timedelta(seconds=rng.randrange(3 * 86400))
                 decided = created + timedelta(minutes=rng.randrange(5, 600))
-                rows.append({
-                    "id": i + 1, "brand": "default", "channel": "C0DRAFTS", "ts": f"1700000000.{i:06d}",
-                    "writer_id": f"U0W{i % 7}", "writer_name": f"Writer {i % 7}", "status": state, "version": 1,
-                    "text": f"Draft {i}: fresh beans and a story about the roast.", "attempts": 0,
-                    "created_at": created, "updated_at": decided, "pending_since": created,
-                    "decided_at": None if state == "pending" else decided, "decided_by": "U0OWNER",
-                    "published_at": decided if state == "published" else None,
-                    "post_url": f"https://x.com/acme/status/{10**18 + i}" if state == "published" else None,
-                    "post_ids": f'["{10**18 + i}"]' if state == "published" else None,
-                    "final_parts": '["x"]' if state == "published" else None,
-                })
-                versions.append({"draft_id": i + 1, "version": 1, "text": "v1", "author_id": f"U0W{i % 7}",
-                                 "created_at": created})
-                audits.append({"draft_id": i + 1, "action": "submitted", "actor_id": f"U0W{i % 7}",
-                               "actor_team_id": "", "at": created, "to_status": "pending", "detail": None})
+                rows.append(
+                    {
+                        "id": i + 1,
+                        "brand": "default",
+                        "channel": "C0DRAFTS",
+                        "ts": f"1700000000.{i:06d}",
+                        "writer_id": f"U0W{i % 7}",
+                        "writer_name": f"Writer {i % 7}",
+                        "status": state,
+                        "version": 1,
+                        "text": f"Draft {i}: fresh beans and a story about the roast.",
+                        "attempts": 0,
+                        "created_at": created,
+                        "updated_at": decided,
+                        "pending_since": created,
+                        "decided_at": None if state == "pending" else decided,
+                        "decided_by": "U0OWNER",
+                        "published_at": decided if state == "published" else None,
+                        "post_url": f"https://x.com/acme/status/{10**18 + i}" if state == "published" else None,
+                        "post_ids": f'["{10**18 + i}"]' if state == "published" else None,
+                        "final_parts": '["x"]' if state == "published" else None,
+                    }
+                )
+                versions.append(
+                    {"draft_id": i + 1, "version": 1, "text": "v1", "author_id": f"U0W{i % 7}", "created_at": created}
+                )
+                audits.append(
+                    {
+                        "draft_id": i + 1,
+                        "action": "submitted",
+                        "actor_id": f"U0W{i % 7}",
+                        "actor_team_id": "",
+                        "at": created,
+                        "to_status": "pending",
+                        "detail": None,
+                    }
+                )
                 if state != "pending":
                     action = {"published": "approved", "failed": "approved"}.get(state, state)
-                    audits.append({"draft_id": i + 1, "action": action, "actor_id": "U0OWNER", "actor_team_id": "",
-                                   "at": decided, "to_status": state,
-                                   "detail": "Off brand" if state == "rejected" else None})
+                    audits.append(
+                        {
+                            "draft_id": i + 1,
+                            "action": action,
+                            "actor_id": "U0OWNER",
+                            "actor_team_id": "",
+                            "at": decided,
+                            "to_status": state,
+                            "detail": "Off brand" if state == "rejected" else None,
+                        }
+                    )
             connection.execute(insert(Draft), rows)
             connection.execute(insert(DraftVersion), versions)
             connection.execute(insert(AuditEvent), audits)
@@ -94,11 +124,20 @@ def timed(fn, runs: int) -> dict[str, float]:
 
 
 def settings_for(url: str) -> Settings:
-    return Settings.from_env({
-        "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "x", "X_API_KEY": "x", "X_API_SECRET": "x",
-        "X_ACCESS_TOKEN": "x", "X_ACCESS_TOKEN_SECRET": "x", "DRAFTS_CHANNEL": "C0DRAFTS",
-        "APPROVERS": "U0OWNER", "AGENCY_NAME": "A", "DATABASE_URL": url,
-    })
+    return Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-x",
+            "SLACK_SIGNING_SECRET": "x",
+            "X_API_KEY": "x",
+            "X_API_SECRET": "x",
+            "X_ACCESS_TOKEN": "x",
+            "X_ACCESS_TOKEN_SECRET": "x",
+            "DRAFTS_CHANNEL": "C0DRAFTS",
+            "APPROVERS": "U0OWNER",
+            "AGENCY_NAME": "A",
+            "DATABASE_URL": url,
+        }
+    )
 
 
 def measure(url: str, runs: int) -> dict[str, float]:
@@ -114,8 +153,11 @@ def measure(url: str, runs: int) -> dict[str, float]:
     digest_ms = timed(lambda: digest_render.blocks(build_digest(store, None, week, now=NOW)), runs)
     gc.collect()
     result = {
-        "status": status_ms, "digest": digest_ms, "week": str(week),
-        "rss_before_mib": rss_before, "rss_after_mib": harness.rss_mib(),
+        "status": status_ms,
+        "digest": digest_ms,
+        "week": str(week),
+        "rss_before_mib": rss_before,
+        "rss_after_mib": harness.rss_mib(),
         "peak_rss_mib": harness.peak_rss_mib() if peak_reset else float("nan"),
         "drafts": _count(engine),
     }
@@ -153,12 +195,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drafts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--database-url", default="", help="default: a SQLite file in a temp folder; a PostgreSQL "
-                        "database named bench* is dropped and recreated (unless --reuse)")
-    parser.add_argument("--backlog", type=int, default=None, help="pending drafts (the newest N; N/5 failed); "
-                        "default: 5%% of all drafts pending and 1%% failed, spread over the year")
-    parser.add_argument("--days", type=int, default=365, help="the history's span (drafts are spread evenly): "
-                        "1,000,000 over 3650 days has the weekly volume of 100,000 over 365, with 10x the history")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="default: a SQLite file in a temp folder; a PostgreSQL "
+        "database named bench* is dropped and recreated (unless --reuse)",
+    )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=None,
+        help="pending drafts (the newest N; N/5 failed); "
+        "default: 5%% of all drafts pending and 1%% failed, spread over the year",
+    )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=365,
+        help="the history's span (drafts are spread evenly): "
+        "1,000,000 over 3650 days has the weekly volume of 100,000 over 365, with 10x the history",
+    )
     parser.add_argument("--reuse", action="store_true", help="measure a database already filled with --drafts drafts")
     parser.add_argument("--quiet-wait", type=float, default=0.0, help="first wait up to this many s for an idle CPU")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
@@ -177,7 +233,9 @@ def main() -> None:
         with harness.OtherLoad(url) as other:
             answer = subprocess.run(
                 [sys.executable, __file__, "--measure-only", "--database-url", url, "--runs", str(args.runs)],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             )
         r = json.loads(answer.stdout.strip().splitlines()[-1])
     db = url.split(":")[0].split("+")[0]
@@ -190,9 +248,11 @@ def main() -> None:
         verdict = f"< {goal:g} ms: " + ("met" if t["median"] < goal else "missed")
         rows.append([title, f"{t['first']:.1f}", f"{t['median']:.1f}", f"{t['max']:.1f}", verdict])
     print(harness.table(["query", "first ms", f"median of {args.runs} ms", "max ms", "goal (median)"], rows))
-    print(f"RSS of the answering process: {r['rss_before_mib']:.1f} MiB before the first query, "
-          f"{r['rss_after_mib']:.1f} MiB after {2 * args.runs} answers, "
-          f"peak {r['peak_rss_mib']:.1f} MiB while answering")
+    print(
+        f"RSS of the answering process: {r['rss_before_mib']:.1f} MiB before the first query, "
+        f"{r['rss_after_mib']:.1f} MiB after {2 * args.runs} answers, "
+        f"peak {r['peak_rss_mib']:.1f} MiB while answering"
+    )
     if args.json:
         args.json.write_text(json.dumps({**r, "database": db, "other_load": other.share}, indent=2))
 

@@ -85,6 +85,25 @@ def x_uncertain(r: Round, i: int, inject: Callable[[], None], found: bool) -> Ou
     return r.audits("publish_uncertain"), {PUBLISHED if found else ASKED}, int(found), {}
 
 
+def x_links_made(r: Round, i: int) -> Outcome:
+    """X shows every link (bare domains too) as t.co: the post is still recognised."""
+    x = r.lab.sandbox.x
+    x.fail(status=500, record_anyway=True)
+    ts, _ = r.approve(f"Menu at northwind.coffee, or https://northwind.coffee/menu?round={i} (round {i}).")
+    linked = r.reconciled(ts).post_ids == [p.id for p in x.live_posts()]
+    return r.audits("publish_uncertain"), {PUBLISHED}, 1, {"linked to the post made": linked}
+
+
+def x_timeline_lag(r: Round, i: int) -> Outcome:
+    """The first look misses a post X's timeline shows 3 s late; a look booked in the database finds it."""
+    x = r.lab.sandbox.x
+    x.lag_timeline(3)
+    x.fail(status=500, record_anyway=True)
+    ts, _ = r.approve(f"Late on the timeline, round {i}.")
+    draft = r.wait_status(ts, PUBLISHED, "failed", timeout=20)
+    return r.audits("publish_uncertain"), {PUBLISHED}, 1, {"found by a later look": draft.looks >= 2}
+
+
 def x_read_timeout(r: Round) -> None:
     assert r.running is not None
     r.running.services.publisher.account.client.session.timeout = (2.0, 0.5)
@@ -152,7 +171,8 @@ def slack_unreachable(r: Round, i: int) -> Outcome:
 
 
 def after_restart(r: Round, ts: str) -> str:
-    """Restart in this process on the same database, let the lease expire, settle, catch the cards up."""
+    """Restart in this process on the same database (which recovers the dead process's claim), settle, catch the
+    cards up."""
     r.start()
     assert r.running is not None
     draft = r.reconciled(ts, timeout=20, drive=r.running.services.publisher.run_once)
@@ -296,6 +316,26 @@ def edit_form_text(r: Round, i: int) -> Outcome:
     )
 
 
+def slack_reset_after_post(r: Round, i: int) -> Outcome:
+    """Slack takes each card and the writer's reply, then the connection resets before its answer: slack_sdk
+    must not send them again, and the tick's catch-up must find the cards Slack kept instead of posting more."""
+    slack, text = r.lab.sandbox.slack, f"Slack took it, then the line dropped, round {i}."
+    slack.reset_after("chat.postMessage", times=3)  # both cards and the "for approval" reply
+    ts = r.draft(text)
+    card = r.card(text)
+    r.card(text, OWNER2)
+    slack.wait_for(lambda s: [m for m in s.thread(DRAFTS, ts) if "for approval" in m.text], 10)
+    assert r.running is not None
+    r.running.services.scheduler.tick(utcnow() + timedelta(minutes=3))  # past the grace for missing cards
+    r.click(ts, card, "Approve")
+    r.wait_status(ts, PUBLISHED)
+    r.settle()
+    cards = [len([m for m in slack.messages(f"D{a[1:]}") if text in str(m.blocks)]) for a in APPROVERS]
+    intake = [m for m in slack.thread(DRAFTS, ts) if "for approval" in m.text]
+    checks = {"one card per approver": cards == [1] * len(APPROVERS), "one intake reply": len(intake) == 1}
+    return 3, {PUBLISHED}, 1, {**checks, "cards show the post": r.cards_current()}
+
+
 # -- the table: key | name | how it is injected | what must happen ---------------------------------------------
 
 TABLE = """
@@ -305,6 +345,8 @@ refused | X connection refused | X down until the first attempt failed | retried
 5xx | X 500/503, no post | 5xx, the post not made | unknown; not found on the account; approvers asked
 5xx-made | X 500, post made | X makes the post, then answers 500 | found on the account: published, one post
 timeout | X read timeout | X makes the post, answers after 2 s; client reads 0.5 s | found on the account: published
+links | X 500, post with links made | northwind.coffee and https:// links, t.co on the timeline | found: published
+lag | X 500, timeline lags | X makes the post, its timeline shows it 3 s later | a later look finds it: published
 drop-made | X dropped connection, post made | X makes the post, closes the socket | found on the account: published
 drop | X dropped connection, no post | socket closed unanswered, no post made | unknown; approvers asked
 duplicate | X 403 duplicate content | the same text already on the account | published, linked to that post
@@ -313,8 +355,8 @@ duplicate | X 403 duplicate content | the same text already on the account | pub
 slack-post | Slack 429 on chat.postMessage | 429, Retry-After: 1, on the first card | one card each, after the wait
 slack-update | Slack 429 on chat.update | 429, Retry-After: 1, on the card update | cards show the post after the wait
 slack-down | Slack unreachable during a decision | Slack down from the click until published | tick: cards, writer told
-after-claim | Crash after-claim | exit at the failpoint once the claim is committed | lease expires, not on X; asked
-after-x-call | Crash after-x-call | exit at the failpoint once X has the post | lease expires, found on X; published
+after-claim | Crash after-claim | exit at the failpoint once the claim is committed | recovered at once, not on X; asked
+after-x-call | Crash after-x-call | exit at the failpoint once X has the post | recovered at once, on X; published
 before-card-update | Crash before-card-update | exit at the failpoint before the first card update | published or asked
 intake | SIGKILL after a draft's 200 | kill -9 as soon as the message event is answered | kept (inbox replay); cards
 kill | SIGKILL at a random moment | kill -9 0-300 ms after the approval | published or asked; cards current
@@ -328,6 +370,7 @@ edits | Edits out of order | two edits delivered newest first | the older ignore
 deleted-first | Deletion before creation | deletion, then creation, then an edit of it | nothing live, nothing said
 refused-fixed | Refused draft fixed by an edit | too long, then edited to fit | card, approved, posted once
 slackbot | Slackbot and an unfurl | a /remind message; an unfurl of a pending draft | no draft, no new version
+slack-reset | Slack reset after a post | Slack takes the cards and the reply, then resets | one card each, one reply
 """
 
 
@@ -354,6 +397,8 @@ BODIES: dict[str, tuple[Body, str | None]] = {  # the body, and the failpoint to
     "5xx": (_5xx, None),
     "5xx-made": (_fail(500, True), None),
     "timeout": (lambda r, i: x_uncertain(r, i, lambda: x_read_timeout(r), True), None),
+    "links": (x_links_made, None),
+    "lag": (x_timeline_lag, None),
     "drop-made": (_drop(True), None),
     "drop": (_drop(False), None),
     "duplicate": (x_duplicate, None),
@@ -377,6 +422,7 @@ BODIES: dict[str, tuple[Body, str | None]] = {  # the body, and the failpoint to
     "deleted-first": (deleted_first, None),
     "refused-fixed": (refused_then_fixed, None),
     "slackbot": (slackbot_and_unfurl, None),
+    "slack-reset": (slack_reset_after_post, None),
 }
 
 
@@ -390,7 +436,8 @@ class Scenario:
 
     def run(self, lab: Lab, rounds: int) -> None:
         body, spawn = BODIES[self.key]
-        overrides = {"PUBLISH_LEASE": LEASE, "REQUEST_LEASE": LEASE} if spawn is not None else {}
+        # The default PUBLISH_LEASE: a restart on the same host takes a dead process's claim over at once.
+        overrides = {"REQUEST_LEASE": LEASE} if spawn is not None else {}
         for i in range(1, rounds + 1):
             started = time.perf_counter()
             r = lab.round(spawn=spawn, **overrides)

@@ -28,9 +28,11 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 
 
 def run_one(count: int, args: argparse.Namespace, loadgen: LoadGen) -> dict:
-    with harness.workdir("throughput-") as folder, harness.start_sandbox() as sandbox, harness.database(
-        args.database_url, folder
-    ) as url:
+    with (
+        harness.workdir("throughput-") as folder,
+        harness.start_sandbox() as sandbox,
+        harness.database(args.database_url, folder) as url,
+    ):
         env = harness.app_env(sandbox, url, LOG_LEVEL=args.log_level)
         instances = [harness.launch_countersign(env, folder, f"countersign-{i}") for i in range(count)]
         try:
@@ -89,8 +91,12 @@ def main() -> None:
     parser.add_argument("--drafts", type=int, default=1000)
     parser.add_argument("--senders", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=60)
-    parser.add_argument("--database-url", default=DEFAULT_URL, help='a PostgreSQL database named bench* (dropped '
-                        'and recreated for each instance count), or "" for SQLite (one instance only)')
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_URL,
+        help="a PostgreSQL database named bench* (dropped "
+        'and recreated for each instance count), or "" for SQLite (one instance only)',
+    )
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--quiet-wait", type=float, default=0.0, help="first wait up to this many s for an idle CPU")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -105,16 +111,44 @@ def main() -> None:
         for count in counts:
             results.append(run_one(count, args, loadgen))
             r = results[-1]
-            print(f"  {count} instance(s): {r['drafts_per_s']:.0f} drafts/s, ack p50 {r['ack_p50']:.1f} ms "
-                  f"p99 {r['ack_p99']:.1f} ms, {r['cpu_ms_per_draft']:.1f} CPU-ms per draft in the app, "
-                  f"{r['cards']} drafts carded, {r['duplicate_cards']} duplicate cards; {r['other_line']}", flush=True)
-    rows = [[str(r["instances"]), r["database"], str(r["drafts"]), str(r["senders"]), f"{r['drafts_per_s']:.0f}",
-             f"{r['ack_p50']:.1f} / {r['ack_p99']:.1f}", f"{r['cpu_ms_per_draft']:.1f}",
-             f"{r['sandbox_cpu_ms_per_draft']:.1f}",
-             f"{r['cards']}/{r['drafts']}", str(r["duplicate_cards"])] for r in results]
-    print(harness.table(["instances", "database", "drafts", "senders", "drafts/s", "ack p50 / p99 ms",
-                         "app CPU-ms per draft",
-                         "sandbox CPU-ms per draft", "carded", "duplicate cards"], rows))
+            print(
+                f"  {count} instance(s): {r['drafts_per_s']:.0f} drafts/s, ack p50 {r['ack_p50']:.1f} ms "
+                f"p99 {r['ack_p99']:.1f} ms, {r['cpu_ms_per_draft']:.1f} CPU-ms per draft in the app, "
+                f"{r['cards']} drafts carded, {r['duplicate_cards']} duplicate cards; {r['other_line']}",
+                flush=True,
+            )
+    rows = [
+        [
+            str(r["instances"]),
+            r["database"],
+            str(r["drafts"]),
+            str(r["senders"]),
+            f"{r['drafts_per_s']:.0f}",
+            f"{r['ack_p50']:.1f} / {r['ack_p99']:.1f}",
+            f"{r['cpu_ms_per_draft']:.1f}",
+            f"{r['sandbox_cpu_ms_per_draft']:.1f}",
+            f"{r['cards']}/{r['drafts']}",
+            str(r["duplicate_cards"]),
+        ]
+        for r in results
+    ]
+    print(
+        harness.table(
+            [
+                "instances",
+                "database",
+                "drafts",
+                "senders",
+                "drafts/s",
+                "ack p50 / p99 ms",
+                "app CPU-ms per draft",
+                "sandbox CPU-ms per draft",
+                "carded",
+                "duplicate cards",
+            ],
+            rows,
+        )
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

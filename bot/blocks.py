@@ -179,14 +179,29 @@ def outcome_line(draft: Draft) -> str:
                 " Fix the cause, then press Retry."
             )
         case Status.UNKNOWN:
-            line = (
-                f"Approved by {who} {when}, but X didn't confirm the post: {escape_mrkdwn(draft.last_error or '')}."
-                " Check the account on X, then say what you found: *Mark as published* if the post is there,"
-                " *Publish again* if it isn't."
-            )
+            line = unknown_line(draft, who, when)
         case _:
             line = status_words(draft.status)
     return f"{icon} {line}".strip()
+
+
+def unknown_line(draft: Draft, who: str, when: str) -> str:
+    """X didn't confirm a post: which one (a thread's part), what to check, and whether the bot still looks."""
+    parts, up = len(draft.final_parts or []), len(draft.post_ids or [])
+    error = escape_mrkdwn(draft.last_error or "")
+    which = "the post"
+    line = f"Approved by {who} {when}, but X didn't confirm the post: {error}."
+    if parts > 1 and up < parts:
+        which = f"part {up + 1} of {parts}"
+        done = "" if not up else " (part 1 is up)" if up == 1 else f" (parts 1 to {up} are up)"
+        line = f"Approved by {who} {when}, but X didn't confirm {which}: {error}."
+        line += f" *Part {up + 1} of {parts} may or may not be on X*{done}."
+    line += f" Check the account on X, then say what you found: *Mark as published* if {which} is there,"
+    line += " *Publish again* if it isn't."
+    if draft.next_attempt_at is not None:
+        line += "\nThe bot is still looking for it on the account (X's timeline can lag): next look "
+        line += f"{slack_date(draft.next_attempt_at)}."
+    return line
 
 
 def _modal(callback_id: CallbackId, title: str, submit: str, ref: CardRef, blocks: list[Block]) -> dict[str, Any]:
@@ -247,3 +262,21 @@ def reason_modal(callback_id: CallbackId, ref: CardRef, excerpt: str) -> dict[st
     about = section(f"Draft #{ref.draft_id}, version {ref.version}:")
     quoted = plain_section(excerpt[:500])
     return _modal(callback_id, title, submit, ref, [about, quoted, field])
+
+
+def part_link_modal(ref: CardRef, part: int, parts: int) -> dict[str, Any]:
+    """Mark as published on a thread whose uncertain part isn't the last: the rest must reply to that part, so
+    the approver who found it on X gives its link."""
+    field = {
+        "type": "input",
+        "block_id": BlockId.PART_LINK,
+        "label": {"type": "plain_text", "text": f"Link to part {part} of {parts} on X"},
+        "hint": {
+            "type": "plain_text",
+            "text": "Copy it from the post on X (Share → Copy link), e.g. https://x.com/…/status/…",
+        },
+        "element": {"type": "plain_text_input", "action_id": InputId.LINK.value, "max_length": 300},
+    }
+    rest = f"part {parts} goes" if part + 1 == parts else f"parts {part + 1} to {parts} go"
+    note = context(f"Part {part} is then recorded as published and {rest} out as replies to it.")
+    return _modal(CallbackId.MARK_PART, "Mark as published", "Post the rest", ref, [field, note])

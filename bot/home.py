@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -27,12 +28,23 @@ class Home:
         self.workflow = workflow
         self.settings = settings
         self._refresh: Coalescer[str] = Coalescer(self._publish)
+        self._notices: dict[str, str] = {}
+        self._notices_lock = threading.Lock()
 
-    def publish(self, user_id: str) -> None:
-        """Publish `user_id`'s App Home, folding requests that arrive while it is being built into one more."""
+    def publish(self, user_id: str, notice: str | None = None) -> None:
+        """Publish `user_id`'s App Home, folding requests that arrive while it is being built into one more.
+
+        `notice`: what a click in the Home tab came to (a refusal). Slack has no ephemeral for a view (a user
+        id is no channel for chat.postEphemeral), so it is shown at the top of the tab they are looking at,
+        once: the next publish shows the plain queue."""
+        if notice:
+            with self._notices_lock:
+                self._notices[user_id] = notice
         self._refresh(user_id)
 
     def _publish(self, user_id: str) -> None:
+        with self._notices_lock:
+            notice = self._notices.pop(user_id, None)
         is_approver = user_id in self.settings.approvers
         report = status.build(self.store, self.settings, viewer=user_id)
         queue = []
@@ -43,8 +55,8 @@ class Home:
             queue = [(d, self.workflow.post_text(d, user_id)) for d in pending if d.writer_id != user_id]
         else:
             images = {}
-        view = home_view(report, queue, is_approver=is_approver, images=images)
         try:
+            view = home_view(report, queue, is_approver=is_approver, notice=notice, images=images)
             self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
             log.warning("App Home for %s not published: %s", user_id, exc.response.get("error"))

@@ -19,13 +19,15 @@ def home_view(
     queue: list[tuple[Draft, PostText]],
     *,
     is_approver: bool,
+    notice: str | None = None,
     images: dict[int, int] | None = None,
 ) -> dict[str, Any]:
-    """`images`: how many images each queued draft's version carries (the card shows them)."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Countersign"}},
-        context(f"This week ({report.week}): {count_line(report)}"),
-    ]
+    """`notice`: our own text (bot.replies) about the person's last click here, shown above everything.
+    `images`: how many images each queued draft's version carries (the card shows them)."""
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Countersign"}}]
+    if notice:
+        blocks.append(section(f":warning: {notice}"))
+    blocks.append(context(f"This week ({report.week}): {count_line(report)}"))
     if report.paused:
         blocks.append(section(":double_vertical_bar: *Publishing is paused.* `/countersign resume` restarts it."))
     if not is_approver:

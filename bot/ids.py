@@ -29,6 +29,7 @@ class BlockId(StrEnum):
     CARD_MEDIA = "card.media"
     EDIT_TEXT = "edit.text"
     REASON = "decision.reason"
+    PART_LINK = "mark.part_link"
 
 
 class InputId(StrEnum):
@@ -36,9 +37,18 @@ class InputId(StrEnum):
 
     TEXT = "text"
     REASON = "reason"
+    LINK = "link"
 
 
 class CallbackId(StrEnum):
     EDIT = "countersign.edit_modal"
     REQUEST_CHANGES = "countersign.request_changes_modal"
     REJECT = "countersign.reject_modal"
+    MARK_PART = "countersign.mark_part_modal"
+
+
+class MetadataType(StrEnum):
+    """`metadata.event_type` on messages the app posts, so one whose answer was lost can be found again."""
+
+    CARD = "countersign_card"
+    REPLY = "countersign_reply"

@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import draft_media, failpoints
+from bot import draft_media, failpoints, slack_lookup
 from bot.blocks import approval_card, card_link
 from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
 from bot.replies import decision_reply, intake_reply, revision_refused
+from bot.slack_retry import never_reached_slack
 from bot.workflow import Workflow
 from storage import cards, notices, reports
 from storage import media as stored_media
@@ -55,8 +56,10 @@ class Notifier:
         approvers: tuple[str, ...],
         approval_channel: str = "",
         team_url: str = "",
+        bot_user_id: str = "",
     ) -> None:
         self.team_url = team_url
+        self.bot_user_id = bot_user_id
         self.client = client
         self.store = store
         self.workflow = workflow
@@ -119,7 +122,9 @@ class Notifier:
             images = draft_media.items(stored_media.of_version(tx.session, draft.id or 0, draft.version))
         return approval_card(draft, self.card_post(draft, approver_id), shared=not approver_id, media=images)
 
-    def post_cards(self, draft: Draft) -> None:
+    def post_cards(self, draft: Draft, *, look_first: bool = False) -> None:
+        """One card per target. `look_first` (the catch-up): a card whose post never answered may be in Slack
+        already; then it is adopted (and brought up to date) instead of posted a second time."""
         draft_id = draft.id or 0
         for approver_id, channel in self.card_targets():
             if draft.writer_id == approver_id:
@@ -129,8 +134,14 @@ class Notifier:
                     continue
             with self._lock(draft_id):
                 current = self.store.get(draft_id) or draft
+                if look_first and self._adopt(current, approver_id, channel):
+                    continue
                 try:
-                    sent = self.client.chat_postMessage(channel=channel, **self.render(current, approver_id))
+                    sent = self.client.chat_postMessage(
+                        channel=channel,
+                        metadata=slack_lookup.card_metadata(draft_id, approver_id),
+                        **self.render(current, approver_id),
+                    )
                 except SLACK_FAILURES as exc:
                     log.error("draft %s: card to %s failed (%s); catch-up will retry", draft_id, channel, _why(exc))
                     with self.store.transaction() as tx:
@@ -140,6 +151,20 @@ class Notifier:
                     tx.fill_card(draft_id, approver_id, sent["channel"], sent["ts"])
                     card = next(c for c in tx.cards(draft_id) if c.approver_id == approver_id)
                     cards.mark_shown(tx.session, card.id or 0, current.status, current.version)
+
+    def _adopt(self, draft: Draft, approver_id: str, target: str, *, instead_of: str = "") -> bool:
+        """Record the card Slack kept from a post that never answered (or whose ts a process that stopped never
+        saved), and show the draft as it is now on it. `instead_of`: the recorded card's ts, gone from Slack."""
+        draft_id = draft.id or 0
+        found = slack_lookup.find_card(self.client, target, draft_id, approver_id, self.bot_user_id)
+        if found is None or found[1] == instead_of:
+            return False
+        log.warning("draft %s: the card to %s was in Slack already; keeping it", draft_id, target)
+        with self.store.transaction() as tx:
+            tx.fill_card(draft_id, approver_id, *found)
+            card = next(c for c in tx.cards(draft_id) if c.approver_id == approver_id)
+        self._update(card, draft)
+        return True
 
     def refresh_cards(self, draft_id: int) -> None:
         """Re-render every card of the draft from what the database says now."""
@@ -155,18 +180,28 @@ class Notifier:
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
         """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the
         catch-up has since posted the one that is kept up to date): show the draft as it is now on it too,
-        as nothing else knows it exists. Returns whether it was such a card."""
+        as nothing else knows it exists. If the clicker has no recorded card for the draft at all (it was never
+        re-posted: the draft was decided on this one), this one becomes theirs and is kept up to date from now on.
+        Returns whether it was such a card."""
+        approver = "" if self.approval_channel else clicker
         with self.store.read() as tx:
             draft = tx.get(draft_id)
-            known = {(c.channel, c.ts) for c in tx.cards(draft_id)}
+            recorded = tx.cards(draft_id)
+        known = {(c.channel, c.ts) for c in recorded}
         if draft is None or (channel, ts) in known:
             return False
         with self._lock(draft_id):
             try:
-                approver = "" if self.approval_channel else clicker
                 self.client.chat_update(channel=channel, ts=ts, **self.render(draft, approver))
             except SLACK_FAILURES as exc:
                 log.warning("draft %s: unrecorded card %s/%s not updated (%s)", draft_id, channel, ts, _why(exc))
+                return True
+            if all(c.approver_id != approver for c in recorded):
+                with self.store.transaction() as tx:
+                    tx.claim_card(draft_id, approver)
+                    tx.fill_card(draft_id, approver, channel, ts)
+                    card = next(c for c in tx.cards(draft_id) if c.approver_id == approver)
+                    cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
         return True
 
     def _update(self, card: Card, draft: Draft) -> None:
@@ -184,6 +219,8 @@ class Notifier:
                 )
                 return
             log.warning("draft %s: card %s/%s is gone from Slack (%s)", draft.id, card.channel, card.ts, _why(exc))
+            if self._adopt(draft, card.approver_id, card.channel, instead_of=card.ts):
+                return
         with self.store.transaction() as tx:
             cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
 
@@ -198,7 +235,7 @@ class Notifier:
             waiting = reports.drafts_in(tx.session, self.workflow.brand, NEED_A_PERSON, limit=limit)
             unseen = [d for d in waiting if not tx.cards(d.id or 0)]
         for draft in missing + unseen:
-            self.post_cards(draft)
+            self.post_cards(draft, look_first=True)
         for draft_id in stale:
             self.refresh_cards(draft_id)
         return len(missing) + len(unseen) + len(stale)
@@ -210,12 +247,14 @@ class Notifier:
         self.refresh_cards(draft_id)
         self.tell_writer(draft_id)
 
-    def tell_writer(self, draft_id: int, now: datetime | None = None) -> bool:
+    def tell_writer(self, draft_id: int, now: datetime | None = None, *, look_first: bool = False) -> bool:
         """Reply in the writer's thread about the draft's latest move, if it calls for one and nobody has.
 
         An approve click's listener and the publisher that posts the approval (on this instance or another)
         both get here, and may both find the draft published: the first to claim the move tells. A reply Slack
-        didn't take is released for the catch-up. Returns whether this call told the writer.
+        refused is released for the catch-up. One whose answer was lost (a reset after sending) stays claimed,
+        so the other live caller can't send it again at once; the catch-up takes it over once the claim is
+        abandoned and (`look_first`) reads the thread back before sending. Returns whether this call told.
         """
         now = now or utcnow()
         with self.store.read() as tx:  # most moves (approved, publishing) have nothing to tell: no write lock
@@ -228,20 +267,24 @@ class Notifier:
             if not notices.claim(tx.session, draft_id, move.id, now):
                 return False
         assert text is not None
-        told = self.reply(draft.channel, draft.ts, text)
+        metadata = slack_lookup.reply_metadata(draft_id, move.id)
+        told = (
+            look_first
+            and slack_lookup.reply_exists(self.client, draft.channel, draft.ts, draft_id, move.id, self.bot_user_id)
+        ) or self._reply(draft.channel, draft.ts, text, metadata)
         with self.store.transaction() as tx:
             if told:
                 notices.mark_sent(tx.session, move.id, utcnow())
-            else:
+            elif told is False:
                 notices.release(tx.session, move.id)
-        return told
+        return bool(told)
 
     def tell_writers(self, now: datetime, limit: int = 20) -> int:
         """Replies Slack never got (it was down, or the process stopped): send them now. Returns how many."""
         with self.store.transaction() as tx:
             notices.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
             waiting = notices.untold(tx.session, TOLD, now - TELL_WITHIN, now - MISSING_GRACE, limit)
-        return sum(self.tell_writer(draft.id or 0, now) for draft in waiting)
+        return sum(self.tell_writer(draft.id or 0, now, look_first=True) for draft in waiting)
 
     def remind(self, draft: Draft, waited: str) -> None:
         """A fresh message (so it notifies) pointing at each approver's card for a draft still waiting."""
@@ -260,17 +303,27 @@ class Notifier:
                 log.error("reminder for draft %s to %s failed: %s", draft.id, card.channel, _why(exc))
 
     def reply(self, channel: str, thread_ts: str, text: str) -> bool:
+        return self._reply(channel, thread_ts, text) is True
+
+    def _reply(self, channel: str, thread_ts: str, text: str, metadata: dict | None = None) -> bool | None:
+        """True: Slack took it. False: it didn't (an error answer, or no connection was made). None: the answer
+        was lost after the request went out (a reset, a timeout): Slack may have posted it."""
         try:
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False)
+            self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False, metadata=metadata
+            )
         except SLACK_FAILURES as exc:
             log.error("thread reply in %s/%s failed: %s", channel, thread_ts, _why(exc))
-            return False
+            return False if isinstance(exc, SlackApiError) or never_reached_slack(exc) else None
         return True
 
     def ephemeral(self, channel: str | None, user: str, text: str) -> None:
-        if not channel:
-            channel = user
+        """Only `user` sees it, in `channel`. With no channel (a modal, the App Home) it goes to the app's DM
+        with them: chat.postEphemeral needs a conversation, and a user id is none (`channel_not_found`)."""
         try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+            if channel:
+                self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+            else:
+                self.client.chat_postMessage(channel=user, text=text, unfurl_links=False)
         except SLACK_FAILURES as exc:
             log.warning("ephemeral to %s failed: %s", user, _why(exc))

@@ -1,8 +1,10 @@
 """Publishing to X: at most once per approved version, never waiting inside a Slack handler.
 
 Claim with a lease and commit; call X holding no database lock; record the result fenced by the
-attempt id, so a worker whose lease was taken over can't overwrite the new owner's result. A thread
-records each part's id as it goes, so a retry resumes after the last part that is known to be up.
+attempt id and the status (`Tx.attempt_write`), so a worker whose claim was recovered can't record anything
+or go on with a thread. A thread records each part's id as it goes, renewing the lease for the next part,
+so a retry resumes after the last part that is known to be up. A claim names its process
+(`bot.claimer`): one of this host whose process is gone is recovered at once, others when their lease runs out.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from bot import draft_media, failpoints
+from bot.claimer import Claimer
 from bot.media_publish import MediaNotReady, MediaUploader, for_part
 from bot.media_rules import MediaItem
 from bot.reconcile import Reconciler
@@ -35,6 +38,8 @@ BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
 IDLE_TICK_S = 5.0
 CANDIDATES = 5  # due drafts looked at per pass, oldest decision first
+STOPPED = "the bot stopped while posting: the post may or may not be up"
+FRESHLY_UNKNOWN = {"looks": 0, "next_attempt_at": None}  # not looked for on X yet: the first look follows at once
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> float:
@@ -54,6 +59,7 @@ class Publisher:
         clock: Callable[[], datetime] = utcnow,
         paused: Callable[[], bool] = lambda: False,
         lease: timedelta = LEASE,
+        claimer: Claimer | None = None,
         media: MediaUploader | None = None,
     ) -> None:
         self.media = media  # None: images can't be fetched (a draft with images then fails, saying so)
@@ -63,7 +69,8 @@ class Publisher:
         self.store = store
         self.account = account
         self.on_change = on_change
-        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"  # who, in the audit trail
+        self.claimer = claimer or Claimer.this_process()  # which process, in `claimed_by`
         self.clock = clock
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -101,7 +108,11 @@ class Publisher:
             self._wake.wait(pause)
 
     def _pause(self) -> float:
-        """Sleep until the next postponed attempt is due, or a tick, whichever is sooner."""
+        """Sleep until the next postponed attempt is due, or a tick, whichever is sooner. While the brand is
+        paused, a tick: an overdue retry can't go out before resume (which wakes the loop) and must not make
+        the loop pass again at once, over and over."""
+        if self.paused():
+            return IDLE_TICK_S
         with self.store.read() as tx:
             due = tx.next_attempt_due()
         if due is None:
@@ -109,8 +120,10 @@ class Publisher:
         return min(IDLE_TICK_S, max(0.0, (due - self.clock()).total_seconds()))
 
     def run_once(self) -> int:
-        """Recover expired leases, then publish everything that is due. Returns posts attempted."""
+        """Recover abandoned claims, take the looks on X that are due, then publish everything that is due.
+        Returns posts attempted."""
         self.recover_expired_leases()
+        self.look_when_due()  # reading the account, not publishing: a paused brand's unknown posts are looked for too
         if self.paused():
             return 0  # the brand's kill switch: approved drafts wait, in order, for resume
         done = 0
@@ -130,7 +143,7 @@ class Publisher:
         """Claim `draft_id` and post it. False if another worker got there first."""
         attempt_id = uuid.uuid4().hex
         with self.store.transaction() as tx:
-            claimed = tx.claim(draft_id, attempt_id, self.worker_id, self.clock() + self.lease)
+            claimed = tx.claim(draft_id, attempt_id, str(self.claimer), self.clock() + self.lease)
             draft = tx.get(draft_id) if claimed else None
             images = draft_media.items(stored_media.of_version(tx.session, draft_id, draft.version)) if draft else ()
             if draft is not None:
@@ -158,7 +171,7 @@ class Publisher:
     def _renew(self, draft: Draft, attempt_id: str) -> bool:
         """Still ours (fenced by the attempt id)? Then the lease runs from now, before the create call."""
         with self.store.transaction() as tx:
-            return tx.set_fields(draft.id or 0, attempt_id=attempt_id, lease_until=self.clock() + self.lease)
+            return tx.attempt_write(draft.id or 0, attempt_id, lease_until=self.clock() + self.lease)
 
     def _media_ids(self, images: tuple[MediaItem, ...], part: int, parts: int) -> list[str]:
         mine = for_part(images, part, parts)
@@ -180,22 +193,14 @@ class Publisher:
             ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None, **with_media))
             failpoints.hit("after-x-call")
             with self.store.transaction() as tx:
-                if not tx.set_fields(
-                    draft.id or 0, attempt_id=attempt_id, post_ids=ids, lease_until=self.clock() + self.lease
-                ):
+                # The part's id and a renewed lease in one fenced write: the next part goes out on a full lease.
+                if not tx.attempt_write(draft.id or 0, attempt_id, post_ids=ids, lease_until=self.clock() + self.lease):
                     log.warning("draft %s: lease lost mid-thread; leaving it to the new owner", draft.id)
                     return
         url = self.account.link(ids[0])
         with self.store.transaction() as tx:
-            if tx.move(
-                draft.id or 0,
-                frm={Status.PUBLISHING},
-                to=Status.PUBLISHED,
-                attempt_id=attempt_id,
-                post_url=url,
-                published_at=self.clock(),
-                lease_until=None,
-                last_error=None,
+            if tx.attempt_write(
+                draft.id or 0, attempt_id, to=Status.PUBLISHED, post_url=url, published_at=self.clock(), last_error=None
             ):
                 tx.audit(
                     draft.id,
@@ -212,15 +217,7 @@ class Publisher:
         to, extra = self._next_state(draft, diagnosis, now)
         log.warning("draft %s: publishing attempt %s: %s -> %s", draft.id, draft.attempts, diagnosis.reason, to)
         with self.store.transaction() as tx:
-            if tx.move(
-                draft.id or 0,
-                frm={Status.PUBLISHING},
-                to=to,
-                attempt_id=attempt_id,
-                last_error=diagnosis.reason,
-                lease_until=None,
-                **extra,
-            ):
+            if tx.attempt_write(draft.id or 0, attempt_id, to=to, last_error=diagnosis.reason, **extra):
                 tx.audit(
                     draft.id,
                     f"publish_{diagnosis.verdict.value}",
@@ -241,7 +238,7 @@ class Publisher:
                 when = now + timedelta(seconds=backoff(draft.attempts))
             return Status.APPROVED, {"next_attempt_at": when}
         if diagnosis.verdict is Verdict.UNCERTAIN:
-            return Status.UNKNOWN, {}
+            return Status.UNKNOWN, FRESHLY_UNKNOWN
         return Status.FAILED, {}
 
     def look_again(self) -> int:
@@ -254,30 +251,42 @@ class Publisher:
             self.on_change(draft_id)
         return len(settled)
 
+    def look_when_due(self) -> int:
+        """The looks on X booked for unknown drafts (X's timeline lags): take those whose time has come."""
+        with self.store.read() as tx:
+            due = tx.looks_due(self.clock())
+        settled = 0
+        for draft_id in due:
+            settled += self.reconciler.settle(draft_id, self.worker_id)
+            self.on_change(draft_id)  # found, or the card's "still looking" changed
+        return settled
+
     def recover_expired_leases(self) -> None:
-        """A worker died holding a claim: whether X got the post is unknown, so a person must look."""
+        """A worker died holding a claim: whether X got the post is unknown, so the account is looked at and, if
+        that can't tell, a person. Its lease ran out; or, on this host, its process no longer exists (no need
+        to wait for the lease then: a dead process renews nothing)."""
         now = self.clock()
+        moved = []
         with self.store.transaction() as tx:
-            expired = tx.expired_leases(now)
-            moved = []
-            for draft in expired:
-                reason = "the bot stopped while posting: the post may or may not be up"
-                if tx.move(
-                    draft.id or 0,
-                    frm={Status.PUBLISHING},
-                    to=Status.UNKNOWN,
-                    attempt_id=draft.attempt_id,
-                    last_error=reason,
-                    lease_until=None,
+            for draft in tx.claims_to_check(now, self.claimer.prefix):
+                expired = draft.lease_until is not None and draft.lease_until < now
+                if expired:
+                    action, detail = "lease_expired", f"claimed by {draft.claimed_by}"
+                elif self.claimer.is_gone(draft.claimed_by):
+                    action, detail = "claimer_gone", f"claimed by {draft.claimed_by}, a process of this host now gone"
+                else:
+                    continue
+                if tx.attempt_write(
+                    draft.id or 0, draft.attempt_id, to=Status.UNKNOWN, last_error=STOPPED, **FRESHLY_UNKNOWN
                 ):
                     tx.audit(
                         draft.id,
-                        "lease_expired",
+                        action,
                         actor_id=self.worker_id,
                         frm=Status.PUBLISHING,
                         to=Status.UNKNOWN,
                         version=draft.version,
-                        detail=f"claimed by {draft.claimed_by}",
+                        detail=detail,
                     )
                     moved.append(draft.id)
         for draft_id in moved:

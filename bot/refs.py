@@ -42,22 +42,33 @@ class CardRef:
 
 @dataclass(frozen=True)
 class Actor:
-    """A Slack user as the payload names them. `team_id` is the user's own organisation."""
+    """A Slack user as the payload names them. `team_id` is the user's own workspace; `enterprise_id` their
+    Enterprise Grid organisation, when known (a Grid user's workspace can be another of the same organisation)."""
 
     user_id: str
     team_id: str
+    enterprise_id: str | None = None
 
     @classmethod
     def from_body(cls, body: dict) -> Actor:
+        """The clicker. Their enterprise is read only where the payload says it of *them*: `user.enterprise_id`,
+        or the payload's `enterprise` when the user belongs to the payload's `team` — a Slack Connect guest's
+        click carries the host's enterprise and team, with their own `user.team_id`."""
         user = body.get("user") or {}
         if not isinstance(user, dict):
             raise BadRef("payload has no user")
-        team = body.get("team")
+        team = body.get("team") if isinstance(body.get("team"), dict) else {}
         user_id = user.get("id")
-        team_id = user.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
+        team_id = user.get("team_id") or team.get("id")
         if slack_id(user_id) is None or slack_id(team_id) is None:
             raise BadRef("payload has no user or team id")
-        return cls(user_id, team_id)
+        enterprise_id = slack_id(user.get("enterprise_id"))
+        if enterprise_id is None and team_id == team.get("id"):
+            enterprise = body.get("enterprise")
+            enterprise_id = slack_id(enterprise.get("id") if isinstance(enterprise, dict) else None) or slack_id(
+                team.get("enterprise_id")
+            )
+        return cls(user_id, team_id, enterprise_id)
 
 
 @dataclass(frozen=True)

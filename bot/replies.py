@@ -47,6 +47,17 @@ def help_text() -> str:
     return "*Countersign commands*\n" + "\n".join(lines)
 
 
+# Slack Connect guests (another organisation) may be in the drafts channel: the agency's writers often are.
+OUTSIDERS_STATUS = (
+    "`/countersign status` and `digest` are only for this organisation's members. "
+    "`/countersign show <id>` shows a draft you wrote."
+)
+OUTSIDERS_SHOW = (
+    "Draft details are only for this organisation's members and the draft's own writer. "
+    "`/countersign show <id>` works for drafts you wrote."
+)
+
+
 def too_long_to_edit(limit: int) -> str:
     return (
         f"This draft is longer than Slack's edit form allows ({limit:,} characters), so editing it here "

@@ -12,21 +12,24 @@ from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import failures
 from bot.directory import SlackDirectory
 from bot.home import Home
 from bot.inbox import Inbox
 from bot.logs import ContextExecutor
+from bot.marking import Marking
 from bot.media_publish import MediaUploader
 from bot.notify import Notifier
+from bot.organisation import Organisation
 from bot.pause import BrandSwitch
 from bot.publisher import Publisher
 from bot.reminders import Reminders
 from bot.scheduler import DigestJob, Scheduler
 from bot.settings import Settings
 from bot.slack_files import SlackFiles
+from bot.slack_retry import SafeConnectionErrorRetryHandler
 from bot.workflow import Policy, Voice, Workflow
 from bot.x_client import XAccount
 from storage.engine import make_engine
@@ -53,9 +56,11 @@ class Services:
     home: Home
     scheduler: Scheduler
     inbox: Inbox
+    organisation: Organisation
     team_id: str
     team_url: str
     bot_user_id: str
+    marking: Marking
     listeners: ThreadPoolExecutor = field(
         default_factory=lambda: ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     )
@@ -88,12 +93,16 @@ def default_worker_id(host: str | None = None, pid: int | None = None) -> str:
 
 
 def slack_client(settings: Settings) -> WebClient:
-    """slack_sdk retries connection errors and, with this handler, 429s after `Retry-After`."""
+    """slack_sdk retries connection errors (a post only when it never reached Slack: bot.slack_retry) and,
+    with the second handler, 429s after `Retry-After`."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=10,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
+        retry_handlers=[
+            SafeConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
     )
 
 
@@ -119,7 +128,10 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
     worker_id = worker_id or default_worker_id()
     directory = SlackDirectory(client)
     directory.warm(settings.approvers)
-    policy = Policy(approvers=frozenset(settings.approvers), team_id=str(identity["team_id"]))
+    enterprise_id = identity.get("enterprise_id") or None  # on Enterprise Grid: the install's organisation
+    policy = Policy(
+        approvers=frozenset(settings.approvers), team_id=str(identity["team_id"]), enterprise_id=enterprise_id
+    )
     voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
     workflow = Workflow(store, policy, voice, directory)
     team_url = str(identity.get("url") or "")
@@ -130,6 +142,7 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         approvers=settings.approvers,
         approval_channel=settings.approval_channel,
         team_url=team_url,
+        bot_user_id=str(identity["user_id"]),
     )
     account = x_account(settings)
     switch = BrandSwitch(store, policy)
@@ -163,7 +176,9 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         home=Home(client, store, workflow, settings),
         scheduler=scheduler,
         inbox=inbox,
+        organisation=Organisation(client, policy),
         team_id=str(identity["team_id"]),
         team_url=team_url,
         bot_user_id=str(identity["user_id"]),
+        marking=Marking(store, workflow, account),
     )

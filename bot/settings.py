@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.schedule import parse_duration, to_cron
+from bot.x_client import CONNECT_TIMEOUT_S, LONGEST_X_CALL, READ_TIMEOUT_S
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_X_API_URL = "https://api.twitter.com"
@@ -99,7 +100,7 @@ class Settings:
             digest_channel=reader.channel("DIGEST_CHANNEL", required=False),
             digest_cron=reader.digest_cron(),
             timezone=reader.timezone(),
-            publish_lease=reader.duration("PUBLISH_LEASE", "90s", minimum=timedelta(seconds=1)),
+            publish_lease=reader.publish_lease(),
             request_lease=reader.duration("REQUEST_LEASE", "60s", minimum=timedelta(seconds=1)),
             log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
             log_format=reader.choice("LOG_FORMAT", ("text", "json"), "text"),
@@ -217,6 +218,16 @@ class _Reader:
         if parsed < minimum:
             self.problems.append(f"{name} must be at least {minimum.total_seconds():g}s (got {value})")
         return parsed
+
+    def publish_lease(self) -> timedelta:
+        """A claim must outlive the longest single X call, or another instance takes over a post still going out."""
+        lease = self.duration("PUBLISH_LEASE", "90s", minimum=timedelta(seconds=1))
+        if timedelta(seconds=1) <= lease < LONGEST_X_CALL:
+            self.problems.append(
+                f"PUBLISH_LEASE must be at least {LONGEST_X_CALL.total_seconds():g}s, the longest one X call can take "
+                f"({CONNECT_TIMEOUT_S:g}s to connect + {READ_TIMEOUT_S:g}s to read) (got {self._get('PUBLISH_LEASE')})"
+            )
+        return lease
 
     def digest_cron(self) -> str:
         value = self._get("DIGEST_SCHEDULE") or DEFAULT_DIGEST_SCHEDULE

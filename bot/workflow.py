@@ -32,13 +32,23 @@ class Directory(Protocol):
 
 @dataclass(frozen=True)
 class Policy:
-    """Who may decide: listed approvers of this workspace, never on their own draft."""
+    """Who may decide: listed approvers of this organisation, never on their own draft.
+
+    The organisation is the install's workspace (`team_id`) or, on Enterprise Grid, its enterprise
+    (`enterprise_id`, from auth.test): a Grid user's own workspace may be another of the same organisation.
+    A Slack Connect user of another organisation has another enterprise (or none) and another workspace."""
 
     approvers: frozenset[str]
     team_id: str
+    enterprise_id: str | None = None
+
+    def of_this_organisation(self, actor: Actor) -> bool:
+        if actor.team_id == self.team_id:
+            return True
+        return self.enterprise_id is not None and actor.enterprise_id == self.enterprise_id
 
     def refusal(self, actor: Actor, draft: Draft | None = None) -> Kind | None:
-        if actor.team_id != self.team_id:
+        if not self.of_this_organisation(actor):
             return Kind.OTHER_ORGANISATION
         if actor.user_id not in self.approvers:
             return Kind.NOT_AN_APPROVER
@@ -322,8 +332,9 @@ class Workflow:
             last_error=None,
         )
 
-    def mark_published(self, ref: CardRef, actor: Actor) -> Outcome:
-        """The approver found the post on X: record it as published without sending anything."""
+    def mark_published(self, ref: CardRef, actor: Actor, post_url: str | None = None) -> Outcome:
+        """The approver found the post on X: record it as published without sending anything (`post_url`: the
+        link of its first part, when that id is known; bot.marking decides what a thread needs first)."""
         return self._recover(
             ref,
             actor,
@@ -333,6 +344,7 @@ class Workflow:
             Kind.MARKED,
             published_at=self.clock(),
             last_error=None,
+            post_url=post_url,
         )
 
     def cancel_unknown(self, ref: CardRef, actor: Actor) -> Outcome:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 TWEEPY_HOST = "https://api.twitter.com"
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 20.0
+# The longest one X call can take before requests gives up on it: a publishing lease must outlive it, or another
+# instance recovers a post whose holder is still waiting for X's answer.
+LONGEST_X_CALL = timedelta(seconds=CONNECT_TIMEOUT_S + READ_TIMEOUT_S)
 
 
 class RebasedSession(requests.Session):
@@ -143,3 +146,11 @@ class XAccount:
 
     def link(self, post_id: str) -> str:
         return f"https://x.com/{self.me()['username']}/status/{post_id}"
+
+    def try_link(self, post_id: str) -> str | None:
+        """The link, or None when X can't say the username now (the post is then recorded without it)."""
+        try:
+            return self.link(post_id)
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            log.warning("the account's username is unknown (%s): recorded without the post's link", exc)
+            return None

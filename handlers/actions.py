@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import INPUT_LIMIT, edit_modal, reason_modal
+from bot.blocks import INPUT_LIMIT, edit_modal, part_link_modal, reason_modal
 from bot.ids import ActionId, CallbackId
 from bot.inbox import FollowUp, InboxKind
 from bot.outcomes import Kind, Outcome
@@ -41,18 +41,20 @@ _OURS = "|".join(re.escape(a.value) for a in ActionId)
 UNKNOWN_ACTION = re.compile(rf"^(?!(?:{_OURS})\Z)")
 
 
-def read(body: dict[str, Any]) -> tuple[CardRef, Actor] | None:
-    """The button's ref and the clicker, or None if the payload doesn't carry them."""
+def read(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor] | None:
+    """The button's ref and the clicker (with their Grid organisation when it matters), or None if the
+    payload doesn't carry them."""
     try:
         action = body["actions"][0]
-        return CardRef.parse(action.get("value")), Actor.from_body(body)
+        ref, actor = CardRef.parse(action.get("value")), Actor.from_body(body)
     except (BadRef, KeyError, IndexError, TypeError, AttributeError):
         return None
+    return ref, services.organisation.resolve(actor)
 
 
 def parse(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor] | None:
     """The button's ref and the clicker, or None after telling the clicker it was malformed."""
-    parsed = read(body)
+    parsed = read(body, services)
     if parsed is None:
         _refuse_malformed(body, services)
     return parsed
@@ -62,7 +64,16 @@ def _refuse_malformed(body: dict[str, Any], services: Services) -> None:
     user = body.get("user")
     user_id = slack_id(user.get("id")) if isinstance(user, dict) else None
     if user_id is not None:
-        services.notifier.ephemeral(_channel(body), user_id, refusal(Outcome(Kind.BAD_REQUEST)))
+        _tell(body, user_id, refusal(Outcome(Kind.BAD_REQUEST)), services)
+
+
+def _tell(body: dict[str, Any], user_id: str, text: str, services: Services) -> None:
+    """What a click came to, where the clicker looks: privately under the card, or on top of their App Home
+    (a view has no channel for an ephemeral), which is published afresh since its queue is likely stale."""
+    if _clicked_in_home(body):
+        services.home.publish(user_id, notice=text)
+    else:
+        services.notifier.ephemeral(_channel(body), user_id, text)
 
 
 def _container(body: dict[str, Any]) -> dict[str, Any]:
@@ -82,10 +93,8 @@ def unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:
 
 def _settle(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, services: Services) -> None:
     in_home = _clicked_in_home(body)  # a click on a card leaves the Home tab to its next opening
-    if outcome.refused:
-        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(outcome))
-        if in_home:  # e.g. decided meanwhile by someone else: the queue they look at is stale
-            services.home.publish(actor.user_id)
+    if outcome.refused:  # e.g. decided meanwhile by someone else
+        _tell(body, actor.user_id, refusal(outcome), services)
     elif outcome.draft is not None and outcome.draft.id is not None:
         services.decision_taken(outcome.draft.id, actor.user_id, refresh_home=in_home)
     clicked = _channel(body), _message_ts(body)
@@ -120,17 +129,22 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
 
     A replay (the process that acked the click stopped) makes the same move but keeps quiet about refusals:
     the likeliest one is "already decided", by the very click being replayed."""
-    parsed = read(body)
+    parsed = read(body, services)
     if parsed is None:
         return None if replay else partial(_refuse_malformed, body, services)
+    action = ActionId(body["actions"][0]["action_id"])
+    if action is ActionId.MARK_PUBLISHED and (part := services.marking.part_to_link(*parsed)):
+        # The rest of the thread must reply to the uncertain part: ask for its link (a replay can't open a form).
+        modal = part_link_modal(parsed[0], *part)
+        return None if replay else partial(_open, services.client, body, modal, parsed[1], services)
     moves = {
         ActionId.APPROVE: services.workflow.approve,
         ActionId.RETRY: services.workflow.retry,
         ActionId.PUBLISH_AGAIN: services.workflow.publish_again,
-        ActionId.MARK_PUBLISHED: services.workflow.mark_published,
+        ActionId.MARK_PUBLISHED: services.marking.mark_published,
         ActionId.CANCEL: services.workflow.cancel_unknown,
     }
-    outcome = moves[ActionId(body["actions"][0]["action_id"])](*parsed)
+    outcome = moves[action](*parsed)
     if outcome.refused and replay:
         return None
     return partial(_settle, outcome, body, *parsed, services)
@@ -144,7 +158,7 @@ def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor
     ref, actor = parsed
     draft, refused = services.workflow.decidable(ref, actor)
     if draft is None:
-        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)))
+        _tell(body, actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)), services)
         return None
     return ref, actor, draft
 
@@ -157,7 +171,7 @@ def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) 
     ref, actor, draft = found
     text = services.workflow.text_for_edit(draft)  # with the images' `alt:` lines, if it has images
     if len(text) > INPUT_LIMIT:
-        services.notifier.ephemeral(_channel(body), actor.user_id, too_long_to_edit(INPUT_LIMIT))
+        _tell(body, actor.user_id, too_long_to_edit(INPUT_LIMIT), services)
         return
     modal = edit_modal(ref, text, services.workflow.attribution_for(draft, actor.user_id))
     _open(client, body, modal, actor, services)
@@ -184,4 +198,4 @@ def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any], actor: 
             if error == "expired_trigger_id"
             else f"Slack couldn't open the form ({error}). Please try again."
         )
-        services.notifier.ephemeral(_channel(body), actor.user_id, text)
+        _tell(body, actor.user_id, text, services)

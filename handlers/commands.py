@@ -13,7 +13,7 @@ from bot.digest import build
 from bot.outcomes import Kind, Outcome
 from bot.post_text import escape_mrkdwn
 from bot.refs import Actor, slack_id
-from bot.replies import help_text, switch
+from bot.replies import OUTSIDERS_SHOW, OUTSIDERS_STATUS, help_text, switch
 from bot.schedule import Week
 from bot.services import Services
 from storage.types import utcnow
@@ -30,22 +30,27 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
     words = text.split()
     match [w.lower() for w in words[:1]] + words[1:2]:
         case [] | ["status"]:
+            if not _member(caller(command, services), services):
+                ack(response_type="ephemeral", text=OUTSIDERS_STATUS)
+                return
             report = status.build(services.store, services.settings, viewer=command.get("user_id"))
             ack(response_type="ephemeral", text=status.render(report, services.team_url))
         case ["show", ref]:
-            ack(response_type="ephemeral", text=show(ref, services))
+            ack(response_type="ephemeral", text=show(ref, services, caller(command, services)))
         case ["digest", *_]:
+            if not _member(caller(command, services), services):
+                ack(response_type="ephemeral", text=OUTSIDERS_STATUS)
+                return
             ack(response_type="ephemeral", text="Building this week's digest…")
             week = Week.of(utcnow(), services.settings.timezone)
             digest = build(services.store, services.account, week)
             respond(response_type="ephemeral", replace_original=False, **digest_render.blocks(digest))
         case ["pause" | "resume" as verb, *_]:
-            user_id = slack_id(command.get("user_id"))
-            team_id = slack_id(command.get("user_team_id")) or slack_id(command.get("team_id"))
-            if user_id is None or team_id is None:  # not ids Slack sends: nobody to authorize, nothing to store
+            actor = caller(command, services)
+            if actor is None:  # not ids Slack sends: nobody to authorize, nothing to store
                 ack(response_type="ephemeral", text=switch(Outcome(Kind.NOT_AN_APPROVER)))
                 return
-            outcome = services.switch.set_paused(Actor(user_id, team_id), verb == "pause")
+            outcome = services.switch.set_paused(actor, verb == "pause")
             if verb == "resume" and not outcome.refused:
                 services.publisher.wake()
             ack(response_type="ephemeral", text=switch(outcome))
@@ -53,9 +58,27 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
             ack(response_type="ephemeral", text=help_text())
 
 
-def show(ref: str, services: Services) -> str:
+def caller(command: dict[str, Any], services: Services) -> Actor | None:
+    """Who typed the command. A command's `team_id` / `enterprise_id` are of the workspace it was typed in:
+    a Slack Connect guest's own, or another workspace of this Grid organisation."""
+    user_id = slack_id(command.get("user_id"))
+    team_id = slack_id(command.get("user_team_id")) or slack_id(command.get("team_id"))
+    if user_id is None or team_id is None:
+        return None
+    return services.organisation.resolve(Actor(user_id, team_id, slack_id(command.get("enterprise_id"))))
+
+
+def _member(actor: Actor | None, services: Services) -> bool:
+    return actor is not None and services.workflow.policy.of_this_organisation(actor)
+
+
+def show(ref: str, services: Services, actor: Actor | None) -> str:
+    """One draft's story: for this organisation's members (approvers or not: the drafts channel is theirs), and
+    for its own writer, who may be a Slack Connect guest. Anyone else learns nothing, not even whether it exists."""
     draft_id = ref.lstrip("#")
     if not (draft_id.isascii() and draft_id.isdigit()) or len(draft_id) > 18:  # "²".isdigit(), but int() refuses it
         return f"`{escape_mrkdwn(ref[:20])}` isn't a draft number. Try `/countersign show 12`."
     found = history.load(services.store, int(draft_id))
+    if not _member(actor, services) and (found is None or actor is None or found.draft.writer_id != actor.user_id):
+        return OUTSIDERS_SHOW
     return history.render(found) if found else f"There is no draft #{draft_id}."

@@ -13,11 +13,15 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.ids import BlockId, CallbackId, InputId
+from bot.marking import post_id_from
 from bot.outcomes import Outcome
 from bot.refs import Actor, BadRef, CardRef, slack_id, slack_text
 from bot.replies import refusal, too_long
 from bot.services import Services
 
+NOT_A_POST_LINK = (
+    "That isn't a link to a post on X. Copy it from the post (Share → Copy link): https://x.com/…/status/…"
+)
 BAD_FORM = "This form is out of date or damaged. Close it and use the buttons on the card again."
 
 
@@ -25,6 +29,7 @@ def register(app: App, services: Services) -> None:
     app.view(CallbackId.EDIT.value)(partial(submit_edit, services=services))
     app.view(CallbackId.REQUEST_CHANGES.value)(partial(submit_reason, services=services))
     app.view(CallbackId.REJECT.value)(partial(submit_reason, services=services))
+    app.view(CallbackId.MARK_PART.value)(partial(submit_part_link, services=services))
     app.view(UNKNOWN_VIEW)(partial(submit_unknown, services=services))
 
 
@@ -42,12 +47,13 @@ def _value(view: dict[str, Any], block: BlockId, action: InputId) -> str | None:
     return "" if value is None else slack_text(value)
 
 
-def _parse(body: dict[str, Any]) -> tuple[dict[str, Any], CardRef, Actor] | None:
+def _parse(body: dict[str, Any], services: Services) -> tuple[dict[str, Any], CardRef, Actor] | None:
     try:
         view = body["view"]
-        return view, CardRef.parse(view.get("private_metadata")), Actor.from_body(body)
+        ref, actor = CardRef.parse(view.get("private_metadata")), Actor.from_body(body)
     except (BadRef, KeyError, TypeError, AttributeError):
         return None
+    return view, ref, services.organisation.resolve(actor)
 
 
 def _errors(ack: Ack, block: BlockId, text: str) -> None:
@@ -64,7 +70,7 @@ def _finish(ack: Ack, outcome: Outcome, block: BlockId, actor: Actor, services: 
 
 
 def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    parsed = _parse(body)
+    parsed = _parse(body, services)
     text = _value(parsed[0], BlockId.EDIT_TEXT, InputId.TEXT) if parsed else None
     if parsed is None or text is None:
         _errors(ack, BlockId.EDIT_TEXT, BAD_FORM)
@@ -78,7 +84,7 @@ def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
 
 
 def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    parsed = _parse(body)
+    parsed = _parse(body, services)
     reason = _value(parsed[0], BlockId.REASON, InputId.REASON) if parsed else None
     if parsed is None or reason is None:
         _errors(ack, BlockId.REASON, BAD_FORM)
@@ -89,6 +95,21 @@ def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
     else:
         outcome = services.workflow.request_changes(ref, actor, reason)
     _finish(ack, outcome, BlockId.REASON, actor, services)
+
+
+def submit_part_link(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    """The link of a thread's uncertain part: recorded as up, and the rest goes out as replies to it."""
+    parsed = _parse(body, services)
+    link = _value(parsed[0], BlockId.PART_LINK, InputId.LINK) if parsed else None
+    if parsed is None or link is None:
+        _errors(ack, BlockId.PART_LINK, BAD_FORM)
+        return
+    _, ref, actor = parsed
+    post_id = post_id_from(link)
+    if post_id is None:
+        _errors(ack, BlockId.PART_LINK, NOT_A_POST_LINK)
+        return
+    _finish(ack, services.marking.mark_part_published(ref, actor, post_id), BlockId.PART_LINK, actor, services)
 
 
 def submit_unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:

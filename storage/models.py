@@ -65,7 +65,8 @@ class Draft(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=128)
     lease_until: datetime | None = _ts(nullable=True)
     attempts: int = 0
-    next_attempt_at: datetime | None = _ts(nullable=True)
+    next_attempt_at: datetime | None = _ts(nullable=True)  # approved: the next try; unknown: the next look on X
+    looks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # unknown: times looked for on X
     last_error: str | None = None
     pending_since: datetime | None = _ts(nullable=True)  # when the current version went to the approvers
     published_at: datetime | None = _ts(nullable=True)

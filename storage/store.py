@@ -100,16 +100,13 @@ class Tx:
         frm: Iterable[str],
         to: str,
         at_version: int | None = None,
-        attempt_id: str | None = None,
         **values: Any,
     ) -> bool:
-        """Compare-and-set: change the row only if it is still in one of `frm` (and at `at_version`,
-        and held by `attempt_id`, when given). Returns whether this caller won."""
+        """Compare-and-set: change the row only if it is still in one of `frm` (and at `at_version`, when
+        given). Returns whether this caller won. A publishing attempt writes through `attempt_write` instead."""
         stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.status).in_(list(frm)))
         if at_version is not None:
             stmt = stmt.where(col(Draft.version) == at_version)
-        if attempt_id is not None:
-            stmt = stmt.where(col(Draft.attempt_id) == attempt_id)
         values.setdefault("updated_at", utcnow())
         return self._changed(stmt.values(status=to, **values))
 
@@ -138,10 +135,25 @@ class Tx:
     def _changed(self, stmt: Any) -> bool:
         return changed(self.session, stmt)
 
-    def set_fields(self, draft_id: int, *, attempt_id: str, **values: Any) -> bool:
-        """Update fields without a status change, fenced by the publishing attempt that owns the row."""
-        stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.attempt_id) == attempt_id)
-        return self._changed(stmt.values(updated_at=utcnow(), **values))
+    def attempt_write(
+        self, draft_id: int, attempt_id: str | None, *, to: str = Status.PUBLISHING, **values: Any
+    ) -> bool:
+        """Every write a publishing attempt makes (a part's id, a renewed lease, its outcome), and the recovery of
+        an attempt whose holder is gone: changed only while the draft is still `publishing` under `attempt_id`.
+
+        The attempt id alone is not enough: it used to survive recovery (publishing → unknown → approved), so a
+        slow holder's late answer was recorded, and it posted the next part, after another instance had taken the
+        thread over. Leaving `publishing` ends the attempt for good: its id and lease are cleared, so no stale
+        holder can ever match again, and a new claim brings a new id."""
+        if attempt_id is None:
+            return False
+        stmt = update(Draft).where(
+            col(Draft.id) == draft_id, col(Draft.attempt_id) == attempt_id, col(Draft.status) == Status.PUBLISHING
+        )
+        if to != Status.PUBLISHING:
+            values.update(attempt_id=None, lease_until=None)
+        values.setdefault("updated_at", utcnow())
+        return self._changed(stmt.values(status=to, **values))
 
     def due_for_publishing(self, now: datetime, limit: int = 10) -> list[int]:
         """Approved drafts whose time has come, oldest decision first: candidates for `claim`.
@@ -166,14 +178,35 @@ class Tx:
         return [i for i in self.session.exec(stmt).all() if i is not None]
 
     def next_attempt_due(self) -> datetime | None:
-        """When the earliest postponed publication (rate limit, backoff) becomes due."""
-        stmt = select(func.min(Draft.next_attempt_at)).where(Draft.status == Status.APPROVED)
+        """When the earliest postponed publication (rate limit, backoff) or look on X for an unknown post is due."""
+        stmt = select(func.min(Draft.next_attempt_at)).where(col(Draft.status).in_([Status.APPROVED, Status.UNKNOWN]))
         return self.session.exec(stmt).one()
 
-    def expired_leases(self, now: datetime) -> list[Draft]:
-        """Claims whose lease ran out. On PostgreSQL they stay locked until this transaction ends and
-        rows another instance is already recovering are skipped (the moves are compare-and-set anyway)."""
-        stmt = select(Draft).where(Draft.status == Status.PUBLISHING, col(Draft.lease_until) < now)
+    def looks_due(self, now: datetime, limit: int = 10) -> list[int]:
+        """Unknown drafts whose next look for their post on X has come."""
+        stmt = (
+            select(Draft.id)
+            .where(Draft.status == Status.UNKNOWN, col(Draft.next_attempt_at) <= now)
+            .order_by(col(Draft.next_attempt_at))
+            .limit(limit)
+        )
+        return [i for i in self.session.exec(stmt).all() if i is not None]
+
+    def look(self, draft_id: int, looks: int, next_look: datetime | None) -> bool:
+        """Claim one look for an unknown draft's post (its count of looks is still `looks`) and book the next."""
+        stmt = update(Draft).where(
+            col(Draft.id) == draft_id, col(Draft.status) == Status.UNKNOWN, col(Draft.looks) == looks
+        )
+        return self._changed(stmt.values(looks=looks + 1, next_attempt_at=next_look, updated_at=utcnow()))
+
+    def claims_to_check(self, now: datetime, host_prefix: str) -> list[Draft]:
+        """Claims whose lease ran out, and every claim made on this host (`host_prefix`: its holder may be a
+        process that no longer exists; the caller tells). On PostgreSQL they stay locked until this transaction
+        ends and rows another instance is already recovering are skipped (the moves are compare-and-set anyway)."""
+        stmt = select(Draft).where(
+            Draft.status == Status.PUBLISHING,
+            (col(Draft.lease_until) < now) | col(Draft.claimed_by).startswith(host_prefix, autoescape=True),
+        )
         if self._postgresql:
             stmt = stmt.with_for_update(skip_locked=True)
         return list(self.session.exec(stmt).all())

@@ -45,6 +45,7 @@ class SlackDriver:
         response_url_base: str | None = None,
         timeout: float = 10.0,
         replies_of: Callable[[str, str], list[tuple[str, str]]] | None = None,
+        enterprise_id: str | None = None,
     ) -> None:
         """`replies_of(channel, ts)`: a message's thread replies as (user, ts) (`SlackSandbox.replies_of`)."""
         self.app_url = app_url
@@ -52,6 +53,8 @@ class SlackDriver:
         self.signing_secret = signing_secret
         self.team_id, self.api_app_id, self.bot_user_id = team_id, api_app_id, bot_user_id
         self.team_domain = team_domain
+        # Enterprise Grid: the organisation of the workspace the app is installed in (None: a plain workspace).
+        self.enterprise_id = enterprise_id
         self.response_url_base = response_url_base
         self.timeout = timeout
         self._lock = threading.Lock()
@@ -121,7 +124,7 @@ class SlackDriver:
     def envelope_for_event(self, event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
         """The event_callback body; also the `payload` of a Socket Mode events_api envelope."""
         return events.event_callback(
-            event, event_id or self.new_event_id(), self.team_id, self.api_app_id, self.bot_user_id
+            event, event_id or self.new_event_id(), self.team_id, self.api_app_id, self.bot_user_id, self.enterprise_id
         )
 
     def event(
@@ -252,6 +255,16 @@ class SlackDriver:
 
     # interactivity
 
+    def _grid(self, team_id: str | None = None) -> dict[str, Any]:
+        """What an interactive payload says of the host's organisation: `enterprise` and `team.enterprise_id` on
+        Grid (also when a Slack Connect guest of another organisation clicks), `enterprise: null` otherwise."""
+        team: dict[str, Any] = {"id": team_id or self.team_id, "domain": self.team_domain}
+        if not self.enterprise_id:
+            return {"team": team, "enterprise": None, "is_enterprise_install": False}
+        team.update(enterprise_id=self.enterprise_id, enterprise_name=self.enterprise_id)
+        enterprise = {"id": self.enterprise_id, "name": self.enterprise_id}
+        return {"team": team, "enterprise": enterprise, "is_enterprise_install": False}
+
     def _user(self, user: str, user_team_id: str | None) -> dict[str, Any]:
         name = user.lower()
         return {"id": user, "username": name, "name": name, "team_id": user_team_id or self.team_id}
@@ -281,9 +294,7 @@ class SlackDriver:
             "token": "legacy",
             "container": container or {},
             "trigger_id": trigger_id or self.new_trigger_id(),
-            "team": {"id": team, "domain": self.team_domain},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._grid(team),
             "state": {"values": {}},
             "actions": [full_action],
         }
@@ -376,7 +387,6 @@ class SlackDriver:
         }
         payload = {
             "type": "view_submission",
-            "team": {"id": self.team_id, "domain": self.team_domain},
             "user": self._user(user, user_team_id),
             "api_app_id": self.api_app_id,
             "token": "legacy",
@@ -397,8 +407,7 @@ class SlackDriver:
                 "title": {"type": "plain_text", "text": "Edit"},
             },
             "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **self._grid(),
         }
         return self._post_payload(payload, **send)
 
@@ -410,12 +419,20 @@ class SlackDriver:
         command: str = "/countersign",
         channel_name: str | None = None,
         trigger_id: str | None = None,
+        user_team_id: str | None = None,
+        user_enterprise_id: str | None = None,
         **send: Any,
     ) -> requests.Response:
-        """A slash command as Slack posts it (plain form fields)."""
+        """A slash command as Slack posts it (plain form fields). Its `team_id` and `enterprise_id` are those
+        of the workspace the person used it from: `user_team_id` / `user_enterprise_id` for a Slack Connect
+        guest (their own organisation) or a Grid user of another workspace of this one."""
+        team = user_team_id or self.team_id
+        enterprise = user_enterprise_id if user_team_id else (user_enterprise_id or self.enterprise_id)
+        grid = {"enterprise_id": enterprise, "enterprise_name": enterprise} if enterprise else {}
         fields = {
             "token": "legacy",
-            "team_id": self.team_id,
+            **grid,
+            "team_id": team,
             "team_domain": self.team_domain,
             "channel_id": channel,
             "channel_name": channel_name or ("directmessage" if channel.startswith("D") else "drafts"),

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
 
+from bot.sandbox import slack_history
 from bot.sandbox.http_base import Faults, Reply, Request, SandboxServer, wait_until
 from bot.sandbox.slack_blocks import find_button
 from bot.sandbox.slack_files import PREFIX as FILES_PREFIX
@@ -43,6 +44,8 @@ _METHODS: dict[str, Callable[[Workspace, dict[str, Any]], dict[str, Any]]] = {
     "chat.postEphemeral": Workspace.post_ephemeral,
     "chat.getPermalink": Workspace.permalink,
     "conversations.open": Workspace.open_conversation,
+    "conversations.history": slack_history.history,
+    "conversations.replies": slack_history.replies,
     "users.info": Workspace.user_info,
     "views.open": Workspace.open_view,
     "views.push": lambda workspace, args: workspace.open_view(args, push=True),
@@ -70,11 +73,14 @@ class SlackSandbox(SandboxServer):
         team_domain: str = "acme",
         bot_name: str = "countersign",
         trigger_ttl: float | None = 3.0,
+        enterprise_id: str | None = None,
     ) -> None:
         super().__init__()
         self.bot_token, self.app_token = bot_token, app_token
         self.team_id, self.team_name, self.team_domain = team_id, team_name, team_domain
         self.bot_user_id, self.bot_id, self.bot_name = bot_user_id, bot_id, bot_name
+        # Enterprise Grid: the organisation this workspace belongs to (auth.test says so); None: a plain workspace.
+        self.enterprise_id = enterprise_id
         self.workspace = Workspace(team_id, bot_user_id, bot_id, app_id, team_domain, trigger_ttl)
         self.socket = SocketModeSandbox(app_id=app_id)
         self.calls: list[ApiCall] = []
@@ -126,11 +132,17 @@ class SlackSandbox(SandboxServer):
         display_name: str | None = None,
         team_id: str | None = None,
         is_bot: bool = False,
+        enterprise_id: str | None = None,
     ) -> None:
-        """Add a user for users.info (team_id defaults to this workspace's; differ for Slack Connect)."""
+        """Add a user for users.info (team_id defaults to this workspace's; differ for Slack Connect or another
+        workspace of the same Grid organisation). `enterprise_id` defaults to this workspace's organisation
+        for its own users."""
+        team = team_id or self.team_id
+        if enterprise_id is None and team == self.team_id:
+            enterprise_id = self.enterprise_id
         with self._lock:
             self.workspace.users[id] = User(
-                id, name, real_name or name, display_name or name, team_id or self.team_id, is_bot
+                id, name, real_name or name, display_name or name, team, is_bot, enterprise_id
             )
 
     def add_file(self, name: str, data: bytes, mimetype: str | None = None) -> dict[str, Any]:
@@ -143,6 +155,12 @@ class SlackSandbox(SandboxServer):
         """Answer the next `times` calls to `method` ("*" = any) with an error (429 adds Retry-After)."""
         with self._lock:
             self._faults.add(method, "fail", times, error=error, status=status, retry_after=retry_after)
+
+    def reset_after(self, method: str, times: int = 1) -> None:
+        """Handle the next `times` calls to `method` (the message is posted, the call recorded as answered),
+        then reset the connection instead of answering: a network fault after Slack did the work."""
+        with self._lock:
+            self._faults.add(method, "reset_after", times)
 
     def delay(self, method: str, seconds: float, times: int = 1) -> None:
         """Hold the next `times` calls to `method` for `seconds` before handling them."""
@@ -173,8 +191,9 @@ class SlackSandbox(SandboxServer):
         with self._changed:
             reply = self._answer(method, args, token)
             call.status, call.response = reply.status, json.loads(reply.body)
+            reset = self._faults.take(method, "reset_after") is not None
             self._changed.notify_all()
-        return reply
+        return Reply(drop=True) if reset else reply
 
     def _answer(self, method: str, args: dict[str, Any], token: str) -> Reply:
         fault = self._faults.take(method, "fail")
@@ -210,6 +229,7 @@ class SlackSandbox(SandboxServer):
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
         }
 
     def _response_url(self, request: Request) -> Reply:

@@ -34,11 +34,19 @@ def channel_type(channel: str) -> str:
 
 
 def event_callback(
-    event: dict[str, Any], event_id: str, team_id: str, api_app_id: str, bot_user_id: str
+    event: dict[str, Any],
+    event_id: str,
+    team_id: str,
+    api_app_id: str,
+    bot_user_id: str,
+    enterprise_id: str | None = None,
 ) -> dict[str, Any]:
-    """The event_callback body; also the `payload` of a Socket Mode events_api envelope."""
+    """The event_callback body; also the `payload` of a Socket Mode events_api envelope. `enterprise_id`: the
+    workspace's Enterprise Grid organisation, if any."""
+    grid = {"enterprise_id": enterprise_id} if enterprise_id else {}
     return {
         "token": "legacy",
+        **grid,
         "team_id": team_id,
         "api_app_id": api_app_id,
         "event": event,
@@ -47,7 +55,7 @@ def event_callback(
         "event_time": int(time.time()),
         "authorizations": [
             {
-                "enterprise_id": None,
+                "enterprise_id": enterprise_id,
                 "team_id": team_id,
                 "user_id": bot_user_id,
                 "is_bot": True,

@@ -116,6 +116,7 @@ class User:
     display_name: str
     team_id: str
     is_bot: bool = False
+    enterprise_id: str | None = None  # Enterprise Grid: users.info then carries `enterprise_user`
 
     def as_payload(self) -> dict[str, Any]:
         profile = {
@@ -124,7 +125,7 @@ class User:
             "real_name_normalized": self.real_name,
             "display_name_normalized": self.display_name,
         }
-        return {
+        payload = {
             "id": self.id,
             "team_id": self.team_id,
             "name": self.name,
@@ -134,6 +135,16 @@ class User:
             "is_app_user": False,
             "profile": profile,
         }
+        if self.enterprise_id:
+            payload["enterprise_user"] = {
+                "id": self.id,
+                "enterprise_id": self.enterprise_id,
+                "enterprise_name": self.enterprise_id,
+                "is_admin": False,
+                "is_owner": False,
+                "teams": [self.team_id],
+            }
+        return payload
 
 
 def dm_channel_for(user_id: str) -> str:
@@ -223,7 +234,8 @@ class Workspace:
 
     def post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, user = str(args.get("channel") or ""), str(args.get("user") or "")
-        if not channel:
+        if not channel or _is_user_id(channel):
+            # Unlike chat.postMessage, an ephemeral needs a conversation the user is in: a user id is not one.
             raise SlackError("channel_not_found")
         if not user:
             raise SlackError("user_not_found")

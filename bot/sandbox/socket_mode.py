@@ -3,6 +3,11 @@
 slack_sdk's built-in client connects with plain ws:// when the URL's port isn't 443, so the app's real
 Socket Mode code can run against this server: hello on connect, envelopes in, acks (with optional
 response payloads) out, and `disconnect` requests to exercise reconnection.
+
+The shapes follow what Slack sends (and slack_sdk's own Socket Mode test fixtures): `hello` and `disconnect`
+carry `num_connections`, `debug_info` and `connection_info.app_id`; every envelope carries
+`accepts_response_payload`; only `events_api` envelopes carry `retry_attempt` and `retry_reason` (Slack
+redelivers an event whose ack didn't arrive in time, with `retry_reason: "timeout"` and the same event_id).
 """
 
 from __future__ import annotations
@@ -131,14 +136,17 @@ class SocketModeSandbox:
             accepts_response_payload = envelope_type == "slash_commands" or (
                 envelope_type == "interactive" and payload.get("type") in RESPONSE_PAYLOAD_TYPES
             )
-        envelope = {
+        envelope: dict[str, Any] = {
             "envelope_id": str(uuid.uuid4()),
-            "type": envelope_type,
             "payload": payload,
+            "type": envelope_type,
             "accepts_response_payload": accepts_response_payload,
-            "retry_attempt": retry_attempt,
-            "retry_reason": retry_reason if retry_reason is not None else ("timeout" if retry_attempt else ""),
         }
+        if envelope_type == "events_api":
+            envelope["retry_attempt"] = retry_attempt
+            envelope["retry_reason"] = (
+                retry_reason if retry_reason is not None else ("timeout" if retry_attempt else "")
+            )
         with self._lock:
             if not self._open:
                 raise RuntimeError("no Socket Mode client is connected")
@@ -172,11 +180,28 @@ class SocketModeSandbox:
             self._changed, ready, timeout, lambda: f"; open={len(self._open)}, total={self.connection_count}"
         )
 
+    def wait_open(self, count: int, timeout: float = 5.0) -> int:
+        """Wait until exactly `count` connections are open (a refreshed one closed once its successor opened)."""
+        return wait_until(
+            self._changed,
+            lambda: len(self._open) == count and self.connection_count,
+            timeout,
+            lambda: f"; open={len(self._open)}, total={self.connection_count}",
+        )
+
     def disconnect(self, reason: str = "refresh_requested") -> None:
         """Ask every connected client to reconnect; each old connection is closed once a new one opens."""
-        message = json.dumps({"type": "disconnect", "reason": reason, "debug_info": {"host": "sandbox-127.0.0.1"}})
         with self._lock:
             connections = list(self._open)
+            message = json.dumps(
+                {
+                    "type": "disconnect",
+                    "reason": reason,
+                    "num_connections": len(connections),
+                    "debug_info": {"host": "sandbox-127.0.0.1"},
+                    "connection_info": {"app_id": self.app_id},
+                }
+            )
             self._retiring.update(connections)
         for connection in connections:
             with contextlib.suppress(ConnectionClosed):

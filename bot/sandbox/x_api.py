@@ -2,7 +2,8 @@
 
 Implements the routes the app uses with X's real status codes and bodies, and the failures that matter for
 an approval loop with no idempotency key: rate limits, outages, timeouts and lost answers after the post
-was actually created (`record_anyway`).
+was actually created (`record_anyway`). Text comes back as X stores it (every link twitter-text finds as a t.co
+link, `&<>` HTML-escaped), and the timeline can lag behind the write (`lag_timeline`), as X's does.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ from bot.sandbox.x_wire import (
     WINDOW_SECONDS,
     Post,
     XRequest,
-    daily_headers,
+    as_x_shows,
     fault_body,
+    fault_headers,
     invalid_request,
     not_found_error,
     problem,
     rate_headers,
     render,
+    tweet_fields,
 )
 
 __all__ = ["Post", "XRequest", "XSandbox"]
@@ -73,6 +76,7 @@ class XSandbox(SandboxServer):
         self._issued = 0
         self._window: dict[str, tuple[float, int]] = {}
         self.media = MediaLibrary()
+        self.timeline_lag = 0.0
 
     def reset(self) -> None:
         """Forget posts, requests, faults and rate counters (ids keep increasing)."""
@@ -82,6 +86,7 @@ class XSandbox(SandboxServer):
             self._faults.clear()
             self._window.clear()
             self.media.reset()
+            self.timeline_lag = 0.0
             self._changed.notify_all()
 
     # faults
@@ -98,15 +103,19 @@ class XSandbox(SandboxServer):
         daily: str | None = None,
         daily_reset_in: float = 3600,
         record_anyway: bool = False,
+        after: int = 0,
     ) -> None:
         """Answer the next `times` requests to `route` ("*" = any) with X's error for `status`.
 
         429 carries x-rate-limit-* (reset `reset_in` s from now); `daily="user"|"app"` adds the exhausted
         24-hour cap headers instead of an exhausted 15-minute window. `record_anyway` creates the post first.
+        `after` lets that many requests to `route` through first (e.g. fail a thread's second part).
         """
         if daily is not None and daily not in ("user", "app"):
             raise ValueError("daily must be 'user' or 'app'")
         with self._lock:
+            if after:
+                self._faults.add(route, "pass", after)
             self._faults.add(
                 route,
                 "fail",
@@ -121,16 +130,31 @@ class XSandbox(SandboxServer):
             )
 
     def hang(
-        self, route: str = "POST /2/tweets", seconds: float = 5.0, times: int = 1, record_anyway: bool = True
+        self,
+        route: str = "POST /2/tweets",
+        seconds: float = 5.0,
+        times: int = 1,
+        record_anyway: bool = True,
+        *,
+        after: int = 0,
     ) -> None:
-        """Wait `seconds` before answering (a client read timeout); without record_anyway, answer 503."""
+        """Wait `seconds` before answering (a client read timeout); without record_anyway, answer 503.
+        `after` lets that many requests to `route` through first (e.g. hang on a thread's second part)."""
         with self._lock:
+            if after:
+                self._faults.add(route, "pass", after)
             self._faults.add(route, "hang", times, seconds=seconds, record_anyway=record_anyway)
 
     def drop(self, route: str = "POST /2/tweets", times: int = 1, record_anyway: bool = True) -> None:
         """Read the request, then close the socket without answering (the answer is lost)."""
         with self._lock:
             self._faults.add(route, "drop", times, record_anyway=record_anyway)
+
+    def lag_timeline(self, seconds: float) -> None:
+        """Show a new post on the account's timeline only `seconds` after it was made, as X's timeline lags
+        behind its writes (lookups by id see it at once)."""
+        with self._lock:
+            self.timeline_lag = seconds
 
     def set_metrics(self, post_id: str, **metrics: int) -> None:
         """Set public_metrics (e.g. like_count=3) of a post."""
@@ -184,10 +208,10 @@ class XSandbox(SandboxServer):
         if not self._authorized(request.headers.get("authorization", "")):
             return Reply.of_json(problem(401, "Unauthorized"), 401)
         with self._lock:
-            fault = (
+            fault = self._faults.take(route, "pass") or (
                 self._faults.take(route, "drop") or self._faults.take(route, "hang") or self._faults.take(route, "fail")
             )
-        if fault is None:
+        if fault is None or fault.kind == "pass":
             return self._run(action, request, route, param)
         options = fault.options
         if fault.kind == "drop":
@@ -203,7 +227,7 @@ class XSandbox(SandboxServer):
             return reply if self._pause(options["seconds"]) else Reply(drop=True)
         if options["record_anyway"]:
             self._run(action, request, route, param)
-        return Reply.of_json(options["body"], options["status"], _fault_headers(route, options))
+        return Reply.of_json(options["body"], options["status"], fault_headers(route, options))
 
     def _authorized(self, header: str) -> bool:
         """OAuth 1.0a user context with our consumer key (the signature itself is not verified)."""
@@ -268,7 +292,8 @@ class XSandbox(SandboxServer):
             media_ids,
         )
         self.posts.append(post)
-        return Reply.of_json({"data": {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}}, 201)
+        shown = as_x_shows(post.text, post.id)  # X answers with the text as stored: t.co links, HTML-escaped
+        return Reply.of_json({"data": {"id": post.id, "text": shown, "edit_history_tweet_ids": [post.id]}}, 201)
 
     def _me(self, request: Request, _: str) -> Reply:
         return Reply.of_json({"data": {"id": self.user_id, "name": self.display_name, "username": self.username}})
@@ -290,15 +315,19 @@ class XSandbox(SandboxServer):
                 400,
             )
         since, until = request.query.get("since_id"), request.query.get("until_id")
+        shown_before = time.perf_counter() - self.timeline_lag
         posts = [
             p
             for p in reversed(self.posts)
-            if not p.deleted and (not since or int(p.id) > int(since)) and (not until or int(p.id) < int(until))
+            if not p.deleted
+            and p.at <= shown_before
+            and (not since or int(p.id) > int(since))
+            and (not until or int(p.id) < int(until))
         ]
         page = posts[start : start + max_results]
         if not page:
             return Reply.of_json({"meta": {"result_count": 0}})
-        fields = _fields(request)
+        fields = tweet_fields(request.query)
         meta: dict[str, Any] = {"result_count": len(page), "newest_id": page[0].id, "oldest_id": page[-1].id}
         if start + max_results < len(posts):
             meta["next_token"] = f"sb{start + max_results}"
@@ -310,7 +339,7 @@ class XSandbox(SandboxServer):
         post = self._live(post_id)
         if post is None:
             return Reply.of_json(not_found_error("tweet", post_id))
-        return Reply.of_json({"data": self._render(post, _fields(request))})
+        return Reply.of_json({"data": self._render(post, tweet_fields(request.query))})
 
     def _lookup_many(self, request: Request, _: str) -> Reply:
         """GET /2/tweets?ids=1,2,3 (up to 100): found posts in `data`, missing ones in `errors`."""
@@ -319,7 +348,7 @@ class XSandbox(SandboxServer):
             return Reply.of_json(invalid_request("The `ids` query parameter must hold 1 to 100 numeric ids"), 400)
         found = [(i, self._live(i)) for i in ids]
         body: dict[str, Any] = {}
-        data = [self._render(post, _fields(request)) for _, post in found if post is not None]
+        data = [self._render(post, tweet_fields(request.query)) for _, post in found if post is not None]
         if data:
             body["data"] = data
         errors = [not_found_error("tweet", i)["errors"][0] for i, post in found if post is None]
@@ -382,19 +411,3 @@ class XSandbox(SandboxServer):
                 f"{error}; wanted {n} posts, have {len(self.posts)}; requests: "
                 f"{[(r.route, r.status) for r in self.requests]}"
             ) from None
-
-
-def _fault_headers(route: str, options: dict[str, Any]) -> dict[str, str]:
-    """Rate-limit headers computed when the fault is served, so resets are relative to the answer."""
-    headers: dict[str, str] = {}
-    if options["status"] == 429:
-        limit = ROUTE_LIMITS.get(route, 100)
-        headers.update(rate_headers(limit, limit - 1 if options["daily"] else 0, options["reset_in"]))
-        if options["daily"]:
-            headers.update(daily_headers(options["daily"], options["daily_reset_in"]))
-    headers.update(options["headers"])
-    return headers
-
-
-def _fields(request: Request) -> set[str]:
-    return {f.strip() for f in request.query.get("tweet.fields", "").split(",") if f.strip()}

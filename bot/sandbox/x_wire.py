@@ -6,12 +6,16 @@ headers the app reads (`x-rate-limit-reset`, the 24-hour caps) are defined in on
 
 from __future__ import annotations
 
+import hashlib
 import math
+import string
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
+
+from twitter_text import extract_urls_with_indices
 
 INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
@@ -30,6 +34,9 @@ ROUTE_LIMITS = {
     "GET /2/users/:id/tweets": 900,
 }
 WINDOW_SECONDS = 900
+TCO = "https://t.co/"
+_TCO_ALPHABET = string.ascii_letters + string.digits
+_ESCAPED = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 METRIC_NAMES = ("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count", "impression_count")
 
 
@@ -141,9 +148,33 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def tco(post_id: str, n: int) -> str:
+    """A t.co link as X makes them (10 characters of letters and digits), stable per post and link."""
+    digest = hashlib.sha256(f"{post_id}:{n}".encode()).digest()
+    return TCO + "".join(_TCO_ALPHABET[b % len(_TCO_ALPHABET)] for b in digest[:10])
+
+
+def as_x_shows(text: str, post_id: str) -> str:
+    """The text as X hands it back: every link twitter-text finds (`northwind.coffee` as well as `https://…`)
+    becomes a t.co link, and `&`, `<`, `>` come back HTML-escaped."""
+    out: list[str] = []
+    at = 0
+    for n, found in enumerate(extract_urls_with_indices(text)):
+        start, end = found["indices"]
+        out.append(_escape(text[at:start]))
+        out.append(tco(post_id, n))
+        at = end
+    out.append(_escape(text[at:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return "".join(_ESCAPED.get(c, c) for c in text)
+
+
 def render(post: Post, fields: set[str], author_id: str, conversation_id: str) -> dict[str, Any]:
     """A tweet object with the default fields plus those requested through tweet.fields."""
-    data: dict[str, Any] = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
+    data: dict[str, Any] = {"id": post.id, "text": as_x_shows(post.text, post.id), "edit_history_tweet_ids": [post.id]}
     if "created_at" in fields:
         data["created_at"] = iso(post.created_at)
     if "author_id" in fields:
@@ -160,3 +191,20 @@ def render(post: Post, fields: set[str], author_id: str, conversation_id: str) -
     if post.media_ids and "attachments" in fields:
         data["attachments"] = {"media_keys": [f"3_{m}" for m in post.media_ids]}
     return data
+
+
+def fault_headers(route: str, options: dict[str, Any]) -> dict[str, str]:
+    """Rate-limit headers computed when an injected fault is served, so resets are relative to the answer."""
+    headers: dict[str, str] = {}
+    if options["status"] == 429:
+        limit = ROUTE_LIMITS.get(route, 100)
+        headers.update(rate_headers(limit, limit - 1 if options["daily"] else 0, options["reset_in"]))
+        if options["daily"]:
+            headers.update(daily_headers(options["daily"], options["daily_reset_in"]))
+    headers.update(options["headers"])
+    return headers
+
+
+def tweet_fields(query: dict[str, str]) -> set[str]:
+    """The fields a request asked for with `tweet.fields`."""
+    return {f.strip() for f in query.get("tweet.fields", "").split(",") if f.strip()}

@@ -251,8 +251,10 @@ def test_a_card_nobody_recorded_shows_the_decision_made_on_it(bot: Harness) -> N
         )
     bot.click(orphan, "Approve")
     bot.x.wait_for_posts(1)
-    shown = bot.wait_card(orphan, lambda m: not buttons(m), timeout=10)
-    assert "Approved by" in block_text(shown.blocks) or "view on X" in block_text(shown.blocks)
+    bot.wait_status(ts, "published", timeout=10)
+    published = f"published: <{bot.x.link_of(0)}|view on X>"
+    shown = bot.wait_card(orphan, lambda m: published in block_text(m.blocks), timeout=10)
+    assert not buttons(shown) and f"Approved by <@{OWNER}>" in block_text(shown.blocks)
     assert len(bot.x.posts) == 1
 
 

@@ -63,11 +63,12 @@ def test_each_card_button_carries_only_the_draft_and_version(bot: Harness) -> No
 )
 def test_messages_that_are_not_drafts_get_no_card(bot: Harness, label: str, event_fields: dict) -> None:
     user = "U0BOT" if event_fields.get("bot_id") == "B0BOT" else WRITER
-    bot.draft(f"Not a draft: {label}", user=user, **event_fields)
+    ts = bot.draft(f"Not a draft: {label}", user=user, **event_fields)
     bot.settle()
+    assert bot.slack.calls_to("chat.postMessage") == []  # no card, and no reply in its thread either
     assert not [m for m in bot.slack.messages() if label in (m.text + block_text(m.blocks))]
     with bot.store.transaction() as tx:
-        assert tx.by_message(DRAFTS, "1763700000.000100") is None
+        assert tx.by_message(DRAFTS, ts) is None  # the message's own ts, not its thread's
 
 
 def test_a_message_in_another_channel_is_not_a_draft(bot: Harness) -> None:

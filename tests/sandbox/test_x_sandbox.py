@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -198,3 +199,26 @@ def test_go_down_and_come_up(client: tweepy.Client, x: XSandbox) -> None:
 def test_wait_for_posts_times_out_with_context(x: XSandbox) -> None:
     with pytest.raises(TimeoutError, match="wanted 1 posts, have 0"):
         x.wait_for_posts(1, timeout=0.05)
+
+
+def test_links_come_back_as_tco_and_entities_escaped(client: tweepy.Client, x: XSandbox) -> None:
+    """X links what twitter-text finds, bare domains too, and hands the text back with t.co links, &<> escaped."""
+    sent = "Beans & more <3 at northwind.coffee, menu: https://northwind.coffee/menu?a=1&b=2 (new)"
+    created = client.create_tweet(text=sent).data
+    tco = re.compile(r"https://t\.co/[A-Za-z0-9]{10}")
+    assert tco.sub("<t.co>", created["text"]) == "Beans &amp; more &lt;3 at <t.co>, menu: <t.co> (new)"
+    timeline = client.get_users_tweets(x.user_id, user_auth=True).data
+    assert [t.text for t in timeline] == [created["text"]]
+    [looked_up] = client.get_tweets(ids=[created["id"]], user_auth=True).data
+    assert looked_up.text == created["text"]
+    assert x.posts[0].text == sent  # what crossed the wire, as sent
+    assert len(set(tco.findall(created["text"]))) == 2
+
+
+def test_the_timeline_can_lag_behind_the_post(client: tweepy.Client, x: XSandbox) -> None:
+    x.lag_timeline(0.5)
+    post_id = client.create_tweet(text="not on the timeline yet").data["id"]
+    assert client.get_users_tweets(x.user_id, user_auth=True).meta == {"result_count": 0}
+    assert client.get_tweet(post_id, user_auth=True).data is not None  # a lookup by id sees it at once
+    time.sleep(0.6)
+    assert [str(t.id) for t in client.get_users_tweets(x.user_id, user_auth=True).data] == [post_id]

@@ -85,6 +85,28 @@ def test_racing_claims_have_one_winner(store: Store) -> None:
     )
 
 
+def test_an_attempt_writes_only_while_its_draft_is_publishing_under_it(store: Store) -> None:
+    """The fence of every write a publishing attempt makes: its attempt id AND the status. Leaving publishing
+    clears the id, so a holder whose draft was recovered (and re-approved, and re-claimed) never matches again."""
+    draft_id = add_draft(store, 1)
+    with store.transaction() as tx:
+        assert tx.claim(draft_id, "a1", "w1", T0)
+        assert tx.attempt_write(draft_id, "a1", post_ids=["p1"])
+        assert not tx.attempt_write(draft_id, "a2", post_ids=["x"])  # another attempt's id
+        assert tx.attempt_write(draft_id, "a1", to=Status.UNKNOWN, last_error="recovered")
+    draft = store.get(draft_id)
+    assert draft is not None and (draft.status, draft.attempt_id, draft.lease_until) == (Status.UNKNOWN, None, None)
+    with store.transaction() as tx:
+        assert not tx.attempt_write(draft_id, "a1", post_ids=["p1", "late"])  # the slow holder's late answer
+        assert tx.move(draft_id, frm={Status.UNKNOWN}, to=Status.APPROVED)
+        assert not tx.attempt_write(draft_id, "a1", post_ids=["p1", "late"])  # approved, not publishing
+        assert not tx.attempt_write(draft_id, None, post_ids=["p1", "late"])
+        assert tx.claim(draft_id, "a2", "w2", T0)
+        assert not tx.attempt_write(draft_id, "a1", post_ids=["p1", "late"])
+    draft = store.get(draft_id)
+    assert draft is not None and (draft.post_ids, draft.attempt_id) == (["p1"], "a2")
+
+
 @pytest.mark.parametrize("store", [db.POSTGRESQL], indirect=True)  # SQLite writers take turns at BEGIN IMMEDIATE
 def test_a_claim_waits_for_a_transaction_holding_the_row_instead_of_giving_up(store: Store) -> None:
     """A losing approve click holds the row for a moment; the publisher's claim must still win after it."""

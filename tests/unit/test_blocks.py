@@ -289,6 +289,9 @@ def test_agency_text_never_yields_an_unescaped_broadcast_anywhere(status: Status
     assert "<!channel>" not in everything
     assert "<@U0BOSS>" not in everything
     assert "<https://evil.example" not in everything
+    # ...and not because the text was dropped: both parts of the post are on the card, verbatim.
+    parts = [b for b in card["blocks"] if b.get("block_id", "").startswith(BlockId.CARD_TEXT)]
+    assert ["\n".join(text_objects(b, "plain_text")).count(CHANNEL_TEXT) for b in parts] == [1, 1]
 
 
 def test_a_long_thread_stays_within_section_and_id_limits() -> None:

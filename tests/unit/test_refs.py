@@ -122,3 +122,41 @@ def test_actor_without_user_or_team_raises_bad_ref(body: dict) -> None:
 def test_actor_with_a_non_object_team_raises_bad_ref() -> None:
     with pytest.raises(BadRef):
         Actor.from_body({"user": {"id": "U0OWNER"}, "team": "T0ACME"})
+
+
+# -- Enterprise Grid (issue 9, case 11c) -------------------------------------------------------
+
+GRID_TEAM = {"id": "T0ACME", "domain": "acme", "enterprise_id": "E0ACME", "enterprise_name": "Acme"}
+
+
+def test_a_grid_users_enterprise_is_read_when_the_payload_speaks_of_their_own_team() -> None:
+    body = {"user": {"id": "W0OWNER", "team_id": "T0ACME"}, "team": GRID_TEAM, "enterprise": {"id": "E0ACME"}}
+    assert Actor.from_body(body) == Actor("W0OWNER", "T0ACME", "E0ACME")
+
+
+def test_the_hosts_enterprise_is_never_taken_for_a_user_of_another_workspace() -> None:
+    """A Slack Connect guest's click names the host's team and enterprise; the guest's own is unknown here."""
+    body = {"user": {"id": "U0GUEST", "team_id": "T0OTHER"}, "team": GRID_TEAM, "enterprise": {"id": "E0ACME"}}
+    assert Actor.from_body(body) == Actor("U0GUEST", "T0OTHER", None)
+
+
+def test_a_users_own_enterprise_id_is_read() -> None:
+    body = {"user": {"id": "W0SIS", "team_id": "T0SISTER", "enterprise_id": "E0ACME"}, "team": GRID_TEAM}
+    assert Actor.from_body(body).enterprise_id == "E0ACME"
+
+
+@pytest.mark.parametrize(
+    ("actor", "member"),
+    [
+        (Actor("U1", "T0ACME"), True),
+        (Actor("W1", "T0SISTER", "E0ACME"), True),  # another workspace of the same organisation
+        (Actor("W1", "T0OTHER", "E0OTHER"), False),  # Slack Connect, another Grid organisation
+        (Actor("U1", "T0OTHER"), False),  # Slack Connect, no Grid
+        (Actor("U1", "T0OTHER", "E0ACME"), True),
+    ],
+)
+def test_policy_counts_the_grid_organisation_as_this_one(actor: Actor, member: bool) -> None:
+    from bot.workflow import Policy
+
+    assert Policy(frozenset(), "T0ACME", "E0ACME").of_this_organisation(actor) is member
+    assert Policy(frozenset(), "T0ACME").of_this_organisation(actor) is (actor.team_id == "T0ACME")

@@ -217,3 +217,14 @@ def test_a_template_that_only_escapes_the_agency_field_is_refused() -> None:
     assert "Acme" not in template.format(agency="Acme", approver="O", writer="W")  # it really hides the agency
     problems = problems_for(HTTP_ENV | {"ATTRIBUTION_TEMPLATE": template})
     assert naming("ATTRIBUTION_TEMPLATE", problems)
+
+
+@pytest.mark.parametrize("lease", ["2s", "24s", "20s"])
+def test_a_publish_lease_shorter_than_one_x_call_is_refused_naming_the_minimum(lease: str) -> None:
+    [problem] = problems_for(HTTP_ENV | {"PUBLISH_LEASE": lease})
+    assert problem.startswith("PUBLISH_LEASE must be at least 25s") and "connect" in problem and lease in problem
+
+
+@pytest.mark.parametrize(("lease", "seconds"), [("25s", 25), ("90s", 90), ("2m", 120)])
+def test_a_publish_lease_that_outlives_one_x_call_is_accepted(lease: str, seconds: int) -> None:
+    assert Settings.from_env(HTTP_ENV | {"PUBLISH_LEASE": lease}).publish_lease.total_seconds() == seconds

@@ -1,0 +1,83 @@
+"""Looking for an unknown post on X again: the schedule is kept in the database and ends after the last look."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.reconcile import LOOK_AGAIN, Reconciler
+from bot.sandbox import XSandbox
+from bot.x_client import XAccount
+from storage.models import Draft, Status
+from storage.store import Store
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def x() -> Iterator[XSandbox]:
+    sandbox = XSandbox().start()
+    yield sandbox
+    sandbox.stop()
+
+
+def unknown_draft(store: Store) -> int:
+    draft = Draft(
+        channel="C0DRAFTS",
+        ts="1764590000.000001",
+        writer_id="U0WRITER",
+        text="Never made it.",
+        status=Status.UNKNOWN,
+        final_parts=["Never made it."],
+        decided_at=T0,
+        last_error="X answered 503",
+    )
+    with store.transaction() as tx:
+        tx.insert_draft(draft, author_id="U0WRITER")
+    assert draft.id is not None
+    return draft.id
+
+
+def test_each_miss_books_the_next_look_until_the_last(store: Store, x: XSandbox) -> None:
+    x.reset()
+    clock = Clock()
+    account = XAccount(
+        api_key=x.consumer_key, api_secret="s", access_token="t", access_token_secret="ts", base_url=x.url
+    )
+    reconciler = Reconciler(store, account, clock=clock)
+    draft_id = unknown_draft(store)
+    booked = []
+    for _ in range(len(LOOK_AGAIN) + 1):
+        assert reconciler.settle(draft_id) is False
+        draft = store.get(draft_id)
+        assert draft is not None and draft.status == Status.UNKNOWN
+        booked.append(draft.next_attempt_at)
+        with store.read() as tx:
+            assert tx.looks_due(clock.now) == []
+            if draft.next_attempt_at is not None:
+                assert tx.looks_due(draft.next_attempt_at) == [draft_id]
+                clock.now = draft.next_attempt_at
+    offsets = [(b - T0).total_seconds() if b else None for b in booked]
+    assert offsets == [5, 15, 30, 60, 120, None]  # a few looks over two minutes, then the approvers decide
+    draft = store.get(draft_id)
+    assert draft is not None and draft.looks == len(LOOK_AGAIN) + 1
+    assert draft.last_error == "X answered 503; it is not among the account's recent posts"
+
+
+def test_a_look_taken_by_another_instance_is_not_taken_twice(store: Store, x: XSandbox) -> None:
+    draft_id = unknown_draft(store)
+    draft = store.get(draft_id)
+    assert draft is not None
+    with store.transaction() as tx:
+        assert tx.look(draft_id, draft.looks, T0 + timedelta(seconds=5))
+        assert not tx.look(draft_id, draft.looks, T0 + timedelta(seconds=5))
