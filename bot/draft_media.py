@@ -9,10 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.media_rules import MediaItem, MediaKind
-from storage.models import DraftMedia
+from sqlmodel import Session
+
+from bot.media_rules import MediaItem, MediaKind, MediaRefusal
+from storage import media as stored_media
+from storage.models import Draft, DraftMedia, Status
 
 Signature = tuple[tuple[str, str, str, int], ...]
+
+# Nothing is on X yet while a draft waits, approved, to be claimed (a paused brand, a retry), or failed before any
+# part went out (no post id): new images take it back to the approvers as a new version that needs a new decision.
+REOPENED = frozenset({Status.APPROVED, Status.FAILED})
+# What a decision left on the draft, cleared when new images reopen it.
+UNDECIDED: dict[str, object] = {
+    "decided_by": None,
+    "decided_at": None,
+    "approver_name": None,
+    "final_parts": None,
+    "next_attempt_at": None,
+    "attempts": 0,
+    "last_error": None,
+}
 
 
 def rows(items: Sequence[MediaItem]) -> list[DraftMedia]:
@@ -48,3 +65,14 @@ def items(stored: Sequence[DraftMedia]) -> tuple[MediaItem, ...]:
 
 def signature(found: Sequence[MediaItem]) -> Signature:
     return tuple((i.file_id, i.sha256, i.alt, i.part) for i in found)
+
+
+def changed(session: Session, draft: Draft, media: Sequence[MediaItem]) -> bool:
+    """Whether `media` differs from the images of the draft's current version."""
+    before = items(stored_media.of_version(session, draft.id or 0, draft.version))
+    return signature(before) != signature(media)
+
+
+def named(refusals: Sequence[MediaRefusal]) -> str:
+    """The audit's detail for refused images: `too_big:big.png unreadable:gone.jpg`."""
+    return " ".join(f"{r.problem.value}:{r.name}" for r in refusals)

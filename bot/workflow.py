@@ -140,7 +140,7 @@ class Workflow:
             tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message))
             return Outcome(Kind.SLACK_ONLY, refusals=message.refusals)
         if message.media_refusals:
-            tx.audit(None, "refused_media", actor_id=message.user, detail=_media_named(message))
+            tx.audit(None, "refused_media", actor_id=message.user, detail=draft_media.named(message.media_refusals))
             return Outcome(Kind.MEDIA_REFUSED, media=message.media_refusals)
         if not text and not message.media:
             return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY, media=message.media_dropped)
@@ -178,17 +178,14 @@ class Workflow:
                     draft.id, "refused_slack_only", actor_id=message.user, version=draft.version, detail=_named(message)
                 )
                 return Outcome(Kind.SLACK_ONLY, draft=draft, refusals=message.refusals)
-            if message.media_refusals and draft.status in OPEN_FOR_WRITER | REOPENED_BY_IMAGES:
-                detail = _media_named(message)
+            if message.media_refusals and draft.status in OPEN_FOR_WRITER | draft_media.REOPENED:
+                detail = draft_media.named(message.media_refusals)
                 tx.audit(draft.id, "refused_media", actor_id=message.user, version=draft.version, detail=detail)
                 return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=message.media_refusals)
-            before = draft_media.items(stored_media.of_version(tx.session, draft.id, draft.version))
-            images_changed = draft_media.signature(before) != draft_media.signature(message.media)
+            images_changed = draft_media.changed(tx.session, draft, message.media)
             if draft.text == text and not images_changed:
                 return Outcome(Kind.IGNORED, draft=draft)
-            # Nothing is public while a draft waits, approved, to be claimed (a paused brand, a retry) or failed
-            # before any part went out: new images are a new version that needs a new decision.
-            open_now = OPEN_FOR_WRITER | (REOPENED_BY_IMAGES if images_changed and not draft.post_ids else set())
+            open_now = OPEN_FOR_WRITER | (draft_media.REOPENED if images_changed and not draft.post_ids else set())
             if draft.status not in open_now:
                 return self._too_late(tx, Kind.NOT_EDITABLE, draft, message.user)
             post = self.post_text(draft, text=text)
@@ -206,7 +203,7 @@ class Workflow:
                 text=text,
                 version=version,
                 pending_since=self.clock(),
-                **(_UNDECIDED if draft.status in REOPENED_BY_IMAGES else {}),
+                **(draft_media.UNDECIDED if draft.status in draft_media.REOPENED else {}),
             ):  # a decision committed since we read the draft (PostgreSQL re-checks the row after waiting on it)
                 return self._too_late(tx, Kind.NOT_EDITABLE, tx.get(draft.id) or draft, message.user)
             tx.add_version(draft.id, version, text, author_id=message.user)
@@ -464,24 +461,6 @@ class Workflow:
             detail=str(ref),
         )
         return Outcome(kind, draft=draft, post=post)
-
-
-# Nothing is on X yet (no post id): new images take these back to the approvers as a new version.
-REOPENED_BY_IMAGES = frozenset({Status.APPROVED, Status.FAILED})
-_UNDECIDED: dict[str, object] = {
-    "decided_by": None,
-    "decided_at": None,
-    "approver_name": None,
-    "final_parts": None,
-    "next_attempt_at": None,
-    "attempts": 0,
-    "last_error": None,
-}
-
-
-def _media_named(message: IncomingMessage) -> str:
-    """The audit's detail for refused images: `too_big:big.png unreadable:gone.jpg`."""
-    return " ".join(f"{r.problem.value}:{r.name}" for r in message.media_refusals)
 
 
 def _named(message: IncomingMessage) -> str:
