@@ -45,12 +45,14 @@ class SlackFiles:
         self.team_id = team_id
         self.base = ""  # set by the server once it knows its port
         self.files: dict[str, StoredFile] = {}
+        self.scope_granted = True  # False: as for an app installed without `files:read`, every file is the sign-in page
         self._lock = threading.Lock()
         self._next = 0
 
     def reset(self) -> None:
         with self._lock:
             self.files.clear()
+            self.scope_granted = True
 
     def add(self, name: str, data: bytes, mimetype: str | None = None) -> dict[str, object]:
         """Store a file as if a writer uploaded it; returns its `files[]` entry."""
@@ -118,7 +120,7 @@ class SlackFiles:
         header = request.headers.get("authorization", "")
         with self._lock:
             stored = self.files.get(file_id)
-            if header != f"Bearer {self.token}":
+            if header != f"Bearer {self.token}" or not self.scope_granted:
                 return Reply(200, LOGIN_PAGE, {"Content-Type": "text/html; charset=utf-8"})
             if stored is None or stored.deleted:
                 return Reply(404, b"Not Found", {"Content-Type": "text/plain"})

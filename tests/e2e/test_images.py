@@ -239,3 +239,12 @@ def test_the_owner_changes_alt_text_in_edit_and_x_gets_the_owners_words_on_the_s
     media = [bot.x.media.items[i] for i in post.media_ids]
     assert [(m.data, m.alt_text) for m in media] == [(data[0], "A black cup"), (data[1], "A grey cup")]
     assert bot.wait_status(ts, Status.PUBLISHED).version == 2
+
+
+def test_without_files_read_slack_answers_its_sign_in_page_and_the_writer_is_told(bot: Harness) -> None:
+    bot.slack.files.scope_granted = False  # the app was installed before it asked for files:read
+    ts = bot.draft("Signed out", files=[bot.slack.add_file("cup.png", image())])
+    [reply] = bot.thread(ts)
+    assert "`cup.png` couldn't be read from Slack: Slack answered its sign-in page instead of the file" in reply.text
+    assert "files:read" in reply.text
+    assert bot._maybe_row(ts) is None and bot.slack.messages(f"D{OWNER[1:]}") == []
