@@ -18,6 +18,7 @@ from bot.app import build_app
 from bot.server import HttpServer
 from bot.services import Services, StartupError, build_services
 from bot.settings import Settings
+from storage.engine import MissingDriver
 from storage.migrate import upgrade_url
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ def migrate(settings: Settings) -> None:
     """Bring the schema up to date, or stop the start with one line saying which database didn't answer."""
     try:
         upgrade_url(settings.database_url)
+    except MissingDriver as exc:
+        raise StartupError(str(exc)) from None
     except SQLAlchemyError as exc:
         where = make_url(settings.database_url).render_as_string(hide_password=True)
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

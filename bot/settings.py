@@ -14,6 +14,9 @@ from datetime import timedelta
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from bot.schedule import parse_duration, to_cron
 from bot.x_client import CONNECT_TIMEOUT_S, LONGEST_X_CALL, READ_TIMEOUT_S
 
@@ -126,6 +129,34 @@ def _with_secrets(settings: Settings) -> Settings:
     return replace(settings, secrets=tuple(v for v in values if v))
 
 
+def database_url_problem(value: str) -> str | None:
+    """Why `value` can't be Countersign's database (to follow "DATABASE_URL "), or None.
+
+    Checked here, at start, because each of these used to pass and then fail with a traceback from
+    SQLAlchemy: a URL it can't parse (`postgresql`, `sqlite:`), a driver we don't ship (`+psycopg2`),
+    an in-memory SQLite (every connection its own empty database) or a PostgreSQL URL with nowhere to go.
+    """
+    forms = "sqlite:///path/to/countersign.db or postgresql+psycopg://user:password@host:5432/dbname"
+    scheme = value.split(":", 1)[0][:40]
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        return f"must look like {forms} (got '{scheme}:…')"
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return f"must name a file, like sqlite:///countersign.db (got '{value[:40]}')"
+        return None
+    if backend != "postgresql":
+        return f"must look like {forms} (got '{scheme}:…')"
+    driver = url.drivername.partition("+")[2] or "psycopg"  # a bare postgresql:// means psycopg 3 here
+    if driver != "psycopg":
+        return f"uses the driver {driver}; Countersign talks to PostgreSQL through psycopg 3: postgresql+psycopg://…"
+    if not url.host or not url.database:
+        return "needs a host and database, like postgresql+psycopg://user:password@host:5432/dbname"
+    return None
+
+
 def _fields(template: str) -> set[str]:
     """Names the template really substitutes (`{{agency}}` is an escaped literal, not a field)."""
     try:
@@ -168,10 +199,9 @@ class _Reader:
 
     def database_url(self) -> str:
         value = self._get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        if not value.startswith(("sqlite:", "postgresql")):
-            self.problems.append(
-                f"DATABASE_URL must be sqlite:///path or postgresql+psycopg://… (got '{value.split(':')[0]}:…')"
-            )
+        problem = database_url_problem(value)
+        if problem:
+            self.problems.append(f"DATABASE_URL {problem}")
         return value
 
     def channel(self, name: str, *, required: bool) -> str:

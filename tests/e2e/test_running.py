@@ -211,3 +211,31 @@ def test_json_logs_carry_a_correlation_id_per_slack_request(tmp_path: Path, slac
     ids = [r["correlation_id"] for r in requests_in]
     assert len(set(ids)) == 2 and "-" not in ids and all(len(i) == 8 for i in ids)
     assert {"time", "level", "logger", "message", "correlation_id"} <= set(records[0])
+
+
+def test_a_duration_past_a_year_stops_the_start_with_one_line(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    env = app_env(slack, x, f"sqlite:///{tmp_path / 'd.db'}", REMINDER_AFTER="9999999d", PUBLISH_LEASE="99999999999d")
+    result = run_cli("run", "--http", "--port", str(free_port()), env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert len(problems) == 2, result.stderr
+    assert any(p.startswith("  - REMINDER_AFTER:") and "at most 365d" in p for p in problems)
+    assert any(p.startswith("  - PUBLISH_LEASE:") and "at most 365d" in p for p in problems)
+
+
+def test_postgresql_without_its_driver_is_one_clear_line(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    """The README's first command installs `.` alone: psycopg is then missing. A `psycopg` on PYTHONPATH that
+    fails to import stands for that in a subprocess, whatever this machine has installed."""
+    shim = tmp_path / "no-psycopg"
+    shim.mkdir()
+    (shim / "psycopg.py").write_text("raise ImportError(\"No module named 'psycopg'\")\n")
+    url = f"postgresql+psycopg://countersign:s3cret@127.0.0.1:{free_port()}/nowhere"
+    env = {**app_env(slack, x, url), "PYTHONPATH": str(shim)}
+    for command in (["run", "--http", "--port", str(free_port())], ["status"], ["migrate"]):
+        result = run_cli(*command, env=env, cwd=tmp_path)
+        assert result.returncode == 1, (command, result.stderr)
+        assert "Traceback" not in result.stderr, (command, result.stderr)
+        [line] = result.stderr.strip().splitlines()
+        assert "DATABASE_URL" in line and "pip install 'countersign[postgres]'" in line, (command, line)
+        assert "s3cret" not in line
