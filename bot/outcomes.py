@@ -24,6 +24,7 @@ class Kind(StrEnum):
     NOT_EDITABLE = "not_editable"
     NOT_WITHDRAWABLE = "not_withdrawable"
     SLACK_ONLY = "slack_only"  # mentions a channel/@here/user group, or a custom emoji: nothing on X
+    NO_OTHER_APPROVER = "no_other_approver"
     # decisions
     APPROVED = "approved"
     EDITED = "edited"

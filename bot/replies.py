@@ -158,6 +158,11 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
             return "Not sent for approval. " + too_long(post)
         case Kind.SLACK_ONLY:
             return "Not sent for approval. " + slack_only(outcome.refusals)
+        case Kind.NO_OTHER_APPROVER:
+            return (
+                "Not sent for approval: you are the only approver, and nobody approves their own post. "
+                "Ask whoever runs Countersign to add another approver's user id to APPROVERS."
+            )
         case Kind.EMPTY:
             return "There's no text here to send for approval. Write the post as the message text."
         case Kind.FILES_ONLY:

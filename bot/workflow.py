@@ -139,6 +139,11 @@ class Workflow:
             return Outcome(Kind.SLACK_ONLY, refusals=message.refusals)
         if not text:
             return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY)
+        if not self.policy.approvers - {message.user}:
+            # The writer is the only approver and nobody approves their own draft: a draft nobody can decide
+            # would wait forever (and its card catch-up with it), so none is made.
+            tx.audit(None, f"refused_{Kind.NO_OTHER_APPROVER.value}", actor_id=message.user, detail="sole approver")
+            return Outcome(Kind.NO_OTHER_APPROVER)
         if not post.fits or len(text) > MAX_DRAFT_CHARS:
             tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
             return Outcome(Kind.TOO_LONG, post=post)
