@@ -61,7 +61,10 @@ def run(
     except StartupError as exc:
         typer.echo(f"Countersign cannot start: {exc}", err=True)
         raise typer.Exit(1) from None
-    where = f"HTTP on {running.url}/slack/events" if http else "Socket Mode"
+    if http:
+        where = f"HTTP on {running.url}/slack/events"
+    else:
+        where = f"Socket Mode, health on {running.url}/healthz" if running.url else "Socket Mode"
     typer.echo(f"Countersign is running ({where}). Ctrl-C stops it.")
     serve_forever(running)
 

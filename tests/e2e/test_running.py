@@ -239,3 +239,45 @@ def test_postgresql_without_its_driver_is_one_clear_line(tmp_path: Path, slack: 
         [line] = result.stderr.strip().splitlines()
         assert "DATABASE_URL" in line and "pip install 'countersign[postgres]'" in line, (command, line)
         assert "s3cret" not in line
+
+
+def test_socket_mode_serves_health_and_readiness_on_health_port(
+    tmp_path: Path, slack: SlackSandbox, x: XSandbox
+) -> None:
+    """The Dockerfile's HEALTHCHECK polls :3000/healthz; Socket Mode serves no Slack over HTTP, but health yes."""
+    port = free_port()
+    env = {**app_env(slack, x, f"sqlite:///{tmp_path / 'h.db'}"), "HEALTH_PORT": str(port), "HEALTH_HOST": "127.0.0.1"}
+    del env["SLACK_SIGNING_SECRET"]
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_", "DATABASE_URL", "HEALTH_"))}
+    process = subprocess.Popen(
+        [*CLI, "run"], cwd=tmp_path, env={**base, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url)
+        slack.socket.wait_connected()
+        assert requests.get(f"{url}/healthz", timeout=5).json() == {"ok": True}
+        ready = requests.get(f"{url}/readyz", timeout=5)
+        assert ready.status_code == 200 and ready.json() == {"ok": True, "detail": "ready"}
+        assert requests.post(f"{url}/slack/events", timeout=5).status_code == 404  # Slack comes over the socket
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert f"health on http://127.0.0.1:{port}/healthz" in out
+    assert "Traceback" not in err
+
+
+def test_a_health_port_in_use_is_one_clear_line(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**app_env(slack, x, f"sqlite:///{tmp_path / 'hp.db'}"), "HEALTH_PORT": str(port)}
+        env["HEALTH_HOST"] = "127.0.0.1"
+        result = run_cli("run", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    line = result.stderr.strip().splitlines()[-1]  # after the start's log lines
+    assert line.startswith("Countersign cannot start: cannot serve health checks"), result.stderr
+    assert f"HEALTH_PORT={port}" in line and "HEALTH_PORT=0" in line
+    assert "Traceback" not in result.stderr

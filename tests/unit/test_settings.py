@@ -273,3 +273,17 @@ def test_a_year_is_the_longest_duration_accepted() -> None:
     settings = Settings.from_env(HTTP_ENV | {"REMINDER_AFTER": "365d", "REQUEST_LEASE": "52w"})
     assert settings.reminder_after is not None and settings.reminder_after.days == 365
     assert settings.request_lease.days == 364
+
+
+def test_health_port_defaults_to_the_dockerfiles_3000_and_0_turns_it_off() -> None:
+    assert Settings.from_env(SOCKET_ENV, socket_mode=True).health_port == 3000
+    assert Settings.from_env(SOCKET_ENV | {"HEALTH_PORT": "0"}, socket_mode=True).health_port is None
+    settings = Settings.from_env(SOCKET_ENV | {"HEALTH_PORT": "8081", "HEALTH_HOST": "127.0.0.1"}, socket_mode=True)
+    assert (settings.health_port, settings.health_host) == (8081, "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("variable", "bad"), [("HEALTH_PORT", "70000"), ("HEALTH_PORT", "http"), ("HEALTH_HOST", "http://x")]
+)
+def test_a_bad_health_setting_is_named(variable: str, bad: str) -> None:
+    the_problem_naming(variable, problems_for(HTTP_ENV | {variable: bad}))
