@@ -281,3 +281,31 @@ def test_a_health_port_in_use_is_one_clear_line(tmp_path: Path, slack: SlackSand
     assert line.startswith("Countersign cannot start: cannot serve health checks"), result.stderr
     assert f"HEALTH_PORT={port}" in line and "HEALTH_PORT=0" in line
     assert "Traceback" not in result.stderr
+
+
+def test_socket_mode_readiness_follows_the_websocket(tmp_path: Path, x: XSandbox) -> None:
+    """Alive but not ready while the WebSocket to Slack is down (nothing reaches the bot); ready again once the
+    client has reconnected by itself. A Slack of its own: its socket server is stopped mid-test."""
+    with SlackSandbox() as slack:
+        port = free_port()
+        env = app_env(slack, x, f"sqlite:///{tmp_path / 'r.db'}", HEALTH_PORT=str(port), HEALTH_HOST="127.0.0.1")
+        running = start_socket_mode(Settings.from_env(env, socket_mode=True), scheduler=False)
+        url = f"http://127.0.0.1:{port}"
+
+        def readiness(want: int) -> dict:
+            deadline = time.monotonic() + 20
+            while (answer := requests.get(f"{url}/readyz", timeout=5)).status_code != want:
+                assert time.monotonic() < deadline, answer.json()
+                time.sleep(0.1)
+            return answer.json()
+
+        try:
+            slack.socket.wait_connected()
+            assert readiness(200) == {"ok": True, "detail": "ready"}
+            slack.socket.stop()
+            assert readiness(503) == {"ok": False, "detail": "not connected to Slack (Socket Mode)"}
+            assert requests.get(f"{url}/healthz", timeout=5).status_code == 200  # alive: the client reconnects
+            slack.socket.start()
+            assert readiness(200)["ok"] is True
+        finally:
+            running.stop()
