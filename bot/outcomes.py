@@ -46,6 +46,7 @@ class Kind(StrEnum):
     NOT_FOUND = "not_found"
     BAD_REQUEST = "bad_request"
     REASON_REQUIRED = "reason_required"
+    NAME_UNKNOWN = "name_unknown"
 
 
 REFUSALS = frozenset(
@@ -60,6 +61,7 @@ REFUSALS = frozenset(
         Kind.TOO_LONG,
         Kind.SLACK_ONLY,
         Kind.REASON_REQUIRED,
+        Kind.NAME_UNKNOWN,
     }
 )
 

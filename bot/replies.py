@@ -28,6 +28,8 @@ REFUSAL_TEXT = {
     Kind.NOT_FOUND: "That draft doesn't exist any more. Nothing was changed.",
     Kind.BAD_REQUEST: "That button didn't carry a valid draft reference. Nothing was changed.",
     Kind.REASON_REQUIRED: "Please say why, so the writer knows what to change.",
+    Kind.NAME_UNKNOWN: "Slack didn't give us your name just now, and the post is signed with it (never with a "
+    "Slack id). Nothing was changed: please try again in a minute.",
 }
 
 

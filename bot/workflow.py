@@ -401,6 +401,8 @@ class Workflow:
             if reason is not None:
                 values["reason"] = reason.strip()
             if to is Status.APPROVED:
+                if signer == actor.user_id:  # Slack never told us their name: a public post isn't signed with an id
+                    return self._refused(tx, ref, actor, Kind.NAME_UNKNOWN, draft)
                 post = self._compose(draft, signer, text)
                 if not post.fits:
                     return self._refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)

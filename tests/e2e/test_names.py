@@ -48,3 +48,18 @@ def test_a_slow_users_info_during_a_decision_doesnt_hold_up_other_requests(bot: 
     assert response.status_code == 200
     assert took < 1.5, f"the message's ack waited {took:.1f} s behind the decision's transaction"
     assert bot.wait_status(ts, "published", timeout=20).approver_name == "Olivia Owner"
+
+
+def test_an_approver_whose_name_slack_never_gave_is_asked_to_try_again_not_signed_with_an_id(start_bot, slack) -> None:
+    slack.fail("users.info", error="internal_error", status=200, times=200)  # since before the start
+    bot = start_bot()
+    ts = bot.draft("Nobody knows my approver's name.")
+    card = bot.card(OWNER, containing="Nobody knows my approver")
+    bot.thread(ts)
+    bot.click(card, "Approve")
+    told = bot.ephemeral(OWNER, containing="try again")
+    assert "your name" in told and "Nothing was changed" in told
+    bot.settle()
+    assert bot.row(ts).status == "pending"
+    assert bot.x.posts == []
+    assert any(e.action == "refused_name_unknown" for e in bot.audit())
