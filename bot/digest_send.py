@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
 FIRST_RETRY = timedelta(minutes=10)
 LONGEST_RETRY = timedelta(hours=6)
+# Refusals that mean Slack is busy, not that something needs fixing: backed off and logged, nobody is bothered.
+TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def refusal_advice(error: str, channel: str) -> str:
             )
         case "is_archived":
             return f"{where} is archived: unarchive it, or set DIGEST_CHANNEL to another channel."
-        case "ratelimited" | "internal_error" | "fatal_error" | "service_unavailable" | "request_timeout":
+        case error if error in TRANSIENT:
             return "That is usually Slack being busy; nothing needs doing."
     return f"Check DIGEST_CHANNEL and the app's permissions (Slack said `{error}`)."
 
@@ -113,7 +115,8 @@ class DigestSender:
             status = getattr(exc.response, "status_code", 200)
             if status >= 500:  # a server error after the request arrived: it may have been posted
                 return self._uncertain(brand, key, f"Slack answered HTTP {status}", now)
-            return self._refused(brand, key, str(exc.response.get("error") or "unknown_error"), now)
+            error = str(exc.response.get("error") or "unknown_error")
+            return self._refused(brand, key, error, now, tell=error not in TRANSIENT)
         except URLError as exc:  # the request never got out (refused, no route, DNS): nothing was posted
             return self._refused(brand, key, f"Slack unreachable: {exc.reason}", now, tell=False)
         except Exception as exc:  # the request went out and no answer came back: it may have been posted

@@ -124,3 +124,14 @@ def test_no_digest_for_a_week_that_ended_before_the_first_draft(start_bot, first
     assert digests(bot) == []
     next_week = tick(DIGEST_TIME + 7 * 24 * H).digest  # W46's: the first draft is in it
     assert next_week is not None and next_week.sent == (first_draft_after is not None)
+
+
+def test_a_busy_slack_is_retried_without_bothering_anyone(start_bot) -> None:
+    bot = start_bot(DIGEST_CHANNEL=DIGEST)
+    a_published_week(bot)
+    bot.slack.fail("chat.postMessage", error="internal_error", status=200)
+    tick = bot.running.services.scheduler.tick
+    assert not tick(DIGEST_TIME).digest.sent
+    assert tick(DIGEST_TIME + 11 * timedelta(minutes=1)).digest.sent
+    assert len(digests(bot)) == 1
+    assert dms(bot, OWNER, "2026-W45") == [] and dms(bot, OWNER2, "2026-W45") == []
