@@ -36,6 +36,7 @@ USER 10001:10001
 EXPOSE 3000
 
 # /healthz answers while the process serves; /readyz (database reachable and migrated) is for a load balancer.
+# Socket Mode (`countersign run`) serves both on HEALTH_PORT, 3000 by default, so this check holds in either mode.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4)"]
 

@@ -40,6 +40,7 @@ from _app import (
 )
 from _bad_input import BAD, INPUT_EXPECTED, INPUTS, BadInput, bad_input
 from _message_life import deleted_first, edits_reversed, refused_then_fixed, slackbot_and_unfurl, tombstone
+from _ops import digest_lost, digest_refused, names_fail, names_slow, own_drafts
 
 from bot.ids import BlockId, CallbackId, InputId
 from bot.x_client import XAccount
@@ -371,6 +372,11 @@ deleted-first | Deletion before creation | deletion, then creation, then an edit
 refused-fixed | Refused draft fixed by an edit | too long, then edited to fit | card, approved, posted once
 slackbot | Slackbot and an unfurl | a /remind message; an unfurl of a pending draft | no draft, no new version
 slack-reset | Slack reset after a post | Slack takes the cards and the reply, then resets | one card each, one reply
+names-fail | users.info fails (case 3) | every users.info errors once the name cache expired | signed with the last name
+names-slow | users.info slow (case 3) | users.info takes 3 s during a decision | the next message acked under 1 s
+digest-lost | Digest answer lost (case 5) | Slack posts the digest, the answer never comes | one digest; approvers told
+digest-refused | Digest refused (case 5) | not_in_channel for ten minutes of ticks, then invited | tried once, told once
+own-drafts | Approvers' own drafts (case 6) | 20 drafts by an approver, then a writer's card lost | caught up at once
 """
 
 
@@ -423,6 +429,11 @@ BODIES: dict[str, tuple[Body, str | None]] = {  # the body, and the failpoint to
     "refused-fixed": (refused_then_fixed, None),
     "slackbot": (slackbot_and_unfurl, None),
     "slack-reset": (slack_reset_after_post, None),
+    "names-fail": (names_fail, None),
+    "names-slow": (names_slow, None),
+    "digest-lost": (digest_lost, None),
+    "digest-refused": (digest_refused, None),
+    "own-drafts": (own_drafts, None),
 }
 
 

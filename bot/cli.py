@@ -20,6 +20,17 @@ cli = typer.Typer(
 )
 
 
+def _migrated(settings: Settings) -> None:
+    """Bring the schema up to date for a one-off command, or stop with the one line saying why not."""
+    from bot.runner import migrate as do_migrate
+
+    try:
+        do_migrate(settings)
+    except StartupError as exc:
+        typer.echo(f"Countersign cannot start: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 def _settings(*, socket_mode: bool, need_slack: bool = True) -> Settings:
     """Settings from the environment and `.env`; commands that never talk to Slack don't need its secrets."""
     load_dotenv(os.path.join(os.getcwd(), ".env"))
@@ -50,7 +61,10 @@ def run(
     except StartupError as exc:
         typer.echo(f"Countersign cannot start: {exc}", err=True)
         raise typer.Exit(1) from None
-    where = f"HTTP on {running.url}/slack/events" if http else "Socket Mode"
+    if http:
+        where = f"HTTP on {running.url}/slack/events"
+    else:
+        where = f"Socket Mode, health on {running.url}/healthz" if running.url else "Socket Mode"
     typer.echo(f"Countersign is running ({where}). Ctrl-C stops it.")
     serve_forever(running)
 
@@ -59,11 +73,15 @@ def run(
 def migrate() -> None:
     """Bring the database schema up to date, then exit."""
     from bot.settings import DEFAULT_DATABASE_URL
+    from storage.engine import MissingDriver
     from storage.migrate import upgrade_url
 
     load_dotenv(os.path.join(os.getcwd(), ".env"))
     try:
         upgrade_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    except MissingDriver as exc:
+        typer.echo(f"Migration failed: {exc}", err=True)
+        raise typer.Exit(1) from None
     except Exception as exc:  # any driver error: say it plainly, no traceback
         typer.echo(f"Migration failed (DATABASE_URL): {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -74,12 +92,11 @@ def migrate() -> None:
 def status() -> None:
     """Print what `/countersign status` shows: counts, the queue, what needs a person."""
     from bot import status as report
-    from bot.runner import migrate as do_migrate
     from storage.engine import make_engine
     from storage.store import Store
 
     settings = _settings(socket_mode=False, need_slack=False)
-    do_migrate(settings)
+    _migrated(settings)
     store = Store(make_engine(settings.database_url))
     typer.echo(report.plain(report.build(store, settings)))
 
@@ -92,7 +109,6 @@ def digest(
     """Print a week's digest as text, or send it to Slack with the scheduler's exactly-once key."""
     from bot import digest_render
     from bot.digest import build
-    from bot.runner import migrate as do_migrate
     from bot.schedule import Week
     from storage.types import utcnow
 
@@ -102,7 +118,7 @@ def digest(
     except ValueError as exc:
         typer.echo(f"--week: {exc}", err=True)
         raise typer.Exit(2) from None
-    do_migrate(settings)
+    _migrated(settings)
     if not send:
         from bot.services import x_account
         from storage.engine import make_engine

@@ -1,7 +1,7 @@
 """The weekly digest: what went out in the owner's name, and how quickly they answered.
 
 `build()` gathers one ISO week from our database (aggregates in SQL) plus engagement read from X;
-`bot.digest_render` turns it into Block Kit or plain text; `DigestSender` posts it at most once per
+`bot.digest_render` turns it into Block Kit or plain text; `bot.digest_send` posts it at most once per
 brand and week, whichever instance or command gets there first.
 """
 
@@ -10,26 +10,21 @@ from __future__ import annotations
 import logging
 import math
 import statistics
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.schedule import Week
 from bot.x_client import XAccount
 from storage import media as stored_media
 from storage import reports
-from storage.models import DigestRun, Draft, Status
+from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 TREND_WEEKS = 4
-STALE_CLAIM = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -143,77 +138,3 @@ def build(
         backlog_total=backlog_total,
         trend=trend,
     )
-
-
-@dataclass(frozen=True)
-class SendResult:
-    sent: bool
-    week: str
-    detail: str
-
-
-class DigestSender:
-    """Posts a week's digest once: a unique (brand, week) row is claimed before Slack is called."""
-
-    def __init__(self, store: Store, client: WebClient, channel: str, worker_id: str) -> None:
-        self.store = store
-        self.client = client
-        self.channel = channel
-        self.worker_id = worker_id
-
-    def send(
-        self, brand: str, week: Week, make_message: Callable[[], dict], *, now: datetime | None = None
-    ) -> SendResult:
-        """Claim (brand, week), then build and post. The claim comes first so that no instance does the
-        work of building a digest (reading X included) that another has already sent."""
-        now = now or utcnow()
-        key = week.key
-        if self.sent(brand, key) or not self._claim(brand, key, now):
-            return SendResult(False, key, self._already(brand, key))
-        try:
-            sent = self.client.chat_postMessage(channel=self.channel, unfurl_links=False, **make_message())
-        except SlackApiError as exc:
-            self._release(brand, key)
-            return SendResult(False, key, f"Slack refused the digest ({exc.response.get('error')}); will try again")
-        except Exception:
-            self._release(brand, key)
-            raise
-        with self.store.transaction() as tx:
-            tx.session.execute(
-                update(DigestRun)
-                .where(col(DigestRun.brand) == brand, col(DigestRun.week) == key)
-                .values(channel=sent["channel"], ts=sent["ts"], sent_at=utcnow())
-            )
-        return SendResult(True, key, f"digest for {key} sent to <#{self.channel}>")
-
-    def sent(self, brand: str, key: str) -> bool:
-        with self.store.read() as tx:
-            run = tx.session.exec(select(DigestRun).where(DigestRun.brand == brand, DigestRun.week == key)).first()
-        return run is not None and run.sent_at is not None
-
-    def _claim(self, brand: str, key: str, now: datetime) -> bool:
-        with self.store.transaction() as tx:
-            if tx._insert_ignore(DigestRun, brand=brand, week=key, claimed_by=self.worker_id, claimed_at=now):
-                return True
-            # A claim whose sender died before posting may be taken over once it is clearly stale.
-            stale = tx.session.execute(
-                update(DigestRun)
-                .where(col(DigestRun.brand) == brand, col(DigestRun.week) == key)
-                .where(col(DigestRun.sent_at).is_(None), col(DigestRun.claimed_at) < now - STALE_CLAIM)
-                .values(claimed_by=self.worker_id, claimed_at=now),
-                execution_options={"synchronize_session": False},
-            )
-            return stale.rowcount == 1  # type: ignore[attr-defined]
-
-    def _release(self, brand: str, key: str) -> None:
-        with self.store.transaction() as tx:
-            run = tx.session.exec(select(DigestRun).where(DigestRun.brand == brand, DigestRun.week == key)).first()
-            if run is not None and run.sent_at is None and run.claimed_by == self.worker_id:
-                tx.session.delete(run)
-
-    def _already(self, brand: str, key: str) -> str:
-        with self.store.read() as tx:
-            run = tx.session.exec(select(DigestRun).where(DigestRun.brand == brand, DigestRun.week == key)).first()
-        if run is None or run.sent_at is None:
-            return f"the digest for {key} is being sent right now by {run.claimed_by if run else 'another instance'}"
-        return f"the digest for {key} was already sent on {run.sent_at:%Y-%m-%d %H:%M} UTC; not sent again"

@@ -228,7 +228,9 @@ class Notifier:
         """Cards Slack never got: post the missing ones, bring stale ones up to date. Returns drafts touched."""
         with self.store.transaction() as tx:
             cards.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
-            missing = cards.short_of_cards(tx.session, len(self.card_targets()), now - MISSING_GRACE, limit)
+            targets = self.card_targets()
+            dm_approvers = [approver for approver, _ in targets if approver]
+            missing = cards.short_of_cards(tx.session, len(targets), now - MISSING_GRACE, limit, dm_approvers)
             stale = cards.behind(tx.session, limit)
             # Unknown or failed with no card on record (the card that was clicked was posted by a process that
             # died before saving its ts): without one, nobody has the buttons to settle it.

@@ -26,6 +26,7 @@ class Kind(StrEnum):
     NOT_WITHDRAWABLE = "not_withdrawable"
     MEDIA_REFUSED = "media_refused"  # an image X would refuse (size, count, a GIF with others, unreadable)
     SLACK_ONLY = "slack_only"  # mentions a channel/@here/user group, or a custom emoji: nothing on X
+    NO_OTHER_APPROVER = "no_other_approver"
     # decisions
     APPROVED = "approved"
     EDITED = "edited"
@@ -47,6 +48,7 @@ class Kind(StrEnum):
     NOT_FOUND = "not_found"
     BAD_REQUEST = "bad_request"
     REASON_REQUIRED = "reason_required"
+    NAME_UNKNOWN = "name_unknown"
 
 
 REFUSALS = frozenset(
@@ -62,6 +64,7 @@ REFUSALS = frozenset(
         Kind.SLACK_ONLY,
         Kind.MEDIA_REFUSED,
         Kind.REASON_REQUIRED,
+        Kind.NAME_UNKNOWN,
     }
 )
 

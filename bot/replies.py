@@ -29,6 +29,8 @@ REFUSAL_TEXT = {
     Kind.NOT_FOUND: "That draft doesn't exist any more. Nothing was changed.",
     Kind.BAD_REQUEST: "That button didn't carry a valid draft reference. Nothing was changed.",
     Kind.REASON_REQUIRED: "Please say why, so the writer knows what to change.",
+    Kind.NAME_UNKNOWN: "Slack didn't give us your name just now, and the post is signed with it (never with a "
+    "Slack id). Nothing was changed: please try again in a minute.",
 }
 
 
@@ -163,6 +165,11 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
             return "Not sent for approval. " + slack_only(outcome.refusals)
         case Kind.MEDIA_REFUSED:
             return "Not sent for approval. " + media_replies.refused(outcome.media)
+        case Kind.NO_OTHER_APPROVER:
+            return (
+                "Not sent for approval: you are the only approver, and nobody approves their own post. "
+                "Ask whoever runs Countersign to add another approver's user id to APPROVERS."
+            )
         case Kind.EMPTY:
             return "There's no text here to send for approval. Write the post as the message text."
         case Kind.FILES_ONLY:

@@ -15,9 +15,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app
-from bot.server import HttpServer
+from bot.server import HttpServer, health_app, wsgi_app
 from bot.services import Services, StartupError, build_services
 from bot.settings import Settings
+from storage.engine import MissingDriver
 from storage.migrate import upgrade_url
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ def migrate(settings: Settings) -> None:
     """Bring the schema up to date, or stop the start with one line saying which database didn't answer."""
     try:
         upgrade_url(settings.database_url)
+    except MissingDriver as exc:
+        raise StartupError(str(exc)) from None
     except SQLAlchemyError as exc:
         where = make_url(settings.database_url).render_as_string(hide_password=True)
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -63,7 +66,7 @@ def start_http(
     migrate(settings)
     services = build_services(settings, worker_id=worker_id)
     app = build_app(services)
-    server = HttpServer(app, services.store, host, port)
+    server = HttpServer(wsgi_app(app, services.store), host, port)
     server.start()
     services.publisher.start()
     if scheduler:  # tests that drive `tick()` with their own clock leave the loop off
@@ -78,13 +81,33 @@ def start_socket_mode(settings: Settings, *, worker_id: str | None = None, sched
     services = build_services(settings, worker_id=worker_id)
     app = build_app(services, socket_mode=True)
     handler = SocketModeHandler(app, app_token=settings.slack_app_token)
+    health = _health_server(settings, services, handler.client.is_connected)
     handler.connect()
     services.publisher.start()
     if scheduler:  # tests that drive `tick()` with their own clock leave the loop off
         services.scheduler.start()
-    running = Running(services, app)
-    running._stoppers += [services.close, handler.close]
+    running = Running(services, app, url=f"http://{settings.health_host}:{health.port}" if health else "")
+    running._stoppers += [services.close, handler.close, *([health.stop] if health else [])]
     return running
+
+
+def _health_server(settings: Settings, services: Services, connected: Callable[[], bool]) -> HttpServer | None:
+    """Socket Mode's /healthz and /readyz on HEALTH_PORT (for the Dockerfile's HEALTHCHECK and probes)."""
+    if settings.health_port is None:
+        return None
+    try:
+        server = HttpServer(
+            health_app(services.store, connected=connected), settings.health_host, settings.health_port, threads=2
+        )
+    except OSError as exc:
+        services.close()
+        where = f"HEALTH_HOST={settings.health_host} HEALTH_PORT={settings.health_port}"
+        raise StartupError(
+            f"cannot serve health checks at {where} ({exc.strerror or exc}); pick another port, or HEALTH_PORT=0 "
+            "to turn them off"
+        ) from None
+    server.start()
+    return server
 
 
 def serve_forever(running: Running) -> None:

@@ -13,23 +13,41 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+LONGEST = timedelta(days=365)  # any duration setting; far past this, `now + duration` overflows a datetime
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SIMPLE = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
 
 
-def parse_duration(text: str) -> timedelta:
-    """`4h`, `90m`, `1h30m`, `2d` → timedelta; ValueError with the accepted forms otherwise."""
+def parse_duration(text: str, longest: timedelta = LONGEST) -> timedelta:
+    """`4h`, `90m`, `1h30m`, `2d` → timedelta; ValueError with the accepted forms otherwise.
+
+    Summed in whole seconds as Python ints, so `99999999999d` is refused as too long instead of
+    overflowing timedelta (or, accepted, overflowing every `now + duration` later)."""
     compact = text.replace(" ", "")
+    shown = text if len(text) <= 24 else text[:20] + "…"
     parts = _DURATION.findall(compact)
     if not parts or "".join(n + u for n, u in parts).lower() != compact.lower():
-        raise ValueError(f"'{text}' is not a duration like 4h, 90m, 1h30m or 2d")
-    total = timedelta()
+        raise ValueError(f"'{shown}' is not a duration like 4h, 90m, 1h30m or 2d")
+    seconds = 0
     for number, unit in parts:
-        total += timedelta(**{_UNITS[unit.lower()]: int(number)})
-    if total <= timedelta(0):
+        if len(number) > 12:  # int() of thousands of digits is slow (and refused past 4300)
+            raise ValueError(f"'{shown}' is too long: at most {_compact(longest)}")
+        seconds += int(number) * _UNIT_S[unit.lower()]
+    if seconds <= 0:
         raise ValueError("a duration must be longer than zero")
-    return total
+    if seconds > longest.total_seconds():
+        raise ValueError(f"'{shown}' is too long: at most {_compact(longest)}")
+    return timedelta(seconds=seconds)
+
+
+def _compact(duration: timedelta) -> str:
+    """365 days → `365d`; the form a setting is written in."""
+    seconds = int(duration.total_seconds())
+    for unit, size in sorted(_UNIT_S.items(), key=lambda item: -item[1]):
+        if unit != "w" and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def to_cron(schedule: str) -> str:

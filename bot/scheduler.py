@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 
 from bot import digest_render
-from bot.digest import DigestSender, SendResult, build
+from bot.digest import build
+from bot.digest_send import DigestSender, SendResult
 from bot.reminders import Reminders
 from bot.schedule import Week, digest_due
 from bot.settings import Settings
@@ -36,7 +37,7 @@ class DigestJob:
         self.store = store
         self.account = account
         self.settings = settings
-        self.sender = DigestSender(store, client, settings.digest_channel, worker_id)
+        self.sender = DigestSender(store, client, settings.digest_channel, worker_id, settings.approvers)
 
     def due(self, now: datetime) -> Week | None:
         return digest_due(self.settings.digest_cron, now, self.settings.timezone)

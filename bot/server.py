@@ -1,7 +1,7 @@
 """HTTP mode: Bolt behind waitress, a production-grade multi-threaded WSGI server.
 
 Routes: POST /slack/events (signed Slack requests), GET /healthz (the process serves), GET /readyz
-(the database answers and is migrated).
+(the database answers and is migrated). Socket Mode serves the two health routes alone, on HEALTH_PORT.
 """
 
 from __future__ import annotations
@@ -42,31 +42,50 @@ class _SlackHandler(SlackRequestHandler):
         return self.app.dispatch(bolt_request)
 
 
-def wsgi_app(app: App, store: Store) -> Callable[..., Iterable[bytes]]:
-    slack = _SlackHandler(app, path=SLACK_PATH)
+WsgiApp = Callable[..., Iterable[bytes]]
+
+
+def wsgi_app(app: App, store: Store) -> WsgiApp:
+    """HTTP mode: Slack at /slack/events, health beside it."""
+    return health_app(store, fallback=_SlackHandler(app, path=SLACK_PATH))
+
+
+def health_app(
+    store: Store, *, connected: Callable[[], bool] | None = None, fallback: WsgiApp | None = None
+) -> WsgiApp:
+    """GET /healthz and /readyz; anything else goes to `fallback` (Slack, in HTTP mode) or is a 404.
+
+    In Socket Mode `connected` says whether the WebSocket to Slack is up: without it nothing reaches the
+    bot, so the instance is not ready (though alive: slack_sdk reconnects by itself)."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/healthz" and method == "GET":
             return _json(start_response, 200, {"ok": True})
         if path == "/readyz" and method == "GET":
-            ready, detail = _ready(store)
+            ready, detail = _ready(store, connected)
             return _json(start_response, 200 if ready else 503, {"ok": ready, "detail": detail})
-        return slack(environ, start_response)
+        if fallback is not None:
+            return fallback(environ, start_response)
+        return _json(start_response, 404, {"ok": False, "detail": "not found"})
 
     return application
 
 
-def _ready(store: Store) -> tuple[bool, str]:
+def _ready(store: Store, connected: Callable[[], bool] | None = None) -> tuple[bool, str]:
     try:
-        return (True, "ready") if is_current(store.engine) else (False, "database not migrated")
+        if not is_current(store.engine):
+            return False, "database not migrated"
     except Exception as exc:  # any database error means not ready
         return False, f"database unreachable: {type(exc).__name__}"
+    if connected is not None and not connected():
+        return False, "not connected to Slack (Socket Mode)"
+    return True, "ready"
 
 
 def _json(start_response: Callable[..., Any], status: int, body: dict[str, Any]) -> Iterable[bytes]:
     data = json.dumps(body).encode()
-    reason = {200: "OK", 503: "Service Unavailable"}[status]
+    reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
     start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
     return [data]
 
@@ -74,10 +93,8 @@ def _json(start_response: Callable[..., Any], status: int, body: dict[str, Any])
 class HttpServer:
     """waitress bound at construction (port 0 picks a free port); stoppable from another thread."""
 
-    def __init__(self, app: App, store: Store, host: str, port: int) -> None:
-        self._server = create_server(
-            wsgi_app(app, store), host=host, port=port, threads=SERVER_THREADS, ident="countersign"
-        )
+    def __init__(self, application: WsgiApp, host: str, port: int, *, threads: int = SERVER_THREADS) -> None:
+        self._server = create_server(application, host=host, port=port, threads=threads, ident="countersign")
         self.port: int = self._server.effective_port
         self._thread: threading.Thread | None = None
 

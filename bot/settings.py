@@ -14,6 +14,9 @@ from datetime import timedelta
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from bot.schedule import parse_duration, to_cron
 from bot.x_client import CONNECT_TIMEOUT_S, LONGEST_X_CALL, READ_TIMEOUT_S
 
@@ -24,6 +27,7 @@ DEFAULT_ATTRIBUTION = "— drafted by {agency}, approved by {approver}"
 DEFAULT_REMINDER_AFTER = "4h"
 DEFAULT_DIGEST_SCHEDULE = "mon 09:00"
 DEFAULT_TIMEZONE = "UTC"
+DEFAULT_HEALTH_PORT = 3000  # the port the Dockerfile's HEALTHCHECK polls
 TEMPLATE_FIELDS = ("agency", "approver", "writer")
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -65,6 +69,8 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     publish_lease: timedelta = timedelta(seconds=90)
     request_lease: timedelta = timedelta(seconds=60)
+    health_port: int | None = DEFAULT_HEALTH_PORT  # Socket Mode's /healthz and /readyz; None = off
+    health_host: str = "0.0.0.0"
     log_level: str = "INFO"
     log_format: str = "text"
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -102,6 +108,8 @@ class Settings:
             timezone=reader.timezone(),
             publish_lease=reader.publish_lease(),
             request_lease=reader.duration("REQUEST_LEASE", "60s", minimum=timedelta(seconds=1)),
+            health_port=reader.port("HEALTH_PORT", DEFAULT_HEALTH_PORT),
+            health_host=reader.host("HEALTH_HOST", "0.0.0.0"),
             log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
             log_format=reader.choice("LOG_FORMAT", ("text", "json"), "text"),
         )
@@ -124,6 +132,34 @@ def _with_secrets(settings: Settings) -> Settings:
         settings.x_access_token_secret,
     )
     return replace(settings, secrets=tuple(v for v in values if v))
+
+
+def database_url_problem(value: str) -> str | None:
+    """Why `value` can't be Countersign's database (to follow "DATABASE_URL "), or None.
+
+    Checked here, at start, because each of these used to pass and then fail with a traceback from
+    SQLAlchemy: a URL it can't parse (`postgresql`, `sqlite:`), a driver we don't ship (`+psycopg2`),
+    an in-memory SQLite (every connection its own empty database) or a PostgreSQL URL with nowhere to go.
+    """
+    forms = "sqlite:///path/to/countersign.db or postgresql+psycopg://user:password@host:5432/dbname"
+    scheme = value.split(":", 1)[0][:40]
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        return f"must be a URL like {forms} (got '{scheme}:…')"
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return f"must name a file, like sqlite:///countersign.db (got '{value[:40]}')"
+        return None
+    if backend != "postgresql":
+        return f"must be a URL like {forms} (got '{scheme}:…')"
+    driver = url.drivername.partition("+")[2] or "psycopg"  # a bare postgresql:// means psycopg 3 here
+    if driver != "psycopg":
+        return f"uses the driver {driver}; Countersign talks to PostgreSQL through psycopg 3: postgresql+psycopg://…"
+    if not url.host or not url.database:
+        return "needs a host and database, like postgresql+psycopg://user:password@host:5432/dbname"
+    return None
 
 
 def _fields(template: str) -> set[str]:
@@ -168,10 +204,9 @@ class _Reader:
 
     def database_url(self) -> str:
         value = self._get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        if not value.startswith(("sqlite:", "postgresql")):
-            self.problems.append(
-                f"DATABASE_URL must be sqlite:///path or postgresql+psycopg://… (got '{value.split(':')[0]}:…')"
-            )
+        problem = database_url_problem(value)
+        if problem:
+            self.problems.append(f"DATABASE_URL {problem}")
         return value
 
     def channel(self, name: str, *, required: bool) -> str:
@@ -228,6 +263,26 @@ class _Reader:
                 f"({CONNECT_TIMEOUT_S:g}s to connect + {READ_TIMEOUT_S:g}s to read) (got {self._get('PUBLISH_LEASE')})"
             )
         return lease
+
+    def port(self, name: str, default: int) -> int | None:
+        """A TCP port, or None for `0`/`off`."""
+        value = self._get(name) or str(default)
+        if value.lower() in ("0", "off"):
+            return None
+        if not value.isdigit() or not 1 <= int(value) <= 65535:
+            self.problems.append(f"{name} must be a port from 1 to 65535, or 0 to turn it off (got '{value[:20]}')")
+            return default
+        return int(value)
+
+    def host(self, name: str, default: str) -> str:
+        """An address to listen on: an IP address or a host name, without port or scheme."""
+        value = self._get(name) or default
+        if not re.fullmatch(r"[A-Za-z0-9.\-:]+", value) or "://" in value:
+            self.problems.append(
+                f"{name} must be an address to listen on, like 0.0.0.0 or 127.0.0.1 (got '{value[:40]}')"
+            )
+            return default
+        return value
 
     def digest_cron(self) -> str:
         value = self._get("DIGEST_SCHEDULE") or DEFAULT_DIGEST_SCHEDULE

@@ -92,6 +92,11 @@ class Workflow:
         approver name is used, so a draft that fits here fits whoever approves it.
         """
         approver = self.directory.name(approver_id) if approver_id else self._longest_approver_name()
+        return self._compose(draft, approver, text)
+
+    def _compose(self, draft: Draft, approver: str, text: str | None = None) -> PostText:
+        """`post_text` with the approver's name already looked up: what runs inside a transaction, where no
+        Slack call may (on SQLite a slow users.info would hold the one writer lock past Slack's 3 s ack)."""
         return compose(
             draft.text if text is None else text,
             template=self.voice.template,
@@ -144,6 +149,11 @@ class Workflow:
             return Outcome(Kind.MEDIA_REFUSED, media=message.media_refusals)
         if not text and not message.media:
             return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY, media=message.media_dropped)
+        if not self.policy.approvers - {message.user}:
+            # The writer is the only approver and nobody approves their own draft: a draft nobody can decide
+            # would wait forever (and its card catch-up with it), so none is made.
+            tx.audit(None, f"refused_{Kind.NO_OTHER_APPROVER.value}", actor_id=message.user, detail="sole approver")
+            return Outcome(Kind.NO_OTHER_APPROVER)
         if not post.fits or len(text) > MAX_DRAFT_CHARS:
             tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
             return Outcome(Kind.TOO_LONG, post=post)
@@ -163,7 +173,8 @@ class Workflow:
         """
         text = clean(message.text)
         fresh = self._new_draft(message, text)
-        fresh_post = self.post_text(fresh)
+        longest = self._longest_approver_name()  # before the transaction: names may need Slack
+        fresh_post = self._compose(fresh, longest)
         with self.store.transaction() as tx:
             if not tx.first_sighting(message.event_id):
                 return Outcome(Kind.DUPLICATE)
@@ -188,7 +199,7 @@ class Workflow:
             open_now = OPEN_FOR_WRITER | (draft_media.REOPENED if images_changed and not draft.post_ids else set())
             if draft.status not in open_now:
                 return self._too_late(tx, Kind.NOT_EDITABLE, draft, message.user)
-            post = self.post_text(draft, text=text)
+            post = self._compose(draft, longest, text)
             if (not text and not message.media) or not post.fits:
                 kind = Kind.TOO_LONG if text else Kind.EMPTY
                 detail = " ".join(post.problems()) if text else "the edit has no text"
@@ -391,6 +402,13 @@ class Workflow:
         # The Edit form's text was typed into a plain_text_input: plain characters, not mrkdwn (`&amp;` stays).
         text = clean(new_text) if new_text is not None else None
         reason = clean(reason) if reason is not None else None
+        # The signature is looked up before the transaction (Slack may be slow); the compare-and-set below still
+        # guards the move. Only an approver's name is asked for: anyone else is refused without it.
+        signer = (
+            self.directory.name(actor.user_id)
+            if to is Status.APPROVED and actor.user_id in self.policy.approvers
+            else ""
+        )
         with self.store.transaction() as tx:
             draft = tx.get(ref.draft_id)
             if reason is not None and not reason.strip():
@@ -410,10 +428,12 @@ class Workflow:
             alts = owner.alts if owner is not None else None
             text = owner.text if owner is not None else text
             if to is Status.APPROVED:
-                post = self.post_text(draft, actor.user_id, text=text)
+                if signer == actor.user_id:  # Slack never told us their name: a public post isn't signed with an id
+                    return self._refused(tx, ref, actor, Kind.NAME_UNKNOWN, draft)
+                post = self._compose(draft, signer, text)
                 if not post.fits:
                     return self._refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
-                values.update(approver_name=self.directory.name(actor.user_id), final_parts=post.texts)
+                values.update(approver_name=signer, final_parts=post.texts)
                 if text is not None and (text != draft.text or edit_media.changed(tx.session, draft, alts)):
                     version += 1
                     values.update(text=text, version=version)

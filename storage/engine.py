@@ -21,6 +21,10 @@ PG_POOL_TIMEOUT_S = 15
 PG_CONNECT_TIMEOUT_S = 10
 
 
+class MissingDriver(RuntimeError):
+    """The database's Python driver isn't installed (psycopg 3 for PostgreSQL): an install step, not a bug."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets WAL, a busy timeout, foreign keys and IMMEDIATE write transactions.
 
@@ -52,8 +56,8 @@ def _postgresql_engine(url: URL, **kwargs: Any) -> Engine:
         try:
             import psycopg  # noqa: F401
         except ImportError:
-            raise RuntimeError(
-                'PostgreSQL needs psycopg 3: pip install "countersign[postgres]" (or psycopg[binary])'
+            raise MissingDriver(
+                "DATABASE_URL is a PostgreSQL database, which needs psycopg 3: pip install 'countersign[postgres]'"
             ) from None
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", PG_POOL_SIZE)

@@ -158,6 +158,16 @@ class DigestRun(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
     sent_at: datetime | None = _ts(nullable=True)
+    # Set (committed) just before chat.postMessage: a claim that dies after it may have posted, so it is
+    # never taken over for a second send.
+    posting_at: datetime | None = _ts(nullable=True)
+    # Slack refused (an `ok: false` answer: nothing was posted): tried again from `retry_at`, backing off.
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    retry_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, max_length=255)
+    # Slack may have posted it (no answer in time, or the sender died mid-call): never sent again by itself.
+    uncertain_at: datetime | None = _ts(nullable=True)
+    told_at: datetime | None = _ts(nullable=True)  # the approvers were told what went wrong (once per week)
 
 
 class Reminder(SQLModel, table=True):

@@ -167,6 +167,23 @@ class SlackSandbox(SandboxServer):
         with self._lock:
             self._faults.add(method, "delay", times, seconds=seconds)
 
+    def lose_answer(self, method: str, hang: float, times: int = 1) -> None:
+        """The next `times` calls to `method` take effect (the message is posted), but the answer never comes:
+        held `hang` seconds, then the connection closed, so a client with a shorter timeout times out first.
+        (`reset_after` closes it at once.)"""
+        with self._lock:
+            self._faults.add(method, "lose", times, seconds=hang)
+
+    def remove_bot_from(self, channel: str) -> None:
+        """The bot is not a member of `channel`: chat.postMessage there answers `not_in_channel`."""
+        with self._lock:
+            self.workspace.not_a_member.add(channel)
+
+    def invite_bot(self, channel: str) -> None:
+        """`/invite @Countersign` in `channel`."""
+        with self._lock:
+            self.workspace.not_a_member.discard(channel)
+
     # HTTP
 
     def handle(self, request: Request) -> Reply:
@@ -192,8 +209,11 @@ class SlackSandbox(SandboxServer):
             reply = self._answer(method, args, token)
             call.status, call.response = reply.status, json.loads(reply.body)
             reset = self._faults.take(method, "reset_after") is not None
+            lost = None if reset else self._faults.take(method, "lose")
             self._changed.notify_all()
-        return Reply(drop=True) if reset else reply
+        if lost is not None:
+            self._pause(lost.options["seconds"])
+        return Reply(drop=True) if reset or lost is not None else reply
 
     def _answer(self, method: str, args: dict[str, Any], token: str) -> Reply:
         fault = self._faults.take(method, "fail")

@@ -177,6 +177,7 @@ class Workspace:
         self.modal_order: list[str] = []
         self.homes: dict[str, str] = {}
         self.used_triggers: set[str] = set()
+        self.not_a_member: set[str] = set()  # channels the bot was never invited to (or was removed from)
         self._ts = self.TS_BASE
         self._counter = 0
 
@@ -200,6 +201,8 @@ class Workspace:
             raise SlackError("channel_not_found")
         if _is_user_id(channel):
             channel = dm_channel_for(channel)
+        if channel in self.not_a_member:  # chat:write without chat:write.public, as the manifest asks
+            raise SlackError("not_in_channel")
         text, blocks = args.get("text"), args.get("blocks")
         if not text and not blocks and not args.get("attachments"):
             raise SlackError("no_text")

@@ -49,6 +49,7 @@ def app_env(slack: SlackSandbox, x: XSandbox, database_url: str, **overrides: st
         "DRAFTS_CHANNEL": DRAFTS,
         "APPROVERS": f"{OWNER},{OWNER2}",
         "AGENCY_NAME": AGENCY,
+        "HEALTH_PORT": "0",  # Socket Mode's health server off unless a test picks a port (3000 is the default)
     }
     env.update(overrides)
     return env

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.x_client import XAccount
+from storage.types import utcnow
 from tests.e2e import seed
 from tests.e2e.harness import DRAFTS, OWNER, OWNER2, WRITER, Harness, block_text
 
@@ -18,6 +19,11 @@ DIGEST_TIME = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)  # Monday of W46, 09:00: t
 
 def digests(bot: Harness, channel: str = DRAFTS) -> list[str]:
     return [block_text(m.blocks) for m in bot.slack.messages(channel) if "Weekly digest" in block_text(m.blocks)]
+
+
+def history_from(store, at: datetime) -> None:
+    """A first draft at `at`: no digest goes out for a week that ended before there was anything to report."""
+    seed.draft(store, writer="U0W1", text="The first draft", submitted=at)
 
 
 def reminders_to(bot: Harness, user: str) -> list[str]:
@@ -219,6 +225,7 @@ def test_engagement_unavailable_still_sends_the_digest(bot: Harness) -> None:
 
 def test_a_digest_is_sent_once_per_week_across_ticks_and_instances(start_bot) -> None:
     first, second = start_bot(), start_bot()
+    history_from(first.store, MON_W45)
     with ThreadPoolExecutor(4) as pool:
         results = list(
             pool.map(
@@ -233,6 +240,7 @@ def test_a_digest_is_sent_once_per_week_across_ticks_and_instances(start_bot) ->
 
 
 def test_a_missed_digest_is_sent_later_the_same_week_but_not_the_next(bot: Harness) -> None:
+    history_from(bot.store, MON_W45)
     tick = bot.running.services.scheduler.tick
     # Monday 08:59 of W46: the slot of W45 (for W44) is a week old, so nothing is due.
     assert tick(DIGEST_TIME - timedelta(minutes=1)).digest is None
@@ -246,6 +254,7 @@ def test_a_missed_digest_is_sent_later_the_same_week_but_not_the_next(bot: Harne
 def test_the_digest_goes_to_digest_channel_in_the_configured_time_zone(start_bot) -> None:
     bot = start_bot(DIGEST_CHANNEL="C0DIGEST", DIGEST_SCHEDULE="fri 17:30", TIMEZONE="America/New_York")
     friday = datetime(2026, 11, 13, 22, 30, tzinfo=UTC)  # Fri 17:30 in New York (EST, UTC-5)
+    history_from(bot.store, MON_W45 + 12 * H)
     assert bot.running.services.scheduler.tick(friday - timedelta(minutes=1)).digest is None
     result = bot.running.services.scheduler.tick(friday).digest
     assert result.sent and result.week == "2026-W45"
@@ -274,7 +283,9 @@ def test_a_long_week_is_summarised_within_block_kit_limits(bot: Harness, publish
 
 
 def test_the_background_loop_sends_the_digest_by_itself(start_bot) -> None:
-    bot = start_bot(scheduler=True, DIGEST_SCHEDULE="* * * * *")  # due every minute: due right now
+    bot = start_bot(DIGEST_SCHEDULE="* * * * *")  # due every minute: due right now
+    history_from(bot.store, utcnow() - 8 * 24 * H)  # a draft in the week the digest covers
+    bot.running.services.scheduler.start()
     bot.slack.wait_for(lambda s: digests(bot) or None, timeout=10)
     bot.settle()
     assert len(digests(bot)) == 1
@@ -341,10 +352,17 @@ def test_two_app_processes_due_at_the_same_moment_send_one_digest(slack, x, data
     import subprocess
     import sys
 
+    from storage.engine import make_engine
+    from storage.migrate import upgrade_url
+    from storage.store import Store
     from tests.e2e.harness import app_env
     from tests.e2e.test_running import free_port, wait_healthy
 
     env = {**app_env(slack, x, database_url), "DIGEST_SCHEDULE": "* * * * *", "PATH": "/usr/bin:/bin"}
+    upgrade_url(database_url)
+    engine = make_engine(database_url)
+    history_from(Store(engine), utcnow() - 8 * 24 * H)  # a draft in the week the digest covers
+    engine.dispose()
     ports = [free_port(), free_port()]
     processes = [
         subprocess.Popen(

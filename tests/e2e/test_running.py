@@ -214,3 +214,101 @@ def test_json_logs_carry_a_correlation_id_per_slack_request(tmp_path: Path, slac
     ids = [r["correlation_id"] for r in requests_in]
     assert len(set(ids)) == 2 and "-" not in ids and all(len(i) == 8 for i in ids)
     assert {"time", "level", "logger", "message", "correlation_id"} <= set(records[0])
+
+
+def test_a_duration_past_a_year_stops_the_start_with_one_line(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    env = app_env(slack, x, f"sqlite:///{tmp_path / 'd.db'}", REMINDER_AFTER="9999999d", PUBLISH_LEASE="99999999999d")
+    result = run_cli("run", "--http", "--port", str(free_port()), env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert len(problems) == 2, result.stderr
+    assert any(p.startswith("  - REMINDER_AFTER:") and "at most 365d" in p for p in problems)
+    assert any(p.startswith("  - PUBLISH_LEASE:") and "at most 365d" in p for p in problems)
+
+
+def test_postgresql_without_its_driver_is_one_clear_line(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    """The README's first command installs `.` alone: psycopg is then missing. A `psycopg` on PYTHONPATH that
+    fails to import stands for that in a subprocess, whatever this machine has installed."""
+    shim = tmp_path / "no-psycopg"
+    shim.mkdir()
+    (shim / "psycopg.py").write_text("raise ImportError(\"No module named 'psycopg'\")\n")
+    url = f"postgresql+psycopg://countersign:s3cret@127.0.0.1:{free_port()}/nowhere"
+    env = {**app_env(slack, x, url), "PYTHONPATH": str(shim)}
+    for command in (["run", "--http", "--port", str(free_port())], ["status"], ["migrate"]):
+        result = run_cli(*command, env=env, cwd=tmp_path)
+        assert result.returncode == 1, (command, result.stderr)
+        assert "Traceback" not in result.stderr, (command, result.stderr)
+        [line] = result.stderr.strip().splitlines()
+        assert "DATABASE_URL" in line and "pip install 'countersign[postgres]'" in line, (command, line)
+        assert "s3cret" not in line
+
+
+def test_socket_mode_serves_health_and_readiness_on_health_port(
+    tmp_path: Path, slack: SlackSandbox, x: XSandbox
+) -> None:
+    """The Dockerfile's HEALTHCHECK polls :3000/healthz; Socket Mode serves no Slack over HTTP, but health yes."""
+    port = free_port()
+    env = {**app_env(slack, x, f"sqlite:///{tmp_path / 'h.db'}"), "HEALTH_PORT": str(port), "HEALTH_HOST": "127.0.0.1"}
+    del env["SLACK_SIGNING_SECRET"]
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_", "DATABASE_URL", "HEALTH_"))}
+    process = subprocess.Popen(
+        [*CLI, "run"], cwd=tmp_path, env={**base, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url)
+        slack.socket.wait_connected()
+        assert requests.get(f"{url}/healthz", timeout=5).json() == {"ok": True}
+        ready = requests.get(f"{url}/readyz", timeout=5)
+        assert ready.status_code == 200 and ready.json() == {"ok": True, "detail": "ready"}
+        assert requests.post(f"{url}/slack/events", timeout=5).status_code == 404  # Slack comes over the socket
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert f"health on http://127.0.0.1:{port}/healthz" in out
+    assert "Traceback" not in err
+
+
+def test_a_health_port_in_use_is_one_clear_line(tmp_path: Path, slack: SlackSandbox, x: XSandbox) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**app_env(slack, x, f"sqlite:///{tmp_path / 'hp.db'}"), "HEALTH_PORT": str(port)}
+        env["HEALTH_HOST"] = "127.0.0.1"
+        result = run_cli("run", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    line = result.stderr.strip().splitlines()[-1]  # after the start's log lines
+    assert line.startswith("Countersign cannot start: cannot serve health checks"), result.stderr
+    assert f"HEALTH_PORT={port}" in line and "HEALTH_PORT=0" in line
+    assert "Traceback" not in result.stderr
+
+
+def test_socket_mode_readiness_follows_the_websocket(tmp_path: Path, x: XSandbox) -> None:
+    """Alive but not ready while the WebSocket to Slack is down (nothing reaches the bot); ready again once the
+    client has reconnected by itself. A Slack of its own: its socket server is stopped mid-test."""
+    with SlackSandbox() as slack:
+        port = free_port()
+        env = app_env(slack, x, f"sqlite:///{tmp_path / 'r.db'}", HEALTH_PORT=str(port), HEALTH_HOST="127.0.0.1")
+        running = start_socket_mode(Settings.from_env(env, socket_mode=True), scheduler=False)
+        url = f"http://127.0.0.1:{port}"
+
+        def readiness(want: int) -> dict:
+            deadline = time.monotonic() + 20
+            while (answer := requests.get(f"{url}/readyz", timeout=5)).status_code != want:
+                assert time.monotonic() < deadline, answer.json()
+                time.sleep(0.1)
+            return answer.json()
+
+        try:
+            slack.socket.wait_connected()
+            assert readiness(200) == {"ok": True, "detail": "ready"}
+            slack.socket.stop()
+            assert readiness(503) == {"ok": False, "detail": "not connected to Slack (Socket Mode)"}
+            assert requests.get(f"{url}/healthz", timeout=5).status_code == 200  # alive: the client reconnects
+            slack.socket.start()
+            assert readiness(200)["ok"] is True
+        finally:
+            running.stop()

@@ -228,3 +228,62 @@ def test_a_publish_lease_shorter_than_one_x_call_is_refused_naming_the_minimum(l
 @pytest.mark.parametrize(("lease", "seconds"), [("25s", 25), ("90s", 90), ("2m", 120)])
 def test_a_publish_lease_that_outlives_one_x_call_is_accepted(lease: str, seconds: int) -> None:
     assert Settings.from_env(HTTP_ENV | {"PUBLISH_LEASE": lease}).publish_lease.total_seconds() == seconds
+
+
+# -- values that used to pass validation and crash later (issue 9, case 10) -----------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ("postgresql", "postgresql+psycopg://user:password@host:5432/dbname"),
+        ("sqlite:", "sqlite:///path"),
+        ("sqlite://", "a file"),
+        ("postgresql+psycopg2://u:p@db/cs", "psycopg 3"),
+        ("postgresql+asyncpg://u:p@db/cs", "psycopg 3"),
+        ("postgresql+psycopg://", "host and database"),
+    ],
+)
+def test_a_database_url_that_would_crash_the_start_is_named(bad: str, words: str) -> None:
+    problem = the_problem_naming("DATABASE_URL", problems_for(HTTP_ENV | {"DATABASE_URL": bad}))
+    assert words in problem
+
+
+def test_a_database_url_problem_hides_the_password() -> None:
+    problem = the_problem_naming(
+        "DATABASE_URL", problems_for(HTTP_ENV | {"DATABASE_URL": "postgresql+psycopg2://u:s3cret@db/cs"})
+    )
+    assert "s3cret" not in problem
+
+
+@pytest.mark.parametrize("url", ["sqlite:///countersign.db", "sqlite:////var/lib/cs.db", "postgresql://u@db/cs"])
+def test_ordinary_database_urls_are_accepted(url: str) -> None:
+    assert Settings.from_env(HTTP_ENV | {"DATABASE_URL": url}).database_url == url
+
+
+@pytest.mark.parametrize("variable", ["PUBLISH_LEASE", "REQUEST_LEASE", "REMINDER_AFTER"])
+@pytest.mark.parametrize("bad", ["99999999999d", "9999999d", "366d", "53w", "9" * 5000 + "s"])
+def test_a_duration_past_a_year_is_refused_naming_the_variable(variable: str, bad: str) -> None:
+    problem = the_problem_naming(variable, problems_for(HTTP_ENV | {variable: bad}))
+    assert "at most 365d" in problem
+    assert len(problem) < 200  # the value is not echoed whole
+
+
+def test_a_year_is_the_longest_duration_accepted() -> None:
+    settings = Settings.from_env(HTTP_ENV | {"REMINDER_AFTER": "365d", "REQUEST_LEASE": "52w"})
+    assert settings.reminder_after is not None and settings.reminder_after.days == 365
+    assert settings.request_lease.days == 364
+
+
+def test_health_port_defaults_to_the_dockerfiles_3000_and_0_turns_it_off() -> None:
+    assert Settings.from_env(SOCKET_ENV, socket_mode=True).health_port == 3000
+    assert Settings.from_env(SOCKET_ENV | {"HEALTH_PORT": "0"}, socket_mode=True).health_port is None
+    settings = Settings.from_env(SOCKET_ENV | {"HEALTH_PORT": "8081", "HEALTH_HOST": "127.0.0.1"}, socket_mode=True)
+    assert (settings.health_port, settings.health_host) == (8081, "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("variable", "bad"), [("HEALTH_PORT", "70000"), ("HEALTH_PORT", "http"), ("HEALTH_HOST", "http://x")]
+)
+def test_a_bad_health_setting_is_named(variable: str, bad: str) -> None:
+    the_problem_naming(variable, problems_for(HTTP_ENV | {variable: bad}))
