@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from bot.alt_text import ALT_LIMIT
+from bot.post_text import visible
 
 MB = 1024 * 1024
 IMAGE_LIMIT = 5 * MB
@@ -104,7 +105,9 @@ class MediaRefusal:
 
 
 def _printable(value: object) -> str:
-    return _LONE_SURROGATE.sub("\ufffd", str(value))
+    """What may be quoted back to people and stored: no control or invisible characters (PostgreSQL refuses NUL),
+    no lone surrogates."""
+    return _LONE_SURROGATE.sub("\ufffd", visible(str(value)))
 
 
 def detect(data: bytes) -> Detected | None:

@@ -98,3 +98,12 @@ def test_the_summary_names_the_thread_part() -> None:
     assert "(the first, as no `alt:` line" in summary([item()], 2)
     assert summary([item(alt="x")], 1) == "1 image (1 KB), posted exactly as shown"
     assert summary([item(alt="x")] * 2, 1).startswith("2 images (2 KB)")
+
+
+def test_a_file_name_keeps_no_control_or_invisible_characters() -> None:
+    """Names are quoted in replies and audit rows; PostgreSQL refuses NUL in text, and a bidi mark could reorder
+    what a person reads (found by the PostgreSQL fuzz leg)."""
+    raw = {"id": "F0NAMES", "name": "me\x00nu\u2067.png\ud800", "mimetype": "image/\x13png", "size": 10}
+    found = SlackFile.of(raw)
+    assert found is not None
+    assert (found.name, found.mimetype) == ("menu.png\ufffd", "image/png")
