@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,15 @@ from sqlmodel import col, select
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
 from storage.engine import make_engine
+from storage.migrate import upgrade
 from storage.models import AuditEvent, Card, DigestRun, Draft, SlackEvent, Status
 from storage.store import Store
+from storage.types import utcnow
+from tests.e2e import seed
 from tests.e2e.harness import DRAFTS, OWNER, OWNER2, SECRET, WRITER, app_env, block_text, posted
 from tests.e2e.test_running import CLI, free_port, wait_healthy
 
+EARLIER = "Before this run: the brand's first draft"
 SEED = 20251123  # any seed whose runs include both kinds of duplicate delivery (checked below)
 INSTANCES = 3
 APPROVERS = (OWNER, OWNER2)
@@ -241,6 +246,7 @@ def scenario(
     run = Run([f"MI-{i:03d} Fresh beans, batch {i}: roasted on instance day." for i in range(drafts)])
     wait = 15 + drafts / 5  # generous: the budget is the test timeout, not these waits
 
+    first_draft_long_ago(database_url)
     with run.phase("start 3 instances (migrate under the advisory lock, healthy)"):
         instances = start_instances(INSTANCES, DIGEST_SCHEDULE="* * * * *")
 
@@ -270,6 +276,18 @@ def scenario(
     check_database(database_url, run)
     report(run, drafts)
     return run
+
+
+def first_draft_long_ago(database_url: str) -> None:
+    """The brand's history began before last week, so last week's digest is due (none is sent for a week that
+    ended before the first draft): one rejected draft from 15 days ago, not one of the run's."""
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        upgrade(engine)
+        long_ago = utcnow() - timedelta(days=15)
+        seed.draft(Store(engine), writer=WRITER, text=EARLIER, submitted=long_ago, status="rejected")
+    finally:
+        engine.dispose()
 
 
 def check_sandboxes(
@@ -322,12 +340,13 @@ def check_database(database_url: str, run: Run) -> None:
     try:
         with Store(engine).transaction() as tx:
             s = tx.session
-            rows = s.exec(select(Draft)).all()
+            rows = s.exec(select(Draft).where(Draft.text != EARLIER)).all()
             assert len(rows) == drafts and {r.status for r in rows} == {Status.PUBLISHED}
             assert all(r.decided_by in APPROVERS and r.version == 1 for r in rows)
             for r in rows:
                 assert r.final_parts == [posted(r.text, r.decided_by or "")]
-            actions = Counter(s.exec(select(AuditEvent.action).where(col(AuditEvent.draft_id).is_not(None))).all())
+            ours = col(AuditEvent.draft_id).in_([r.id for r in rows])
+            actions = Counter(s.exec(select(AuditEvent.action).where(ours)).all())
             assert actions["submitted"] == actions["approved"] == drafts
             assert actions["publish_claimed"] == actions["published"] == drafts
             assert actions["refused_already_decided"] == run.clicks - drafts
