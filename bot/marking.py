@@ -64,16 +64,7 @@ class Marking:
             draft = tx.get(ref.draft_id)
             refusal = self.workflow.policy.refusal(actor, draft) if draft is not None else Kind.NOT_FOUND
             if draft is None or draft.id is None or refusal is not None:
-                kind = refusal or Kind.NOT_FOUND
-                tx.audit(
-                    draft.id if draft else None,
-                    f"refused_{kind.value}",
-                    actor_id=actor.user_id,
-                    actor_team_id=actor.team_id,
-                    version=ref.version,
-                    detail=str(ref),
-                )
-                return Outcome(kind, draft=draft)
+                return self.workflow.refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
             ids = list(draft.post_ids or [])
             moved = post_id not in ids and tx.move(
                 draft.id,

@@ -375,9 +375,9 @@ class Workflow:
             draft = tx.get(ref.draft_id)
             refusal = self.policy.refusal(actor, draft)
             if draft is None or draft.id is None or refusal:
-                return self._refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
+                return self.refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
             if not tx.move(draft.id, frm={frm}, to=to, at_version=ref.version, **values):
-                return self._refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft)
+                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft)
             tx.audit(
                 draft.id,
                 action,
@@ -412,7 +412,7 @@ class Workflow:
         with self.store.transaction() as tx:
             draft = tx.get(ref.draft_id)
             if reason is not None and not reason.strip():
-                return self._refused(tx, ref, actor, Kind.REASON_REQUIRED, draft)
+                return self.refused(tx, ref, actor, Kind.REASON_REQUIRED, draft)
             refused = self._refusal(tx, ref, actor, draft)
             if refused is not None:
                 return refused
@@ -429,10 +429,10 @@ class Workflow:
             text = owner.text if owner is not None else text
             if to is Status.APPROVED:
                 if signer == actor.user_id:  # Slack never told us their name: a public post isn't signed with an id
-                    return self._refused(tx, ref, actor, Kind.NAME_UNKNOWN, draft)
+                    return self.refused(tx, ref, actor, Kind.NAME_UNKNOWN, draft)
                 post = self._compose(draft, signer, text)
                 if not post.fits:
-                    return self._refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
+                    return self.refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
                 values.update(approver_name=signer, final_parts=post.texts)
                 if text is not None and (text != draft.text or edit_media.changed(tx.session, draft, alts)):
                     version += 1
@@ -440,7 +440,7 @@ class Workflow:
             if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
                 # Changed since we read it (on PostgreSQL): a writer's edit makes this card stale, not decided.
                 current = tx.get(draft.id)
-                return self._refusal(tx, ref, actor, current) or self._refused(
+                return self._refusal(tx, ref, actor, current) or self.refused(
                     tx, ref, actor, Kind.ALREADY_DECIDED, current
                 )
             if version != draft.version:
@@ -460,15 +460,15 @@ class Workflow:
 
     def _refusal(self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft | None) -> Outcome | None:
         if draft is None:
-            return self._refused(tx, ref, actor, Kind.NOT_FOUND, None)
+            return self.refused(tx, ref, actor, Kind.NOT_FOUND, None)
         kind = self.policy.refusal(actor, draft)
         if kind is None and draft.status in OPEN_FOR_DECISION and draft.version != ref.version:
             kind = Kind.STALE_CARD
         elif kind is None and draft.status not in OPEN_FOR_DECISION:
             kind = Kind.ALREADY_DECIDED
-        return None if kind is None else self._refused(tx, ref, actor, kind, draft)
+        return None if kind is None else self.refused(tx, ref, actor, kind, draft)
 
-    def _refused(
+    def refused(
         self, tx: Tx, ref: CardRef, actor: Actor, kind: Kind, draft: Draft | None, post: PostText | None = None
     ) -> Outcome:
         """Every refusal is audited: who tried what on which draft version."""

@@ -103,6 +103,21 @@ def message_event(
     return event
 
 
+def _changed(channel: str, event_ts: str, message: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """The `message_changed` envelope every change of a message comes in: an edit, a tombstone, an unfurl."""
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": channel,
+        "channel_type": channel_type(channel),
+        "ts": event_ts,
+        "event_ts": event_ts,
+        "message": message,
+        "previous_message": before,
+    }
+
+
 def message_changed(
     user: str,
     channel: str,
@@ -120,17 +135,7 @@ def message_changed(
         before["thread_ts"] = thread_ts
     after = with_blocks({**before, "text": new_text, "edited": {"user": user, "ts": edit_ts}}, blocks)
     with_blocks(before, bool(blocks))
-    return {
-        "type": "message",
-        "subtype": "message_changed",
-        "hidden": True,
-        "channel": channel,
-        "channel_type": channel_type(channel),
-        "ts": edit_ts,
-        "event_ts": edit_ts,
-        "message": after,
-        "previous_message": before,
-    }
+    return _changed(channel, edit_ts, after, before)
 
 
 def message_deleted(channel: str, ts: str, old_text: str, user: str, event_ts: str) -> dict[str, Any]:
@@ -202,17 +207,7 @@ def message_tombstoned(
     """Deleting a message that has thread replies: not `message_deleted` but a `message_changed` to a tombstone."""
     before = {"type": "message", "user": user, "text": old_text, "ts": ts, "team": team_id}
     before.update(thread_fields(ts, replies))
-    return {
-        "type": "message",
-        "subtype": "message_changed",
-        "hidden": True,
-        "channel": channel,
-        "channel_type": channel_type(channel),
-        "ts": event_ts,
-        "event_ts": event_ts,
-        "message": tombstone(ts, replies),
-        "previous_message": before,
-    }
+    return _changed(channel, event_ts, tombstone(ts, replies), before)
 
 
 def tombstone_deleted(channel: str, ts: str, replies: list[tuple[str, str]], event_ts: str) -> dict[str, Any]:
@@ -237,17 +232,7 @@ def message_unfurled(
         "service_name": url.split("/")[2] if "//" in url else url,
         "fallback": f"Northwind Coffee: {url}",
     }
-    return {
-        "type": "message",
-        "subtype": "message_changed",
-        "hidden": True,
-        "channel": channel,
-        "channel_type": channel_type(channel),
-        "ts": event_ts,
-        "event_ts": event_ts,
-        "message": {**before, "attachments": [attachment]},
-        "previous_message": before,
-    }
+    return _changed(channel, event_ts, {**before, "attachments": [attachment]}, before)
 
 
 def slackbot_message(text: str, channel: str, ts: str, team_id: str) -> dict[str, Any]:
