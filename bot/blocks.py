@@ -12,6 +12,7 @@ from bot.media_rules import MediaItem
 from bot.post_text import PostText, escape_mrkdwn
 from bot.refs import CardRef
 from bot.replies import status_words
+from bot.schedule_blocks import Timing, pending_extra, time_buttons, time_line
 from storage.models import Card, Draft, Status
 
 SECTION_LIMIT = 3000
@@ -125,11 +126,17 @@ SHARED_CARD_NOTE = "shown with the longest approver name; the post names whoever
 
 
 def approval_card(
-    draft: Draft, post: PostText, *, shared: bool = False, media: Sequence[MediaItem] = ()
+    draft: Draft,
+    post: PostText,
+    *,
+    shared: bool = False,
+    media: Sequence[MediaItem] = (),
+    timing: Timing | None = None,
 ) -> dict[str, Any]:
     """The card an approver decides on; once decided, the same card shows the decision instead.
 
-    `shared` marks the one card in an approvals channel, whose attribution can't yet name the approver.
+    `shared` marks the one card in an approvals channel, whose attribution can't yet name the approver. With
+    `timing`, the card says when the post goes out and carries the buttons to move that time.
     """
     ref = str(CardRef(draft.id or 0, draft.version))
     kind = f"a thread of {len(post.parts)} posts for X" if post.is_thread else "a post for X"
@@ -141,13 +148,20 @@ def approval_card(
         count += f" ({SHARED_CARD_NOTE})"
     blocks.append(context(count, BlockId.CARD_COUNT))
     status = Status(draft.status)
+    when = time_line(draft, timing) if timing is not None else ""
+    if when:
+        blocks.append(context(when, BlockId.CARD_TIME))
     if status is Status.PENDING:
-        elements = [button(a, label, ref, style) for a, label, style in DECISION_BUTTONS]
+        decisions = DECISION_BUTTONS[:1] + (pending_extra(draft) if timing else ()) + DECISION_BUTTONS[1:]
+        elements = [button(a, label, ref, style) for a, label, style in decisions]
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     else:
-        blocks.append(section(outcome_line(draft), BlockId.CARD_OUTCOME))
-        if status in SETTLE_BUTTONS:
-            elements = [button(a, label, ref, style) for a, label, style in SETTLE_BUTTONS[status]]
+        scheduled = time_buttons(draft, timing) if timing is not None else ()
+        line = f"Approved by <@{draft.decided_by}> {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft)
+        blocks.append(section(line, BlockId.CARD_OUTCOME))
+        settle = scheduled or SETTLE_BUTTONS.get(status, ())
+        if settle:
+            elements = [button(a, label, ref, style) for a, label, style in settle]
             blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     fallback = f"Draft #{draft.id} from the agency: {status_words(draft.status)}"
     return {"text": fallback, "blocks": blocks}

@@ -18,6 +18,10 @@ class ActionId(StrEnum):
     PUBLISH_AGAIN = "countersign.publish_again"
     MARK_PUBLISHED = "countersign.mark_published"
     CANCEL = "countersign.cancel"
+    APPROVE_NOW = "countersign.approve_now"
+    CHANGE_TIME = "countersign.change_time"
+    POST_NOW = "countersign.post_now"
+    UNSCHEDULE = "countersign.unschedule"
 
 
 class BlockId(StrEnum):
@@ -30,6 +34,8 @@ class BlockId(StrEnum):
     EDIT_TEXT = "edit.text"
     REASON = "decision.reason"
     PART_LINK = "mark.part_link"
+    CARD_TIME = "card.time"
+    WHEN = "schedule.when"
 
 
 class InputId(StrEnum):
@@ -38,6 +44,7 @@ class InputId(StrEnum):
     TEXT = "text"
     REASON = "reason"
     LINK = "link"
+    WHEN = "when"
 
 
 class CallbackId(StrEnum):
@@ -45,6 +52,7 @@ class CallbackId(StrEnum):
     REQUEST_CHANGES = "countersign.request_changes_modal"
     REJECT = "countersign.reject_modal"
     MARK_PART = "countersign.mark_part_modal"
+    CHANGE_TIME = "countersign.change_time_modal"
 
 
 class MetadataType(StrEnum):

@@ -19,6 +19,7 @@ from bot.blocks import approval_card, card_link
 from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
 from bot.replies import decision_reply, intake_reply, revision_refused
+from bot.schedule_blocks import Timing
 from bot.slack_retry import never_reached_slack
 from bot.workflow import Workflow
 from storage import cards, notices, reports
@@ -96,6 +97,7 @@ class Notifier:
                 Kind.EMPTY,
                 Kind.SLACK_ONLY,
                 Kind.MEDIA_REFUSED,
+                Kind.BAD_TIME,
             }
         ):
             text = revision_refused(outcome)
@@ -120,7 +122,9 @@ class Notifier:
     def render(self, draft: Draft, approver_id: str) -> dict:
         with self.store.read() as tx:
             images = draft_media.items(stored_media.of_version(tx.session, draft.id or 0, draft.version))
-        return approval_card(draft, self.card_post(draft, approver_id), shared=not approver_id, media=images)
+        timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
+        card_post = self.card_post(draft, approver_id)
+        return approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing)
 
     def post_cards(self, draft: Draft, *, look_first: bool = False) -> None:
         """One card per target. `look_first` (the catch-up): a card whose post never answered may be in Slack

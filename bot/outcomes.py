@@ -27,6 +27,7 @@ class Kind(StrEnum):
     MEDIA_REFUSED = "media_refused"  # an image X would refuse (size, count, a GIF with others, unreadable)
     SLACK_ONLY = "slack_only"  # mentions a channel/@here/user group, or a custom emoji: nothing on X
     NO_OTHER_APPROVER = "no_other_approver"
+    BAD_TIME = "bad_time"  # the `at:` line (or a picked time) can't be read, or is not ahead
     # decisions
     APPROVED = "approved"
     EDITED = "edited"
@@ -35,6 +36,12 @@ class Kind(StrEnum):
     RETRYING = "retrying"
     MARKED = "marked_published"
     CANCELLED = "cancelled"
+    # times (bot/schedule_moves.py)
+    RESCHEDULED = "rescheduled"
+    POSTING_NOW = "posting_now"
+    UNSCHEDULED = "unscheduled"
+    TIME_PASSED = "time_passed"  # Approve on a draft whose proposed time went by: Approve now, or a new time
+    NOT_SCHEDULED = "not_scheduled"
     # the brand's switch
     PAUSED = "paused"
     RESUMED = "resumed"
@@ -65,6 +72,9 @@ REFUSALS = frozenset(
         Kind.MEDIA_REFUSED,
         Kind.REASON_REQUIRED,
         Kind.NAME_UNKNOWN,
+        Kind.BAD_TIME,
+        Kind.TIME_PASSED,
+        Kind.NOT_SCHEDULED,
     }
 )
 
@@ -96,4 +106,7 @@ class Outcome:
             Kind.RETRYING,
             Kind.MARKED,
             Kind.CANCELLED,
+            Kind.RESCHEDULED,
+            Kind.POSTING_NOW,
+            Kind.UNSCHEDULED,
         }

@@ -26,6 +26,7 @@ from bot.reconcile import Reconciler
 from bot.x_client import XAccount
 from bot.x_errors import Diagnosis, Verdict, diagnose
 from storage import media as stored_media
+from storage import schedule
 from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -48,6 +49,10 @@ def backoff(attempt: int, rng: random.Random | None = None) -> float:
     return step * (0.5 + 0.5 * (rng or random).random())
 
 
+def min_time(*times: datetime | None) -> datetime | None:
+    return min((t for t in times if t is not None), default=None)
+
+
 class Publisher:
     def __init__(
         self,
@@ -61,8 +66,10 @@ class Publisher:
         lease: timedelta = LEASE,
         claimer: Claimer | None = None,
         media: MediaUploader | None = None,
+        grace: timedelta = timedelta(minutes=5),
     ) -> None:
         self.media = media  # None: images can't be fetched (a draft with images then fails, saying so)
+        self.grace = grace  # a scheduled post this late is held for a person (bot.timekeeper), never posted silently
         self.paused = paused
         self.lease = lease
         self.reconciler = Reconciler(store, account, clock=clock)
@@ -114,7 +121,7 @@ class Publisher:
         if self.paused():
             return IDLE_TICK_S
         with self.store.read() as tx:
-            due = tx.next_attempt_due()
+            due = min_time(tx.next_attempt_due(), schedule.next_publish_at(tx.session, self.clock()))
         if due is None:
             return IDLE_TICK_S
         return min(IDLE_TICK_S, max(0.0, (due - self.clock()).total_seconds()))
@@ -129,7 +136,7 @@ class Publisher:
         done = 0
         while not self._stop.is_set():
             with self.store.read() as tx:
-                due = tx.due_for_publishing(self.clock(), limit=CANDIDATES)
+                due = tx.due_for_publishing(self.clock(), limit=CANDIDATES, grace=self.grace)
             # Another instance may win a candidate; move on to the next rather than idle until the tick.
             claimed = [draft_id for draft_id in due if not self._stop.is_set() and self.publish(draft_id)]
             if not claimed:

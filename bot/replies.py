@@ -31,6 +31,10 @@ REFUSAL_TEXT = {
     Kind.REASON_REQUIRED: "Please say why, so the writer knows what to change.",
     Kind.NAME_UNKNOWN: "Slack didn't give us your name just now, and the post is signed with it (never with a "
     "Slack id). Nothing was changed: please try again in a minute.",
+    Kind.TIME_PASSED: "The time proposed for this draft has passed, so Approve would post it late."
+    " Use *Approve now* to post it now, or *Change time* to approve it for a new time. Nothing was changed.",
+    Kind.NOT_SCHEDULED: "This post isn't waiting for a time any more (it is being published, or was decided"
+    " otherwise). Nothing was changed.",
 }
 
 
@@ -106,6 +110,8 @@ def refusal(outcome: Outcome) -> str:
         return slack_only(outcome.refusals)
     if outcome.kind is Kind.MEDIA_REFUSED:
         return media_replies.refused(outcome.media) if outcome.media else "X won't take these images."
+    if outcome.kind is Kind.BAD_TIME:
+        return f"{outcome.detail} Nothing was changed."
     return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.")
 
 
@@ -155,6 +161,8 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
         case Kind.SUBMITTED | Kind.FILES_DROPPED:
             assert post is not None and draft is not None
             text = f"Sent to {approvers} for approval as draft #{draft.id} · {post.counts}"
+            if outcome.detail:  # the writer's `at:` line, as it was read
+                text += f"\nProposed to go out {outcome.detail}."
             if outcome.kind is Kind.FILES_DROPPED:
                 text += "\n" + media_replies.dropped(outcome.media)
             return text
@@ -170,13 +178,16 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
                 "Not sent for approval: you are the only approver, and nobody approves their own post. "
                 "Ask whoever runs Countersign to add another approver's user id to APPROVERS."
             )
+        case Kind.BAD_TIME:
+            return "Not sent for approval. " + outcome.detail
         case Kind.EMPTY:
             return "There's no text here to send for approval. Write the post as the message text."
         case Kind.FILES_ONLY:
             return "Not sent for approval. " + media_replies.dropped(outcome.media) + " There's no text or image left."
         case Kind.REVISED:
             assert post is not None and draft is not None
-            return f"Updated: version {draft.version} sent to {approvers} for approval · {post.counts}"
+            text = f"Updated: version {draft.version} sent to {approvers} for approval · {post.counts}"
+            return text + (f"\nProposed to go out {outcome.detail}." if outcome.detail else "")
         case Kind.NOT_EDITABLE:
             assert draft is not None
             return (
@@ -202,6 +213,8 @@ def revision_refused(outcome: Outcome) -> str:
         problem = " ".join(media_replies.sentence(r) for r in outcome.media[:5])
     elif outcome.kind is Kind.TOO_LONG and outcome.post:
         problem = too_long(outcome.post)
+    elif outcome.kind is Kind.BAD_TIME:
+        problem = outcome.detail
     else:
         problem = "The edit has no text."
     return f"Your edit wasn't sent. {problem} Approvers still see version {outcome.draft.version}."

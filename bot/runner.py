@@ -7,6 +7,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
@@ -61,10 +62,12 @@ def start_http(
     *,
     worker_id: str | None = None,
     scheduler: bool = True,
+    clock: Callable[[], datetime] | None = None,
 ) -> Running:
-    """Start serving in background threads and return; the server is accepting when this returns."""
+    """Start serving in background threads and return; the server is accepting when this returns. `clock`: the
+    "now" of scheduled posts (tests move it; default the real one)."""
     migrate(settings)
-    services = build_services(settings, worker_id=worker_id)
+    services = build_services(settings, worker_id=worker_id, **({"clock": clock} if clock else {}))
     app = build_app(services)
     server = HttpServer(wsgi_app(app, services.store), host, port)
     server.start()

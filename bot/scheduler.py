@@ -58,6 +58,7 @@ class Tick:
     cards_caught_up: int = 0
     requests_replayed: int = 0
     writers_told: int = 0
+    times_told: int = 0
 
 
 class Scheduler:
@@ -70,7 +71,9 @@ class Scheduler:
         replay: Callable[[datetime], int] = lambda _now: 0,
         replay_due: Callable[[], datetime | None] = lambda: None,
         tell_writers: Callable[[datetime], int] = lambda _now: 0,
+        keep_time: Callable[[datetime], int] = lambda _now: 0,
     ) -> None:
+        self.keep_time = keep_time  # bot.timekeeper: times that passed without a post are told
         self.digest = digest
         self.reminders = reminders
         self.catch_up = catch_up
@@ -83,6 +86,7 @@ class Scheduler:
         self._thread: threading.Thread | None = None
 
     def tick(self, now: datetime | None = None) -> Tick:
+        """One pass at `now` (default: the clock's)."""
         now = now or self.clock()
         if self._optimized_at is None or abs(now - self._optimized_at) >= OPTIMIZE_EVERY:
             optimize(self.digest.store.engine)
@@ -94,7 +98,9 @@ class Scheduler:
             sent = self.digest.send(week, now)
             if sent.sent:
                 log.info("weekly digest %s sent", sent.week)
-        return Tick(sent, self.reminders.run(now), self.catch_up(now), replayed, self.tell_writers(now))
+        return Tick(
+            sent, self.reminders.run(now), self.catch_up(now), replayed, self.tell_writers(now), self.keep_time(now)
+        )
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="countersign-scheduler", daemon=True)

@@ -6,8 +6,10 @@ import hashlib
 import logging
 import os
 import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 
 from slack_sdk import WebClient
@@ -30,10 +32,12 @@ from bot.scheduler import DigestJob, Scheduler
 from bot.settings import Settings
 from bot.slack_files import SlackFiles
 from bot.slack_retry import SafeConnectionErrorRetryHandler
+from bot.timekeeper import Timekeeper
 from bot.workflow import Policy, Voice, Workflow
 from bot.x_client import XAccount
 from storage.engine import make_engine
 from storage.store import Store
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 16
@@ -116,7 +120,10 @@ def x_account(settings: Settings) -> XAccount:
     )
 
 
-def build_services(settings: Settings, *, worker_id: str | None = None) -> Services:
+def build_services(
+    settings: Settings, *, worker_id: str | None = None, clock: Callable[[], datetime] = utcnow
+) -> Services:
+    """`clock` is what "now" is for times to go out (tests give their own, to move time without sleeping)."""
     client = slack_client(settings)
     try:
         identity = client.auth_test()
@@ -133,7 +140,9 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         approvers=frozenset(settings.approvers), team_id=str(identity["team_id"]), enterprise_id=enterprise_id
     )
     voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
-    workflow = Workflow(store, policy, voice, directory)
+    workflow = Workflow(
+        store, policy, voice, directory, clock=clock, zone=settings.timezone, grace=settings.schedule_grace
+    )
     team_url = str(identity.get("url") or "")
     notifier = Notifier(
         client,
@@ -154,6 +163,8 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         paused=switch.paused,
         lease=settings.publish_lease,
         media=MediaUploader(SlackFiles(settings.slack_bot_token, settings.slack_api_url).download, account),
+        clock=clock,
+        grace=settings.schedule_grace,
     )
     inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, notifier))
     scheduler = Scheduler(
@@ -163,6 +174,8 @@ def build_services(settings: Settings, *, worker_id: str | None = None) -> Servi
         replay=inbox.replay,
         replay_due=inbox.next_expiry,
         tell_writers=notifier.tell_writers,
+        keep_time=Timekeeper(store, notifier, settings.timezone, settings.schedule_grace).run,
+        clock=clock,
     )
     return Services(
         settings=settings,

@@ -71,6 +71,7 @@ class Settings:
     request_lease: timedelta = timedelta(seconds=60)
     health_port: int | None = DEFAULT_HEALTH_PORT  # Socket Mode's /healthz and /readyz; None = off
     health_host: str = "0.0.0.0"
+    schedule_grace: timedelta = timedelta(minutes=5)  # a scheduled post later than this is asked about, not posted
     log_level: str = "INFO"
     log_format: str = "text"
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -110,6 +111,7 @@ class Settings:
             request_lease=reader.duration("REQUEST_LEASE", "60s", minimum=timedelta(seconds=1)),
             health_port=reader.port("HEALTH_PORT", DEFAULT_HEALTH_PORT),
             health_host=reader.host("HEALTH_HOST", "0.0.0.0"),
+            schedule_grace=reader.duration("SCHEDULE_GRACE", "5m", minimum=timedelta(seconds=1)),
             log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
             log_format=reader.choice("LOG_FORMAT", ("text", "json"), "text"),
         )

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from bot import draft_media, edit_media
 from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
 from bot.refs import Actor, CardRef, IncomingMessage
+from bot.schedule_line import BadTime, Proposal, describe, propose
+from bot.schedule_moves import DEFAULT_GRACE, ScheduleMoves, is_scheduled, move_scheduled
 from storage import media as stored_media
 from storage import messages
 from storage.messages import EditIs
@@ -65,7 +68,10 @@ class Voice:
     template: str
 
 
-class Workflow:
+KEEP = object()  # `_decide`: keep the draft's proposed time
+
+
+class Workflow(ScheduleMoves):
     def __init__(
         self,
         store: Store,
@@ -75,7 +81,11 @@ class Workflow:
         *,
         brand: str = "default",
         clock: Callable[[], datetime] = utcnow,
+        zone: ZoneInfo | None = None,
+        grace: timedelta = DEFAULT_GRACE,
     ) -> None:
+        self.zone = zone or ZoneInfo("UTC")  # `at:` lines are read in the brand's TIMEZONE
+        self.grace = grace
         self.store = store
         self.policy = policy
         self.voice = voice
@@ -111,9 +121,12 @@ class Workflow:
     # -- the writer's side ---------------------------------------------------------------------
 
     def submit(self, message: IncomingMessage) -> Outcome:
-        """`message.text` is already the post's characters (handlers convert Slack's message, bot.slack_text)."""
-        text = clean(message.text)
+        """`message.text` is already the post's characters (handlers convert Slack's message, bot.slack_text); a first
+        line `at: …` is the proposed time (bot.schedule_line), not part of the post."""
+        proposal, bad_time = self._proposal(message.text)
+        text = clean(proposal.text)
         draft = self._new_draft(message, text)
+        draft.publish_at, draft.publish_said = proposal.at, proposal.said
         post = self.post_text(draft)
         with self.store.transaction() as tx:
             if not tx.first_sighting(message.event_id) or tx.by_message(message.channel, message.ts):
@@ -123,7 +136,14 @@ class Workflow:
                 action = "ignored_after_deletion" if seen.deleted_at else "ignored_superseded"
                 tx.audit(None, action, actor_id=message.user, detail=f"creation of {message.channel} {message.ts}")
                 return Outcome(Kind.IGNORED)
-            return self._intake(tx, message, draft, post, text)
+            return self._intake(tx, message, draft, post, text, bad_time)
+
+    def _proposal(self, text: str) -> tuple[Proposal, str | None]:
+        """The message's post text and proposed time, and why the `at:` line can't be used (None if it can)."""
+        try:
+            return propose(text, self.clock(), self.zone), None
+        except BadTime as bad:
+            return Proposal(text.split("\n", 1)[1] if "\n" in text else ""), str(bad)
 
     def _new_draft(self, message: IncomingMessage, text: str) -> Draft:
         """The draft a message would make (names are looked up here, before any transaction)."""
@@ -139,8 +159,13 @@ class Workflow:
             pending_since=self.clock(),
         )
 
-    def _intake(self, tx: Tx, message: IncomingMessage, draft: Draft, post: PostText, text: str) -> Outcome:
+    def _intake(
+        self, tx: Tx, message: IncomingMessage, draft: Draft, post: PostText, text: str, bad_time: str | None = None
+    ) -> Outcome:
         """Make `message` a draft, or say why not: its first delivery, or an edit of a message that has none."""
+        if bad_time is not None:
+            tx.audit(None, "refused_bad_time", actor_id=message.user, detail=bad_time[:500])
+            return Outcome(Kind.BAD_TIME, detail=bad_time)
         if message.refusals:
             tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message))
             return Outcome(Kind.SLACK_ONLY, refusals=message.refusals)
@@ -162,7 +187,11 @@ class Workflow:
         detail = "from an edit" if message.edited_ts else None
         tx.audit(draft.id, "submitted", actor_id=message.user, to=Status.PENDING, version=1, detail=detail)
         kind = Kind.FILES_DROPPED if message.media_dropped else Kind.SUBMITTED
-        return Outcome(kind, draft=draft, post=post, media=message.media_dropped)
+        return Outcome(kind, draft=draft, post=post, media=message.media_dropped, detail=self._said(draft.publish_at))
+
+    def _said(self, when: datetime | None) -> str:
+        """`Fri 4 Dec, 09:00 Europe/Paris (in 2 days)`, for the writer's reply; "" without a time."""
+        return describe(when, self.clock(), self.zone) if when is not None else ""
 
     def revise(self, message: IncomingMessage) -> Outcome:
         """The writer edited their message: a new version, pending again, old cards can't approve.
@@ -171,8 +200,10 @@ class Workflow:
         is that message's submission. After a deletion nothing counts. `message.text` is already the post's
         characters (bot.slack_text).
         """
-        text = clean(message.text)
+        proposal, bad_time = self._proposal(message.text)
+        text = clean(proposal.text)
         fresh = self._new_draft(message, text)
+        fresh.publish_at, fresh.publish_said = proposal.at, proposal.said
         longest = self._longest_approver_name()  # before the transaction: names may need Slack
         fresh_post = self._compose(fresh, longest)
         with self.store.transaction() as tx:
@@ -183,8 +214,16 @@ class Workflow:
             if late is not None:
                 return late
             if draft is None or draft.id is None:
-                return self._intake(tx, message, fresh, fresh_post, text)
-            if message.refusals and draft.status in OPEN_FOR_WRITER:  # before the text compare: a dropped @here
+                return self._intake(tx, message, fresh, fresh_post, text, bad_time)
+            now = self.clock()
+            open_to_writer = draft.status in OPEN_FOR_WRITER or is_scheduled(draft, now)
+            publish_at = proposal.at
+            if proposal.said is not None and proposal.said == draft.publish_said:
+                publish_at, bad_time = draft.publish_at, None  # the line wasn't touched: not read again ("tomorrow")
+            if bad_time is not None and open_to_writer:
+                tx.audit(draft.id, "refused_bad_time", actor_id=message.user, version=draft.version, detail=bad_time)
+                return Outcome(Kind.BAD_TIME, draft=draft, detail=bad_time)
+            if message.refusals and open_to_writer:  # before the text compare: a dropped @here
                 tx.audit(  # leaves the text as it was, but the writer must hear why their edit wasn't taken
                     draft.id, "refused_slack_only", actor_id=message.user, version=draft.version, detail=_named(message)
                 )
@@ -194,10 +233,10 @@ class Workflow:
                 tx.audit(draft.id, "refused_media", actor_id=message.user, version=draft.version, detail=detail)
                 return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=message.media_refusals)
             images_changed = draft_media.changed(tx.session, draft, message.media)
-            if draft.text == text and not images_changed:
+            if draft.text == text and draft.publish_at == publish_at and not images_changed:
                 return Outcome(Kind.IGNORED, draft=draft)
             open_now = OPEN_FOR_WRITER | (draft_media.REOPENED if images_changed and not draft.post_ids else set())
-            if draft.status not in open_now:
+            if draft.status not in open_now and not open_to_writer:
                 return self._too_late(tx, Kind.NOT_EDITABLE, draft, message.user)
             post = self._compose(draft, longest, text)
             if (not text and not message.media) or not post.fits:
@@ -206,21 +245,22 @@ class Workflow:
                 tx.audit(draft.id, f"refused_{kind.value}", actor_id=message.user, version=draft.version, detail=detail)
                 return Outcome(kind, draft=draft, post=post)
             version = draft.version + 1
-            if not tx.move(
-                draft.id,
-                frm=open_now,
-                to=Status.PENDING,
-                at_version=draft.version,
-                text=text,
-                version=version,
-                pending_since=self.clock(),
-                **(draft_media.UNDECIDED if draft.status in draft_media.REOPENED else {}),
-            ):  # a decision committed since we read the draft (PostgreSQL re-checks the row after waiting on it)
+            values = dict(text=text, version=version, pending_since=now, publish_at=publish_at, time_noticed_at=None)
+            values["publish_said"] = proposal.said
+            if draft.status in open_now:
+                reopened = draft_media.UNDECIDED if draft.status in draft_media.REOPENED else {}
+                moved = tx.move(
+                    draft.id, frm=open_now, to=Status.PENDING, at_version=draft.version, **values, **reopened
+                )
+            else:  # scheduled: the owner approves a text and a time, so again
+                values.update(final_parts=None, approver_name=None, decided_by=None, decided_at=None)
+                moved = move_scheduled(tx, draft.id, draft.version, Status.PENDING, **values)
+            if not moved:  # a decision (or the publisher's claim) committed since we read the draft
                 return self._too_late(tx, Kind.NOT_EDITABLE, tx.get(draft.id) or draft, message.user)
             tx.add_version(draft.id, version, text, author_id=message.user)
             stored_media.save(tx.session, draft.id, version, draft_media.rows(message.media))
             tx.audit(draft.id, "revised", actor_id=message.user, frm=draft.status, to=Status.PENDING, version=version)
-            return Outcome(Kind.REVISED, draft=tx.get(draft.id), post=post)
+            return Outcome(Kind.REVISED, draft=tx.get(draft.id), post=post, detail=self._said(publish_at))
 
     def _late_edit(self, tx: Tx, message: IncomingMessage, draft: Draft | None) -> Outcome | None:
         """An edit that must change nothing (audited): older than one already seen, or of a deleted message."""
@@ -325,6 +365,7 @@ class Workflow:
             next_attempt_at=None,
             attempts=0,
             last_error=None,
+            publish_at=None,  # a person said "now": not held back as late
         )
 
     def publish_again(self, ref: CardRef, actor: Actor) -> Outcome:
@@ -398,6 +439,7 @@ class Workflow:
         *,
         reason: str | None = None,
         new_text: str | None = None,
+        publish_at: object = KEEP,
     ) -> Outcome:
         # The Edit form's text was typed into a plain_text_input: plain characters, not mrkdwn (`&amp;` stays).
         text = clean(new_text) if new_text is not None else None
@@ -430,6 +472,10 @@ class Workflow:
             if to is Status.APPROVED:
                 if signer == actor.user_id:  # Slack never told us their name: a public post isn't signed with an id
                     return self.refused(tx, ref, actor, Kind.NAME_UNKNOWN, draft)
+                when = draft.publish_at if publish_at is KEEP else publish_at
+                if isinstance(when, datetime) and when <= self.clock():  # never approve into a silently late post
+                    return self.refused(tx, ref, actor, Kind.TIME_PASSED, draft)
+                values.update(publish_at=when, time_noticed_at=None)
                 post = self._compose(draft, signer, text)
                 if not post.fits:
                     return self.refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
@@ -469,7 +515,14 @@ class Workflow:
         return None if kind is None else self.refused(tx, ref, actor, kind, draft)
 
     def refused(
-        self, tx: Tx, ref: CardRef, actor: Actor, kind: Kind, draft: Draft | None, post: PostText | None = None
+        self,
+        tx: Tx,
+        ref: CardRef,
+        actor: Actor,
+        kind: Kind,
+        draft: Draft | None,
+        post: PostText | None = None,
+        detail: str = "",
     ) -> Outcome:
         """Every refusal is audited: who tried what on which draft version."""
         tx.audit(
@@ -480,7 +533,7 @@ class Workflow:
             version=ref.version,
             detail=str(ref),
         )
-        return Outcome(kind, draft=draft, post=post)
+        return Outcome(kind, draft=draft, post=post, detail=detail)
 
 
 def _named(message: IncomingMessage) -> str:

@@ -16,11 +16,22 @@ from bot.inbox import FollowUp, InboxKind
 from bot.outcomes import Kind, Outcome
 from bot.refs import Actor, BadRef, CardRef, slack_id, slack_ts
 from bot.replies import refusal, too_long_to_edit
+from bot.schedule_blocks import change_time_modal
 from bot.services import Services
-from storage.models import Draft
+from storage.models import Draft, Status
+from storage.schedule import is_movable
 
 # Buttons that decide by themselves (no form): recorded in the inbox and acked, then decided.
-DECISIONS = (ActionId.APPROVE, ActionId.RETRY, ActionId.PUBLISH_AGAIN, ActionId.MARK_PUBLISHED, ActionId.CANCEL)
+DECISIONS = (
+    ActionId.APPROVE,
+    ActionId.RETRY,
+    ActionId.PUBLISH_AGAIN,
+    ActionId.MARK_PUBLISHED,
+    ActionId.CANCEL,
+    ActionId.APPROVE_NOW,
+    ActionId.POST_NOW,
+    ActionId.UNSCHEDULE,
+)
 
 
 def register(app: App, services: Services) -> None:
@@ -32,6 +43,7 @@ def register(app: App, services: Services) -> None:
     app.action(ActionId.EDIT.value)(partial(edit, services=services))
     app.action(ActionId.REQUEST_CHANGES.value)(partial(ask_reason, services=services))
     app.action(ActionId.REJECT.value)(partial(ask_reason, services=services))
+    app.action(ActionId.CHANGE_TIME.value)(partial(change_time, services=services))
     app.action(UNKNOWN_ACTION)(partial(unknown, services=services))
 
 
@@ -143,6 +155,9 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
         ActionId.PUBLISH_AGAIN: services.workflow.publish_again,
         ActionId.MARK_PUBLISHED: services.marking.mark_published,
         ActionId.CANCEL: services.workflow.cancel_unknown,
+        ActionId.APPROVE_NOW: services.workflow.approve_now,
+        ActionId.POST_NOW: services.workflow.post_now,
+        ActionId.UNSCHEDULE: services.workflow.unschedule,
     }
     outcome = moves[action](*parsed)
     if outcome.refused and replay:
@@ -186,6 +201,27 @@ def ask_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
     is_reject = body["actions"][0].get("action_id") == ActionId.REJECT
     callback = CallbackId.REJECT if is_reject else CallbackId.REQUEST_CHANGES
     _open(client, body, reason_modal(callback, ref, draft.text), actor, services)
+
+
+def change_time(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    """The date-time picker: on a pending card it approves for the picked time; on a scheduled one it moves it."""
+    ack()
+    parsed = parse(body, services)
+    if not parsed:
+        return
+    ref, actor = parsed
+    draft = services.store.get(ref.draft_id)
+    approving = draft is not None and draft.status == Status.PENDING
+    if approving:
+        found = _to_decide(body, services)
+        if not found:
+            return
+    elif draft is None or not is_movable(draft):
+        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(Outcome(Kind.NOT_SCHEDULED, draft=draft)))
+        return
+    assert draft is not None
+    modal = change_time_modal(ref, draft.publish_at, services.settings.timezone, approving)
+    _open(client, body, modal, actor, services)
 
 
 def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any], actor: Actor, services: Services) -> None:

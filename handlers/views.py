@@ -7,6 +7,7 @@ the owner typed; a decision that is taken closes the modal.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -30,6 +31,7 @@ def register(app: App, services: Services) -> None:
     app.view(CallbackId.REQUEST_CHANGES.value)(partial(submit_reason, services=services))
     app.view(CallbackId.REJECT.value)(partial(submit_reason, services=services))
     app.view(CallbackId.MARK_PART.value)(partial(submit_part_link, services=services))
+    app.view(CallbackId.CHANGE_TIME.value)(partial(submit_time, services=services))
     app.view(UNKNOWN_VIEW)(partial(submit_unknown, services=services))
 
 
@@ -110,6 +112,21 @@ def submit_part_link(ack: Ack, body: dict[str, Any], services: Services) -> None
         _errors(ack, BlockId.PART_LINK, NOT_A_POST_LINK)
         return
     _finish(ack, services.marking.mark_part_published(ref, actor, post_id), BlockId.PART_LINK, actor, services)
+
+
+def submit_time(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    """The picked time (`selected_date_time`, epoch seconds): approve for it, or move the scheduled post to it."""
+    parsed = _parse(body)
+    try:
+        picked = parsed[0]["state"]["values"][BlockId.WHEN][InputId.WHEN]["selected_date_time"] if parsed else None
+    except (KeyError, TypeError):
+        picked = None
+    if parsed is None or not isinstance(picked, int) or isinstance(picked, bool):
+        _errors(ack, BlockId.WHEN, BAD_FORM if parsed is None else "Pick a date and a time.")
+        return
+    _, ref, actor = parsed
+    when = datetime.fromtimestamp(picked, tz=UTC)
+    _finish(ack, services.workflow.schedule(ref, actor, when), BlockId.WHEN, actor, services)
 
 
 def submit_unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:

@@ -43,6 +43,7 @@ class Draft(SQLModel, table=True):
         Index("ix_draft_brand_status_decided", "brand", "status", "decided_at"),  # rejected this week
         Index("ix_draft_brand_status_pending", "brand", "status", "pending_since"),  # the queue, oldest first
         Index("ix_draft_brand_status_updated", "brand", "status", "updated_at"),  # failed/unknown, newest first
+        Index("ix_draft_status_publish_at", "status", "publish_at"),  # what goes out next, and what is late
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -69,6 +70,12 @@ class Draft(SQLModel, table=True):
     looks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # unknown: times looked for on X
     last_error: str | None = None
     pending_since: datetime | None = _ts(nullable=True)  # when the current version went to the approvers
+    # The time it goes out (bot/schedule_line.py): proposed by the writer while pending, decided by the owner once
+    # approved. None: as soon as approved. `time_noticed_at`: when approvers were told the time passed undecided
+    # (pending) or unposted past the grace (approved, the brand paused or the app down): told once per version.
+    publish_at: datetime | None = _ts(nullable=True)
+    publish_said: str | None = Field(default=None, max_length=255)  # the `at:` line as written, to tell an edit of it
+    time_noticed_at: datetime | None = _ts(nullable=True)
     published_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)

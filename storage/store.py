@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
@@ -155,7 +155,7 @@ class Tx:
         values.setdefault("updated_at", utcnow())
         return self._changed(stmt.values(status=to, **values))
 
-    def due_for_publishing(self, now: datetime, limit: int = 10) -> list[int]:
+    def due_for_publishing(self, now: datetime, limit: int = 10, grace: timedelta = timedelta(minutes=5)) -> list[int]:
         """Approved drafts whose time has come, oldest decision first: candidates for `claim`.
 
         On PostgreSQL `FOR UPDATE SKIP LOCKED` passes over rows another transaction holds (another
@@ -168,6 +168,9 @@ class Tx:
             select(Draft.id)
             .where(Draft.status == Status.APPROVED)
             .where((col(Draft.next_attempt_at).is_(None)) | (col(Draft.next_attempt_at) <= now))
+            # Scheduled: not before its time; never silently late (past `grace` untried, people are asked instead).
+            .where(col(Draft.publish_at).is_(None) | (col(Draft.publish_at) <= now))
+            .where(col(Draft.publish_at).is_(None) | (col(Draft.attempts) > 0) | (col(Draft.publish_at) >= now - grace))
             .order_by(col(Draft.decided_at), col(Draft.id))
             .limit(limit)
         )

@@ -371,7 +371,7 @@ class SlackDriver:
         self,
         callback_id: str,
         private_metadata: str,
-        values: dict[str, dict[str, str]],
+        values: dict[str, dict[str, Any]],
         user: str,
         user_team_id: str | None = None,
         view_id: str | None = None,
@@ -379,10 +379,24 @@ class SlackDriver:
         blocks: list[dict[str, Any]] | None = None,
         **send: Any,
     ) -> requests.Response:
-        """A view_submission with plain_text_input values; the response may carry response_action JSON."""
+        """A view_submission of the inputs' values; the response may carry response_action JSON.
+
+        Each value is stated as Slack states its element (found in `blocks`): a `datetimepicker` gives
+        `selected_date_time` (epoch seconds, an int, or null), anything else a plain_text_input's `value`."""
         view_id = view_id or f"V0SUB{next(self._ids):05d}"
+        kinds = {
+            (block.get("block_id"), block["element"].get("action_id")): block["element"].get("type")
+            for block in blocks or []
+            if block.get("type") == "input" and isinstance(block.get("element"), dict)
+        }
+
+        def stated(block_id: str, action_id: str, value: Any) -> dict[str, Any]:
+            if kinds.get((block_id, action_id)) == "datetimepicker":
+                return {"type": "datetimepicker", "selected_date_time": value}
+            return {"type": "plain_text_input", "value": value}
+
         state = {
-            block_id: {action_id: {"type": "plain_text_input", "value": value} for action_id, value in actions.items()}
+            block_id: {action_id: stated(block_id, action_id, value) for action_id, value in actions.items()}
             for block_id, actions in values.items()
         }
         payload = {

@@ -94,6 +94,10 @@ def _check_element(element: dict[str, Any], pointer: str, errors: list[str]) -> 
         if isinstance(max_length, int) and max_length > 3000:
             errors.append(f"must be less than 3001 [json-pointer:{pointer}/max_length]")
         _too_long(element.get("initial_value"), 3000, f"{pointer}/initial_value", errors)
+    elif element.get("type") == "datetimepicker":  # epoch seconds as a 10-digit integer, as Slack insists
+        initial = element.get("initial_date_time")
+        if initial is not None and (not isinstance(initial, int) or isinstance(initial, bool) or initial < 10**9):
+            errors.append(f"must be a 10-digit integer [json-pointer:{pointer}/initial_date_time]")
 
 
 def block_errors(blocks: Any, limit: int = MESSAGE_BLOCK_LIMIT, base: str = "/blocks") -> list[str]:

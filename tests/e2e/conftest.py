@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -50,9 +51,9 @@ def start_bot(slack: SlackSandbox, x: XSandbox, database_url: str) -> Iterator[C
     """Start the app over HTTP with settings overrides; stopped after the test."""
     started: list[Running] = []
 
-    def start(scheduler: bool = False, **overrides: str) -> Harness:
+    def start(scheduler: bool = False, clock: Callable[[], datetime] | None = None, **overrides: str) -> Harness:
         settings = Settings.from_env(app_env(slack, x, database_url, **overrides))
-        running = start_http(settings, "127.0.0.1", 0, scheduler=scheduler)
+        running = start_http(settings, "127.0.0.1", 0, scheduler=scheduler, clock=clock)
         started.append(running)
         driver = SlackDriver(
             f"{running.url}/slack/events",

@@ -1,0 +1,84 @@
+"""Queries about drafts' times to go out: what is due next, what is coming up, what passed unseen.
+
+A scheduled draft is `approved` with `publish_at` ahead; a pending draft's `publish_at` is the writer's proposal.
+`time_noticed_at` records (once per version, compare-and-set) that people were told its time passed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from storage.models import Draft, Status
+from storage.store import changed
+from storage.types import utcnow
+
+
+def next_publish_at(session: Session, now: datetime) -> datetime | None:
+    """When the next scheduled post is due: the publisher sleeps until then (no fixed polling for it)."""
+    stmt = select(func.min(Draft.publish_at)).where(Draft.status == Status.APPROVED, col(Draft.publish_at) > now)
+    return session.exec(stmt).one()
+
+
+def coming_up(session: Session, brand: str, start: datetime, end: datetime, *, limit: int) -> list[Draft]:
+    """Scheduled drafts due in [start, end), soonest first."""
+    stmt = (
+        select(Draft)
+        .where(Draft.brand == brand, Draft.status == Status.APPROVED)
+        .where(col(Draft.publish_at) >= start, col(Draft.publish_at) < end)
+        .order_by(col(Draft.publish_at), col(Draft.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def late(session: Session, now: datetime, grace: timedelta, *, limit: int = 20) -> list[Draft]:
+    """Approved, never tried, its time more than `grace` ago, nobody told: the publisher won't post these."""
+    stmt = (
+        select(Draft)
+        .where(Draft.status == Status.APPROVED, Draft.attempts == 0, col(Draft.publish_at) < now - grace)
+        .where(col(Draft.time_noticed_at).is_(None))
+        .order_by(col(Draft.publish_at))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def missed(session: Session, now: datetime, *, limit: int = 20) -> list[Draft]:
+    """Still pending at the time the writer proposed, nobody told."""
+    stmt = (
+        select(Draft)
+        .where(Draft.status == Status.PENDING, col(Draft.publish_at) <= now)
+        .where(col(Draft.time_noticed_at).is_(None))
+        .order_by(col(Draft.publish_at))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def claim_notice(session: Session, draft: Draft, now: datetime) -> bool:
+    """Take the one telling that `draft`'s time passed (same status and version, not told yet); True if ours."""
+    stmt = update(Draft).where(
+        col(Draft.id) == draft.id,
+        col(Draft.status) == draft.status,
+        col(Draft.version) == draft.version,
+        col(Draft.time_noticed_at).is_(None),
+    )
+    return changed(session, stmt.values(time_noticed_at=now, updated_at=utcnow()))
+
+
+def is_late(draft: Draft, now: datetime, grace: timedelta) -> bool:
+    """An approved draft the publisher holds back: never tried, and its time went by more than `grace` ago."""
+    return (
+        draft.status == Status.APPROVED
+        and draft.attempts == 0
+        and draft.publish_at is not None
+        and draft.publish_at < now - grace
+    )
+
+
+def is_movable(draft: Draft) -> bool:
+    """Approved with a time and never tried: its time can still be moved, or it can be posted now or unscheduled."""
+    return draft.status == Status.APPROVED and draft.attempts == 0 and draft.publish_at is not None
