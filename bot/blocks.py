@@ -150,7 +150,7 @@ def approval_card(
     status = Status(draft.status)
     when = time_line(draft, timing) if timing is not None else ""
     if when:
-        blocks.append(context(when, BlockId.CARD_TIME))
+        blocks.append(time_section(when, ref, pending=status is Status.PENDING))
     if status is Status.PENDING:
         decisions = DECISION_BUTTONS[:1] + (pending_extra(draft) if timing else ()) + DECISION_BUTTONS[1:]
         elements = [button(a, label, ref, style) for a, label, style in decisions]
@@ -165,6 +165,14 @@ def approval_card(
             blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     fallback = f"Draft #{draft.id} from the agency: {status_words(draft.status)}"
     return {"text": fallback, "blocks": blocks}
+
+
+def time_section(line: str, ref: str, *, pending: bool) -> Block:
+    """When the post goes out; on a pending card with *Change time* beside it (approve for a picked time)."""
+    block = section(line, BlockId.CARD_TIME)
+    if pending:
+        block["accessory"] = button(ActionId.CHANGE_TIME, "Change time", ref)
+    return block
 
 
 def outcome_line(draft: Draft) -> str:

@@ -74,9 +74,8 @@ def time_buttons(draft: Draft, timing: Timing) -> Buttons:
 
 
 def pending_extra(draft: Draft) -> Buttons:
-    """After Approve on a pending card: *Approve now* when a time is proposed, and *Change time* always."""
-    now_button = ((ActionId.APPROVE_NOW, "Approve now", None),) if draft.publish_at is not None else ()
-    return (*now_button, (ActionId.CHANGE_TIME, "Change time", None))
+    """After Approve on a pending card with a proposed time: *Approve now* (*Change time* sits by the time line)."""
+    return ((ActionId.APPROVE_NOW, "Approve now", None),) if draft.publish_at is not None else ()
 
 
 def change_time_modal(ref: CardRef, initial: datetime | None, zone: ZoneInfo, approving: bool) -> dict[str, Any]:

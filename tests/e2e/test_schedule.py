@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.ids import BlockId, CallbackId, InputId
+from bot.sandbox.slack_blocks import find_button
 from tests.clock import FakeClock
 from tests.e2e.harness import OWNER, WRITER, Harness, block_text, buttons, posted
 
@@ -45,7 +46,8 @@ def test_an_at_line_proposes_a_time_that_is_not_posted_and_approve_keeps_it(time
     text = block_text(card.blocks)
     assert "Goes out Fri 4 Dec, 09:00 Europe/Paris (in 2 days)" in text
     assert "at: Fri" not in text
-    assert buttons(card)[:3] == ["Approve", "Approve now", "Change time"]
+    assert buttons(card) == ["Approve", "Approve now", "Edit", "Request changes", "Reject"]
+    assert find_button(card, "Change time")["block_id"] == BlockId.CARD_TIME  # beside the time line
     assert "Proposed to go out Fri 4 Dec, 09:00 Europe/Paris (in 2 days)" in timed.thread(ts)[0].text
     assert timed.row(ts).text == "Fresh beans are in." and timed.row(ts).publish_at == FRIDAY_9
 
