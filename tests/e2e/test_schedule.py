@@ -99,8 +99,9 @@ def test_the_writer_editing_the_at_line_of_a_scheduled_draft_makes_it_pending_ag
     timed.edit(ts, "at: Sat 10:00\nNew roast Friday.", "at: Fri 09:00\nNew roast Friday.")
     draft = timed.wait_status(ts, "pending")
     assert draft.version == 2 and draft.publish_at == datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
-    again = timed.wait_card(card, lambda m: "Approve" in buttons(m))
+    again = timed.wait_card(card, lambda m: "version 2" in block_text(m.blocks))
     assert "Goes out Sat 5 Dec, 10:00 Europe/Paris (in 3 days)" in block_text(again.blocks)
+    assert buttons(again)[:2] == ["Approve", "Approve now"]
     at_time(timed, clock, FRIDAY_9 + timedelta(minutes=1))
     assert timed.x.posts == []  # the approved Friday time went with the edit
     assert "revised" in [a.action for a in timed.audit(draft.id)]
