@@ -292,7 +292,7 @@ class Notifier:
             waiting = notices.untold(tx.session, TOLD, now - TELL_WITHIN, now - MISSING_GRACE, limit)
         return sum(self.tell_writer(draft.id or 0, now, look_first=True) for draft in waiting)
 
-    def remind(self, draft: Draft, waited: str) -> None:
+    def remind(self, draft: Draft, waited: str, due: str = "") -> None:
         """A fresh message (so it notifies) pointing at each approver's card for a draft still waiting."""
         with self.store.read() as tx:
             cards = tx.cards(draft.id or 0)
@@ -301,6 +301,7 @@ class Notifier:
             link = card_link(self.team_url, card)
             text = (
                 f":alarm_clock: {who}, draft #{draft.id} by <@{draft.writer_id}> has waited {waited} for a decision."
+                + (f" It is proposed to go out {due}." if due else "")
                 + (f" <{link}|Open the card>" if link else "")
             )
             try:

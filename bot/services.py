@@ -169,7 +169,7 @@ def build_services(
     inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, notifier))
     scheduler = Scheduler(
         DigestJob(store, client, account, settings, worker_id),
-        Reminders(store, notifier, settings.reminder_after),
+        Reminders(store, notifier, settings.reminder_after, settings.timezone),
         catch_up=notifier.catch_up,
         replay=inbox.replay,
         replay_due=inbox.next_expiry,

@@ -177,3 +177,22 @@ def test_unschedule_sends_it_back_for_a_decision(timed: Harness, clock: FakeCloc
     at_time(timed, clock, FRIDAY_9 + timedelta(minutes=1))
     assert timed.x.posts == []
     assert WRITER  # the writer's message is untouched; the approvers decide again
+
+
+def test_a_draft_with_a_near_time_is_reminded_once_before_it(start_bot: Callable[..., Harness]) -> None:
+    clock = FakeClock(FRIDAY_9 - timedelta(minutes=30))
+    bot = start_bot(clock=clock, **PARIS)  # REMINDER_AFTER is 4h: far after the time
+    bot.draft("at: Fri 09:00\nShort notice.")
+    card = bot.card(OWNER, containing="Short notice")
+
+    def nudges() -> list[str]:
+        return [m.text for m in bot.slack.messages(card.channel) if not m.blocks and ":alarm_clock:" in m.text]
+
+    clock.set(FRIDAY_9 - timedelta(minutes=16))
+    bot.running.services.scheduler.tick()
+    assert nudges() == []
+    clock.set(FRIDAY_9 - timedelta(minutes=14))  # half of its 30-minute wait is left
+    bot.running.services.scheduler.tick()
+    bot.running.services.scheduler.tick()
+    [nudge] = nudges()
+    assert "It is proposed to go out Fri 4 Dec, 09:00 Europe/Paris (in 14 minutes)" in nudge
