@@ -18,13 +18,14 @@ from sqlmodel import col, select
 from bot.schedule import Week
 from bot.x_client import XAccount
 from storage import media as stored_media
-from storage import reports
+from storage import reports, schedule
 from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 TREND_WEEKS = 4
+SCHEDULED_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Digest:
     backlog: list[tuple[int, str, timedelta]]
     backlog_total: int
     trend: list[int] = field(default_factory=list)  # published per week, the 4 weeks before, oldest first
+    # Scheduled for the week after the covered one (the week the digest goes out in), soonest first.
+    scheduled: list[Draft] = field(default_factory=list)
 
     @property
     def published_count(self) -> int:
@@ -97,6 +100,7 @@ def build(
             for w in (week.shift(-i) for i in range(TREND_WEEKS, 0, -1))
         ]
         submitted = reports.submitted_count(session, brand, start, end)
+        upcoming = schedule.coming_up(session, brand, max(now, end), week.shift(1).end, limit=SCHEDULED_SHOWN)
     metrics = account.metrics([d.post_ids[0] for d in drafts if d.post_ids]) if account and drafts else {}
     waits = [(d["at"] - d["asked_at"]).total_seconds() for d in decisions if d["asked_at"] is not None]
     backlog = [(d.id or 0, d.writer_id, now - (d.pending_since or d.created_at)) for d in pending]
@@ -137,4 +141,5 @@ def build(
         backlog=backlog,
         backlog_total=backlog_total,
         trend=trend,
+        scheduled=upcoming,
     )

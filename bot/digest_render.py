@@ -104,6 +104,7 @@ def blocks(digest: Digest) -> dict[str, Any]:
     )
     if line := trend_line(digest):
         out.append(context(line))
+    out.append(section(f"*Scheduled for next week: {len(digest.scheduled)}*\n" + scheduled(digest, mrkdwn=True)))
     fallback = f"Weekly digest {week.key}: {digest.published_count} published, {digest.backlog_total} waiting"
     return {"text": fallback, "blocks": out}
 
@@ -132,4 +133,22 @@ def plain(digest: Digest) -> str:
         lines.append(f"  #{i} by {w}, waiting {age(a)}")
     if line := trend_line(digest):
         lines.append(line)
+    lines.append(f"Scheduled for next week: {len(digest.scheduled)}")
+    lines.append(scheduled(digest, mrkdwn=False))
     return "\n".join(lines)
+
+
+def scheduled(digest: Digest, *, mrkdwn: bool) -> str:
+    """Next week's scheduled posts, one a line, in the digest's zone: `Tue 8 Dec, 09:00 #12 by … : …`."""
+    if not digest.scheduled:
+        return "Nothing is scheduled." if mrkdwn else "  Nothing is scheduled."
+    zone = digest.week.zone
+    out = []
+    for d in digest.scheduled:
+        when = d.publish_at.astimezone(zone) if d.publish_at else None
+        stamp = f"{when:%a} {when.day} {when:%b}, {when:%H:%M}" if when else "?"
+        if mrkdwn:
+            out.append(f"• {stamp} · #{d.id} by <@{d.writer_id}>: _{_excerpt(d.text)}_")
+        else:
+            out.append(f"  {stamp} #{d.id} by {d.writer_name or d.writer_id}: {' '.join(d.text.split())[:60]}")
+    return "\n".join(out)

@@ -8,7 +8,7 @@ import threading
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import status
+from bot import coming_up, status
 from bot.coalesce import Coalescer
 from bot.home_view import QUEUE_SHOWN, home_view
 from bot.settings import Settings
@@ -55,8 +55,12 @@ class Home:
             queue = [(d, self.workflow.post_text(d, user_id)) for d in pending if d.writer_id != user_id]
         else:
             images = {}
+        now = self.workflow.clock()
+        drafts = coming_up.load(self.store, now)
+        title = "Coming up (next 7 days)"
+        coming = coming_up.blocks(drafts, now, self.settings.timezone, title=title, is_approver=is_approver)
+        view = home_view(report, queue, is_approver=is_approver, notice=notice, images=images, coming=coming)
         try:
-            view = home_view(report, queue, is_approver=is_approver, notice=notice, images=images)
             self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
             log.warning("App Home for %s not published: %s", user_id, exc.response.get("error"))

@@ -12,6 +12,7 @@ from bot.status import StatusReport, age, count_line
 from storage.models import Draft, Status
 
 QUEUE_SHOWN = 20  # 4 blocks each, inside the Home tab's 100
+HOME_BLOCKS = 100
 
 
 def home_view(
@@ -21,9 +22,11 @@ def home_view(
     is_approver: bool,
     notice: str | None = None,
     images: dict[int, int] | None = None,
+    coming: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`notice`: our own text (bot.replies) about the person's last click here, shown above everything.
-    `images`: how many images each queued draft's version carries (the card shows them)."""
+    `images`: how many images each queued draft's version carries (the card shows them).
+    `coming`: the "Coming up" blocks (bot.coming_up), shown after the queue as far as Slack's 100 blocks allow."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Countersign"}}]
     if notice:
         blocks.append(section(f":warning: {notice}"))
@@ -53,6 +56,10 @@ def home_view(
     hidden = report.counts.get(Status.PENDING, 0) - min(len(queue), QUEUE_SHOWN)
     if len(queue) > QUEUE_SHOWN and hidden > 0:
         blocks.append(context(f"…and {hidden} more waiting. Decide on these first, or use the cards in your DMs."))
+    if coming:
+        room = HOME_BLOCKS - len(blocks) - 1  # after the divider
+        if room >= 3:  # the title, then whole (line, buttons) pairs
+            blocks += [{"type": "divider"}, *coming[: 1 + 2 * ((room - 1) // 2)]]
     return {"type": "home", "blocks": blocks}
 
 

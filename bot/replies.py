@@ -41,6 +41,7 @@ REFUSAL_TEXT = {
 COMMANDS = {
     "status": "what is waiting, what went out, what needs a person (also the bare command)",
     "show <id>": "one draft's history: versions, decisions, audit trail, and what the owner changed",
+    "schedule": "the next 30 scheduled posts, soonest first",
     "digest": "preview this week's digest, only to you",
     "pause": "approvers: stop publishing for now (approvals still queue)",
     "resume": "approvers: start publishing again; queued posts go out in order",

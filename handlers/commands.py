@@ -3,12 +3,14 @@ the digest preview, which may read X, is acked first and answered through `respo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import digest_render, history, status
+from bot import coming_up, digest_render, history, status
+from bot.blocks import section
 from bot.digest import build
 from bot.outcomes import Kind, Outcome
 from bot.post_text import escape_mrkdwn
@@ -34,7 +36,20 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
                 ack(response_type="ephemeral", text=OUTSIDERS_STATUS)
                 return
             report = status.build(services.store, services.settings, viewer=command.get("user_id"))
-            ack(response_type="ephemeral", text=status.render(report, services.team_url))
+            ack(
+                response_type="ephemeral", **with_coming_up(status.render(report, services.team_url), command, services)
+            )
+        case ["schedule", *_]:
+            if not _member(caller(command, services), services):
+                ack(response_type="ephemeral", text=OUTSIDERS_STATUS)
+                return
+            now = services.workflow.clock()
+            drafts = coming_up.load(services.store, now, within=timedelta(days=3650), limit=coming_up.SCHEDULE_SHOWN)
+            title = f"Scheduled, next {coming_up.SCHEDULE_SHOWN} at most ({services.settings.timezone.key})"
+            ack(
+                response_type="ephemeral",
+                text="\n".join(coming_up.lines(drafts, now, services.settings.timezone, title=title)),
+            )
         case ["show", ref]:
             ack(response_type="ephemeral", text=show(ref, services, caller(command, services)))
         case ["digest", *_]:
@@ -56,6 +71,18 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
             ack(response_type="ephemeral", text=switch(outcome))
         case _:
             ack(response_type="ephemeral", text=help_text())
+
+
+def with_coming_up(text: str, command: dict[str, Any], services: Services) -> dict[str, Any]:
+    """The status text, then "Coming up" (next 7 days): as lines, or for an approver as blocks with the buttons."""
+    now = services.workflow.clock()
+    drafts = coming_up.load(services.store, now)
+    zone = services.settings.timezone
+    title = "Coming up (next 7 days)"
+    if not drafts or command.get("user_id") not in services.settings.approvers:
+        return {"text": "\n".join([text, *coming_up.lines(drafts, now, zone, title=title)])}
+    blocks = [section(text), *coming_up.blocks(drafts, now, zone, title=title, is_approver=True)]
+    return {"text": text, "blocks": blocks}
 
 
 def caller(command: dict[str, Any], services: Services) -> Actor | None:

@@ -196,3 +196,41 @@ def test_a_draft_with_a_near_time_is_reminded_once_before_it(start_bot: Callable
     bot.running.services.scheduler.tick()
     [nudge] = nudges()
     assert "It is proposed to go out Fri 4 Dec, 09:00 Europe/Paris (in 14 minutes)" in nudge
+
+
+def test_coming_up_in_status_home_schedule_and_the_digest_with_working_buttons(
+    timed: Harness, clock: FakeClock
+) -> None:
+    first = timed.draft("at: Fri 09:00\nFirst in line.")
+    timed.click(timed.card(OWNER, containing="First in line"), "Approve")
+    second = timed.draft("at: Sat 10:00\nSecond in line.")
+    timed.click(timed.card(OWNER, containing="Second in line"), "Approve")
+    later = timed.draft("at: 2026-12-10 09:00\nNext week-ish.")
+    timed.click(timed.card(OWNER, containing="Next week-ish"), "Approve")
+    for ts in (first, second, later):
+        timed.wait_status(ts, "approved")
+
+    answer = timed.driver.command("status", OWNER).json()
+    shown = block_text(answer["blocks"])
+    assert "Coming up (next 7 days)" in shown
+    assert shown.index("Fri 4 Dec, 09:00") < shown.index("Sat 5 Dec, 10:00") and "Next week-ish" not in shown
+    assert "Post now" not in command(timed, "status", WRITER) and "First in line" in command(timed, "status", WRITER)
+    listed = command(timed, "schedule")
+    assert listed.index("First in line") < listed.index("Second in line") < listed.index("Next week-ish")
+
+    response = timed.driver.click(answer["blocks"], "Post now", OWNER, channel_id="C0DRAFTS", message_ts="1.0")
+    assert response.status_code == 200
+    assert [p.text for p in timed.x.wait_for_posts(1)] == [posted("First in line.")]
+
+    timed.driver.app_home_opened(OWNER)
+    home = timed.slack.wait_for(lambda s: (v := s.home(OWNER)) and "Coming up" in block_text(v.blocks) and v)
+    assert "Sat 5 Dec, 10:00" in block_text(home.blocks)
+    timed.driver.click_in_view(home, "Unschedule", OWNER)
+    assert timed.wait_status(second, "pending").publish_at is None
+
+    clock.set(datetime(2026, 12, 7, 8, 0, tzinfo=UTC))  # Monday 09:00 in Paris: the digest for last week
+    week = timed.running.services.scheduler.digest.due(clock())
+    timed.running.services.scheduler.digest.send(week, clock())
+    digest = next(m for m in timed.slack.messages("C0DRAFTS") if m.blocks and "Weekly digest" in block_text(m.blocks))
+    assert "Scheduled for next week: 1" in block_text(digest.blocks)
+    assert "Thu 10 Dec, 09:00" in block_text(digest.blocks) and "Next week-ish" in block_text(digest.blocks)
