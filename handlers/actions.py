@@ -216,9 +216,13 @@ def change_time(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
         found = _to_decide(body, services)
         if not found:
             return
-    elif draft is None or not is_movable(draft):
-        services.notifier.ephemeral(_channel(body), actor.user_id, refusal(Outcome(Kind.NOT_SCHEDULED, draft=draft)))
-        return
+    else:
+        refused = services.workflow.policy.refusal(actor, draft)
+        if refused is None and (draft is None or not is_movable(draft)):
+            refused = Kind.NOT_SCHEDULED
+        if refused is not None:
+            services.notifier.ephemeral(_channel(body), actor.user_id, refusal(Outcome(refused, draft=draft)))
+            return
     assert draft is not None
     modal = change_time_modal(ref, draft.publish_at, services.settings.timezone, approving)
     _open(client, body, modal, actor, services)

@@ -116,7 +116,7 @@ def submit_part_link(ack: Ack, body: dict[str, Any], services: Services) -> None
 
 def submit_time(ack: Ack, body: dict[str, Any], services: Services) -> None:
     """The picked time (`selected_date_time`, epoch seconds): approve for it, or move the scheduled post to it."""
-    parsed = _parse(body)
+    parsed = _parse(body, services)
     try:
         picked = parsed[0]["state"]["values"][BlockId.WHEN][InputId.WHEN]["selected_date_time"] if parsed else None
     except (KeyError, TypeError):
@@ -125,7 +125,11 @@ def submit_time(ack: Ack, body: dict[str, Any], services: Services) -> None:
         _errors(ack, BlockId.WHEN, BAD_FORM if parsed is None else "Pick a date and a time.")
         return
     _, ref, actor = parsed
-    when = datetime.fromtimestamp(picked, tz=UTC)
+    try:
+        when = datetime.fromtimestamp(picked, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # no such moment: a forged or damaged form
+        _errors(ack, BlockId.WHEN, BAD_FORM)
+        return
     _finish(ack, services.workflow.schedule(ref, actor, when), BlockId.WHEN, actor, services)
 
 

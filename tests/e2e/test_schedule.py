@@ -11,7 +11,7 @@ import pytest
 from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox.slack_blocks import find_button
 from tests.clock import FakeClock
-from tests.e2e.harness import OWNER, WRITER, Harness, block_text, buttons, posted
+from tests.e2e.harness import OUTSIDER, OWNER, WRITER, Harness, block_text, buttons, posted
 
 WEDNESDAY = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Wed 2 Dec, 10:00 in Paris
 FRIDAY_9 = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)  # Fri 4 Dec, 09:00 in Paris
@@ -234,3 +234,15 @@ def test_coming_up_in_status_home_schedule_and_the_digest_with_working_buttons(
     digest = next(m for m in timed.slack.messages("C0DRAFTS") if m.blocks and "Weekly digest" in block_text(m.blocks))
     assert "Scheduled for next week: 1" in block_text(digest.blocks)
     assert "Thu 10 Dec, 09:00" in block_text(digest.blocks) and "Next week-ish" in block_text(digest.blocks)
+
+
+def test_only_approvers_move_a_scheduled_post(timed: Harness) -> None:
+    ts = timed.draft("at: Fri 09:00\nHands off.")
+    card = timed.card(OWNER, containing="Hands off")
+    timed.click(card, "Approve")
+    scheduled = timed.wait_card(card, lambda m: "Post now" in buttons(m))
+    for label in ("Post now", "Unschedule", "Change time"):
+        timed.click(scheduled, label, user=OUTSIDER)
+    timed.slack.wait_until(lambda: len([e for e in timed.slack.ephemerals(OUTSIDER) if "approvers" in e.text]) == 3)
+    assert timed.row(ts).status == "approved" and timed.row(ts).publish_at == FRIDAY_9
+    assert [v for v in timed.slack.views if v.callback_id == CallbackId.CHANGE_TIME] == []
