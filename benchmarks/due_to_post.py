@@ -4,7 +4,8 @@ Runs the real app (`python -m bot run --http`, its own process) on loopback agai
 written with a first line `at: <a whole second 2-3 s ahead>` (UTC), its card is approved at once, and the time from
 the due moment to the moment the X sandbox receives the post is measured; then the next draft. The publisher sleeps
 until the next due time it reads from the database (no fixed polling), so this is how late on its time a scheduled
-post leaves. `--instances 3` (PostgreSQL) starts three app processes: every one wakes for the time, one posts.
+post leaves. `--instances 3` (PostgreSQL) starts three app processes (the Approve clicks go round them): every
+one wakes for the time, one posts.
 Wall-clock due times are turned into the sandbox's `time.perf_counter()` stamps through one offset taken at the
 start (both clocks in this process).
 
@@ -60,7 +61,8 @@ def measure(posts: int, warmup: int, lead: float, database_url: str, instances: 
             marker = f"Scheduled draft {i} for the due-time benchmark."
             due = math.ceil(time.time() + lead)
             stamp = datetime.fromtimestamp(due, UTC).strftime("%Y-%m-%d %H:%M:%S")
-            _, response = drivers[i % len(drivers)].message(WRITER, f"at: {stamp}\n{marker}", "C0DRAFTS")
+            # One driver writes (its message ts and event ids are counters of its own); clicks go round the instances.
+            _, response = drivers[0].message(WRITER, f"at: {stamp}\n{marker}", "C0DRAFTS")
             [*_, card_call] = cards.wait_for(i + 1, timeout=10)
             if marker not in json.dumps(card_call.args.get("blocks")):
                 raise RuntimeError(f"card {i} is not for draft {i}")

@@ -229,6 +229,13 @@ def decision_reply(draft: Draft) -> str | None:
             return f"{who} requested changes:\n>{_quote(draft.reason)}\nEdit your message to send a new version."
         case Status.REJECTED:
             return f"{who} rejected this draft:\n>{_quote(draft.reason)}"
+        case Status.APPROVED if draft.publish_at is not None and draft.attempts == 0:
+            stamp = int(draft.publish_at.timestamp())  # shown in each reader's own time zone by Slack
+            fallback = draft.publish_at.strftime("%Y-%m-%d %H:%M UTC")
+            return (
+                f"Approved by {who} · goes out <!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>."
+                " Editing your message (its text or its `at:` line) sends it back for approval."
+            )
         case Status.PUBLISHED if draft.post_url:
             return f"Approved by {who} · published {draft.post_url}"
         case Status.PUBLISHED:

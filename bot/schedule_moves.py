@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from bot.outcomes import Kind, Outcome
 from bot.refs import Actor, CardRef
-from bot.schedule_line import describe
+from bot.schedule_line import BadTime, Proposal, describe, propose
 from storage.models import OPEN_FOR_DECISION, Draft, Status
 from storage.store import Tx, changed
 from storage.types import utcnow
@@ -37,6 +37,17 @@ class ScheduleMoves:
     clock: Callable[[], datetime]
     zone: ZoneInfo
     grace: timedelta
+
+    def _proposal(self, text: str) -> tuple[Proposal, str | None]:
+        """The message's post text and proposed time, and why the `at:` line can't be used (None if it can)."""
+        try:
+            return propose(text, self.clock(), self.zone), None
+        except BadTime as bad:
+            return Proposal(text.split("\n", 1)[1] if "\n" in text else ""), str(bad)
+
+    def _said(self, when: datetime | None) -> str:
+        """`Fri 4 Dec, 09:00 Europe/Paris (in 2 days)`, for the writer's reply; "" without a time."""
+        return describe(when, self.clock(), self.zone) if when is not None else ""
 
     def approve_now(self, ref: CardRef, actor: Actor) -> Outcome:
         """Approve and publish at once, whatever time the writer proposed."""

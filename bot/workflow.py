@@ -17,7 +17,6 @@ from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
 from bot.refs import Actor, CardRef, IncomingMessage
-from bot.schedule_line import BadTime, Proposal, describe, propose
 from bot.schedule_moves import DEFAULT_GRACE, ScheduleMoves, is_scheduled, move_scheduled
 from storage import media as stored_media
 from storage import messages
@@ -138,13 +137,6 @@ class Workflow(ScheduleMoves):
                 return Outcome(Kind.IGNORED)
             return self._intake(tx, message, draft, post, text, bad_time)
 
-    def _proposal(self, text: str) -> tuple[Proposal, str | None]:
-        """The message's post text and proposed time, and why the `at:` line can't be used (None if it can)."""
-        try:
-            return propose(text, self.clock(), self.zone), None
-        except BadTime as bad:
-            return Proposal(text.split("\n", 1)[1] if "\n" in text else ""), str(bad)
-
     def _new_draft(self, message: IncomingMessage, text: str) -> Draft:
         """The draft a message would make (names are looked up here, before any transaction)."""
         return Draft(
@@ -188,10 +180,6 @@ class Workflow(ScheduleMoves):
         tx.audit(draft.id, "submitted", actor_id=message.user, to=Status.PENDING, version=1, detail=detail)
         kind = Kind.FILES_DROPPED if message.media_dropped else Kind.SUBMITTED
         return Outcome(kind, draft=draft, post=post, media=message.media_dropped, detail=self._said(draft.publish_at))
-
-    def _said(self, when: datetime | None) -> str:
-        """`Fri 4 Dec, 09:00 Europe/Paris (in 2 days)`, for the writer's reply; "" without a time."""
-        return describe(when, self.clock(), self.zone) if when is not None else ""
 
     def revise(self, message: IncomingMessage) -> Outcome:
         """The writer edited their message: a new version, pending again, old cards can't approve.

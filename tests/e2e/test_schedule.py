@@ -56,6 +56,8 @@ def test_an_at_line_proposes_a_time_that_is_not_posted_and_approve_keeps_it(time
     assert buttons(scheduled) == ["Post now", "Change time", "Unschedule"]
     assert "Goes out Fri 4 Dec, 09:00 Europe/Paris (in 2 days)" in block_text(scheduled.blocks)
     assert timed.row(ts).status == "approved"
+    told = timed.thread(ts, count=2)[1].text
+    assert f"goes out <!date^{int(FRIDAY_9.timestamp())}^" in told and "sends it back for approval" in told
 
     at_time(timed, clock, FRIDAY_9 - timedelta(seconds=1))
     assert timed.x.posts == []
