@@ -11,7 +11,7 @@ start (both clocks in this process).
 
 Goal (issue 10): p50 and p99 under 1 s.
 
-    python benchmarks/due_to_post.py [--posts 40] [--warmup 3] [--lead 2] [--database-url …] [--instances 1]
+    cd benchmarks && python due_to_post.py [--posts 40] [--warmup 3] [--lead 2] [--database-url …] [--instances 1]
 """
 
 from __future__ import annotations
