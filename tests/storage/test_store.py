@@ -228,3 +228,20 @@ def test_writers_in_one_process_take_turns_without_errors(store: Store) -> None:
     assert errors == []
     with store.read() as tx:
         assert len(tx.session.exec(select(AuditEvent).where(AuditEvent.action == "approved")).all()) == 160
+
+
+def test_a_scheduled_draft_is_due_at_its_time_and_not_once_past_the_grace(store: Store) -> None:
+    grace = timedelta(minutes=5)
+    now_draft = add_draft(store, 1)
+    scheduled = add_draft(store, 2, publish_at=T0 + timedelta(hours=1))
+    late = add_draft(store, 3, publish_at=T0 - timedelta(minutes=6))
+    retrying = add_draft(store, 4, publish_at=T0 - timedelta(hours=1), attempts=1)
+    within = add_draft(store, 5, publish_at=T0 - timedelta(minutes=4))
+    with store.read() as tx:
+        assert tx.due_for_publishing(T0, grace=grace) == [now_draft, retrying, within]
+        assert scheduled in tx.due_for_publishing(T0 + timedelta(hours=1), grace=grace)
+    from storage import schedule
+
+    with store.read() as tx:
+        assert schedule.next_publish_at(tx.session, T0) == T0 + timedelta(hours=1)
+        assert [d.id for d in schedule.late(tx.session, T0, grace)] == [late]
