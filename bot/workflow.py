@@ -247,7 +247,16 @@ class Workflow(ScheduleMoves):
                 return self._too_late(tx, Kind.NOT_EDITABLE, tx.get(draft.id) or draft, message.user)
             tx.add_version(draft.id, version, text, author_id=message.user)
             stored_media.save(tx.session, draft.id, version, draft_media.rows(message.media))
-            tx.audit(draft.id, "revised", actor_id=message.user, frm=draft.status, to=Status.PENDING, version=version)
+            at = f"proposed for {publish_at.isoformat()}" if publish_at else None  # the time is part of what is decided
+            tx.audit(
+                draft.id,
+                "revised",
+                actor_id=message.user,
+                frm=draft.status,
+                to=Status.PENDING,
+                version=version,
+                detail=at,
+            )
             return Outcome(Kind.REVISED, draft=tx.get(draft.id), post=post, detail=self._said(publish_at))
 
     def _late_edit(self, tx: Tx, message: IncomingMessage, draft: Draft | None) -> Outcome | None:
@@ -488,7 +497,7 @@ class Workflow(ScheduleMoves):
                 frm=draft.status,
                 to=to,
                 version=version,
-                detail=reason.strip() if reason else None,
+                detail=reason.strip() if reason else _for(values.get("publish_at")),
             )
             return Outcome(kind, draft=tx.get(draft.id))
 
@@ -522,6 +531,11 @@ class Workflow(ScheduleMoves):
             detail=str(ref),
         )
         return Outcome(kind, draft=draft, post=post, detail=detail)
+
+
+def _for(when: object) -> str | None:
+    """The audit's detail for an approval with a time: `for 2026-12-04T08:00:00+00:00`."""
+    return f"for {when.isoformat()}" if isinstance(when, datetime) else None
 
 
 def _named(message: IncomingMessage) -> str:

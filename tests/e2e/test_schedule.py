@@ -248,3 +248,15 @@ def test_only_approvers_move_a_scheduled_post(timed: Harness) -> None:
     timed.slack.wait_until(lambda: len([e for e in timed.slack.ephemerals(OUTSIDER) if "approvers" in e.text]) == 3)
     assert timed.row(ts).status == "approved" and timed.row(ts).publish_at == FRIDAY_9
     assert [v for v in timed.slack.views if v.callback_id == CallbackId.CHANGE_TIME] == []
+
+
+def test_the_audit_trail_keeps_the_time_each_version_was_proposed_and_approved_for(timed: Harness) -> None:
+    ts = timed.draft("at: Fri 09:00\nAudited.")
+    card = timed.card(OWNER, containing="Audited")
+    timed.edit(ts, "at: Sat 10:00\nAudited.", "at: Fri 09:00\nAudited.")
+    timed.wait_status(ts, "pending")
+    timed.click(timed.wait_card(card, lambda m: "version 2" in block_text(m.blocks)), "Approve")
+    draft = timed.wait_status(ts, "approved")
+    trail = {a.action: a.detail for a in timed.audit(draft.id)}
+    assert trail["revised"] == "proposed for 2026-12-05T09:00:00+00:00"
+    assert trail["approved"] == "for 2026-12-05T09:00:00+00:00"
