@@ -260,3 +260,21 @@ def test_the_audit_trail_keeps_the_time_each_version_was_proposed_and_approved_f
     trail = {a.action: a.detail for a in timed.audit(draft.id)}
     assert trail["revised"] == "proposed for 2026-12-05T09:00:00+00:00"
     assert trail["approved"] == "for 2026-12-05T09:00:00+00:00"
+
+
+def test_a_time_that_passed_while_no_instance_ran_is_asked_about_on_start(
+    start_bot: Callable[..., Harness], clock: FakeClock
+) -> None:
+    first = start_bot(clock=clock, **PARIS)
+    ts = first.draft("at: Fri 09:00\nWhile we were down.")
+    first.click(first.card(OWNER, containing="While we were down"), "Approve")
+    first.wait_status(ts, "approved")
+    first.settle()  # stopped: nothing runs at Friday 09:00
+
+    clock.set(FRIDAY_9 + timedelta(hours=2))
+    second = start_bot(clock=clock, **PARIS)
+    second.running.services.publisher.run_once()
+    assert second.running.services.scheduler.tick().times_told == 1
+    assert second.x.posts == [] and second.row(ts).status == "approved"
+    card = second.card(OWNER, containing="While we were down")
+    assert buttons(second.wait_card(card, lambda m: "New time" in buttons(m))) == ["Post now", "New time", "Cancel"]
