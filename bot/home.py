@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot import coming_up, status
 from bot.coalesce import Coalescer
 from bot.home_view import QUEUE_SHOWN, home_view
+from bot.schedule_blocks import Timing
 from bot.settings import Settings
 from bot.workflow import Workflow
 from storage import media as stored_media
@@ -59,7 +60,10 @@ class Home:
         drafts = coming_up.load(self.store, now)
         title = "Coming up (next 7 days)"
         coming = coming_up.blocks(drafts, now, self.settings.timezone, title=title, is_approver=is_approver)
-        view = home_view(report, queue, is_approver=is_approver, notice=notice, images=images, coming=coming)
+        timing = Timing(now, self.settings.timezone, self.settings.schedule_grace)
+        view = home_view(
+            report, queue, is_approver=is_approver, notice=notice, images=images, coming=coming, timing=timing
+        )
         try:
             self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:

@@ -8,6 +8,7 @@ from bot.blocks import DECISION_BUTTONS, button, context, part_label, plain_sect
 from bot.media_blocks import count_label
 from bot.post_text import PostText
 from bot.refs import CardRef
+from bot.schedule_blocks import Timing, time_line
 from bot.status import StatusReport, age, count_line
 from storage.models import Draft, Status
 
@@ -23,6 +24,7 @@ def home_view(
     notice: str | None = None,
     images: dict[int, int] | None = None,
     coming: list[dict[str, Any]] | None = None,
+    timing: Timing | None = None,
 ) -> dict[str, Any]:
     """`notice`: our own text (bot.replies) about the person's last click here, shown above everything.
     `images`: how many images each queued draft's version carries (the card shows them).
@@ -50,7 +52,8 @@ def home_view(
         blocks.append(section(f"*#{draft.id}* by <@{draft.writer_id}> · waiting {waited}"))
         blocks.append(plain_section(_post(post)))  # the post's characters, unstyled, as on the card
         shown = count_label((images or {}).get(draft.id or 0, 0))
-        blocks.append(context(f"{post.counts} · version {draft.version}{shown}"))
+        when = f" · {time_line(draft, timing)}" if timing is not None and draft.publish_at is not None else ""
+        blocks.append(context(f"{post.counts} · version {draft.version}{shown}{when}"))  # Approve keeps the time
         elements = [button(action, label, ref, style) for action, label, style in DECISION_BUTTONS]
         blocks.append({"type": "actions", "block_id": f"home.actions.{draft.id}", "elements": elements})
     hidden = report.counts.get(Status.PENDING, 0) - min(len(queue), QUEUE_SHOWN)

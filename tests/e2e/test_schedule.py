@@ -224,8 +224,12 @@ def test_coming_up_in_status_home_schedule_and_the_digest_with_working_buttons(
     assert response.status_code == 200
     assert [p.text for p in timed.x.wait_for_posts(1)] == [posted("First in line.")]
 
+    proposed = timed.draft("at: Sun 12:00\nStill to decide.")
+    timed.card(OWNER, containing="Still to decide")
     timed.driver.app_home_opened(OWNER)
     home = timed.slack.wait_for(lambda s: (v := s.home(OWNER)) and "Coming up" in block_text(v.blocks) and v)
+    assert "Goes out Sun 6 Dec, 12:00 Europe/Paris (in 4 days), once approved" in block_text(home.blocks)
+    assert timed.row(proposed).status == "pending"
     assert "Sat 5 Dec, 10:00" in block_text(home.blocks)
     timed.driver.click_in_view(home, "Unschedule", OWNER)
     assert timed.wait_status(second, "pending").publish_at is None
