@@ -65,6 +65,8 @@ def render(history: History) -> str:
     lines = [f"*Draft #{draft.id}* by <@{draft.writer_id}> · now *{draft.status}*, version {draft.version}"]
     if draft.post_url:
         lines.append(f"Posted: {draft.post_url}")
+    elif draft.publish_at is not None:  # proposed (pending) or decided (approved): the audit trail says which
+        lines.append(f"Time to go out: {slack_date(draft.publish_at)}")
     lines.append("*Versions*")
     for v in history.versions:
         lines.append(f"• v{v.version} by <@{v.author_id}> {slack_date(v.created_at)}: {escape_mrkdwn(v.text)}")

@@ -264,6 +264,9 @@ def test_the_audit_trail_keeps_the_time_each_version_was_proposed_and_approved_f
     trail = {a.action: a.detail for a in timed.audit(draft.id)}
     assert trail["revised"] == "proposed for 2026-12-05T09:00:00+00:00"
     assert trail["approved"] == "for 2026-12-05T09:00:00+00:00"
+    shown = command(timed, f"show {draft.id}")
+    assert f"Time to go out: <!date^{int(datetime(2026, 12, 5, 9, 0, tzinfo=UTC).timestamp())}^" in shown
+    assert "proposed for 2026-12-05T09:00:00+00:00" in shown
 
 
 def test_a_time_that_passed_while_no_instance_ran_is_asked_about_on_start(
