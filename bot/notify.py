@@ -90,7 +90,7 @@ class Notifier:
             return  # the message is gone; a reply in its thread would reach no one
         if (
             outcome.draft is not None
-            and outcome.draft.status == Status.PENDING
+            and outcome.draft.status in (Status.PENDING, Status.APPROVED)  # approved: scheduled, still editable
             and outcome.kind
             in {
                 Kind.TOO_LONG,

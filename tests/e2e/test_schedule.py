@@ -285,3 +285,18 @@ def test_a_time_that_passed_while_no_instance_ran_is_asked_about_on_start(
     assert second.x.posts == [] and second.row(ts).status == "approved"
     card = second.card(OWNER, containing="While we were down")
     assert buttons(second.wait_card(card, lambda m: "New time" in buttons(m))) == ["Post now", "New time", "Cancel"]
+
+
+def test_an_unreadable_at_line_in_an_edit_of_a_scheduled_draft_keeps_the_approved_time(
+    timed: Harness, clock: FakeClock
+) -> None:
+    ts = timed.draft("at: Fri 09:00\nKeep my Friday.")
+    timed.click(timed.card(OWNER, containing="Keep my Friday"), "Approve")
+    timed.wait_status(ts, "approved")
+    timed.edit(ts, "at: whenever\nKeep my Friday.", "at: Fri 09:00\nKeep my Friday.")
+    reply = timed.thread(ts, containing="wasn't sent")[0].text
+    assert "I couldn't read `whenever` as a time" in reply and "Approvers still see version 1" in reply
+    draft = timed.row(ts)
+    assert (draft.status, draft.version, draft.publish_at) == ("approved", 1, FRIDAY_9)
+    at_time(timed, clock, FRIDAY_9)
+    assert [p.text for p in timed.x.wait_for_posts(1)] == [posted("Keep my Friday.")]
