@@ -18,6 +18,7 @@ _LINE = re.compile(r"\A[ \t]*at:[ \t]*(?P<said>[^\n]*?)[ \t]*(?:\n|\Z)", re.IGNO
 # A time of day written out: 09:00, 9am, 8 pm, noon, midnight; or a relative time ("in 2 hours").
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\d\s*[ap]\.?m\b|\bnoon\b|\bmidnight\b|\bin\s+\d+\s*\w+|\bnow\b", re.IGNORECASE)
 _WEEKDAY = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.IGNORECASE)
+MAX_SAID = 64
 EXAMPLES = "`at: Fri 09:00`, `at: 2026-12-04 09:00` or `at: tomorrow 8am`"
 
 
@@ -59,6 +60,8 @@ def parse(said: str, now: datetime, zone: ZoneInfo) -> datetime:
     quoted = f"`{said.replace('`', chr(39))}`" if said.strip() else "nothing"
     if not said.strip():
         raise BadTime(f"The first line says `at:` but no time follows. Write it like {EXAMPLES}.")
+    if len(said) > MAX_SAID:  # no time is written that long; and the parser's cost grows with its input
+        raise BadTime(f"The `at:` line is too long to be a time. Write it like {EXAMPLES}.")
     local_now = now.astimezone(zone)
     parser = DateDataParser(
         languages=["en"],

@@ -49,6 +49,7 @@ def test_the_keyword_is_case_insensitive_and_blank_lines_after_it_go() -> None:
         ("2026-12-01 09:00", "was read as Tue 1 Dec, 09:00 Europe/Paris (1 day ago), which has passed"),
         ("Monday", "`Monday` has no time of day"),
         ("", "no time follows"),
+        ("Fri 09:00 " * 10, "too long to be a time"),
     ],
 )
 def test_an_unreadable_or_past_time_is_refused_saying_what_was_read(said: str, says: str) -> None:
