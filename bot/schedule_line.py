@@ -75,7 +75,10 @@ def parse(said: str, now: datetime, zone: ZoneInfo) -> datetime:
     )
     found = parser.get_date_data(said).date_obj
     if found is None:
-        raise BadTime(f"I couldn't read {quoted} as a time. Write it like {EXAMPLES} ({zone.key} time).")
+        raise BadTime(
+            f"I couldn't read {quoted} as a time. Write it like {EXAMPLES} ({zone.key} time);"
+            " a first line starting `at:` is always read as the time to go out."
+        )
     if not _HAS_TIME.search(said) and found.astimezone(zone).time() == datetime.min.time():
         raise BadTime(f"{quoted} has no time of day. Say when, like `at: Fri 09:00` ({zone.key} time).")
     when = found.astimezone(UTC)
