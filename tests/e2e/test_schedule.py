@@ -300,3 +300,14 @@ def test_an_unreadable_at_line_in_an_edit_of_a_scheduled_draft_keeps_the_approve
     assert (draft.status, draft.version, draft.publish_at) == ("approved", 1, FRIDAY_9)
     at_time(timed, clock, FRIDAY_9)
     assert [p.text for p in timed.x.wait_for_posts(1)] == [posted("Keep my Friday.")]
+
+
+def test_an_edit_that_leaves_a_relative_at_line_alone_keeps_its_time(timed: Harness, clock: FakeClock) -> None:
+    ts = timed.draft("at: tomorrow 8am\nTypo heer.")
+    timed.card(OWNER, containing="Typo heer")
+    thursday_8 = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    assert timed.row(ts).publish_at == thursday_8
+    clock.set(thursday_8 - timedelta(hours=1))  # "tomorrow 8am" read now would be Friday's
+    timed.edit(ts, "at: tomorrow 8am\nTypo here.", "at: tomorrow 8am\nTypo heer.")
+    draft = timed.slack.wait_until(lambda: (d := timed.row(ts)).version == 2 and d)
+    assert draft.text == "Typo here." and draft.publish_at == thursday_8
