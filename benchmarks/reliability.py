@@ -355,7 +355,7 @@ duplicate | X 403 duplicate content | the same text already on the account | pub
 402 | X 402 | 402, out of credits | failed, "out of credits", Retry button
 slack-post | Slack 429 on chat.postMessage | 429, Retry-After: 1, on the first card | one card each, after the wait
 slack-update | Slack 429 on chat.update | 429, Retry-After: 1, on the card update | cards show the post after the wait
-slack-down | Slack unreachable during a decision | Slack down from the click until published | tick past the 2-min claim: cards, writer told once
+slack-down | Slack unreachable during a decision | Slack down from the click until published | later tick: told once
 after-claim | Crash after-claim | exit at the failpoint once the claim is committed | recovered at once, not on X; asked
 after-x-call | Crash after-x-call | exit at the failpoint once X has the post | recovered at once, on X; published
 before-card-update | Crash before-card-update | exit at the failpoint before the first card update | published or asked
