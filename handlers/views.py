@@ -71,13 +71,24 @@ def _finish(ack: Ack, outcome: Outcome, block: BlockId, actor: Actor, services: 
         services.decision_taken(outcome.draft.id, actor.user_id)
 
 
-def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
+def _submitted(
+    ack: Ack, body: dict[str, Any], services: Services, block: BlockId, action: InputId
+) -> tuple[dict[str, Any], CardRef, Actor, str] | None:
+    """The form's view, card reference, submitter and the one text input it asks for; or None, with the form
+    told it couldn't be read (the same answer for every form)."""
     parsed = _parse(body, services)
-    text = _value(parsed[0], BlockId.EDIT_TEXT, InputId.TEXT) if parsed else None
-    if parsed is None or text is None:
-        _errors(ack, BlockId.EDIT_TEXT, BAD_FORM)
+    value = _value(parsed[0], block, action) if parsed else None
+    if parsed is None or value is None:
+        _errors(ack, block, BAD_FORM)
+        return None
+    return (*parsed, value)
+
+
+def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    submitted = _submitted(ack, body, services, BlockId.EDIT_TEXT, InputId.TEXT)
+    if submitted is None:
         return
-    _, ref, actor = parsed
+    _, ref, actor, text = submitted
     preview = services.workflow.preview_edit(ref, actor, text)
     if preview is not None and not preview.fits:
         _errors(ack, BlockId.EDIT_TEXT, too_long(preview))
@@ -86,12 +97,10 @@ def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
 
 
 def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    parsed = _parse(body, services)
-    reason = _value(parsed[0], BlockId.REASON, InputId.REASON) if parsed else None
-    if parsed is None or reason is None:
-        _errors(ack, BlockId.REASON, BAD_FORM)
+    submitted = _submitted(ack, body, services, BlockId.REASON, InputId.REASON)
+    if submitted is None:
         return
-    view, ref, actor = parsed
+    view, ref, actor, reason = submitted
     if view.get("callback_id") == CallbackId.REJECT:
         outcome = services.workflow.reject(ref, actor, reason)
     else:
@@ -101,12 +110,10 @@ def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
 
 def submit_part_link(ack: Ack, body: dict[str, Any], services: Services) -> None:
     """The link of a thread's uncertain part: recorded as up, and the rest goes out as replies to it."""
-    parsed = _parse(body, services)
-    link = _value(parsed[0], BlockId.PART_LINK, InputId.LINK) if parsed else None
-    if parsed is None or link is None:
-        _errors(ack, BlockId.PART_LINK, BAD_FORM)
+    submitted = _submitted(ack, body, services, BlockId.PART_LINK, InputId.LINK)
+    if submitted is None:
         return
-    _, ref, actor = parsed
+    _, ref, actor, link = submitted
     post_id = post_id_from(link)
     if post_id is None:
         _errors(ack, BlockId.PART_LINK, NOT_A_POST_LINK)
