@@ -16,7 +16,10 @@ from datetime import datetime, timedelta
 
 from twitter_text import extract_urls_with_indices
 
+from bot import draft_media
+from bot.media_publish import for_part
 from bot.x_client import XAccount
+from storage import media as stored_media
 from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -44,11 +47,13 @@ def comparable(text: str) -> str:
     return " ".join("".join(out).split())
 
 
-def comparable_from_x(text: str) -> str:
+def comparable_from_x(text: str, *, media: bool = False) -> str:
     """A post's text as X's timeline shows it, made comparable with `comparable`: X escapes exactly `&`, `<`
-    and `>` (undone here in one pass, so a typed `&amp;` stays `&amp;`), and every link is a t.co link."""
+    and `>` (undone here in one pass, so a typed `&amp;` stays `&amp;`), and every link is a t.co link. A post
+    with media (`media`) ends with one more t.co link, to its photos, which our text never had."""
     text = _X_ENTITY.sub(lambda m: _UNESCAPED[m.group(1)], text)
-    return " ".join(_TCO.sub(LINK, unicodedata.normalize("NFC", text)).split())
+    shown = " ".join(_TCO.sub(LINK, unicodedata.normalize("NFC", text)).split())
+    return shown.removesuffix(LINK).rstrip() if media else shown
 
 
 class Reconciler:
@@ -73,10 +78,14 @@ class Reconciler:
         found = None
         if len(ids) < len(draft.final_parts):  # else every part's id was recorded before the stop: no need to look
             expected = comparable(draft.final_parts[len(ids)])
+            media = self._has_media(draft, len(ids))
             recent = self.account.recent_posts(since=(draft.decided_at or draft.updated_at) - LOOKBACK)
             if recent is None:
                 return self._note(draft_id, draft.last_error, "the account's recent posts couldn't be read")
-            found = next((pid for pid, text in recent if comparable_from_x(text) == expected and pid not in ids), None)
+            found = next(
+                (pid for pid, text in recent if comparable_from_x(text, media=media) == expected and pid not in ids),
+                None,
+            )
             if found is None:
                 return self._note(draft_id, draft.last_error, "it is not among the account's recent posts")
             ids.append(found)
@@ -99,6 +108,12 @@ class Reconciler:
             )
         log.info("draft %s: reconciled (%s); now %s", draft_id, found or "all parts recorded", to)
         return True
+
+    def _has_media(self, draft: Draft, part: int) -> bool:
+        """Whether `part` of the draft went out with images (X then shows one more link after its text)."""
+        with self.store.read() as tx:
+            images = draft_media.items(stored_media.of_version(tx.session, draft.id or 0, draft.version))
+        return bool(for_part(images, part, len(draft.final_parts or [])))
 
     def _claim_look(self, draft: Draft) -> bool:
         """This look is ours (no other instance is taking the same one), and the next one is booked."""

@@ -292,7 +292,7 @@ class XSandbox(SandboxServer):
             media_ids,
         )
         self.posts.append(post)
-        shown = as_x_shows(post.text, post.id)  # X answers with the text as stored: t.co links, HTML-escaped
+        shown = as_x_shows(post.text, post.id, media=bool(media_ids))  # as stored: t.co links, HTML-escaped
         return Reply.of_json({"data": {"id": post.id, "text": shown, "edit_history_tweet_ids": [post.id]}}, 201)
 
     def _me(self, request: Request, _: str) -> Reply:

@@ -154,17 +154,20 @@ def tco(post_id: str, n: int) -> str:
     return TCO + "".join(_TCO_ALPHABET[b % len(_TCO_ALPHABET)] for b in digest[:10])
 
 
-def as_x_shows(text: str, post_id: str) -> str:
+def as_x_shows(text: str, post_id: str, *, media: bool = False) -> str:
     """The text as X hands it back: every link twitter-text finds (`northwind.coffee` as well as `https://…`)
-    becomes a t.co link, and `&`, `<`, `>` come back HTML-escaped."""
+    becomes a t.co link, and `&`, `<`, `>` come back HTML-escaped. A post with media ends with one more t.co link,
+    after a space, to its photos (one link however many there are; `entities.urls` lists it once per photo)."""
     out: list[str] = []
-    at = 0
-    for n, found in enumerate(extract_urls_with_indices(text)):
+    at, n = 0, 0
+    for n, found in enumerate(extract_urls_with_indices(text), start=1):
         start, end = found["indices"]
         out.append(_escape(text[at:start]))
-        out.append(tco(post_id, n))
+        out.append(tco(post_id, n - 1))
         at = end
     out.append(_escape(text[at:]))
+    if media:
+        out.append(f" {tco(post_id, n)}" if text else tco(post_id, n))
     return "".join(out)
 
 
@@ -174,7 +177,8 @@ def _escape(text: str) -> str:
 
 def render(post: Post, fields: set[str], author_id: str, conversation_id: str) -> dict[str, Any]:
     """A tweet object with the default fields plus those requested through tweet.fields."""
-    data: dict[str, Any] = {"id": post.id, "text": as_x_shows(post.text, post.id), "edit_history_tweet_ids": [post.id]}
+    shown = as_x_shows(post.text, post.id, media=bool(post.media_ids))
+    data: dict[str, Any] = {"id": post.id, "text": shown, "edit_history_tweet_ids": [post.id]}
     if "created_at" in fields:
         data["created_at"] = iso(post.created_at)
     if "author_id" in fields:

@@ -7,6 +7,7 @@ from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox.slack_api import Message
 from storage.types import utcnow
 from tests.e2e.harness import OWNER, OWNER2, Harness, attribution, block_text, buttons, posted
+from tests.e2e.images import image
 
 LINKED = "Grand opening at northwind.coffee & the menu: https://northwind.coffee/menu?day=1&cup=2 <3"
 
@@ -92,3 +93,16 @@ def test_mark_as_published_when_the_last_part_is_uncertain_links_the_thread_from
     bot.wait_card(card, lambda m: bot.x.link_of(first) in block_text(m.blocks) and not buttons(m))
     bot.settle()
     assert len(bot.x.posts) == 2
+
+
+def test_a_post_with_images_made_before_a_500_is_found_and_published(bot: Harness) -> None:
+    """X shows a post with photos with one more t.co link at the end (the photos'): still the post, settled by
+    the bot's own look rather than put to the approvers."""
+    bot.x.fail(status=500, record_anyway=True)
+    ts = bot.draft("Two roasts, one view.", files=[bot.slack.add_file("cup.png", image())])
+    card = bot.card(OWNER, containing="Two roasts")
+    bot.click(card, "Approve")
+    draft = bot.wait_status(ts, "published")
+    [post] = bot.x.posts
+    assert len(post.media_ids) == 1 and draft.post_ids == [post.id]
+    assert [a.action for a in bot.audit(draft.id)][-2:] == ["publish_uncertain", "reconciled"]

@@ -7,7 +7,9 @@ deleted file 404s. X: upload and metadata answer X's shapes and 400s; create ref
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import requests
@@ -137,3 +139,24 @@ def test_media_routes_take_injected_faults(x: XSandbox, account: XAccount) -> No
     with pytest.raises(tweepy.TwitterServerError):
         account.upload_media(image(), "image/png", "tweet_image")
     assert account.upload_media(image(), "image/png", "tweet_image")
+
+
+def test_a_post_with_images_comes_back_with_one_media_link_at_the_end(x: XSandbox, account: XAccount) -> None:
+    """X appends one t.co link (to the post's photos, however many) after the text of a post with media, in the
+    create answer, the timeline and lookups; the text as sent has no such link."""
+    ids = [account.upload_media(image(color=(n, 0, 0)), "image/png", "tweet_image") for n in range(2)]
+    created = account.client.create_tweet(text="Two roasts & a view: northwind.coffee", media_ids=ids, user_auth=True)
+    post_id, shown = created.data["id"], created.data["text"]
+    links = re.findall(r"https://t\.co/[A-Za-z0-9]{10}", shown)
+    assert len(links) == 2 and len(set(links)) == 2  # the domain's link, then the photos' one
+    assert shown == f"Two roasts &amp; a view: {links[0]} {links[1]}"
+    recent = account.recent_posts(since=x.posts[0].created_at - timedelta(minutes=1))
+    assert recent == [(post_id, shown)]
+    assert account.client.get_tweet(post_id, user_auth=True).data.text == shown
+    assert x.posts[0].text == "Two roasts & a view: northwind.coffee"
+
+
+def test_a_post_of_images_only_is_its_media_link(x: XSandbox, account: XAccount) -> None:
+    post_id = account.post("", media_ids=[account.upload_media(image(), "image/png", "tweet_image")])
+    [(found, shown)] = account.recent_posts(since=x.posts[0].created_at - timedelta(minutes=1)) or []
+    assert found == post_id and re.fullmatch(r"https://t\.co/[A-Za-z0-9]{10}", shown)

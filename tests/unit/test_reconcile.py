@@ -31,3 +31,11 @@ def test_a_different_post_with_the_same_links_does_not_match() -> None:
 
 def test_escaping_is_undone_once() -> None:
     assert comparable_from_x("&amp;amp; &lt;b&gt;") == comparable("&amp; <b>")
+
+
+def test_a_post_with_media_is_compared_without_the_photos_link_x_adds() -> None:
+    ours = comparable("Two roasts: northwind.coffee")
+    shown = "Two roasts: https://t.co/AAAAAAAAAA https://t.co/BBBBBBBBBB"
+    assert comparable_from_x(shown, media=True) == ours
+    assert comparable_from_x(shown) != ours  # without media, that last link would be a different post
+    assert comparable_from_x("https://t.co/CCCCCCCCCC", media=True) == comparable("")
