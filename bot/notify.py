@@ -124,7 +124,8 @@ class Notifier:
             images = draft_media.items(stored_media.of_version(tx.session, draft.id or 0, draft.version))
         timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
         card_post = self.card_post(draft, approver_id)
-        return approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing)
+        standing = self.workflow.standing(draft, approver_id or None)
+        return approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing, standing=standing)
 
     def post_cards(self, draft: Draft, *, look_first: bool = False) -> None:
         """One card per target. `look_first` (the catch-up): a card whose post never answered may be in Slack
