@@ -297,7 +297,10 @@ class Notifier:
         """A fresh message (so it notifies) pointing at each approver's card for a draft still waiting."""
         with self.store.read() as tx:
             cards = tx.cards(draft.id or 0)
+        said_yes = {approver for approver, _ in self.workflow.yeses(draft)}  # APPROVAL_RULE: theirs is in already
         for card in cards:
+            if card.approver_id in said_yes:
+                continue
             who = f"<@{card.approver_id}>" if card.approver_id else self.audience
             link = card_link(self.team_url, card)
             text = (

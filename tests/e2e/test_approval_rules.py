@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox import SlackSandbox
@@ -158,3 +159,16 @@ def test_show_lists_each_yes_with_who_and_when(start_bot: Callable[..., Harness]
     approvals = text.split("*Approvals*")[1].split("*Audit trail*")[0]
     assert approvals.index(f"v1 ✓ <@{OWNER}>") < approvals.index(f"v1 ✓ <@{OWNER2}>")
     assert "approved_partly" in text
+
+
+def test_a_reminder_goes_only_to_approvers_who_havent_said_yes(start_bot: Callable[..., Harness]) -> None:
+    bot = start_bot(APPROVAL_RULE="all")
+    ts = bot.draft("Remind the other one.")
+    card = bot.card(OWNER, containing="Remind the other")
+    bot.thread(ts)
+    bot.click(card, "Approve", OWNER)
+    bot.wait_audit("approved_partly")
+    assert bot.running.services.scheduler.tick(bot.row(ts).pending_since + timedelta(hours=4)).reminders == 1
+    nudged = {m.channel for m in bot.slack.messages(dm_channel_for(OWNER2)) if "waited" in m.text}
+    assert nudged == {dm_channel_for(OWNER2)}
+    assert not [m for m in bot.slack.messages(dm_channel_for(OWNER)) if "waited" in m.text]
