@@ -172,3 +172,18 @@ def test_a_reminder_goes_only_to_approvers_who_havent_said_yes(start_bot: Callab
     nudged = {m.channel for m in bot.slack.messages(dm_channel_for(OWNER2)) if "waited" in m.text}
     assert nudged == {dm_channel_for(OWNER2)}
     assert not [m for m in bot.slack.messages(dm_channel_for(OWNER)) if "waited" in m.text]
+
+
+def test_the_shared_approvals_channel_card_shows_the_progress_and_stays_live(start_bot: Callable[..., Harness]) -> None:
+    bot = start_bot(APPROVAL_RULE="all", APPROVAL_CHANNEL="C0APPROVE")
+    bot.draft("One card for everyone.")
+    card = bot.slack.wait_for(lambda s: next(iter(bot.cards_in("C0APPROVE")), None))
+    bot.click(card, "Approve", OWNER2)
+    shown = bot.wait_card(card, lambda m: f"1 of 2: ✓ <@{OWNER2}> · waiting for <@{OWNER}>" in block_text(m.blocks))
+    assert buttons(shown) == DECISION  # anyone may still click; Omar's second yes would be told it is in
+    assert signed_by("One card for everyone.", "Omar Second and Olivia Owner") in block_text(shown.blocks)
+    bot.click(shown, "Approve", OWNER2)
+    assert "already approved" in bot.ephemeral(OWNER2, containing="already approved")
+    no_post_for_a_while(bot)
+    bot.click(shown, "Approve", OWNER)
+    assert bot.x.wait_for_posts(1)[0].text == signed_by("One card for everyone.", "Omar Second and Olivia Owner")
