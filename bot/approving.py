@@ -103,8 +103,9 @@ class Approving:
         return joined(names)
 
     def standing(self, draft: Draft, approver_id: str | None) -> Standing | None:
-        """The progress line's data for a pending card, or None when one yes is always enough."""
-        if self.policy.rule.single or draft.status != Status.PENDING:
+        """Who approved the draft's version and who is still to decide, or None when one yes is always enough.
+        Once approved, the card names everyone who signed from it."""
+        if self.policy.rule.single or draft.status in (Status.REJECTED, Status.WITHDRAWN, Status.CHANGES_REQUESTED):
             return None
         progress = self.policy.progress(draft, [a for a, _ in self.yeses(draft)])
         said = approver_id is not None and approver_id in progress.counted

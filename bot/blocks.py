@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.approval_blocks import YES_ACTIONS, progress_blocks
+from bot.approval_rule import joined
 from bot.approving import Standing
 from bot.ids import ActionId, BlockId, CallbackId, InputId
 from bot.media_blocks import image_blocks
@@ -166,7 +167,9 @@ def approval_card(
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     else:
         scheduled = time_buttons(draft, timing) if timing is not None else ()
-        line = f"Approved by <@{draft.decided_by}> {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft)
+        signers = standing.progress.counted if standing is not None and status in SIGNED else ()
+        by = signed_by(signers) if signers else f"<@{draft.decided_by}>"
+        line = f"Approved by {by} {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft, signers)
         blocks.append(section(line, BlockId.CARD_OUTCOME))
         settle = scheduled or SETTLE_BUTTONS.get(status, ())
         if settle:
@@ -184,10 +187,21 @@ def time_section(line: str, ref: str, *, pending: bool) -> Block:
     return block
 
 
-def outcome_line(draft: Draft) -> str:
+SIGNED = frozenset({Status.APPROVED, Status.PUBLISHING, Status.PUBLISHED, Status.FAILED, Status.UNKNOWN})
+
+
+def signed_by(signers: Sequence[str]) -> str:
+    """`<@A>`, `<@A> and <@B>`: everyone whose yes approved the version (APPROVAL_RULE), in the order they said it."""
+    return joined([f"<@{s}>" for s in signers])
+
+
+def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
+    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`."""
     status = Status(draft.status)
     icon = OUTCOME_ICONS.get(status, "")
     who = f"<@{draft.decided_by}>" if draft.decided_by else "someone"
+    if signers and status in SIGNED:
+        who = signed_by(signers)
     when = slack_date(draft.decided_at)
     match status:
         case Status.APPROVED | Status.PUBLISHING:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from storage.models import Approval, Draft
@@ -47,3 +48,9 @@ def of_draft(session: Session, draft_id: int) -> list[Approval]:
     """Every yes on every version, oldest first (for `/countersign show`)."""
     stmt = select(Approval).where(Approval.draft_id == draft_id).order_by(col(Approval.id))
     return list(session.exec(stmt).all())
+
+
+def clear(session: Session, draft_id: int, version: int) -> None:
+    """The version goes back to the approvers to decide again (unscheduled): its earlier yeses no longer count.
+    The audit trail keeps who approved it before."""
+    session.execute(delete(Approval).where(col(Approval.draft_id) == draft_id, col(Approval.version) == version))

@@ -50,7 +50,8 @@ def test_all_with_two_approvers_posts_nothing_after_one_yes_and_once_after_both(
     [post] = bot.x.wait_for_posts(1)
     assert post.text == signed_by("Fresh beans are in.", BOTH)
     for card in (olivia, omar):
-        bot.wait_card(card, lambda m: bot.x.link_of(0) in block_text(m.blocks) and not buttons(m))
+        final = bot.wait_card(card, lambda m: bot.x.link_of(0) in block_text(m.blocks) and not buttons(m))
+        assert f"Approved by <@{OWNER}> and <@{OWNER2}>" in block_text(final.blocks)
     bot.settle()
     assert len(bot.x.posts) == 1
 

@@ -13,6 +13,8 @@ import pytest
 from sqlmodel import select
 
 from bot.approval_rule import ALL, Rule
+from bot.blocks import approval_card
+from bot.ids import BlockId
 from bot.outcomes import Kind
 from bot.replies import intake_reply, refusal
 from bot.workflow import Policy, Voice, Workflow
@@ -21,6 +23,7 @@ from storage.migrate import upgrade
 from storage.models import Approval, Status
 from storage.store import Store
 from tests import db
+from tests.unit.test_blocks import make_post
 from tests.unit.test_workflow import (
     NAMES,
     OWNER,
@@ -248,3 +251,28 @@ def test_concurrent_yeses_under_all_give_exactly_one_approval(any_store: Store) 
         assert sorted(kinds) == sorted([Kind.APPROVED, Kind.APPROVED_PARTLY]), kinds
         assert reload(any_store, draft).status == Status.APPROVED
         assert sorted(a for _, a in yeses(any_store, draft.id or 0)) == ["U0OWNER", "U0PARTNER"]
+
+
+def test_an_unscheduled_post_is_decided_again_by_everyone(store: Store) -> None:
+    wf = rule_workflow(store, Rule("count", 2))
+    draft = submitted(wf)
+    later = wf.clock() + timedelta(days=1)
+    wf.approve(ref_of(draft), OWNER)
+    assert wf.schedule(ref_of(draft), PARTNER, later).kind is Kind.APPROVED
+    assert wf.unschedule(ref_of(draft), OWNER).kind is Kind.UNSCHEDULED
+    assert reload(store, draft).status == Status.PENDING
+    assert wf.approve(ref_of(draft), OWNER).kind is Kind.APPROVED_PARTLY  # not "already approved"
+    assert wf.approve(ref_of(draft), PARTNER).kind is Kind.APPROVED
+
+
+def test_an_approved_card_names_everyone_who_signed(store: Store) -> None:
+    wf = rule_workflow(store, Rule("count", 2))
+    draft = submitted(wf)
+    wf.approve(ref_of(draft), PARTNER)
+    wf.approve(ref_of(draft), OWNER)
+    now = reload(store, draft)
+    standing = wf.standing(now, "U0WALT")
+    assert standing is not None
+    card = approval_card(now, make_post(now.text), standing=standing)
+    outcome = next(b for b in card["blocks"] if b.get("block_id") == BlockId.CARD_OUTCOME)
+    assert outcome["text"]["text"].startswith(":hourglass_flowing_sand: Approved by <@U0PARTNER> and <@U0OWNER>")
