@@ -66,6 +66,29 @@ class Approving:
         progress = self.policy.progress(draft, [*(r.approver_id for r in rows), actor.user_id])
         return Tally(progress, names)
 
+    def _count_yes(
+        self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft, version: int, name: str, text: str | None, values: dict
+    ) -> Outcome | tuple[dict, str] | None:
+        """Count `actor`'s yes on `version` (the owner's edit is their yes on the new one). Met: the post is composed
+        with every name that counted into `values` (None returned); a refusal: its Outcome; not met yet: the values
+        the pending draft keeps (an edit's text and version) and the audit's detail (`1 of 2`)."""
+        tally = self._tally(tx, draft, version, actor, name)
+        if tally is None:
+            return self.already_approved(tx, ref, actor, draft)
+        if tally.progress.met:
+            post = self._compose(draft, tally.signature, text)  # type: ignore[attr-defined]
+            if not post.fits:
+                return self.refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)  # type: ignore[attr-defined]
+            values.update(approver_name=tally.signature[:255], final_parts=post.texts)
+            return None
+        if values.get("publish_at") != draft.publish_at:  # a time is decided with the yes that meets the rule
+            return self.refused(tx, ref, actor, Kind.TIME_WITH_LAST_YES, draft)  # type: ignore[attr-defined]
+        kept = {k: v for k, v in values.items() if k in ("text", "version")}
+        if kept:
+            kept["pending_since"] = self.clock()  # the others are asked about a new text: reminders start again
+        detail = f"{len(tally.progress.counted)} of {tally.progress.needed}" + (", with their edit" if kept else "")
+        return kept, detail
+
     def _record_yes(self, tx: Tx, draft: Draft, version: int, actor: Actor, name: str) -> None:
         approvals.add(
             tx.session, draft.id or 0, version, actor.user_id, name=name, team_id=actor.team_id, at=self.clock()

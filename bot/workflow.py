@@ -373,7 +373,11 @@ class Workflow(ScheduleMoves, Approving):
         with self.store.read() as tx:
             draft = tx.get(ref.draft_id)
             text = edit_media.read(tx.session, draft, clean(text)).text if draft is not None else text
-        return None if draft is None else self.post_text(draft, actor.user_id, text=text)
+        if draft is None:
+            return None
+        if not self.policy.rule.single and text != draft.text:  # a new version: theirs is its only yes so far
+            return self._compose(draft, self.directory.name(actor.user_id), text)
+        return self.post_text(draft, actor.user_id, text=text)
 
     def text_for_edit(self, draft: Draft) -> str:
         """What the owner's Edit form starts with: the text and, for a draft with images, their `alt:` lines."""
@@ -506,22 +510,11 @@ class Workflow(ScheduleMoves, Approving):
                 if text is not None and (text != draft.text or edit_media.changed(tx.session, draft, alts)):
                     version += 1
                     values.update(text=text, version=version)
-                tally = self._tally(tx, draft, version, actor, signer)  # the owner's edit is their yes on it
-                if tally is None:
-                    return self.already_approved(tx, ref, actor, draft)
-                if tally.progress.met:  # the post is composed here, with every name that counted
-                    post = self._compose(draft, tally.signature, text)
-                    if not post.fits:
-                        return self.refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
-                    values.update(approver_name=tally.signature[:255], final_parts=post.texts)
-                elif when != draft.publish_at:  # a time is decided with the yes that meets the rule
-                    return self.refused(tx, ref, actor, Kind.TIME_WITH_LAST_YES, draft)
-                else:  # pending still: only the owner's edit (a new version, the others asked again) is kept
-                    to, kind = Status.PENDING, Kind.APPROVED_PARTLY
-                    values = {k: v for k, v in values.items() if k in ("text", "version")}
-                    if "version" in values:
-                        values["pending_since"] = self.clock()
-                    partly = f"{len(tally.progress.counted)} of {tally.progress.needed}"
+                counted = self._count_yes(tx, ref, actor, draft, version, signer, text, values)  # APPROVAL_RULE
+                if isinstance(counted, Outcome):
+                    return counted
+                if counted is not None:  # not met yet: pending still, at the owner's new version if they edited
+                    to, kind, values, partly = Status.PENDING, Kind.APPROVED_PARTLY, *counted
             if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
                 # Changed since we read it (on PostgreSQL): a writer's edit makes this card stale, not decided.
                 current = tx.get(draft.id)

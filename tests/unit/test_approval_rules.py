@@ -159,6 +159,7 @@ def test_an_owners_edit_is_their_yes_on_a_new_version_and_clears_the_others(stor
     assert edited.kind is Kind.APPROVED_PARTLY and edited.draft is not None
     now = edited.draft
     assert (now.status, now.version, now.text) == (Status.PENDING, 2, "Fresh beans are in!")
+    assert audit_rows(store, draft.id)[-1].detail == "1 of 2, with their edit"
     assert wf.approve(ref_of(draft), OWNER).kind is Kind.STALE_CARD  # Olivia's yes was on version 1
     standing = wf.standing(now, "U0OWNER")
     assert standing is not None and standing.progress.counted == ("U0PARTNER",) and not standing.viewer_said_yes
