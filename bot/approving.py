@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.approval_rule import Progress, joined
 from bot.outcomes import Kind, Outcome
 from bot.refs import Actor, CardRef
-from storage import approvals
+from storage import approvals, cards
 from storage.models import Draft, Status
 from storage.store import Store, Tx
 
@@ -93,6 +93,7 @@ class Approving:
         approvals.add(
             tx.session, draft.id or 0, version, actor.user_id, name=name, team_id=actor.team_id, at=self.clock()
         )
+        cards.mark_behind(tx.session, draft.id or 0)  # each card's progress line changes
 
     def already_approved(self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft) -> Outcome:
         """A second yes from the same person on the same version: nothing changes, they are told (audited)."""

@@ -188,3 +188,19 @@ def test_the_shared_approvals_channel_card_shows_the_progress_and_stays_live(sta
     no_post_for_a_while(bot)
     bot.click(shown, "Approve", OWNER)
     assert bot.x.wait_for_posts(1)[0].text == signed_by("One card for everyone.", "Omar Second and Olivia Owner")
+
+
+def test_a_card_update_slack_refused_after_a_yes_is_sent_by_the_next_tick(start_bot: Callable[..., Harness]) -> None:
+    """A yes that doesn't meet the rule changes neither status nor version, but it changes every card."""
+    bot = start_bot(APPROVAL_RULE="all")
+    ts = bot.draft("Catch my progress up.")
+    olivia, omar = bot.card(OWNER, containing="Catch my progress"), bot.card(OWNER2, containing="Catch my progress")
+    bot.thread(ts)
+    bot.slack.fail("chat.update", error="internal_error", status=200, times=2)  # both cards' updates refused
+    bot.click(olivia, "Approve", OWNER)
+    bot.wait_audit("approved_partly")
+    bot.slack.wait_until(lambda: len(bot.slack.calls_to("chat.update")) >= 2)
+    assert "✓" not in block_text(bot.fresh(omar).blocks)
+    assert bot.running.services.scheduler.tick().cards_caught_up == 1
+    assert f"✓ <@{OWNER}>" in block_text(bot.fresh(omar).blocks)
+    assert "you approved this version" in block_text(bot.fresh(olivia).blocks)
