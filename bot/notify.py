@@ -266,7 +266,9 @@ class Notifier:
         now = now or utcnow()
         with self.store.read() as tx:  # most moves (approved, publishing) have nothing to tell: no write lock
             draft = tx.get(draft_id)
-            text = decision_reply(draft) if draft is not None else None
+            standing = self.workflow.standing(draft, None) if draft is not None else None
+            signers = standing.progress.counted if standing is not None else ()
+            text = decision_reply(draft, signers) if draft is not None else None
             move = notices.latest_move(tx.session, draft_id) if text else None
         if draft is None or move is None or move.id is None or move.to_status != draft.status:
             return False

@@ -258,9 +258,12 @@ def revision_refused(outcome: Outcome) -> str:
     return f"Your edit wasn't sent. {problem} Approvers still see version {outcome.draft.version}."
 
 
-def decision_reply(draft: Draft) -> str | None:
-    """Thread reply telling the writer what became of their draft."""
+def decision_reply(draft: Draft, signers: tuple[str, ...] = ()) -> str | None:
+    """Thread reply telling the writer what became of their draft. `signers`: who approved it, when APPROVAL_RULE
+    asked several (named for an approval; a rejection or request names who made it)."""
     who = f"<@{draft.decided_by}>" if draft.decided_by else "The approver"
+    if len(signers) > 1 and draft.status not in (Status.CHANGES_REQUESTED, Status.REJECTED):
+        who = ", ".join(f"<@{s}>" for s in signers[:-1]) + f" and <@{signers[-1]}>"
     match Status(draft.status):
         case Status.CHANGES_REQUESTED:
             return f"{who} requested changes:\n>{_quote(draft.reason)}\nEdit your message to send a new version."

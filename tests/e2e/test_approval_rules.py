@@ -52,6 +52,8 @@ def test_all_with_two_approvers_posts_nothing_after_one_yes_and_once_after_both(
     for card in (olivia, omar):
         final = bot.wait_card(card, lambda m: bot.x.link_of(0) in block_text(m.blocks) and not buttons(m))
         assert f"Approved by <@{OWNER}> and <@{OWNER2}>" in block_text(final.blocks)
+    told = bot.thread(ts, containing="published")[0].text
+    assert f"Approved by <@{OWNER}> and <@{OWNER2}> · published {bot.x.link_of(0)}" == told
     bot.settle()
     assert len(bot.x.posts) == 1
 
