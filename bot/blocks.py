@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.approval_blocks import YES_ACTIONS, progress_blocks
+from bot.approval_rule import joined
+from bot.approving import Standing
 from bot.ids import ActionId, BlockId, CallbackId, InputId
 from bot.media_blocks import image_blocks
 from bot.media_rules import MediaItem
@@ -132,11 +135,14 @@ def approval_card(
     shared: bool = False,
     media: Sequence[MediaItem] = (),
     timing: Timing | None = None,
+    standing: Standing | None = None,
 ) -> dict[str, Any]:
     """The card an approver decides on; once decided, the same card shows the decision instead.
 
     `shared` marks the one card in an approvals channel, whose attribution can't yet name the approver. With
-    `timing`, the card says when the post goes out and carries the buttons to move that time.
+    `timing`, the card says when the post goes out and carries the buttons to move that time. `standing`
+    (APPROVAL_RULE needs several yeses): who approved and who is still to decide; an approver who said yes has no
+    Approve (nor Change time, which approves) but may still Edit, Request changes or Reject.
     """
     ref = str(CardRef(draft.id or 0, draft.version))
     kind = f"a thread of {len(post.parts)} posts for X" if post.is_thread else "a post for X"
@@ -149,15 +155,21 @@ def approval_card(
     blocks.append(context(count, BlockId.CARD_COUNT))
     status = Status(draft.status)
     when = time_line(draft, timing) if timing is not None else ""
+    said_yes = standing is not None and standing.viewer_said_yes
     if when:
-        blocks.append(time_section(when, ref, pending=status is Status.PENDING))
+        blocks.append(time_section(when, ref, pending=status is Status.PENDING and not said_yes))
+    if standing is not None and status is Status.PENDING:
+        blocks += progress_blocks(standing)
     if status is Status.PENDING:
         decisions = DECISION_BUTTONS[:1] + (pending_extra(draft) if timing else ()) + DECISION_BUTTONS[1:]
+        decisions = tuple(d for d in decisions if not (said_yes and d[0] in YES_ACTIONS))
         elements = [button(a, label, ref, style) for a, label, style in decisions]
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     else:
         scheduled = time_buttons(draft, timing) if timing is not None else ()
-        line = f"Approved by <@{draft.decided_by}> {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft)
+        signers = standing.progress.counted if standing is not None and status in SIGNED else ()
+        by = signed_by(signers) if signers else f"<@{draft.decided_by}>"
+        line = f"Approved by {by} {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft, signers)
         blocks.append(section(line, BlockId.CARD_OUTCOME))
         settle = scheduled or SETTLE_BUTTONS.get(status, ())
         if settle:
@@ -175,10 +187,21 @@ def time_section(line: str, ref: str, *, pending: bool) -> Block:
     return block
 
 
-def outcome_line(draft: Draft) -> str:
+SIGNED = frozenset({Status.APPROVED, Status.PUBLISHING, Status.PUBLISHED, Status.FAILED, Status.UNKNOWN})
+
+
+def signed_by(signers: Sequence[str]) -> str:
+    """`<@A>`, `<@A> and <@B>`: everyone whose yes approved the version (APPROVAL_RULE), in the order they said it."""
+    return joined([f"<@{s}>" for s in signers])
+
+
+def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
+    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`."""
     status = Status(draft.status)
     icon = OUTCOME_ICONS.get(status, "")
     who = f"<@{draft.decided_by}>" if draft.decided_by else "someone"
+    if signers and status in SIGNED:
+        who = signed_by(signers)
     when = slack_date(draft.decided_at)
     match status:
         case Status.APPROVED | Status.PUBLISHING:

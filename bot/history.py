@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from bot.blocks import slack_date
 from bot.media_rules import file_size
 from bot.post_text import escape_mrkdwn
+from storage import approvals, reports
 from storage import media as stored_media
-from storage import reports
-from storage.models import AuditEvent, Draft, DraftMedia, DraftVersion
+from storage.models import Approval, AuditEvent, Draft, DraftMedia, DraftVersion
 from storage.store import Store
 
 
@@ -20,6 +20,7 @@ class History:
     versions: list[DraftVersion]
     trail: list[AuditEvent]
     images: dict[int, list[DraftMedia]] = field(default_factory=dict)  # by version
+    approvals: list[Approval] = field(default_factory=list)  # every yes, oldest first
 
 
 def load(store: Store, draft_id: int) -> History | None:
@@ -32,6 +33,7 @@ def load(store: Store, draft_id: int) -> History | None:
             reports.versions(tx.session, draft.id),
             reports.audit_trail(tx.session, draft.id),
             stored_media.of_draft(tx.session, draft.id),
+            approvals.of_draft(tx.session, draft.id),
         )
 
 
@@ -71,6 +73,9 @@ def render(history: History) -> str:
     for v in history.versions:
         lines.append(f"• v{v.version} by <@{v.author_id}> {slack_date(v.created_at)}: {escape_mrkdwn(v.text)}")
         lines += [f"    ◦ {image_line(i)}" for i in history.images.get(v.version, [])]
+    if history.approvals:
+        lines.append("*Approvals*")
+        lines += [f"• v{a.version} ✓ <@{a.approver_id}> {slack_date(a.at)}" for a in history.approvals]
     lines.append("*Audit trail*")
     for a in history.trail:
         moved = f" ({a.from_status or '—'} → {a.to_status})" if a.to_status else ""

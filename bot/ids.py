@@ -35,6 +35,7 @@ class BlockId(StrEnum):
     REASON = "decision.reason"
     PART_LINK = "mark.part_link"
     CARD_TIME = "card.time"
+    CARD_PROGRESS = "card.progress"  # APPROVAL_RULE: who approved, who is still to decide
     WHEN = "schedule.when"
 
 

@@ -124,7 +124,8 @@ class Notifier:
             images = draft_media.items(stored_media.of_version(tx.session, draft.id or 0, draft.version))
         timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
         card_post = self.card_post(draft, approver_id)
-        return approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing)
+        standing = self.workflow.standing(draft, approver_id or None)
+        return approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing, standing=standing)
 
     def post_cards(self, draft: Draft, *, look_first: bool = False) -> None:
         """One card per target. `look_first` (the catch-up): a card whose post never answered may be in Slack
@@ -265,7 +266,9 @@ class Notifier:
         now = now or utcnow()
         with self.store.read() as tx:  # most moves (approved, publishing) have nothing to tell: no write lock
             draft = tx.get(draft_id)
-            text = decision_reply(draft) if draft is not None else None
+            standing = self.workflow.standing(draft, None) if draft is not None else None
+            signers = standing.progress.counted if standing is not None else ()
+            text = decision_reply(draft, signers) if draft is not None else None
             move = notices.latest_move(tx.session, draft_id) if text else None
         if draft is None or move is None or move.id is None or move.to_status != draft.status:
             return False
@@ -296,7 +299,10 @@ class Notifier:
         """A fresh message (so it notifies) pointing at each approver's card for a draft still waiting."""
         with self.store.read() as tx:
             cards = tx.cards(draft.id or 0)
+        said_yes = {approver for approver, _ in self.workflow.yeses(draft)}  # APPROVAL_RULE: theirs is in already
         for card in cards:
+            if card.approver_id in said_yes:
+                continue
             who = f"<@{card.approver_id}>" if card.approver_id else self.audience
             link = card_link(self.team_url, card)
             text = (

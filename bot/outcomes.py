@@ -28,8 +28,10 @@ class Kind(StrEnum):
     SLACK_ONLY = "slack_only"  # mentions a channel/@here/user group, or a custom emoji: nothing on X
     NO_OTHER_APPROVER = "no_other_approver"
     BAD_TIME = "bad_time"  # the `at:` line (or a picked time) can't be read, or is not ahead
+    RULE_UNREACHABLE = "rule_unreachable"  # APPROVAL_RULE asks more than others could give
     # decisions
     APPROVED = "approved"
+    APPROVED_PARTLY = "approved_partly"  # a yes recorded; APPROVAL_RULE needs more before it goes out
     EDITED = "edited"
     CHANGES_REQUESTED = "changes_requested"
     REJECTED = "rejected"
@@ -56,6 +58,8 @@ class Kind(StrEnum):
     BAD_REQUEST = "bad_request"
     REASON_REQUIRED = "reason_required"
     NAME_UNKNOWN = "name_unknown"
+    ALREADY_APPROVED = "already_approved"  # the same person's second yes on a version (detail: who is waiting)
+    TIME_WITH_LAST_YES = "time_with_last_yes"  # a picked time (or Approve now) on a yes that doesn't meet the rule
 
 
 REFUSALS = frozenset(
@@ -75,6 +79,8 @@ REFUSALS = frozenset(
         Kind.BAD_TIME,
         Kind.TIME_PASSED,
         Kind.NOT_SCHEDULED,
+        Kind.ALREADY_APPROVED,
+        Kind.TIME_WITH_LAST_YES,
     }
 )
 
@@ -100,6 +106,7 @@ class Outcome:
             Kind.REVISED,
             Kind.WITHDRAWN,
             Kind.APPROVED,
+            Kind.APPROVED_PARTLY,
             Kind.EDITED,
             Kind.CHANGES_REQUESTED,
             Kind.REJECTED,

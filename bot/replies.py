@@ -33,6 +33,10 @@ REFUSAL_TEXT = {
     "Slack id). Nothing was changed: please try again in a minute.",
     Kind.TIME_PASSED: "The time proposed for this draft has passed, so Approve would post it late."
     " Use *Approve now* to post it now, or *Change time* to approve it for a new time. Nothing was changed.",
+    Kind.ALREADY_APPROVED: "You already approved this version; it is waiting for the other approvers."
+    " Nothing was changed.",
+    Kind.TIME_WITH_LAST_YES: "More approvals are needed after yours, so the time is decided with the approval that"
+    " completes them: approve it for the proposed time, and the last approver can pick another. Nothing was changed.",
     Kind.NOT_SCHEDULED: "This post isn't waiting for a time any more (it is being published, or was decided"
     " otherwise). Nothing was changed.",
 }
@@ -107,6 +111,9 @@ def refusal(outcome: Outcome) -> str:
         return f"Draft #{draft.id} was already decided{who}: it is {status_words(draft.status)}. Nothing was changed."
     if outcome.kind is Kind.TOO_LONG and outcome.post is not None:
         return too_long(outcome.post)
+    if outcome.kind is Kind.ALREADY_APPROVED and outcome.draft is not None:
+        needed, *waiting = outcome.detail.split() or ["0"]
+        return already_approved(outcome.draft, int(needed) if needed.isdigit() else 0, waiting)
     if outcome.kind is Kind.SLACK_ONLY:
         return slack_only(outcome.refusals)
     if outcome.kind is Kind.MEDIA_REFUSED:
@@ -114,6 +121,34 @@ def refusal(outcome: Outcome) -> str:
     if outcome.kind is Kind.BAD_TIME:
         return f"{outcome.detail} Nothing was changed."
     return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.")
+
+
+def already_approved(draft: Draft, needed: int, waiting: list[str]) -> str:
+    """A second yes from the same approver on the same version: who it still waits for."""
+    return (
+        f"You already approved version {draft.version} of draft #{draft.id}; {waiting_for(needed, waiting)}. "
+        "Nothing was changed."
+    )
+
+
+def waiting_for(needed: int, waiting: list[str]) -> str:
+    """`waiting for <@A> and <@B>` (all of them are needed) or `waiting for 1 more of <@A>, <@B>`."""
+    who = [f"<@{w}>" for w in waiting]
+    if not who or needed <= 0:
+        return "waiting for the other approvers"
+    if needed >= len(who):
+        return "waiting for " + (f"{', '.join(who[:-1])} and {who[-1]}" if len(who) > 1 else who[0])
+    return f"waiting for {needed} more of {', '.join(who)}"
+
+
+def rule_unreachable(detail: str) -> str:
+    """Intake: APPROVAL_RULE needs more approvals than anyone but the writer could give."""
+    needed, others = [*detail.split(), "?", "?"][:2]
+    return (
+        f"Not sent for approval: APPROVAL_RULE needs {needed} approvals, and besides you there "
+        f"{'is only 1 approver' if others == '1' else f'are only {others} approvers'} (nobody approves their own "
+        "post). Ask whoever runs Countersign to add approvers to APPROVERS or lower APPROVAL_RULE."
+    )
 
 
 def too_long(post: PostText) -> str:
@@ -181,6 +216,8 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
             )
         case Kind.BAD_TIME:
             return "Not sent for approval. " + outcome.detail
+        case Kind.RULE_UNREACHABLE:
+            return rule_unreachable(outcome.detail)
         case Kind.EMPTY:
             return "There's no text here to send for approval. Write the post as the message text."
         case Kind.FILES_ONLY:
@@ -221,9 +258,12 @@ def revision_refused(outcome: Outcome) -> str:
     return f"Your edit wasn't sent. {problem} Approvers still see version {outcome.draft.version}."
 
 
-def decision_reply(draft: Draft) -> str | None:
-    """Thread reply telling the writer what became of their draft."""
+def decision_reply(draft: Draft, signers: tuple[str, ...] = ()) -> str | None:
+    """Thread reply telling the writer what became of their draft. `signers`: who approved it, when APPROVAL_RULE
+    asked several (named for an approval; a rejection or request names who made it)."""
     who = f"<@{draft.decided_by}>" if draft.decided_by else "The approver"
+    if len(signers) > 1 and draft.status not in (Status.CHANGES_REQUESTED, Status.REJECTED):
+        who = ", ".join(f"<@{s}>" for s in signers[:-1]) + f" and <@{signers[-1]}>"
     match Status(draft.status):
         case Status.CHANGES_REQUESTED:
             return f"{who} requested changes:\n>{_quote(draft.reason)}\nEdit your message to send a new version."

@@ -18,6 +18,7 @@ from sqlmodel import col
 from bot.outcomes import Kind, Outcome
 from bot.refs import Actor, CardRef
 from bot.schedule_line import BadTime, Proposal, describe, propose
+from storage import approvals
 from storage.models import OPEN_FOR_DECISION, Draft, Status
 from storage.store import Tx, changed
 from storage.types import utcnow
@@ -102,6 +103,8 @@ class ScheduleMoves:
                 return self._refusal(tx, ref, actor, draft) or self.refused(tx, ref, actor, Kind.NOT_SCHEDULED, draft)
             if not move_scheduled(tx, draft.id, ref.version, to, **values):
                 return self.refused(tx, ref, actor, Kind.NOT_SCHEDULED, draft)
+            if to is Status.PENDING:  # decided again: under APPROVAL_RULE everyone's yes is asked for anew
+                approvals.clear(tx.session, draft.id, ref.version)
             when = values.get("publish_at")
             tx.audit(
                 draft.id,

@@ -137,7 +137,11 @@ def build_services(
     directory.warm(settings.approvers)
     enterprise_id = identity.get("enterprise_id") or None  # on Enterprise Grid: the install's organisation
     policy = Policy(
-        approvers=frozenset(settings.approvers), team_id=str(identity["team_id"]), enterprise_id=enterprise_id
+        approvers=frozenset(settings.approvers),
+        team_id=str(identity["team_id"]),
+        enterprise_id=enterprise_id,
+        rule=settings.approval_rule,
+        order=settings.approvers,
     )
     voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
     workflow = Workflow(

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.approval_rule import Rule
 from bot.schedule import parse_duration, to_cron
 from bot.x_client import CONNECT_TIMEOUT_S, LONGEST_X_CALL, READ_TIMEOUT_S
 
@@ -62,6 +63,7 @@ class Settings:
     x_api_url: str = DEFAULT_X_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     approval_channel: str = ""
+    approval_rule: Rule = field(default_factory=Rule)  # APPROVAL_RULE: any (default), all, or N approvers
     attribution_template: str = DEFAULT_ATTRIBUTION
     reminder_after: timedelta | None = timedelta(hours=4)
     digest_channel: str = ""
@@ -100,7 +102,8 @@ class Settings:
             database_url=reader.database_url(),
             drafts_channel=reader.channel("DRAFTS_CHANNEL", required=True),
             approval_channel=reader.channel("APPROVAL_CHANNEL", required=False),
-            approvers=reader.approvers(),
+            approvers=(approvers := reader.approvers()),
+            approval_rule=reader.approval_rule(approvers),
             agency_name=reader.required("AGENCY_NAME"),
             attribution_template=reader.template(),
             reminder_after=reader.reminder_after(),
@@ -226,6 +229,20 @@ class _Reader:
         if bad:
             self.problems.append(f"APPROVERS must be Slack user ids like U0123ABCD (bad: {', '.join(bad)})")
         return ids
+
+    def approval_rule(self, approvers: tuple[str, ...]) -> Rule:
+        value = self._get("APPROVAL_RULE")
+        try:
+            rule = Rule.parse(value)
+        except ValueError as exc:
+            self.problems.append(f"APPROVAL_RULE {exc}")
+            return Rule()
+        if rule.kind == "count" and approvers and rule.n > len(approvers):
+            self.problems.append(
+                f"APPROVAL_RULE asks for {rule.n} approvals but APPROVERS lists only {len(approvers)}: "
+                f"no draft could ever be approved (use a number up to {len(approvers)}, or all)"
+            )
+        return rule
 
     def reminder_after(self) -> timedelta | None:
         value = self._get("REMINDER_AFTER") or DEFAULT_REMINDER_AFTER

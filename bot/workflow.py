@@ -6,20 +6,22 @@ come from an injected directory so the texts that will be posted can be composed
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import draft_media, edit_media
+from bot.approval_rule import Progress, Rule, longest_signature, progress
+from bot.approving import Approving
 from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
 from bot.refs import Actor, CardRef, IncomingMessage
 from bot.schedule_moves import DEFAULT_GRACE, ScheduleMoves, is_scheduled, move_scheduled
+from storage import approvals, messages
 from storage import media as stored_media
-from storage import messages
 from storage.messages import EditIs
 from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
 from storage.store import Store, Tx
@@ -43,6 +45,20 @@ class Policy:
     approvers: frozenset[str]
     team_id: str
     enterprise_id: str | None = None
+    rule: Rule = field(default_factory=Rule)  # APPROVAL_RULE
+    order: tuple[str, ...] = ()  # APPROVERS as listed (cards name who is waiting in this order)
+
+    @property
+    def listed(self) -> tuple[str, ...]:
+        return tuple(a for a in self.order if a in self.approvers) or tuple(sorted(self.approvers))
+
+    def backups(self, draft: Draft) -> tuple[str, ...]:
+        """Who else may say yes on `draft` under the rule (escalation's backups, once it escalated): none here."""
+        return ()
+
+    def progress(self, draft: Draft, yeses: Sequence[str]) -> Progress:
+        """Where `draft`'s version stands under the rule given who said yes on it (oldest first)."""
+        return progress(self.rule, self.listed, yeses, writer=draft.writer_id, backups=self.backups(draft))
 
     def of_this_organisation(self, actor: Actor) -> bool:
         if actor.team_id == self.team_id:
@@ -70,7 +86,7 @@ class Voice:
 KEEP = object()  # `_decide`: keep the draft's proposed time
 
 
-class Workflow(ScheduleMoves):
+class Workflow(ScheduleMoves, Approving):
     def __init__(
         self,
         store: Store,
@@ -100,7 +116,12 @@ class Workflow(ScheduleMoves):
         With no approver (a shared approvals-channel card, or intake's length check) the longest
         approver name is used, so a draft that fits here fits whoever approves it.
         """
-        approver = self.directory.name(approver_id) if approver_id else self._longest_approver_name()
+        if self.policy.rule.single:
+            approver = self.directory.name(approver_id) if approver_id else self._longest_approver_name()
+        elif draft.id is None:  # intake: whoever approves, however many
+            approver = self._longest_approver_name(draft.writer_id)
+        else:
+            approver = self.signature_for(draft, approver_id, lambda: self._longest_approver_name(draft.writer_id))
         return self._compose(draft, approver, text)
 
     def _compose(self, draft: Draft, approver: str, text: str | None = None) -> PostText:
@@ -114,8 +135,13 @@ class Workflow(ScheduleMoves):
             writer=draft.writer_name or draft.writer_id,
         )
 
-    def _longest_approver_name(self) -> str:
-        return max((self.directory.name(a) for a in sorted(self.policy.approvers)), key=len, default="")
+    def _longest_approver_name(self, writer: str | None = None) -> str:
+        """The longest {approver} a post could get: one name under `any`, the longest names joined under a rule
+        that needs several (`writer`, who can't sign, left out)."""
+        if self.policy.rule.single:
+            return max((self.directory.name(a) for a in sorted(self.policy.approvers)), key=len, default="")
+        names = {a: self.directory.name(a) for a in self.policy.listed}
+        return longest_signature(self.policy.rule, names, self.policy.listed, writer or "")
 
     # -- the writer's side ---------------------------------------------------------------------
 
@@ -171,6 +197,10 @@ class Workflow(ScheduleMoves):
             # would wait forever (and its card catch-up with it), so none is made.
             tx.audit(None, f"refused_{Kind.NO_OTHER_APPROVER.value}", actor_id=message.user, detail="sole approver")
             return Outcome(Kind.NO_OTHER_APPROVER)
+        if not (reach := self.policy.progress(draft, ())).possible:  # e.g. 2 approvals, one approver besides them
+            detail = f"{reach.needed} {len(reach.waiting)}"
+            tx.audit(None, f"refused_{Kind.RULE_UNREACHABLE.value}", actor_id=message.user, detail=detail)
+            return Outcome(Kind.RULE_UNREACHABLE, detail=detail)
         if not post.fits or len(text) > MAX_DRAFT_CHARS:
             tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
             return Outcome(Kind.TOO_LONG, post=post)
@@ -192,7 +222,7 @@ class Workflow(ScheduleMoves):
         text = clean(proposal.text)
         fresh = self._new_draft(message, text)
         fresh.publish_at, fresh.publish_said = proposal.at, proposal.said
-        longest = self._longest_approver_name()  # before the transaction: names may need Slack
+        longest = self._longest_approver_name(message.user)  # before the transaction: names may need Slack
         fresh_post = self._compose(fresh, longest)
         with self.store.transaction() as tx:
             if not tx.first_sighting(message.event_id):
@@ -343,7 +373,11 @@ class Workflow(ScheduleMoves):
         with self.store.read() as tx:
             draft = tx.get(ref.draft_id)
             text = edit_media.read(tx.session, draft, clean(text)).text if draft is not None else text
-        return None if draft is None else self.post_text(draft, actor.user_id, text=text)
+        if draft is None:
+            return None
+        if not self.policy.rule.single and text != draft.text:  # a new version: theirs is its only yes so far
+            return self._compose(draft, self.directory.name(actor.user_id), text)
+        return self.post_text(draft, actor.user_id, text=text)
 
     def text_for_edit(self, draft: Draft) -> str:
         """What the owner's Edit form starts with: the text and, for a draft with images, their `alt:` lines."""
@@ -449,14 +483,14 @@ class Workflow(ScheduleMoves):
             else ""
         )
         with self.store.transaction() as tx:
-            draft = tx.get(ref.draft_id)
+            draft = approvals.lock_draft(tx.session, ref.draft_id)  # yeses are counted: concurrent ones take turns
             if reason is not None and not reason.strip():
                 return self.refused(tx, ref, actor, Kind.REASON_REQUIRED, draft)
             refused = self._refusal(tx, ref, actor, draft)
             if refused is not None:
                 return refused
             assert draft is not None and draft.id is not None
-            version = draft.version
+            version, partly = draft.version, None
             values: dict[str, object] = {"decided_by": actor.user_id, "decided_at": self.clock()}
             if reason is not None:
                 values["reason"] = reason.strip()
@@ -473,13 +507,14 @@ class Workflow(ScheduleMoves):
                 if isinstance(when, datetime) and when <= self.clock():  # never approve into a silently late post
                     return self.refused(tx, ref, actor, Kind.TIME_PASSED, draft)
                 values.update(publish_at=when, time_noticed_at=None)
-                post = self._compose(draft, signer, text)
-                if not post.fits:
-                    return self.refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
-                values.update(approver_name=signer, final_parts=post.texts)
                 if text is not None and (text != draft.text or edit_media.changed(tx.session, draft, alts)):
                     version += 1
                     values.update(text=text, version=version)
+                counted = self._count_yes(tx, ref, actor, draft, version, signer, text, values)  # APPROVAL_RULE
+                if isinstance(counted, Outcome):
+                    return counted
+                if counted is not None:  # not met yet: pending still, at the owner's new version if they edited
+                    to, kind, values, partly = Status.PENDING, Kind.APPROVED_PARTLY, *counted
             if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
                 # Changed since we read it (on PostgreSQL): a writer's edit makes this card stale, not decided.
                 current = tx.get(draft.id)
@@ -489,6 +524,8 @@ class Workflow(ScheduleMoves):
             if version != draft.version:
                 tx.add_version(draft.id, version, text or "", author_id=actor.user_id)
                 edit_media.carry(tx.session, draft, version, alts)
+            if to is Status.APPROVED or partly:
+                self._record_yes(tx, draft, version, actor, signer)
             tx.audit(
                 draft.id,
                 kind.value,
@@ -497,7 +534,7 @@ class Workflow(ScheduleMoves):
                 frm=draft.status,
                 to=to,
                 version=version,
-                detail=reason.strip() if reason else _for(values.get("publish_at")),
+                detail=reason.strip() if reason else partly or _for(values.get("publish_at")),
             )
             return Outcome(kind, draft=tx.get(draft.id))
 

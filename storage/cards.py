@@ -52,3 +52,9 @@ def drop_abandoned_claims(session: Session, claimed_before: datetime) -> int:
     """Card slots reserved by a process that died before posting: free them so the card can be sent."""
     result = session.execute(delete(Card).where(Card.ts == "", col(Card.created_at) < claimed_before))
     return result.rowcount  # type: ignore[attr-defined]
+
+
+def mark_behind(session: Session, draft_id: int) -> None:
+    """Something every card shows changed without a new status or version (a yes under APPROVAL_RULE): the cards
+    count as behind until an update lands, so the catch-up resends one Slack refused."""
+    session.execute(update(Card).where(col(Card.draft_id) == draft_id).values(shown_status=""))

@@ -265,3 +265,19 @@ class DraftMedia(SQLModel, table=True):
     width: int = 0
     height: int = 0
     url: str = Field(default="", max_length=1000)  # Slack's url_private, fetched again at publish time
+
+
+class Approval(SQLModel, table=True):
+    """One approver's yes on one draft version (APPROVAL_RULE: `all` or N need several). A new version has none:
+    each approver approves the exact text they saw. `approver_name` is the name the attribution signs with,
+    looked up when they said yes, so the yes that meets the rule composes the post without asking Slack."""
+
+    __table_args__ = (UniqueConstraint("draft_id", "version", "approver_id", name="uq_approval_version_approver"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    version: int
+    approver_id: str = Field(max_length=32)
+    approver_team_id: str = Field(default="", max_length=32)
+    approver_name: str = Field(default="", max_length=255)
+    at: datetime = _ts(nullable=False, default=utcnow)
