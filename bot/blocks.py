@@ -13,6 +13,7 @@ from bot.post_text import PostText, escape_mrkdwn
 from bot.refs import CardRef
 from bot.replies import status_words
 from bot.schedule_blocks import Timing, pending_extra, time_buttons, time_line
+from bot.undo_blocks import UNDO_BUTTONS, undone_line, window_holds, window_line
 from storage.models import Card, Draft, Status
 
 SECTION_LIMIT = 3000
@@ -148,18 +149,21 @@ def approval_card(
         count += f" ({SHARED_CARD_NOTE})"
     blocks.append(context(count, BlockId.CARD_COUNT))
     status = Status(draft.status)
-    when = time_line(draft, timing) if timing is not None else ""
+    held = window_holds(draft, timing)  # UNDO_WINDOW: approved, going out when the window closes (bot.undo_blocks)
+    when = time_line(draft, timing) if timing is not None and not held else ""
     if when:
         blocks.append(time_section(when, ref, pending=status is Status.PENDING))
     if status is Status.PENDING:
+        if undone := undone_line(draft):
+            blocks.append(context(undone, BlockId.UNDO_NOTE))
         decisions = DECISION_BUTTONS[:1] + (pending_extra(draft) if timing else ()) + DECISION_BUTTONS[1:]
         elements = [button(a, label, ref, style) for a, label, style in decisions]
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     else:
-        scheduled = time_buttons(draft, timing) if timing is not None else ()
+        scheduled = time_buttons(draft, timing) if timing is not None and not held else ()
         line = f"Approved by <@{draft.decided_by}> {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft)
-        blocks.append(section(line, BlockId.CARD_OUTCOME))
-        settle = scheduled or SETTLE_BUTTONS.get(status, ())
+        blocks.append(section(window_line(draft) if held else line, BlockId.CARD_OUTCOME))
+        settle = UNDO_BUTTONS if held else scheduled or SETTLE_BUTTONS.get(status, ())
         if settle:
             elements = [button(a, label, ref, style) for a, label, style in settle]
             blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})

@@ -22,6 +22,7 @@ class ActionId(StrEnum):
     CHANGE_TIME = "countersign.change_time"
     POST_NOW = "countersign.post_now"
     UNSCHEDULE = "countersign.unschedule"
+    UNDO = "countersign.undo"
 
 
 class BlockId(StrEnum):
@@ -36,6 +37,7 @@ class BlockId(StrEnum):
     PART_LINK = "mark.part_link"
     CARD_TIME = "card.time"
     WHEN = "schedule.when"
+    UNDO_NOTE = "card.undone"
 
 
 class InputId(StrEnum):
@@ -53,6 +55,7 @@ class CallbackId(StrEnum):
     REJECT = "countersign.reject_modal"
     MARK_PART = "countersign.mark_part_modal"
     CHANGE_TIME = "countersign.change_time_modal"
+    UNDO_REASON = "countersign.undo_reason_modal"
 
 
 class MetadataType(StrEnum):

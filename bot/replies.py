@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot import media_replies
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, escape_mrkdwn
 from bot.refs import slack_id
 from bot.slack_text import Problem, Refusal
+from bot.undo import undone_now
 from storage.models import Draft, Status
 
 STATUS_WORDS = {
@@ -35,6 +38,9 @@ REFUSAL_TEXT = {
     " Use *Approve now* to post it now, or *Change time* to approve it for a new time. Nothing was changed.",
     Kind.NOT_SCHEDULED: "This post isn't waiting for a time any more (it is being published, or was decided"
     " otherwise). Nothing was changed.",
+    Kind.ALREADY_UNDONE: "This approval was already undone: the draft is waiting for a decision again."
+    " Nothing was changed.",
+    Kind.TOO_LATE_TO_UNDO: "Too late to undo: the post has gone to X. Use Delete from X to take it down.",
 }
 
 
@@ -113,7 +119,43 @@ def refusal(outcome: Outcome) -> str:
         return media_replies.refused(outcome.media) if outcome.media else "X won't take these images."
     if outcome.kind is Kind.BAD_TIME:
         return f"{outcome.detail} Nothing was changed."
+    if outcome.kind is Kind.TOO_LATE_TO_UNDO and outcome.draft is not None:
+        return too_late_to_undo(outcome.draft)
+    if outcome.kind is Kind.ALREADY_UNDONE and outcome.draft is not None:
+        draft = outcome.draft
+        return (
+            f"Already undone by <@{draft.undone_by}>: draft #{draft.id} is waiting for a decision again."
+            " Nothing was changed."
+        )
     return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.")
+
+
+def _at(when: datetime | None) -> str:
+    """Slack's date formatting, in each reader's time zone (the fallback is UTC)."""
+    if when is None:
+        return "a moment ago"
+    fallback = when.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time_secs}}|{fallback}>"
+
+
+def too_late_to_undo(draft: Draft) -> str:
+    """An Undo that came after the window: plainly, where the post is, and the way to take it down."""
+    match Status(draft.status):
+        case Status.PUBLISHED:
+            link = f" ({draft.post_url})" if draft.post_url else ""
+            went = f"Too late to undo: it went out at {_at(draft.published_at)}{link}"
+            return f"{went} — use Delete from X to take it down."
+        case Status.APPROVED if draft.attempts == 0 and draft.publish_at is not None:
+            return (
+                "Too late to undo: the undo window has closed. It is scheduled, so *Unschedule* on the card still"
+                " takes it back before its time."
+            )
+        case Status.FAILED:
+            return "Too late to undo: publishing was tried and failed, so nothing is going out. Nothing was changed."
+    return (
+        "Too late to undo: the window closed and it is going out to X now. Once it is up, use Delete from X"
+        " to take it down. Nothing was changed."
+    )
 
 
 def too_long(post: PostText) -> str:
@@ -225,6 +267,12 @@ def decision_reply(draft: Draft) -> str | None:
     """Thread reply telling the writer what became of their draft."""
     who = f"<@{draft.decided_by}>" if draft.decided_by else "The approver"
     match Status(draft.status):
+        case Status.PENDING if undone_now(draft):
+            why = f":\n>{_quote(draft.reason)}" if draft.reason else "."
+            return (
+                f"<@{draft.undone_by}> undid the approval before it went out: nothing reached X. Draft #{draft.id}"
+                f" is waiting for a decision again{why}"
+            )
         case Status.CHANGES_REQUESTED:
             return f"{who} requested changes:\n>{_quote(draft.reason)}\nEdit your message to send a new version."
         case Status.REJECTED:

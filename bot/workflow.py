@@ -18,6 +18,7 @@ from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
 from bot.refs import Actor, CardRef, IncomingMessage
 from bot.schedule_moves import DEFAULT_GRACE, ScheduleMoves, is_scheduled, move_scheduled
+from bot.undo import UndoMoves
 from storage import media as stored_media
 from storage import messages
 from storage.messages import EditIs
@@ -70,7 +71,7 @@ class Voice:
 KEEP = object()  # `_decide`: keep the draft's proposed time
 
 
-class Workflow(ScheduleMoves):
+class Workflow(ScheduleMoves, UndoMoves):
     def __init__(
         self,
         store: Store,
@@ -82,7 +83,9 @@ class Workflow(ScheduleMoves):
         clock: Callable[[], datetime] = utcnow,
         zone: ZoneInfo | None = None,
         grace: timedelta = DEFAULT_GRACE,
+        undo_window: timedelta = timedelta(0),
     ) -> None:
+        self.undo_window = undo_window  # UNDO_WINDOW: an approval waits this long for an Undo (bot.undo)
         self.zone = zone or ZoneInfo("UTC")  # `at:` lines are read in the brand's TIMEZONE
         self.grace = grace
         self.store = store
@@ -477,6 +480,7 @@ class Workflow(ScheduleMoves):
                 if not post.fits:
                     return self.refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
                 values.update(approver_name=signer, final_parts=post.texts)
+                values["undo_until"] = self.undo_ends(values["decided_at"])  # type: ignore[arg-type]  # the move to APPROVED opens the Undo window
                 if text is not None and (text != draft.text or edit_media.changed(tx.session, draft, alts)):
                     version += 1
                     values.update(text=text, version=version)

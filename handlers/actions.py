@@ -18,6 +18,7 @@ from bot.refs import Actor, BadRef, CardRef, slack_id, slack_ts
 from bot.replies import refusal, too_long_to_edit
 from bot.schedule_blocks import change_time_modal
 from bot.services import Services
+from bot.undo_blocks import undo_reason_modal
 from storage.models import Draft, Status
 from storage.schedule import is_movable
 
@@ -31,6 +32,7 @@ DECISIONS = (
     ActionId.APPROVE_NOW,
     ActionId.POST_NOW,
     ActionId.UNSCHEDULE,
+    ActionId.UNDO,
 )
 
 
@@ -158,11 +160,21 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
         ActionId.APPROVE_NOW: services.workflow.approve_now,
         ActionId.POST_NOW: services.workflow.post_now,
         ActionId.UNSCHEDULE: services.workflow.unschedule,
+        ActionId.UNDO: services.workflow.undo,
     }
     outcome = moves[action](*parsed)
     if outcome.refused and replay:
         return None
-    return partial(_settle, outcome, body, *parsed, services)
+    settle = partial(_settle, outcome, body, *parsed, services)
+    if action is ActionId.UNDO and outcome.kind is Kind.UNDONE and not replay:
+        return partial(_ask_why_undone, settle, body, *parsed, services)
+    return settle
+
+
+def _ask_why_undone(settle: FollowUp, body: dict[str, Any], ref: CardRef, actor: Actor, services: Services) -> None:
+    """The Undo is already done; then the optional why (first: Slack's trigger id lasts 3 s), then the cards."""
+    _open(services.client, body, undo_reason_modal(ref), actor, services)
+    settle()
 
 
 def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:

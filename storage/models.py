@@ -77,6 +77,11 @@ class Draft(SQLModel, table=True):
     publish_said: str | None = Field(default=None, max_length=255)  # the `at:` line as written, to tell an edit of it
     time_noticed_at: datetime | None = _ts(nullable=True)
     published_at: datetime | None = _ts(nullable=True)
+    # UNDO_WINDOW (bot/undo.py): approved, the publisher claims it only from `undo_until`; until then any approver
+    # may put it back to pending. `undone_by`/`undone_at`: the last Undo, shown on the pending card it leaves.
+    undo_until: datetime | None = _ts(nullable=True)
+    undone_by: str | None = Field(default=None, max_length=32)
+    undone_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 

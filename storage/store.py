@@ -171,6 +171,7 @@ class Tx:
             # Scheduled: not before its time; never silently late (past `grace` untried, people are asked instead).
             .where(col(Draft.publish_at).is_(None) | (col(Draft.publish_at) <= now))
             .where(col(Draft.publish_at).is_(None) | (col(Draft.attempts) > 0) | (col(Draft.publish_at) >= now - grace))
+            .where(col(Draft.undo_until).is_(None) | (col(Draft.undo_until) <= now))  # UNDO_WINDOW: not while undoable
             .order_by(col(Draft.decided_at), col(Draft.id))
             .limit(limit)
         )
