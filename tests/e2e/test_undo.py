@@ -210,3 +210,25 @@ def test_kill_9_in_the_window_and_restart_the_post_still_waits_out_the_window_an
     assert published.published_at >= decided.undo_until
     assert again.stop() == 0
     assert [p.text for p in posts] == [posted("Held across a crash.")] and len(x.posts) == 1
+
+
+def test_the_shared_approvals_channel_card_offers_undo_too_and_show_keeps_who_when_and_why(
+    start_bot: Callable[..., Harness], clock: FakeClock
+) -> None:
+    bot = start_bot(clock=clock, UNDO_WINDOW="30s", APPROVAL_CHANNEL="C0APPROVE")
+    ts = bot.draft("One card for everyone.")
+    card = bot.slack.wait_for(lambda s: next(iter(bot.cards_in("C0APPROVE")), None))
+    bot.click(card, "Approve", OWNER2)
+    held = bot.wait_card(card, lambda m: buttons(m) == ["Undo"])
+    assert "Approved by <@U0OWNER2> · going out at" in block_text(held.blocks)
+    bot.click(card, "Undo", OWNER)
+    modal = bot.modal(CallbackId.UNDO_REASON)
+    bot.submit(modal, {BlockId.REASON: {InputId.REASON: "Wrong hashtag"}}, OWNER)
+    again = bot.wait_card(card, lambda m: "Wrong hashtag" in block_text(m.blocks))
+    assert buttons(again) == DECISION and "Approval undone by <@U0OWNER>" in block_text(again.blocks)
+    response = bot.driver.command(f"show {bot.row(ts).id}", OWNER)
+    shown = response.json()["text"]
+    assert "undone by <@U0OWNER>" in shown and "approval by U0OWNER2 undone" in shown
+    assert "undo_reason by <@U0OWNER>: Wrong hashtag" in shown
+    at_time(bot, clock, START + timedelta(minutes=2))
+    assert bot.x.posts == []
