@@ -119,6 +119,11 @@ class Settings:
             log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
             log_format=reader.choice("LOG_FORMAT", ("text", "json"), "text"),
         )
+        if settings.undo_window > settings.schedule_grace:  # a post due inside the window would count as late
+            reader.problems.append(
+                f"UNDO_WINDOW must not be longer than SCHEDULE_GRACE ({settings.schedule_grace.total_seconds():g}s):"
+                " a scheduled post held by the window would be kept as late instead of going out"
+            )
         if reader.problems:
             raise SettingsError(reader.problems)
         if not settings.digest_channel:

@@ -23,6 +23,7 @@ from sqlmodel import col
 from bot.outcomes import Kind, Outcome
 from bot.post_text import clean
 from bot.refs import Actor, CardRef
+from storage import undo as stored_undo
 from storage.models import Draft, Status
 from storage.store import Tx, changed
 from storage.types import utcnow
@@ -65,16 +66,19 @@ class UndoMoves:
         """When the window opened by an approval at `decided_at` ends (None: UNDO_WINDOW is off)."""
         return decided_at + self.undo_window if self.undo_window > timedelta(0) else None
 
-    def undo(self, ref: CardRef, actor: Actor) -> Outcome:
+    def undo(self, ref: CardRef, actor: Actor, *, replayed: bool = False) -> Outcome:
         """Any approver puts the approved draft back to pending while its window is open; the same version is
-        decided again on the same cards. After the window (claimed, or out) it is too late, and said so."""
+        decided again on the same cards. After the window (claimed, or out) it is too late, and said so.
+
+        `replayed`: the click was acked by a process that stopped before this move; its inbox row kept the publisher
+        off the draft (storage.undo.click_waiting), and it counts if it was received while the window was open."""
         now = self.clock()
         with self.store.transaction() as tx:
             draft = tx.get(ref.draft_id)
             refusal = self.policy.refusal(actor, draft)
             if draft is None or draft.id is None or refusal:
                 return self.refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)  # type: ignore[attr-defined]
-            if not _move_back(tx, draft.id, ref.version, actor.user_id, now):
+            if not _move_back(tx, draft.id, ref.version, actor.user_id, now, replayed):
                 return self._not_undone(tx, ref, actor, tx.get(draft.id) or draft, now)
             left = (draft.undo_until - now).total_seconds() if draft.undo_until else 0.0
             tx.audit(
@@ -124,15 +128,18 @@ class UndoMoves:
         return self.refused(tx, ref, actor, kind, draft)  # type: ignore[attr-defined]
 
 
-def _move_back(tx: Tx, draft_id: int, version: int, undone_by: str, now: datetime) -> bool:
+def _move_back(tx: Tx, draft_id: int, version: int, undone_by: str, now: datetime, replayed: bool = False) -> bool:
     """approved → pending, only while the window is open and the publisher hasn't claimed it (its claim is the
-    other side of this compare-and-set: both need `approved`)."""
+    other side of this compare-and-set: both need `approved`). A replayed click: if it was received in the window."""
+    in_window = col(Draft.undo_until) > now
+    if replayed:
+        in_window = in_window | stored_undo.click_received_in_window(draft_id)
     stmt = update(Draft).where(
         col(Draft.id) == draft_id,
         col(Draft.status) == Status.APPROVED,
         col(Draft.version) == version,
         col(Draft.attempts) == 0,
-        col(Draft.undo_until) > now,
+        in_window,
     )
     values = dict(
         status=Status.PENDING,

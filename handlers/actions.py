@@ -129,9 +129,18 @@ def receive(ack: Ack, body: dict[str, Any], context: dict[str, Any], next: Any, 
     """The click is written to the inbox (one INSERT) and acknowledged on the request thread, so a crash just
     after the 200 can't lose a decision and Slack hears back without waiting for a listener thread.
     (Listener middleware: Bolt injects the arguments by these names.)"""
-    context["inbox_id"] = services.inbox.receive(InboxKind.DECISION, body)
+    context["inbox_id"] = services.inbox.receive(InboxKind.DECISION, body, holds_draft=_undo_of(body))
     ack()
     return next()
+
+
+def _undo_of(body: dict[str, Any]) -> int | None:
+    """An Undo click's draft: its inbox row keeps the publisher off the draft until the click is handled."""
+    try:
+        action = body["actions"][0]
+        return CardRef.parse(action.get("value")).draft_id if action.get("action_id") == ActionId.UNDO else None
+    except (BadRef, KeyError, IndexError, TypeError, AttributeError):
+        return None
 
 
 def decide(body: dict[str, Any], context: dict[str, Any], services: Services) -> None:
@@ -160,9 +169,8 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
         ActionId.APPROVE_NOW: services.workflow.approve_now,
         ActionId.POST_NOW: services.workflow.post_now,
         ActionId.UNSCHEDULE: services.workflow.unschedule,
-        ActionId.UNDO: services.workflow.undo,
     }
-    outcome = moves[action](*parsed)
+    outcome = services.workflow.undo(*parsed, replayed=replay) if action is ActionId.UNDO else moves[action](*parsed)
     if outcome.refused and replay:
         return None
     settle = partial(_settle, outcome, body, *parsed, services)

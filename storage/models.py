@@ -212,6 +212,9 @@ class InboxItem(SQLModel, table=True):
     owner: str = Field(max_length=32)
     lease_until: datetime = _ts(nullable=False)
     attempts: int = 0
+    # An Undo click (bot/undo.py) holds its draft: the publisher doesn't claim it while the click waits here,
+    # so a click acked by a process that then stopped is replayed before the post can go out.
+    holds_draft: int | None = None
 
 
 class WriterNotice(SQLModel, table=True):

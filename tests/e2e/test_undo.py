@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.ids import BlockId, CallbackId, InputId
+from bot.inbox import InboxKind
 from bot.sandbox import SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
 from storage.store import Store
@@ -231,4 +232,40 @@ def test_the_shared_approvals_channel_card_offers_undo_too_and_show_keeps_who_wh
     assert "undone by <@U0OWNER>" in shown and "approval by U0OWNER2 undone" in shown
     assert "undo_reason by <@U0OWNER>: Wrong hashtag" in shown
     at_time(bot, clock, START + timedelta(minutes=2))
+    assert bot.x.posts == []
+
+
+def test_an_undo_acked_by_a_process_that_stopped_before_the_move_still_wins_after_the_window(
+    start_bot: Callable[..., Harness],
+) -> None:
+    """The click was written to the inbox and acked, then its receiver stopped: Slack never sends it again. Its row
+    keeps the publisher off the draft past the window's end, and the replay (once REQUEST_LEASE runs out) undoes it:
+    the click came in time, so nothing reaches X."""
+    bot = start_bot(scheduler=True, UNDO_WINDOW="1s", REQUEST_LEASE="3s")
+    ts = bot.draft("Caught by the inbox.")
+    card = bot.card(OWNER, containing="Caught by the inbox")
+    bot.click(card, "Approve")
+    draft = bot.wait_status(ts, "approved")
+    undo_click = {
+        "type": "block_actions",
+        "user": {"id": OWNER2, "username": "omar", "name": "omar", "team_id": "T0ACME"},
+        "team": {"id": "T0ACME", "domain": "acme"},
+        "api_app_id": "A0COUNTERSIGN",
+        "container": {"type": "message", "message_ts": card.ts, "channel_id": card.channel, "is_ephemeral": False},
+        "trigger_id": "0.1.expired",
+        "actions": [{"type": "button", "action_id": "countersign.undo", "value": f"{draft.id}:1", "action_ts": "1"}],
+    }
+    services = bot.running.services
+    services.inbox.receive(InboxKind.DECISION, undo_click, holds_draft=draft.id)  # ...and nothing more: it stopped
+    assert draft.undo_until is not None
+    time.sleep(max(0.0, (draft.undo_until - utcnow()).total_seconds()) + 1.0)
+    services.publisher.wake()
+    time.sleep(0.3)
+    assert bot.x.posts == [] and bot.row(ts).status == "approved"  # past the window, held by the waiting click
+    undone = bot.wait_status(ts, "pending", timeout=15)
+    assert undone.undone_by == OWNER2
+    assert [a.actor_id for a in bot.audit(draft.id) if a.action == "undone"] == [OWNER2]
+    bot.thread(ts, count=1, containing="undid the approval")
+    services.publisher.wake()
+    time.sleep(0.3)
     assert bot.x.posts == []

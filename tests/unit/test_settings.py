@@ -306,3 +306,9 @@ def test_undo_window_zero_turns_it_off(off: str) -> None:
 def test_a_bad_undo_window_names_the_variable(bad: str, words: str) -> None:
     [problem] = problems_for(HTTP_ENV | {"UNDO_WINDOW": bad})
     assert problem.startswith(words)
+
+
+def test_an_undo_window_longer_than_the_schedule_grace_is_refused() -> None:
+    [problem] = problems_for(HTTP_ENV | {"UNDO_WINDOW": "3m", "SCHEDULE_GRACE": "1m"})
+    assert problem.startswith("UNDO_WINDOW must not be longer than SCHEDULE_GRACE (60s)")
+    assert Settings.from_env(HTTP_ENV | {"UNDO_WINDOW": "10m", "SCHEDULE_GRACE": "10m"}).undo_window.seconds == 600

@@ -358,3 +358,25 @@ def test_stores_of_this_module_are_migrated(tmp_path: Path) -> None:
     with fresh.read() as tx:
         assert stored_undo.next_window_end(tx.session, START) is None
     fresh.engine.dispose()
+
+
+def test_a_waiting_undo_click_holds_its_draft_until_handled_or_given_up(
+    wf: Workflow,
+    store: Store,  # noqa: F811
+    clock: FakeClock,
+) -> None:
+    from sqlalchemy import update
+
+    from bot.inbox import MAX_ATTEMPTS
+    from storage import inbox
+    from storage.models import InboxItem
+
+    assert stored_undo.HOLDING_ATTEMPTS == MAX_ATTEMPTS
+    draft = approved(wf, store)
+    clock.set(START + WINDOW)
+    with store.connection() as connection:
+        item = inbox.receive(connection, "decision", "{}", "gone", START, START, holds_draft=draft.id)
+    assert due(store, clock) == []
+    with store.transaction() as tx:
+        tx.session.execute(update(InboxItem).where(InboxItem.id == item).values(attempts=MAX_ATTEMPTS))
+    assert due(store, clock) == [draft.id]  # given up on after its replays: it stops holding the post

@@ -1,4 +1,5 @@
-"""an approved draft is held until `undo_until` (UNDO_WINDOW), and remembers its last Undo (undone_by, undone_at)
+"""an approved draft is held until `undo_until` (UNDO_WINDOW), and remembers its last Undo (undone_by, undone_at);
+an Undo click waiting in the inbox holds its draft (inbox.holds_draft)
 
 Revision ID: 0014
 Revises: 0012
@@ -24,9 +25,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("undo_until", storage.types.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("undone_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
         batch.add_column(sa.Column("undone_at", storage.types.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("inbox") as batch:
+        batch.add_column(sa.Column("holds_draft", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inbox") as batch:
+        batch.drop_column("holds_draft")
     with op.batch_alter_table("draft") as batch:
         batch.drop_column("undone_at")
         batch.drop_column("undone_by")
