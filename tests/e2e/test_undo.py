@@ -241,7 +241,7 @@ def test_an_undo_acked_by_a_process_that_stopped_before_the_move_still_wins_afte
     """The click was written to the inbox and acked, then its receiver stopped: Slack never sends it again. Its row
     keeps the publisher off the draft past the window's end, and the replay (once REQUEST_LEASE runs out) undoes it:
     the click came in time, so nothing reaches X."""
-    bot = start_bot(scheduler=True, UNDO_WINDOW="1s", REQUEST_LEASE="3s")
+    bot = start_bot(UNDO_WINDOW="1s", REQUEST_LEASE="3s")
     ts = bot.draft("Caught by the inbox.")
     card = bot.card(OWNER, containing="Caught by the inbox")
     bot.click(card, "Approve")
@@ -256,13 +256,16 @@ def test_an_undo_acked_by_a_process_that_stopped_before_the_move_still_wins_afte
         "actions": [{"type": "button", "action_id": "countersign.undo", "value": f"{draft.id}:1", "action_ts": "1"}],
     }
     services = bot.running.services
+    received = utcnow()
     services.inbox.receive(InboxKind.DECISION, undo_click, holds_draft=draft.id)  # ...and nothing more: it stopped
     assert draft.undo_until is not None
     time.sleep(max(0.0, (draft.undo_until - utcnow()).total_seconds()) + 1.0)
     services.publisher.wake()
     time.sleep(0.3)
     assert bot.x.posts == [] and bot.row(ts).status == "approved"  # past the window, held by the waiting click
-    undone = bot.wait_status(ts, "pending", timeout=15)
+    time.sleep(max(0.0, (received + timedelta(seconds=3) - utcnow()).total_seconds()) + 0.2)
+    assert services.scheduler.tick().requests_replayed == 1  # any instance's tick, once the lease ran out
+    undone = bot.wait_status(ts, "pending")
     assert undone.undone_by == OWNER2
     assert [a.actor_id for a in bot.audit(draft.id) if a.action == "undone"] == [OWNER2]
     bot.thread(ts, count=1, containing="undid the approval")
