@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 from zoneinfo import ZoneInfo
 
 from bot import draft_media, edit_media
@@ -480,7 +480,8 @@ class Workflow(ScheduleMoves, UndoMoves):
                 if not post.fits:
                     return self.refused(tx, ref, actor, Kind.TOO_LONG, draft, post=post)
                 values.update(approver_name=signer, final_parts=post.texts)
-                values["undo_until"] = self.undo_ends(values["decided_at"])  # type: ignore[arg-type]  # the move to APPROVED opens the Undo window
+                # The move to APPROVED opens the Undo window (bot.undo): the publisher claims from `undo_until`.
+                values["undo_until"] = self.undo_ends(cast(datetime, values["decided_at"]))
                 if text is not None and (text != draft.text or edit_media.changed(tx.session, draft, alts)):
                     version += 1
                     values.update(text=text, version=version)
