@@ -132,7 +132,8 @@ class Lab:
         env = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url}
         env.update(X_API_KEY=x.consumer_key, X_API_SECRET="s", X_ACCESS_TOKEN="t", X_ACCESS_TOKEN_SECRET="s")
         env.update(X_API_URL=x.url, DATABASE_URL=database, DRAFTS_CHANNEL=DRAFTS, APPROVERS=",".join(APPROVERS))
-        return {**env, "AGENCY_NAME": AGENCY, **overrides}
+        # UNDO_WINDOW=0: Approve → post is measured from the end of the window (docs/performance.md).
+        return {**env, "AGENCY_NAME": AGENCY, "UNDO_WINDOW": "0", **overrides}
 
     def round(self, *, spawn: str | None = None, **overrides: str) -> Round:
         """A fresh round: sandboxes reset, a new SQLite file, the app started (in-process, or a subprocess with

@@ -36,8 +36,8 @@ GOALS_MS = {"draft_to_card": 50.0, "approve_to_post": 100.0}
 
 
 @contextlib.contextmanager
-def app(sandbox: Sandbox, url: str, folder: Path, in_process: bool) -> Iterator[str]:
-    env = harness.app_env(sandbox, url)
+def app(sandbox: Sandbox, url: str, folder: Path, in_process: bool, undo_window: float = 0.0) -> Iterator[str]:
+    env = harness.app_env(sandbox, url, UNDO_WINDOW=f"{undo_window:g}s" if undo_window else "0")
     if in_process:
         running = start_http(Settings.from_env(env), "127.0.0.1", 0)
         try:
@@ -52,14 +52,17 @@ def app(sandbox: Sandbox, url: str, folder: Path, in_process: bool) -> Iterator[
             process.stop()
 
 
-def measure(drafts: int, warmup: int, database_url: str, in_process: bool) -> dict[str, list[float]]:
+def measure(
+    drafts: int, warmup: int, database_url: str, in_process: bool, undo_window: float = 0.0
+) -> dict[str, list[float]]:
+    """With `undo_window` (UNDO_WINDOW, s) Approve → post is counted from the window's end: click + window."""
     logging.getLogger().setLevel(logging.ERROR)
     samples: dict[str, list[float]] = {"draft_to_card": [], "approve_to_post": [], "draft_ack": [], "click_ack": []}
     with (
         harness.workdir("e2e-bench-") as folder,
         harness.start_sandbox() as sandbox,
         harness.database(database_url, folder) as url,
-        app(sandbox, url, folder, in_process) as base,
+        app(sandbox, url, folder, in_process, undo_window) as base,
     ):
         driver = SlackDriver(f"{base}/slack/events", SIGNING_SECRET)
         cards = Tally(sandbox.slack, harness.is_card)
@@ -85,14 +88,14 @@ def measure(drafts: int, warmup: int, database_url: str, in_process: bool) -> di
                     ),
                     None,
                 ),
-                timeout=10,
+                timeout=10 + undo_window,
             )
             harness.quiesce(sandbox, quiet_s=0.15)
             if response.status_code != 200 or click.status_code != 200:
                 raise RuntimeError(f"app answered {response.status_code} / {click.status_code}")
             if i >= warmup:
                 samples["draft_to_card"].append(card_call.at - started)
-                samples["approve_to_post"].append(post.at - clicked)
+                samples["approve_to_post"].append(post.at - clicked - undo_window)
                 samples["draft_ack"].append(acked - started)
                 samples["click_ack"].append(click_acked - clicked)
     return samples
@@ -110,17 +113,23 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true", help="run the app with start_http in this process")
     parser.add_argument("--quiet-wait", type=float, default=0.0, help="first wait up to this many s for an idle CPU")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--undo-window",
+        type=float,
+        default=0.0,
+        help="UNDO_WINDOW in s (default 0); Approve → post then counts from its end",
+    )
     args = parser.parse_args()
     harness.print_machine(args.database_url or None, args.quiet_wait)
     with harness.OtherLoad(args.database_url) as other:
-        samples = measure(args.drafts, args.warmup, args.database_url, args.in_process)
+        samples = measure(args.drafts, args.warmup, args.database_url, args.in_process, args.undo_window)
     where = "in-process start_http" if args.in_process else "python -m bot run --http"
     db = (args.database_url or "sqlite").split(":")[0].split("+")[0]
     print(f"{args.drafts} drafts, each then approved, one at a time ({where}, {db}); {other.line()}")
     rows = []
     titles = {
         "draft_to_card": "draft event → card chat.postMessage",
-        "approve_to_post": "Approve click → POST /2/tweets",
+        "approve_to_post": "Approve click (+ UNDO_WINDOW) → POST /2/tweets",
         "draft_ack": "draft event → HTTP 200 (ack)",
         "click_ack": "Approve click → HTTP 200 (ack)",
     }

@@ -327,6 +327,7 @@ def app_env(sandbox: Sandbox, database_url: str, **extra: str) -> dict[str, str]
     env = env_for(sandbox, Path("unused.db"))
     env["DATABASE_URL"] = database_url
     env.setdefault("LOG_LEVEL", "INFO")
+    env["UNDO_WINDOW"] = "0"  # Approve → post is measured from the end of the window (docs/performance.md)
     env.update(extra)
     return env
 

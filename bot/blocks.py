@@ -16,6 +16,7 @@ from bot.post_text import PostText, escape_mrkdwn
 from bot.refs import CardRef
 from bot.replies import status_words
 from bot.schedule_blocks import Timing, pending_extra, time_buttons, time_line
+from bot.undo_blocks import UNDO_BUTTONS, undone_line, window_holds, window_line
 from storage.models import Card, Draft, Status
 
 SECTION_LIMIT = 3000
@@ -154,24 +155,27 @@ def approval_card(
         count += f" ({SHARED_CARD_NOTE})"
     blocks.append(context(count, BlockId.CARD_COUNT))
     status = Status(draft.status)
-    when = time_line(draft, timing) if timing is not None else ""
+    held = window_holds(draft, timing)  # UNDO_WINDOW: approved, going out when the window closes (bot.undo_blocks)
+    when = time_line(draft, timing) if timing is not None and not held else ""
     said_yes = standing is not None and standing.viewer_said_yes
     if when:
         blocks.append(time_section(when, ref, pending=status is Status.PENDING and not said_yes))
     if standing is not None and status is Status.PENDING:
         blocks += progress_blocks(standing)
     if status is Status.PENDING:
+        if undone := undone_line(draft):
+            blocks.append(context(undone, BlockId.UNDO_NOTE))
         decisions = DECISION_BUTTONS[:1] + (pending_extra(draft) if timing else ()) + DECISION_BUTTONS[1:]
         decisions = tuple(d for d in decisions if not (said_yes and d[0] in YES_ACTIONS))
         elements = [button(a, label, ref, style) for a, label, style in decisions]
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     else:
-        scheduled = time_buttons(draft, timing) if timing is not None else ()
+        scheduled = time_buttons(draft, timing) if timing is not None and not held else ()
         signers = standing.progress.counted if standing is not None and status in SIGNED else ()
         by = signed_by(signers) if signers else f"<@{draft.decided_by}>"
         line = f"Approved by {by} {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft, signers)
-        blocks.append(section(line, BlockId.CARD_OUTCOME))
-        settle = scheduled or SETTLE_BUTTONS.get(status, ())
+        blocks.append(section(window_line(draft, by) if held else line, BlockId.CARD_OUTCOME))
+        settle = UNDO_BUTTONS if held else scheduled or SETTLE_BUTTONS.get(status, ())
         if settle:
             elements = [button(a, label, ref, style) for a, label, style in settle]
             blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})

@@ -57,6 +57,9 @@ def show_card(echo: Echo, card: Message) -> None:
             echo("  │ " + "  ".join(f"[ {e['text']['text']} ]" for e in block["elements"]))
 
 
+UNDO_WINDOW = "5s"  # a real window, short: the transcript shows the Undo card, then the post when it ends
+
+
 def env_for(sandbox: Sandbox, database: Path) -> dict[str, str]:
     return {
         "SLACK_BOT_TOKEN": sandbox.slack.bot_token,
@@ -71,6 +74,7 @@ def env_for(sandbox: Sandbox, database: Path) -> dict[str, str]:
         "DRAFTS_CHANNEL": DRAFTS,
         "APPROVERS": OWNER,
         "AGENCY_NAME": "Northwind Agency",
+        "UNDO_WINDOW": UNDO_WINDOW,
     }
 
 
@@ -119,7 +123,11 @@ def _story(echo: Echo, sandbox: Sandbox, running: Running) -> None:
 
     echo("\n5. Olivia clicks [ Approve ].")
     driver.click(card, "Approve", OWNER)
+    card = slack.wait_for(lambda s: (m := s.message(card.channel, card.ts)) and "Undo" in str(m.blocks) and m)
+    echo(f"   For {UNDO_WINDOW} (UNDO_WINDOW) any approver can still take it back; the card reads:")
+    show_card(echo, card)
     [post] = x.wait_for_posts(1, timeout=WAIT_S)
+    echo("\n   Nobody clicked Undo, so when the window ended it went out.")
     echo(f"   X · @{x.username} posted {x.link_of(0)}:")
     echo("  │ " + post.text.replace("\n", "\n  │ "))
     for media_id in post.media_ids:

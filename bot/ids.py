@@ -22,6 +22,7 @@ class ActionId(StrEnum):
     CHANGE_TIME = "countersign.change_time"
     POST_NOW = "countersign.post_now"
     UNSCHEDULE = "countersign.unschedule"
+    UNDO = "countersign.undo"
 
 
 class BlockId(StrEnum):
@@ -37,6 +38,7 @@ class BlockId(StrEnum):
     CARD_TIME = "card.time"
     CARD_PROGRESS = "card.progress"  # APPROVAL_RULE: who approved, who is still to decide
     WHEN = "schedule.when"
+    UNDO_NOTE = "card.undone"
 
 
 class InputId(StrEnum):
@@ -54,6 +56,7 @@ class CallbackId(StrEnum):
     REJECT = "countersign.reject_modal"
     MARK_PART = "countersign.mark_part_modal"
     CHANGE_TIME = "countersign.change_time_modal"
+    UNDO_REASON = "countersign.undo_reason_modal"
 
 
 class MetadataType(StrEnum):

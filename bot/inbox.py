@@ -66,12 +66,13 @@ class Inbox:
     def handle(self, kind: InboxKind, handler: Handler) -> None:
         self._handlers[kind] = handler
 
-    def receive(self, kind: InboxKind, body: dict[str, Any]) -> int:
-        """Write the request down, owned by this instance (before the ack). Returns its id."""
+    def receive(self, kind: InboxKind, body: dict[str, Any], holds_draft: int | None = None) -> int:
+        """Write the request down, owned by this instance (before the ack). Returns its id. `holds_draft`: an Undo
+        click's draft, kept from the publisher until the click is handled (bot.undo)."""
         now = self.clock()
         payload = json.dumps(body, separators=(",", ":"))
         with self.store.connection() as connection:
-            return inbox.receive(connection, kind, payload, self.worker_id, now, now + self.lease)
+            return inbox.receive(connection, kind, payload, self.worker_id, now, now + self.lease, holds_draft)
 
     def process(self, item_id: int, kind: InboxKind, body: dict[str, Any]) -> None:
         """Queue a request this instance received for the inbox's threads (after the ack)."""

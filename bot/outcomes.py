@@ -44,6 +44,11 @@ class Kind(StrEnum):
     UNSCHEDULED = "unscheduled"
     TIME_PASSED = "time_passed"  # Approve on a draft whose proposed time went by: Approve now, or a new time
     NOT_SCHEDULED = "not_scheduled"
+    # undo after approve (bot/undo.py)
+    UNDONE = "undone"
+    UNDO_REASON = "undo_reason"
+    ALREADY_UNDONE = "already_undone"
+    TOO_LATE_TO_UNDO = "too_late_to_undo"
     # the brand's switch
     PAUSED = "paused"
     RESUMED = "resumed"
@@ -81,6 +86,8 @@ REFUSALS = frozenset(
         Kind.NOT_SCHEDULED,
         Kind.ALREADY_APPROVED,
         Kind.TIME_WITH_LAST_YES,
+        Kind.ALREADY_UNDONE,
+        Kind.TOO_LATE_TO_UNDO,
     }
 )
 
@@ -116,4 +123,6 @@ class Outcome:
             Kind.RESCHEDULED,
             Kind.POSTING_NOW,
             Kind.UNSCHEDULED,
+            Kind.UNDONE,
+            Kind.UNDO_REASON,
         }

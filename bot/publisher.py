@@ -26,7 +26,7 @@ from bot.reconcile import Reconciler
 from bot.x_client import XAccount
 from bot.x_errors import Diagnosis, Verdict, diagnose
 from storage import media as stored_media
-from storage import schedule
+from storage import schedule, undo
 from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -121,7 +121,10 @@ class Publisher:
         if self.paused():
             return IDLE_TICK_S
         with self.store.read() as tx:
-            due = min_time(tx.next_attempt_due(), schedule.next_publish_at(tx.session, self.clock()))
+            now = self.clock()
+            due = min_time(
+                tx.next_attempt_due(), schedule.next_publish_at(tx.session, now), undo.next_window_end(tx.session, now)
+            )
         if due is None:
             return IDLE_TICK_S
         return min(IDLE_TICK_S, max(0.0, (due - self.clock()).total_seconds()))

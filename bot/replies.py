@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot import media_replies
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, escape_mrkdwn
 from bot.refs import slack_id
 from bot.slack_text import Problem, Refusal
+from bot.undo import undone_now
 from storage.models import Draft, Status
 
 STATUS_WORDS = {
@@ -39,6 +42,9 @@ REFUSAL_TEXT = {
     " completes them: approve it for the proposed time, and the last approver can pick another. Nothing was changed.",
     Kind.NOT_SCHEDULED: "This post isn't waiting for a time any more (it is being published, or was decided"
     " otherwise). Nothing was changed.",
+    Kind.ALREADY_UNDONE: "This approval was already undone: the draft is waiting for a decision again."
+    " Nothing was changed.",
+    Kind.TOO_LATE_TO_UNDO: "Too late to undo: the post has gone to X. Use Delete from X to take it down.",
 }
 
 
@@ -120,6 +126,14 @@ def refusal(outcome: Outcome) -> str:
         return media_replies.refused(outcome.media) if outcome.media else "X won't take these images."
     if outcome.kind is Kind.BAD_TIME:
         return f"{outcome.detail} Nothing was changed."
+    if outcome.kind is Kind.TOO_LATE_TO_UNDO and outcome.draft is not None:
+        return too_late_to_undo(outcome.draft)
+    if outcome.kind is Kind.ALREADY_UNDONE and outcome.draft is not None:
+        draft = outcome.draft
+        return (
+            f"Already undone by <@{draft.undone_by}>: draft #{draft.id} is waiting for a decision again."
+            " Nothing was changed."
+        )
     return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.")
 
 
@@ -148,6 +162,34 @@ def rule_unreachable(detail: str) -> str:
         f"Not sent for approval: APPROVAL_RULE needs {needed} approvals, and besides you there "
         f"{'is only 1 approver' if others == '1' else f'are only {others} approvers'} (nobody approves their own "
         "post). Ask whoever runs Countersign to add approvers to APPROVERS or lower APPROVAL_RULE."
+    )
+
+
+def _at(when: datetime | None) -> str:
+    """Slack's date formatting, in each reader's time zone (the fallback is UTC)."""
+    if when is None:
+        return "a moment ago"
+    fallback = when.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time_secs}}|{fallback}>"
+
+
+def too_late_to_undo(draft: Draft) -> str:
+    """An Undo that came after the window: plainly, where the post is, and the way to take it down."""
+    match Status(draft.status):
+        case Status.PUBLISHED:
+            link = f" ({draft.post_url})" if draft.post_url else ""
+            went = f"Too late to undo: it went out at {_at(draft.published_at)}{link}"
+            return f"{went} — use Delete from X to take it down."
+        case Status.APPROVED if draft.attempts == 0 and draft.publish_at is not None:
+            return (
+                "Too late to undo: the undo window has closed. It is scheduled, so *Unschedule* on the card still"
+                " takes it back before its time."
+            )
+        case Status.FAILED:
+            return "Too late to undo: publishing was tried and failed, so nothing is going out. Nothing was changed."
+    return (
+        "Too late to undo: the window closed and it is going out to X now. Once it is up, use Delete from X"
+        " to take it down. Nothing was changed."
     )
 
 
@@ -265,6 +307,12 @@ def decision_reply(draft: Draft, signers: tuple[str, ...] = ()) -> str | None:
     if len(signers) > 1 and draft.status not in (Status.CHANGES_REQUESTED, Status.REJECTED):
         who = ", ".join(f"<@{s}>" for s in signers[:-1]) + f" and <@{signers[-1]}>"
     match Status(draft.status):
+        case Status.PENDING if undone_now(draft):
+            why = f":\n>{_quote(draft.reason)}" if draft.reason else "."
+            return (
+                f"<@{draft.undone_by}> undid the approval before it went out: nothing reached X. Draft #{draft.id}"
+                f" is waiting for a decision again{why}"
+            )
         case Status.CHANGES_REQUESTED:
             return f"{who} requested changes:\n>{_quote(draft.reason)}\nEdit your message to send a new version."
         case Status.REJECTED:

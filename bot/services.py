@@ -145,7 +145,14 @@ def build_services(
     )
     voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
     workflow = Workflow(
-        store, policy, voice, directory, clock=clock, zone=settings.timezone, grace=settings.schedule_grace
+        store,
+        policy,
+        voice,
+        directory,
+        clock=clock,
+        zone=settings.timezone,
+        grace=settings.schedule_grace,
+        undo_window=settings.undo_window,
     )
     team_url = str(identity.get("url") or "")
     notifier = Notifier(

@@ -28,6 +28,8 @@ DEFAULT_ATTRIBUTION = "— drafted by {agency}, approved by {approver}"
 DEFAULT_REMINDER_AFTER = "4h"
 DEFAULT_DIGEST_SCHEDULE = "mon 09:00"
 DEFAULT_TIMEZONE = "UTC"
+DEFAULT_UNDO_WINDOW = "30s"
+MAX_UNDO_WINDOW = timedelta(minutes=10)  # longer is a schedule: `at:` or Change time, not a held Approve
 DEFAULT_HEALTH_PORT = 3000  # the port the Dockerfile's HEALTHCHECK polls
 TEMPLATE_FIELDS = ("agency", "approver", "writer")
 
@@ -74,6 +76,7 @@ class Settings:
     health_port: int | None = DEFAULT_HEALTH_PORT  # Socket Mode's /healthz and /readyz; None = off
     health_host: str = "0.0.0.0"
     schedule_grace: timedelta = timedelta(minutes=5)  # a scheduled post later than this is asked about, not posted
+    undo_window: timedelta = timedelta(seconds=30)  # after Approve, before the publisher may claim; 0 = off
     log_level: str = "INFO"
     log_format: str = "text"
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -115,9 +118,15 @@ class Settings:
             health_port=reader.port("HEALTH_PORT", DEFAULT_HEALTH_PORT),
             health_host=reader.host("HEALTH_HOST", "0.0.0.0"),
             schedule_grace=reader.duration("SCHEDULE_GRACE", "5m", minimum=timedelta(seconds=1)),
+            undo_window=reader.undo_window(),
             log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
             log_format=reader.choice("LOG_FORMAT", ("text", "json"), "text"),
         )
+        if settings.undo_window > settings.schedule_grace:  # a post due inside the window would count as late
+            reader.problems.append(
+                f"UNDO_WINDOW must not be longer than SCHEDULE_GRACE ({settings.schedule_grace.total_seconds():g}s):"
+                " a scheduled post held by the window would be kept as late instead of going out"
+            )
         if reader.problems:
             raise SettingsError(reader.problems)
         if not settings.digest_channel:
@@ -272,6 +281,20 @@ class _Reader:
         if parsed < minimum:
             self.problems.append(f"{name} must be at least {minimum.total_seconds():g}s (got {value})")
         return parsed
+
+    def undo_window(self) -> timedelta:
+        """How long an Approve can be undone before the post may go out: `0`/`off` turns it off."""
+        value = self._get("UNDO_WINDOW") or DEFAULT_UNDO_WINDOW
+        if value.lower() in ("0", "0s", "off"):
+            return timedelta(0)
+        window = self.duration("UNDO_WINDOW", DEFAULT_UNDO_WINDOW, minimum=timedelta(seconds=1))
+        if window > MAX_UNDO_WINDOW:
+            self.problems.append(
+                f"UNDO_WINDOW must be at most {MAX_UNDO_WINDOW.total_seconds() / 60:g}m (got {value}); "
+                "to hold a post longer, give it a time to go out"
+            )
+            return parse_duration(DEFAULT_UNDO_WINDOW)
+        return window
 
     def publish_lease(self) -> timedelta:
         """A claim must outlive the longest single X call, or another instance takes over a post still going out."""

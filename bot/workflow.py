@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 from zoneinfo import ZoneInfo
 
 from bot import draft_media, edit_media
@@ -20,6 +20,7 @@ from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
 from bot.refs import Actor, CardRef, IncomingMessage
 from bot.schedule_moves import DEFAULT_GRACE, ScheduleMoves, is_scheduled, move_scheduled
+from bot.undo import UndoMoves
 from storage import approvals, messages
 from storage import media as stored_media
 from storage.messages import EditIs
@@ -86,7 +87,7 @@ class Voice:
 KEEP = object()  # `_decide`: keep the draft's proposed time
 
 
-class Workflow(ScheduleMoves, Approving):
+class Workflow(ScheduleMoves, UndoMoves, Approving):
     def __init__(
         self,
         store: Store,
@@ -98,7 +99,9 @@ class Workflow(ScheduleMoves, Approving):
         clock: Callable[[], datetime] = utcnow,
         zone: ZoneInfo | None = None,
         grace: timedelta = DEFAULT_GRACE,
+        undo_window: timedelta = timedelta(0),
     ) -> None:
+        self.undo_window = undo_window  # UNDO_WINDOW: an approval waits this long for an Undo (bot.undo)
         self.zone = zone or ZoneInfo("UTC")  # `at:` lines are read in the brand's TIMEZONE
         self.grace = grace
         self.store = store
@@ -515,6 +518,8 @@ class Workflow(ScheduleMoves, Approving):
                     return counted
                 if counted is not None:  # not met yet: pending still, at the owner's new version if they edited
                     to, kind, values, partly = Status.PENDING, Kind.APPROVED_PARTLY, *counted
+                else:  # the yes that meets the rule opens the Undo window (bot.undo): the publisher claims from then
+                    values["undo_until"] = self.undo_ends(cast(datetime, values["decided_at"]))
             if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
                 # Changed since we read it (on PostgreSQL): a writer's edit makes this card stale, not decided.
                 current = tx.get(draft.id)

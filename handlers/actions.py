@@ -18,6 +18,7 @@ from bot.refs import Actor, BadRef, CardRef, slack_id, slack_ts
 from bot.replies import refusal, too_long_to_edit
 from bot.schedule_blocks import change_time_modal
 from bot.services import Services
+from bot.undo_blocks import undo_reason_modal
 from storage.models import Draft, Status
 from storage.schedule import is_movable
 
@@ -31,6 +32,7 @@ DECISIONS = (
     ActionId.APPROVE_NOW,
     ActionId.POST_NOW,
     ActionId.UNSCHEDULE,
+    ActionId.UNDO,
 )
 
 
@@ -127,9 +129,18 @@ def receive(ack: Ack, body: dict[str, Any], context: dict[str, Any], next: Any, 
     """The click is written to the inbox (one INSERT) and acknowledged on the request thread, so a crash just
     after the 200 can't lose a decision and Slack hears back without waiting for a listener thread.
     (Listener middleware: Bolt injects the arguments by these names.)"""
-    context["inbox_id"] = services.inbox.receive(InboxKind.DECISION, body)
+    context["inbox_id"] = services.inbox.receive(InboxKind.DECISION, body, holds_draft=_undo_of(body))
     ack()
     return next()
+
+
+def _undo_of(body: dict[str, Any]) -> int | None:
+    """An Undo click's draft: its inbox row keeps the publisher off the draft until the click is handled."""
+    try:
+        action = body["actions"][0]
+        return CardRef.parse(action.get("value")).draft_id if action.get("action_id") == ActionId.UNDO else None
+    except (BadRef, KeyError, IndexError, TypeError, AttributeError):
+        return None
 
 
 def decide(body: dict[str, Any], context: dict[str, Any], services: Services) -> None:
@@ -159,10 +170,19 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
         ActionId.POST_NOW: services.workflow.post_now,
         ActionId.UNSCHEDULE: services.workflow.unschedule,
     }
-    outcome = moves[action](*parsed)
+    outcome = services.workflow.undo(*parsed, replayed=replay) if action is ActionId.UNDO else moves[action](*parsed)
     if outcome.refused and replay:
         return None
-    return partial(_settle, outcome, body, *parsed, services)
+    settle = partial(_settle, outcome, body, *parsed, services)
+    if action is ActionId.UNDO and outcome.kind is Kind.UNDONE and not replay:
+        return partial(_ask_why_undone, settle, body, *parsed, services)
+    return settle
+
+
+def _ask_why_undone(settle: FollowUp, body: dict[str, Any], ref: CardRef, actor: Actor, services: Services) -> None:
+    """The Undo is already done; then the optional why (first: Slack's trigger id lasts 3 s), then the cards."""
+    _open(services.client, body, undo_reason_modal(ref), actor, services)
+    settle()
 
 
 def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:

@@ -32,6 +32,7 @@ def register(app: App, services: Services) -> None:
     app.view(CallbackId.REJECT.value)(partial(submit_reason, services=services))
     app.view(CallbackId.MARK_PART.value)(partial(submit_part_link, services=services))
     app.view(CallbackId.CHANGE_TIME.value)(partial(submit_time, services=services))
+    app.view(CallbackId.UNDO_REASON.value)(partial(submit_undo_reason, services=services))
     app.view(UNKNOWN_VIEW)(partial(submit_unknown, services=services))
 
 
@@ -138,6 +139,15 @@ def submit_time(ack: Ack, body: dict[str, Any], services: Services) -> None:
         _errors(ack, BlockId.WHEN, BAD_FORM)
         return
     _finish(ack, services.workflow.schedule(ref, actor, when), BlockId.WHEN, actor, services)
+
+
+def submit_undo_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    """The optional why of an Undo already made: kept as its own audit row (and shown on the cards)."""
+    submitted = _submitted(ack, body, services, BlockId.REASON, InputId.REASON)
+    if submitted is None:
+        return
+    _, ref, actor, reason = submitted
+    _finish(ack, services.workflow.undo_reason(ref, actor, reason), BlockId.REASON, actor, services)
 
 
 def submit_unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:

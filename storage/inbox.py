@@ -17,10 +17,21 @@ from storage.store import changed
 INBOX: Table = InboxItem.__table__  # type: ignore[attr-defined]
 
 
-def receive(connection: Connection, kind: str, body: str, owner: str, now: datetime, lease_until: datetime) -> int:
+def receive(
+    connection: Connection,
+    kind: str,
+    body: str,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+    holds_draft: int | None = None,
+) -> int:
     """One INSERT: what must happen before Slack gets its 200. Returns the row's id. Core, not the ORM: this runs
-    while Slack waits, and the ORM's unit of work would be most of its cost."""
+    while Slack waits, and the ORM's unit of work would be most of its cost. `holds_draft`: an Undo click's draft,
+    which the publisher leaves alone while the row is here (storage.undo)."""
     values = {"kind": kind, "body": body, "owner": owner, "received_at": now, "lease_until": lease_until, "attempts": 0}
+    if holds_draft is not None:
+        values["holds_draft"] = holds_draft
     stmt = INBOX.insert().values(**values)
     return int(connection.execute(stmt).inserted_primary_key[0])  # type: ignore[index]
 

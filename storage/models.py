@@ -77,6 +77,11 @@ class Draft(SQLModel, table=True):
     publish_said: str | None = Field(default=None, max_length=255)  # the `at:` line as written, to tell an edit of it
     time_noticed_at: datetime | None = _ts(nullable=True)
     published_at: datetime | None = _ts(nullable=True)
+    # UNDO_WINDOW (bot/undo.py): approved, the publisher claims it only from `undo_until`; until then any approver
+    # may put it back to pending. `undone_by`/`undone_at`: the last Undo, shown on the pending card it leaves.
+    undo_until: datetime | None = _ts(nullable=True)
+    undone_by: str | None = Field(default=None, max_length=32)
+    undone_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 
@@ -207,6 +212,9 @@ class InboxItem(SQLModel, table=True):
     owner: str = Field(max_length=32)
     lease_until: datetime = _ts(nullable=False)
     attempts: int = 0
+    # An Undo click (bot/undo.py) holds its draft: the publisher doesn't claim it while the click waits here,
+    # so a click acked by a process that then stopped is replayed before the post can go out.
+    holds_draft: int | None = None
 
 
 class WriterNotice(SQLModel, table=True):

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
+from storage import undo
 from storage.engine import READ_ONLY
 from storage.models import AuditEvent, Card, Draft, DraftVersion, SlackEvent, Status
 from storage.types import utcnow
@@ -171,6 +172,8 @@ class Tx:
             # Scheduled: not before its time; never silently late (past `grace` untried, people are asked instead).
             .where(col(Draft.publish_at).is_(None) | (col(Draft.publish_at) <= now))
             .where(col(Draft.publish_at).is_(None) | (col(Draft.attempts) > 0) | (col(Draft.publish_at) >= now - grace))
+            .where(col(Draft.undo_until).is_(None) | (col(Draft.undo_until) <= now))  # UNDO_WINDOW: not while undoable
+            .where(~undo.click_waiting())  # nor while an Undo click waits in the inbox (its receiver may have stopped)
             .order_by(col(Draft.decided_at), col(Draft.id))
             .limit(limit)
         )

@@ -50,6 +50,7 @@ def app_env(slack: SlackSandbox, x: XSandbox, database_url: str, **overrides: st
         "APPROVERS": f"{OWNER},{OWNER2}",
         "AGENCY_NAME": AGENCY,
         "HEALTH_PORT": "0",  # Socket Mode's health server off unless a test picks a port (3000 is the default)
+        "UNDO_WINDOW": "0",  # a post right after Approve, as these tests expect; tests/e2e/test_undo.py sets its own
     }
     env.update(overrides)
     return env

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -166,3 +166,26 @@ def test_instances_starting_together_migrate_once(backend: str, tmp_path: Path) 
         finally:
             for engine in engines:
                 engine.dispose()
+
+
+def test_0014_from_0012_keeps_an_approved_draft_due_at_once(engine: Engine) -> None:
+    """A draft approved before UNDO_WINDOW existed has no `undo_until`: it is not held back by the upgrade."""
+    upgrade(engine, "0012")
+    old = MetaData()
+    old.reflect(engine)
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    stored = at.replace(tzinfo=None) if engine.dialect.name == "sqlite" else at
+    row = dict(
+        brand="default", channel="C0DRAFTS", ts="1.5", writer_id="U0WRITER", writer_name="Wendy", status="approved",
+        version=1,
+        text="Queued before the upgrade.", attempts=0, looks=0, created_at=stored, updated_at=stored,
+        decided_at=stored,
+    )  # fmt: skip
+    with engine.begin() as connection:
+        draft_id = connection.execute(old.tables["draft"].insert().values(**row)).inserted_primary_key[0]
+    upgrade(engine, "0014")
+    assert current(engine) == "0014"
+    with Store(engine).read() as tx:
+        draft = tx.get(draft_id)
+        assert draft is not None and (draft.undo_until, draft.undone_by, draft.undone_at) == (None, None, None)
+        assert tx.due_for_publishing(at + timedelta(seconds=1)) == [draft_id]

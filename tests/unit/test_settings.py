@@ -287,3 +287,28 @@ def test_health_port_defaults_to_the_dockerfiles_3000_and_0_turns_it_off() -> No
 )
 def test_a_bad_health_setting_is_named(variable: str, bad: str) -> None:
     the_problem_naming(variable, problems_for(HTTP_ENV | {variable: bad}))
+
+
+def test_undo_window_is_thirty_seconds_unless_told() -> None:
+    assert Settings.from_env(HTTP_ENV).undo_window.total_seconds() == 30
+    assert Settings.from_env(HTTP_ENV | {"UNDO_WINDOW": "2m"}).undo_window.total_seconds() == 120
+
+
+@pytest.mark.parametrize("off", ["0", "0s", "off", "OFF"])
+def test_undo_window_zero_turns_it_off(off: str) -> None:
+    assert Settings.from_env(HTTP_ENV | {"UNDO_WINDOW": off}).undo_window.total_seconds() == 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [("soon", "UNDO_WINDOW: 'soon' is not a duration"), ("1h", "UNDO_WINDOW must be at most 10m (got 1h)")],
+)
+def test_a_bad_undo_window_names_the_variable(bad: str, words: str) -> None:
+    [problem] = problems_for(HTTP_ENV | {"UNDO_WINDOW": bad})
+    assert problem.startswith(words)
+
+
+def test_an_undo_window_longer_than_the_schedule_grace_is_refused() -> None:
+    [problem] = problems_for(HTTP_ENV | {"UNDO_WINDOW": "3m", "SCHEDULE_GRACE": "1m"})
+    assert problem.startswith("UNDO_WINDOW must not be longer than SCHEDULE_GRACE (60s)")
+    assert Settings.from_env(HTTP_ENV | {"UNDO_WINDOW": "10m", "SCHEDULE_GRACE": "10m"}).undo_window.seconds == 600
