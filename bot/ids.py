@@ -36,6 +36,7 @@ class BlockId(StrEnum):
     PART_LINK = "mark.part_link"
     CARD_TIME = "card.time"
     WHEN = "schedule.when"
+    CARD_ESCALATION = "card.escalation"  # a backup's card: why they were asked (bot/escalation_blocks.py)
 
 
 class InputId(StrEnum):

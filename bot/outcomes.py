@@ -56,6 +56,7 @@ class Kind(StrEnum):
     BAD_REQUEST = "bad_request"
     REASON_REQUIRED = "reason_required"
     NAME_UNKNOWN = "name_unknown"
+    NOT_YET_ESCALATED = "not_yet_escalated"  # a backup approver, before the draft was escalated to them
 
 
 REFUSALS = frozenset(
@@ -72,6 +73,7 @@ REFUSALS = frozenset(
         Kind.MEDIA_REFUSED,
         Kind.REASON_REQUIRED,
         Kind.NAME_UNKNOWN,
+        Kind.NOT_YET_ESCALATED,
         Kind.BAD_TIME,
         Kind.TIME_PASSED,
         Kind.NOT_SCHEDULED,

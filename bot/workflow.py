@@ -13,6 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import draft_media, edit_media
+from bot.escalation_rule import due_at, may_decide, revised_due
 from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
@@ -43,6 +44,13 @@ class Policy:
     approvers: frozenset[str]
     team_id: str
     enterprise_id: str | None = None
+    backups: frozenset[str] = frozenset()  # BACKUP_APPROVERS: deciders once a draft is escalated (bot/escalation.py)
+
+    def deciders(self, draft: Draft | None) -> frozenset[str]:
+        """Who may decide on `draft` now: the approvers, and its backups once it was escalated (never its writer).
+        An approval rule counts its yeses among these."""
+        pool = self.approvers | self.backups
+        return frozenset(u for u in pool if may_decide(u, draft, self.approvers, self.backups))
 
     def of_this_organisation(self, actor: Actor) -> bool:
         if actor.team_id == self.team_id:
@@ -52,10 +60,12 @@ class Policy:
     def refusal(self, actor: Actor, draft: Draft | None = None) -> Kind | None:
         if not self.of_this_organisation(actor):
             return Kind.OTHER_ORGANISATION
-        if actor.user_id not in self.approvers:
+        if actor.user_id not in self.approvers | self.backups:
             return Kind.NOT_AN_APPROVER
         if draft is not None and draft.writer_id == actor.user_id:
             return Kind.OWN_DRAFT
+        if not may_decide(actor.user_id, draft, self.approvers, self.backups):  # a backup, before escalation
+            return Kind.NOT_YET_ESCALATED if draft is not None else Kind.NOT_AN_APPROVER
         return None
 
 
@@ -82,7 +92,9 @@ class Workflow(ScheduleMoves):
         clock: Callable[[], datetime] = utcnow,
         zone: ZoneInfo | None = None,
         grace: timedelta = DEFAULT_GRACE,
+        escalate_after: timedelta | None = None,
     ) -> None:
+        self.escalate_after = escalate_after  # ESCALATE_AFTER: sets each draft's `escalate_at`
         self.zone = zone or ZoneInfo("UTC")  # `at:` lines are read in the brand's TIMEZONE
         self.grace = grace
         self.store = store
@@ -115,7 +127,8 @@ class Workflow(ScheduleMoves):
         )
 
     def _longest_approver_name(self) -> str:
-        return max((self.directory.name(a) for a in sorted(self.policy.approvers)), key=len, default="")
+        signers = self.policy.approvers | self.policy.backups  # a backup may sign an escalated draft
+        return max((self.directory.name(a) for a in sorted(signers)), key=len, default="")
 
     # -- the writer's side ---------------------------------------------------------------------
 
@@ -174,6 +187,7 @@ class Workflow(ScheduleMoves):
         if not post.fits or len(text) > MAX_DRAFT_CHARS:
             tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
             return Outcome(Kind.TOO_LONG, post=post)
+        draft.escalate_at = due_at(draft.pending_since or self.clock(), draft.publish_at, self.escalate_after)
         tx.insert_draft(draft, author_id=message.user)
         stored_media.save(tx.session, draft.id or 0, 1, draft_media.rows(message.media))
         detail = "from an edit" if message.edited_ts else None
@@ -235,6 +249,7 @@ class Workflow(ScheduleMoves):
             version = draft.version + 1
             values = dict(text=text, version=version, pending_since=now, publish_at=publish_at, time_noticed_at=None)
             values["publish_said"] = proposal.said
+            values["escalate_at"] = revised_due(draft, now, publish_at, self.escalate_after)
             if draft.status in open_now:
                 reopened = draft_media.UNDECIDED if draft.status in draft_media.REOPENED else {}
                 moved = tx.move(
@@ -445,7 +460,7 @@ class Workflow(ScheduleMoves):
         # guards the move. Only an approver's name is asked for: anyone else is refused without it.
         signer = (
             self.directory.name(actor.user_id)
-            if to is Status.APPROVED and actor.user_id in self.policy.approvers
+            if to is Status.APPROVED and actor.user_id in self.policy.approvers | self.policy.backups
             else ""
         )
         with self.store.transaction() as tx:

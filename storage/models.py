@@ -44,6 +44,7 @@ class Draft(SQLModel, table=True):
         Index("ix_draft_brand_status_pending", "brand", "status", "pending_since"),  # the queue, oldest first
         Index("ix_draft_brand_status_updated", "brand", "status", "updated_at"),  # failed/unknown, newest first
         Index("ix_draft_status_publish_at", "status", "publish_at"),  # what goes out next, and what is late
+        Index("ix_draft_status_escalate_at", "status", "escalate_at"),  # pending drafts whose backups are due
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -77,6 +78,10 @@ class Draft(SQLModel, table=True):
     publish_said: str | None = Field(default=None, max_length=255)  # the `at:` line as written, to tell an edit of it
     time_noticed_at: datetime | None = _ts(nullable=True)
     published_at: datetime | None = _ts(nullable=True)
+    # Escalation (bot/escalation.py): when the backups get the card if nobody has decided (None: never), and when
+    # they did. Set once per draft: a draft escalated stays escalated, whatever versions follow.
+    escalate_at: datetime | None = _ts(nullable=True)
+    escalated_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 
