@@ -97,12 +97,12 @@ class Escalations:
             .scalar_subquery()
         )
         stmt = (
-            select(Draft)
+            select(Draft, count)
             .where(Draft.status == Status.PENDING, col(Draft.escalated_at).is_not(None))
             .where(col(Draft.escalated_at) <= now - CARD_GRACE)
             .order_by(col(Draft.id))
             .limit(BATCH)
         )
         with self.store.read() as tx:
-            rows = list(tx.session.exec(stmt.add_columns(count)).all())
-        return [d for d, cards in rows if cards < len(self._backups_of(d))]
+            rows = [(draft, cards) for draft, cards in tx.session.exec(stmt).all()]
+        return [draft for draft, cards in rows if cards < len(self._backups_of(draft))]
