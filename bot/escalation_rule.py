@@ -29,19 +29,24 @@ def due_at(asked_at: datetime, publish_at: datetime | None, after: timedelta | N
     return max(asked_at, due)
 
 
-def revised_due(draft: Draft, now: datetime, publish_at: datetime | None, after: timedelta | None) -> datetime | None:
-    """The due time after the writer's new version (or an unschedule) sends `draft` to the approvers again.
+def clock_start(draft: Draft, now: datetime) -> datetime:
+    """Since when the approvers are waited for once the writer's new version of `draft` goes to them at `now`.
 
-    Escalated already: unchanged (the backups keep their cards). Still pending: the approvers have not answered
-    since they were first asked, so the clock keeps running, only drawn earlier by a nearer time to go out. Coming
-    back from a decision (changes requested, an approved time moved): they answered, so the clock starts again.
+    Still pending: they have not answered since they were first asked, so the clock keeps running (a writer who
+    edits every few hours doesn't hold the escalation off). Coming back from a decision (changes requested, new
+    images on an approved draft): they answered, so the clock starts again.
     """
+    if draft.status == Status.PENDING and draft.waiting_since is not None:
+        return draft.waiting_since
+    return now
+
+
+def revised_due(draft: Draft, now: datetime, publish_at: datetime | None, after: timedelta | None) -> datetime | None:
+    """The due time once the writer's new version (with `publish_at`) goes to the approvers at `now`. Escalated
+    already: unchanged (it stays escalated; the backups keep their cards)."""
     if draft.escalated_at is not None:
         return draft.escalate_at
-    if draft.status == Status.PENDING and draft.escalate_at is not None:
-        nearer = due_at(now, publish_at, after)
-        return min(draft.escalate_at, nearer) if nearer is not None else draft.escalate_at
-    return due_at(now, publish_at, after)
+    return due_at(clock_start(draft, now), publish_at, after)
 
 
 def may_decide(user_id: str, draft: Draft | None, approvers: Collection[str], backups: Collection[str]) -> bool:

@@ -136,7 +136,7 @@ class Notifier:
         """Why a backup has this card: who hasn't answered, for how long (and when it is due to go out)."""
         now = self.workflow.clock()
         waiting = [self.workflow.directory.name(a) for a in still_to_decide(draft, self.approvers)]
-        waited = now - (draft.pending_since or draft.created_at)
+        waited = now - (draft.waiting_since or draft.pending_since or draft.created_at)
         zone = self.workflow.zone
         return escalation_blocks.why_line(waiting, waited, publish_at=draft.publish_at, now=now, zone=zone)
 

@@ -89,7 +89,8 @@ class ScheduleMoves:
             decided_by=None,
             decided_at=None,
             pending_since=self.clock(),
-            escalate_at=due_at(self.clock(), None, self.escalate_after),  # an approver answered: a new clock
+            waiting_since=self.clock(),  # an approver answered: the escalation clock starts again
+            escalate_at=due_at(self.clock(), None, self.escalate_after),
         )
 
     def _move_scheduled(

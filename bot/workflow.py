@@ -13,7 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import draft_media, edit_media
-from bot.escalation_rule import due_at, may_decide, revised_due
+from bot.escalation_rule import clock_start, due_at, may_decide, revised_due
 from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
@@ -187,6 +187,7 @@ class Workflow(ScheduleMoves):
         if not post.fits or len(text) > MAX_DRAFT_CHARS:
             tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
             return Outcome(Kind.TOO_LONG, post=post)
+        draft.waiting_since = draft.pending_since
         draft.escalate_at = due_at(draft.pending_since or self.clock(), draft.publish_at, self.escalate_after)
         tx.insert_draft(draft, author_id=message.user)
         stored_media.save(tx.session, draft.id or 0, 1, draft_media.rows(message.media))
@@ -249,6 +250,7 @@ class Workflow(ScheduleMoves):
             version = draft.version + 1
             values = dict(text=text, version=version, pending_since=now, publish_at=publish_at, time_noticed_at=None)
             values["publish_said"] = proposal.said
+            values["waiting_since"] = clock_start(draft, now)
             values["escalate_at"] = revised_due(draft, now, publish_at, self.escalate_after)
             if draft.status in open_now:
                 reopened = draft_media.UNDECIDED if draft.status in draft_media.REOPENED else {}

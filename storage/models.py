@@ -78,8 +78,10 @@ class Draft(SQLModel, table=True):
     publish_said: str | None = Field(default=None, max_length=255)  # the `at:` line as written, to tell an edit of it
     time_noticed_at: datetime | None = _ts(nullable=True)
     published_at: datetime | None = _ts(nullable=True)
-    # Escalation (bot/escalation.py): when the backups get the card if nobody has decided (None: never), and when
-    # they did. Set once per draft: a draft escalated stays escalated, whatever versions follow.
+    # Escalation (bot/escalation.py): since when the approvers have been asked without answering (the clock's start,
+    # kept through a writer's edits), when the backups get the card if nobody has decided (None: never), and when
+    # they did. `escalated_at` is set once per draft: a draft escalated stays escalated, whatever versions follow.
+    waiting_since: datetime | None = _ts(nullable=True)
     escalate_at: datetime | None = _ts(nullable=True)
     escalated_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)

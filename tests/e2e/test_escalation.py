@@ -143,7 +143,7 @@ def test_a_writers_edit_keeps_the_clock_and_an_escalated_draft_keeps_its_backups
     bot.slack.wait_until(lambda: bot.row(ts).version == 2)
     assert tick_at(bot, clock, T0 + timedelta(hours=8)) == 1  # not 8 h after the edit: nobody had answered
     card = bot.card(BACKUP, containing="Second words")
-    assert "haven't answered in 2 h" in block_text(card.blocks)  # silent on this version for 2 h
+    assert f"{WHY}." in block_text(card.blocks)  # silent for 8 h, through the writer's edit
 
     clock.set(T0 + timedelta(hours=9))
     bot.edit(ts, "Third words.", "Second words.")
@@ -152,6 +152,22 @@ def test_a_writers_edit_keeps_the_clock_and_an_escalated_draft_keeps_its_backups
     assert tick_at(bot, clock, T0 + timedelta(hours=20)) == 0 and len(backup_cards(bot)) == 1
     bot.click(updated, "Approve", user=BACKUP)
     bot.wait_status(ts, "published")
+
+
+def test_an_answer_from_an_approver_starts_the_clock_again(bot: Harness, clock: FakeClock) -> None:
+    ts = bot.draft("Needs a price.")
+    card = bot.card(OWNER, containing="Needs a price")
+    clock.set(T0 + timedelta(hours=2))
+    bot.click(card, "Request changes")
+    bot.submit(bot.modal("countersign.request_changes_modal"), {"decision.reason": {"reason": "Add the price."}})
+    bot.wait_status(ts, "changes_requested")
+    clock.set(T0 + timedelta(hours=3))
+    bot.edit(ts, "Needs a price: 4 EUR.", "Needs a price.")
+    bot.wait_status(ts, "pending")
+    assert tick_at(bot, clock, T0 + timedelta(hours=8)) == 0  # 8 h after the first ask, but Olivia answered
+    assert tick_at(bot, clock, T0 + timedelta(hours=10, minutes=59)) == 0
+    assert tick_at(bot, clock, T0 + timedelta(hours=11)) == 1  # 8 h after the new version went to them
+    assert "haven't answered in 8 h" in block_text(bot.card(BACKUP, containing="4 EUR").blocks)
 
 
 def test_a_scheduled_draft_escalates_an_hour_before_its_time(

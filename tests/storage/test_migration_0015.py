@@ -36,12 +36,12 @@ def test_0015_adds_the_escalation_times_to_drafts_written_at_0012(engine: Engine
                 " '2026-12-01 09:00:00+00:00', '2026-12-01 09:00:00+00:00')"
             )
         )
-    assert not {"escalate_at", "escalated_at"} & columns(engine)
+    assert not {"waiting_since", "escalate_at", "escalated_at"} & columns(engine)
     upgrade(engine, "0015")
-    assert {"escalate_at", "escalated_at"} <= columns(engine)
+    assert {"waiting_since", "escalate_at", "escalated_at"} <= columns(engine)
     assert "ix_draft_status_escalate_at" in {i["name"] for i in inspect(engine).get_indexes("draft")}
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT text, escalate_at, escalated_at FROM draft")).one()
-    assert tuple(row) == ("hi", None, None)  # drafts from before never escalate by surprise
+        row = conn.execute(text("SELECT text, waiting_since, escalate_at, escalated_at FROM draft")).one()
+    assert tuple(row) == ("hi", None, None, None)  # drafts from before never escalate by surprise
     downgrade(engine, "0012")
-    assert not {"escalate_at", "escalated_at"} & columns(engine)
+    assert not {"waiting_since", "escalate_at", "escalated_at"} & columns(engine)

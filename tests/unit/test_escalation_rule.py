@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.escalation_rule import BEFORE_TIME, due_at, may_decide, revised_due, still_to_decide
+from bot.escalation_rule import BEFORE_TIME, clock_start, due_at, may_decide, revised_due, still_to_decide
 from bot.outcomes import Kind
 from bot.refs import Actor
 from bot.workflow import Policy
@@ -46,21 +46,34 @@ def test_a_time_less_than_an_hour_away_escalates_at_once() -> None:
 
 
 def test_an_edit_while_pending_keeps_the_clock_running() -> None:
-    pending = draft(status=Status.PENDING, escalate_at=T0 + EIGHT)
+    pending = draft(status=Status.PENDING, waiting_since=T0, escalate_at=T0 + EIGHT)
     later = T0 + timedelta(hours=6)
+    assert clock_start(pending, later) == T0
     assert revised_due(pending, later, None, EIGHT) == T0 + EIGHT  # not later + 8 h: still nobody answered
 
 
 def test_an_edit_while_pending_with_a_nearer_time_draws_it_earlier() -> None:
-    pending = draft(status=Status.PENDING, escalate_at=T0 + EIGHT)
+    pending = draft(status=Status.PENDING, waiting_since=T0, escalate_at=T0 + EIGHT)
     now = T0 + timedelta(hours=1)
     assert revised_due(pending, now, T0 + timedelta(hours=4), EIGHT) == T0 + timedelta(hours=3)
 
 
+def test_an_edit_that_moves_the_time_later_moves_the_due_time_back_to_the_wait() -> None:
+    pending = draft(status=Status.PENDING, waiting_since=T0, escalate_at=T0 + timedelta(hours=3))
+    now = T0 + timedelta(hours=1)
+    assert revised_due(pending, now, T0 + timedelta(days=2), EIGHT) == T0 + EIGHT
+
+
 def test_an_edit_after_changes_were_requested_starts_a_new_clock() -> None:
-    answered = draft(status=Status.CHANGES_REQUESTED, escalate_at=T0 + EIGHT)
+    answered = draft(status=Status.CHANGES_REQUESTED, waiting_since=T0, escalate_at=T0 + EIGHT)
     now = T0 + timedelta(hours=2)
+    assert clock_start(answered, now) == now
     assert revised_due(answered, now, None, EIGHT) == now + EIGHT
+
+
+def test_a_draft_from_before_escalation_existed_starts_its_clock_at_the_edit() -> None:
+    old = draft(status=Status.PENDING)  # migrated: no waiting_since
+    assert clock_start(old, T0 + timedelta(hours=1)) == T0 + timedelta(hours=1)
 
 
 def test_an_escalated_draft_keeps_its_due_time_through_new_versions() -> None:

@@ -1,4 +1,5 @@
-"""a draft's escalation to the backup approvers is a time in the database (escalate_at) and a fact (escalated_at)
+"""a draft's escalation to the backup approvers: its clock (waiting_since), its due time (escalate_at), the fact
+(escalated_at)
 
 Revision ID: 0015
 Revises: 0012
@@ -20,6 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("draft") as batch:
+        batch.add_column(sa.Column("waiting_since", storage.types.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("escalate_at", storage.types.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("escalated_at", storage.types.UTCDateTime(timezone=True), nullable=True))
     op.create_index("ix_draft_status_escalate_at", "draft", ["status", "escalate_at"])
@@ -30,3 +32,4 @@ def downgrade() -> None:
     with op.batch_alter_table("draft") as batch:
         batch.drop_column("escalated_at")
         batch.drop_column("escalate_at")
+        batch.drop_column("waiting_since")
