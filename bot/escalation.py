@@ -41,6 +41,7 @@ class Escalations:
         for draft in self._due(now):
             if self._claim(draft, now):
                 self._card(draft)
+                self.notifier.refresh_cards(draft.id or 0)  # the approvers' cards say who else was asked
                 escalated += 1
         for draft in self._short_of_cards(now):  # escalated, but a backup's card never got out
             self._card(draft, look_first=True)
@@ -75,7 +76,7 @@ class Escalations:
                 "escalated",
                 actor_id=ACTOR,
                 version=draft.version,
-                detail=f"to {','.join(self._backups_of(draft))}; no answer from {waiting or 'anyone'}",
+                detail=f"to {','.join(self._backups_of(draft)) or 'nobody (its writer)'}; no answer from {waiting}",
             )
         log.info("draft %s escalated to its backup approvers", draft.id)
         return True

@@ -44,6 +44,14 @@ def why_line(
     return line + "."
 
 
+def escalated_line(backups: Sequence[str], waited: timedelta) -> str:
+    """On the approvers' own cards once the backups were asked: `… also sent to Bea Backup (no decision in 8 h)`.
+    Empty when nobody was (the writer is the only backup)."""
+    if not backups:
+        return ""
+    return f":arrow_double_up: No decision in {span(waited)}: also sent to {_names(backups)}, who may decide on it now."
+
+
 def with_why(card: dict[str, Any], line: str) -> dict[str, Any]:
     """`card` (from `bot.blocks.approval_card`) with the why-line under its header."""
     blocks = list(card["blocks"])

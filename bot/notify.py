@@ -128,9 +128,16 @@ class Notifier:
         timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
         card_post = self.card_post(draft, approver_id)
         card = approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing)
-        if approver_id in self.backups and draft.escalated_at is not None and draft.status == Status.PENDING:
-            card = escalation_blocks.with_why(card, self.why_line(draft))
+        if draft.escalated_at is not None and draft.status == Status.PENDING and self.backups:
+            line = self.why_line(draft) if approver_id in self.backups else self.escalated_line(draft)
+            card = escalation_blocks.with_why(card, line) if line else card
         return card
+
+    def escalated_line(self, draft: Draft) -> str:
+        """On an approver's card of an escalated draft: who else was asked, so nobody wonders who decided."""
+        waited = self.workflow.clock() - (draft.waiting_since or draft.pending_since or draft.created_at)
+        names = [self.workflow.directory.name(b) for b in self.backups if b != draft.writer_id]
+        return escalation_blocks.escalated_line(names, waited)
 
     def why_line(self, draft: Draft) -> str:
         """Why a backup has this card: who hasn't answered, for how long (and when it is due to go out)."""

@@ -15,7 +15,7 @@ from bot.sandbox import SlackSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
 from storage.types import utcnow
 from tests.clock import FakeClock
-from tests.e2e.harness import AGENCY, OWNER, OWNER2, WRITER, Harness, block_text, buttons, posted
+from tests.e2e.harness import AGENCY, OWNER, OWNER2, Harness, block_text, buttons, posted
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Wed 2 Dec, 10:00 in Paris
 FRIDAY_9 = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)  # Fri 4 Dec, 09:00 in Paris
@@ -66,6 +66,8 @@ def test_backups_are_carded_once_at_the_due_time_and_not_before(bot: Harness, cl
     assert f"Sent to you as a backup approver: {WHY}." in shown
     assert buttons(card)[0] == "Approve"
     assert bot.row(ts).escalated_at == T0 + timedelta(hours=8)
+    owners = bot.wait_card(bot.card(OWNER, containing="Fresh beans"), lambda m: "also sent to" in block_text(m.blocks))
+    assert f"No decision in 8 h: also sent to {BACKUP_NAME}, who may decide on it now." in block_text(owners.blocks)
 
     assert tick_at(bot, clock, T0 + timedelta(hours=9)) == 0
     assert tick_at(bot, clock, T0 + timedelta(days=2)) == 0
@@ -256,10 +258,16 @@ def test_without_escalation_nothing_changes(start_bot: Callable[..., Harness], c
     assert [p.text for p in bot.x.posts] == [posted("No backups here.")]
 
 
-def test_writer_is_never_their_own_backup(start_bot: Callable[..., Harness], clock: FakeClock, backup: str) -> None:
+def test_a_backup_who_wrote_the_draft_gets_no_card_of_it(
+    start_bot: Callable[..., Harness], clock: FakeClock, backup: str
+) -> None:
     bot = start_bot(clock=clock, **ESCALATION)
     ts = bot.draft("A backup wrote this.", user=BACKUP)
     bot.card(OWNER, containing="A backup wrote")
     assert tick_at(bot, clock, T0 + timedelta(hours=8)) == 1
     assert backup_cards(bot) == []
-    assert bot.row(ts).writer_id == BACKUP and WRITER != BACKUP
+    assert bot.wait_audit("escalated").detail == f"to nobody (its writer); no answer from {OWNER},{OWNER2}"
+    owners = bot.card(OWNER, containing="A backup wrote")
+    assert "also sent to" not in block_text(owners.blocks) and "Approve" in buttons(owners)
+    assert bot.row(ts).escalated_at is not None  # claimed once, so it isn't picked again at every tick
+    assert tick_at(bot, clock, T0 + timedelta(hours=9)) == 0

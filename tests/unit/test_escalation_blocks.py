@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.escalation_blocks import span, why_line, with_why
+from bot.escalation_blocks import escalated_line, span, why_line, with_why
 from bot.ids import BlockId
 
 NOW = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
@@ -39,6 +39,12 @@ def test_the_why_line_says_when_a_scheduled_draft_goes_out() -> None:
 
 def test_the_why_line_escapes_names() -> None:
     assert "Ann &lt;!channel&gt; hasn't" in why_line(["Ann <!channel>"], timedelta(hours=1), now=NOW, zone=UTC_ZONE)
+
+
+def test_the_approvers_card_says_who_else_was_asked() -> None:
+    line = escalated_line(["Bea Backup", "Ben"], timedelta(hours=8))
+    assert line == ":arrow_double_up: No decision in 8 h: also sent to Bea Backup and Ben, who may decide on it now."
+    assert escalated_line([], timedelta(hours=8)) == ""  # the writer was the only backup: nobody else was asked
 
 
 def test_the_why_line_sits_under_the_card_header() -> None:
