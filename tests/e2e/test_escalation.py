@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.escalation import Escalations
+from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox import SlackSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
 from storage.types import utcnow
@@ -133,6 +134,21 @@ def test_a_backup_can_request_changes_once_escalated(bot: Harness, clock: FakeCl
     draft = bot.wait_status(ts, "changes_requested")
     assert (draft.decided_by, draft.reason) == (BACKUP, "Shorter, please.")
     assert "Shorter, please." in bot.thread(ts, containing="Shorter")[0].text
+
+
+def test_a_backups_edit_is_refused_before_escalation_and_signs_the_post_after(bot: Harness, clock: FakeClock) -> None:
+    ts = bot.draft("Fresh beens are in.")
+    bot.click(bot.card(OWNER, containing="Fresh beens"), "Edit", user=BACKUP)  # no form opens for them yet
+    assert "once it is escalated to you" in bot.ephemeral(BACKUP, containing="backup approver")
+    assert bot.slack.views == []
+    tick_at(bot, clock, T0 + timedelta(hours=8))
+    bot.click(bot.card(BACKUP, containing="Fresh beens"), "Edit", user=BACKUP)
+    modal = bot.modal(CallbackId.EDIT)
+    response = bot.submit(modal, {BlockId.EDIT_TEXT: {InputId.TEXT: "Fresh beans are in!"}}, user=BACKUP)
+    assert response.status_code == 200
+    draft = bot.wait_status(ts, "published")
+    assert (draft.decided_by, draft.version) == (BACKUP, 2)
+    assert [p.text for p in bot.x.posts] == [signed_by_backup("Fresh beans are in!")]
 
 
 def test_a_writers_edit_keeps_the_clock_and_an_escalated_draft_keeps_its_backups(
