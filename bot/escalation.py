@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import case, func, update
 from sqlmodel import col, select
 
 from bot.escalation_rule import still_to_decide
@@ -97,13 +97,14 @@ class Escalations:
             .where(col(Card.draft_id) == col(Draft.id), col(Card.approver_id).in_(list(self.backups)))
             .scalar_subquery()
         )
+        own = case((col(Draft.writer_id).in_(list(self.backups)), 1), else_=0)  # a backup's own draft: no card
         stmt = (
-            select(Draft, count)
+            select(Draft)
             .where(Draft.status == Status.PENDING, col(Draft.escalated_at).is_not(None))
             .where(col(Draft.escalated_at) <= now - CARD_GRACE)
+            .where(count < len(self.backups) - own)  # in SQL, so a batch is never filled with drafts that are fine
             .order_by(col(Draft.id))
             .limit(BATCH)
         )
         with self.store.read() as tx:
-            rows = [(draft, cards) for draft, cards in tx.session.exec(stmt).all()]
-        return [draft for draft, cards in rows if cards < len(self._backups_of(draft))]
+            return list(tx.session.exec(stmt).all())
