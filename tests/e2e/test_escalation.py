@@ -151,6 +151,22 @@ def test_a_backups_edit_is_refused_before_escalation_and_signs_the_post_after(bo
     assert [p.text for p in bot.x.posts] == [signed_by_backup("Fresh beans are in!")]
 
 
+def test_a_backup_settles_a_failed_post_of_an_escalated_draft_with_retry(bot: Harness, clock: FakeClock) -> None:
+    ts = bot.draft("Keys first.")
+    bot.card(OWNER, containing="Keys first")
+    tick_at(bot, clock, T0 + timedelta(hours=8))
+    card = bot.card(BACKUP, containing="Keys first")
+    bot.x.fail(status=401)
+    bot.click(card, "Approve", user=BACKUP)
+    bot.wait_status(ts, "failed")
+    failed = bot.wait_card(card, lambda m: buttons(m) == ["Retry"])
+    assert "backup approver" not in block_text(failed.blocks)  # the why-line is for a draft still waiting
+    bot.click(failed, "Retry", user=BACKUP)
+    bot.wait_status(ts, "published")
+    assert [p.text for p in bot.x.posts] == [signed_by_backup("Keys first.")]
+    assert [a.actor_id for a in bot.audit() if a.action == "retry"] == [BACKUP]
+
+
 def test_a_writers_edit_keeps_the_clock_and_an_escalated_draft_keeps_its_backups(
     bot: Harness, clock: FakeClock
 ) -> None:
