@@ -86,12 +86,15 @@ def joined(names: Sequence[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def longest_signature(rule: Rule, names: dict[str, str], listed: Sequence[str], writer: str) -> str:
+def longest_signature(
+    rule: Rule, names: dict[str, str], listed: Sequence[str], writer: str, backups: Iterable[str] = ()
+) -> str:
     """The longest {approver} the rule could produce for a draft by `writer`: the longest names, as many as
-    could sign (for N, N of them; for `all`, everyone but the writer). Intake's length check uses it, so a draft
-    that fits fits whoever approves it."""
-    others = sorted((names[a] for a in dict.fromkeys(listed) if a != writer), key=len, reverse=True)
+    could sign (for N, N of them; for `all`, as many as the listed approvers but the writer, `backups` standing in
+    once escalated). Intake's length check uses it, so a draft that fits fits whoever approves it."""
+    needed = rule.needed(listed, writer) if listed else 0
+    others = sorted((names[a] for a in dict.fromkeys([*listed, *backups]) if a != writer), key=len, reverse=True)
     if not others:
         return ""
-    k = len(others) if rule.kind == ALL else 1 if rule.kind == ANY else min(rule.n, len(others))
+    k = min(needed, len(others)) if rule.kind == ALL else 1 if rule.kind == ANY else min(rule.n, len(others))
     return joined(others[:k])

@@ -19,6 +19,7 @@ from bot.schedule import Week
 from bot.x_client import XAccount
 from storage import media as stored_media
 from storage import reports, schedule
+from storage.escalation_reports import escalation_waits
 from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -47,6 +48,19 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """How often backups had to be asked this week, and the median wait for a decision with and without them."""
+
+    escalations: int
+    median_with: timedelta | None
+    median_without: timedelta | None
+
+
+def _median(seconds: list[float]) -> timedelta | None:
+    return timedelta(seconds=statistics.median(seconds)) if seconds else None
+
+
+@dataclass(frozen=True)
 class Digest:
     brand: str
     week: Week
@@ -64,6 +78,7 @@ class Digest:
     trend: list[int] = field(default_factory=list)  # published per week, the 4 weeks before, oldest first
     # Scheduled for the week after the covered one (the week the digest goes out in), soonest first.
     scheduled: list[Draft] = field(default_factory=list)
+    escalation: Escalation | None = None  # None: no draft was escalated and none decided after escalation
 
     @property
     def published_count(self) -> int:
@@ -100,6 +115,7 @@ def build(
             for w in (week.shift(-i) for i in range(TREND_WEEKS, 0, -1))
         ]
         submitted = reports.submitted_count(session, brand, start, end)
+        escalated = escalation_waits(session, brand, start, end)
         upcoming = schedule.coming_up(session, brand, max(now, end), week.shift(1).end, limit=SCHEDULED_SHOWN)
     metrics = account.metrics([d.post_ids[0] for d in drafts if d.post_ids]) if account and drafts else {}
     waits = [(d["at"] - d["asked_at"]).total_seconds() for d in decisions if d["asked_at"] is not None]
@@ -142,4 +158,9 @@ def build(
         backlog_total=backlog_total,
         trend=trend,
         scheduled=upcoming,
+        escalation=(
+            Escalation(escalated.escalations, _median(escalated.with_escalation), _median(escalated.without_escalation))
+            if escalated.escalations or escalated.with_escalation
+            else None
+        ),
     )

@@ -28,6 +28,18 @@ def wait(delta: timedelta | None) -> str:
     return age(delta) if delta is not None else "—"
 
 
+def escalation_line(digest: Digest) -> str:
+    """`Escalated to backups: 2 drafts · median to a decision 9 h with escalation, 1 h 30 min without`."""
+    e = digest.escalation
+    if e is None:
+        return ""
+    drafts = "1 draft" if e.escalations == 1 else f"{e.escalations} drafts"
+    return (
+        f"Escalated to backups: {drafts} · median to a decision {wait(e.median_with)} with escalation, "
+        f"{wait(e.median_without)} without"
+    )
+
+
 def engagement(metrics: dict[str, int] | None, available: bool) -> str:
     if not available:
         return "engagement unavailable"
@@ -84,6 +96,8 @@ def blocks(digest: Digest) -> dict[str, Any]:
     if digest.slowest_pending:
         draft_id, writer, waited = digest.slowest_pending
         speed += f"\nSlowest still pending: #{draft_id} by <@{writer}>, waiting {age(waited)}"
+    if line := escalation_line(digest):
+        speed += f"\n{line}"
     out.append(section(speed))
     if digest.reasons:
         reasons = [
@@ -124,6 +138,8 @@ def plain(digest: Digest) -> str:
     if digest.slowest_pending:
         draft_id, writer, waited = digest.slowest_pending
         lines.append(f"Slowest still pending: #{draft_id} by {writer}, waiting {age(waited)}")
+    if line := escalation_line(digest):
+        lines.append(line)
     for r in digest.reasons:
         lines.append(f"  #{r.draft_id} {r.action.replace('_', ' ')} by {r.actor_id}: {r.text}")
     if digest.writers:

@@ -39,6 +39,7 @@ class BlockId(StrEnum):
     CARD_PROGRESS = "card.progress"  # APPROVAL_RULE: who approved, who is still to decide
     WHEN = "schedule.when"
     UNDO_NOTE = "card.undone"
+    CARD_ESCALATION = "card.escalation"  # a backup's card: why they were asked (bot/escalation_blocks.py)
 
 
 class InputId(StrEnum):

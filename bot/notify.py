@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import draft_media, failpoints, slack_lookup
+from bot import draft_media, escalation_blocks, failpoints, slack_lookup
 from bot.blocks import approval_card, card_link
+from bot.escalation_rule import still_to_decide
 from bot.outcomes import Kind, Outcome
 from bot.post_text import Part, PostText, weighted_length
 from bot.replies import decision_reply, intake_reply, revision_refused
@@ -58,7 +59,9 @@ class Notifier:
         approval_channel: str = "",
         team_url: str = "",
         bot_user_id: str = "",
+        backups: tuple[str, ...] = (),
     ) -> None:
+        self.backups = backups  # BACKUP_APPROVERS: a card each (in their DM) once a draft is escalated
         self.team_url = team_url
         self.bot_user_id = bot_user_id
         self.client = client
@@ -125,13 +128,40 @@ class Notifier:
         timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
         card_post = self.card_post(draft, approver_id)
         standing = self.workflow.standing(draft, approver_id or None)
-        return approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing, standing=standing)
+        card = approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing, standing=standing)
+        if draft.escalated_at is not None and draft.status == Status.PENDING and self.backups:
+            line = self.why_line(draft) if approver_id in self.backups else self.escalated_line(draft)
+            card = escalation_blocks.with_why(card, line) if line else card
+        return card
 
-    def post_cards(self, draft: Draft, *, look_first: bool = False) -> None:
-        """One card per target. `look_first` (the catch-up): a card whose post never answered may be in Slack
-        already; then it is adopted (and brought up to date) instead of posted a second time."""
+    def escalated_line(self, draft: Draft) -> str:
+        """On an approver's card of an escalated draft: who else was asked, so nobody wonders who decided."""
+        waited = self.workflow.clock() - (draft.waiting_since or draft.pending_since or draft.created_at)
+        names = [self.workflow.directory.name(b) for b in self.backups if b != draft.writer_id]
+        return escalation_blocks.escalated_line(names, waited)
+
+    def why_line(self, draft: Draft) -> str:
+        """Why a backup has this card: who hasn't answered, for how long (and when it is due to go out)."""
+        now = self.workflow.clock()
+        answered = [a for a, _ in self.workflow.yeses(draft)]  # APPROVAL_RULE: those who said yes have answered
+        waiting = [self.workflow.directory.name(a) for a in still_to_decide(draft, self.approvers, answered)]
+        waited = now - (draft.waiting_since or draft.pending_since or draft.created_at)
+        zone = self.workflow.zone
+        return escalation_blocks.why_line(waiting, waited, publish_at=draft.publish_at, now=now, zone=zone)
+
+    def post_cards(
+        self,
+        draft: Draft,
+        *,
+        look_first: bool = False,
+        targets: list[tuple[str, str]] | None = None,
+        while_pending: bool = False,
+    ) -> None:
+        """One card per target (default: the approvers'). `look_first` (the catch-up): a card whose post never
+        answered may be in Slack already; then it is adopted (and brought up to date) instead of posted a second
+        time. `while_pending` (escalation): a card claimed after the draft was decided is given back, not posted."""
         draft_id = draft.id or 0
-        for approver_id, channel in self.card_targets():
+        for approver_id, channel in self.card_targets() if targets is None else targets:
             if draft.writer_id == approver_id:
                 continue  # an approver who wrote the draft can't decide on it; don't ask them
             with self.store.transaction() as tx:
@@ -139,6 +169,10 @@ class Notifier:
                     continue
             with self._lock(draft_id):
                 current = self.store.get(draft_id) or draft
+                if while_pending and current.status != Status.PENDING:
+                    with self.store.transaction() as tx:
+                        tx.release_card(draft_id, approver_id)
+                    continue
                 if look_first and self._adopt(current, approver_id, channel):
                     continue
                 try:
@@ -235,7 +269,9 @@ class Notifier:
             cards.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
             targets = self.card_targets()
             dm_approvers = [approver for approver, _ in targets if approver]
-            missing = cards.short_of_cards(tx.session, len(targets), now - MISSING_GRACE, limit, dm_approvers)
+            missing = cards.short_of_cards(
+                tx.session, len(targets), now - MISSING_GRACE, limit, dm_approvers, not_counted=self.backups
+            )
             stale = cards.behind(tx.session, limit)
             # Unknown or failed with no card on record (the card that was clicked was posted by a process that
             # died before saving its ts): without one, nobody has the buttons to settle it.

@@ -65,6 +65,7 @@ class Kind(StrEnum):
     NAME_UNKNOWN = "name_unknown"
     ALREADY_APPROVED = "already_approved"  # the same person's second yes on a version (detail: who is waiting)
     TIME_WITH_LAST_YES = "time_with_last_yes"  # a picked time (or Approve now) on a yes that doesn't meet the rule
+    NOT_YET_ESCALATED = "not_yet_escalated"  # a backup approver, before the draft was escalated to them
 
 
 REFUSALS = frozenset(
@@ -81,6 +82,7 @@ REFUSALS = frozenset(
         Kind.MEDIA_REFUSED,
         Kind.REASON_REQUIRED,
         Kind.NAME_UNKNOWN,
+        Kind.NOT_YET_ESCALATED,
         Kind.BAD_TIME,
         Kind.TIME_PASSED,
         Kind.NOT_SCHEDULED,

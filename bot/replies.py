@@ -27,6 +27,8 @@ STATUS_WORDS = {
 REFUSAL_TEXT = {
     Kind.NOT_AN_APPROVER: "Only this brand's approvers can decide on drafts. Nothing was changed.",
     Kind.OTHER_ORGANISATION: "Only approvers from this workspace can decide on drafts. Nothing was changed.",
+    Kind.NOT_YET_ESCALATED: "You're a backup approver: you can decide on this draft once it is escalated to you"
+    " (when the approvers haven't answered in time, you get its card). Nothing was changed.",
     Kind.OWN_DRAFT: "You wrote this draft, so someone else has to approve it: nobody countersigns their own post.",
     Kind.STALE_CARD: "This card shows an older version of the draft. Use the updated card.",
     Kind.NOT_FOUND: "That draft doesn't exist any more. Nothing was changed.",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from sqlmodel import col
 
+from bot.escalation_rule import due_at
 from bot.outcomes import Kind, Outcome
 from bot.refs import Actor, CardRef
 from bot.schedule_line import BadTime, Proposal, describe, propose
@@ -38,6 +39,7 @@ class ScheduleMoves:
     clock: Callable[[], datetime]
     zone: ZoneInfo
     grace: timedelta
+    escalate_after: timedelta | None
 
     def _proposal(self, text: str) -> tuple[Proposal, str | None]:
         """The message's post text and proposed time, and why the `at:` line can't be used (None if it can)."""
@@ -88,6 +90,8 @@ class ScheduleMoves:
             decided_by=None,
             decided_at=None,
             pending_since=self.clock(),
+            waiting_since=self.clock(),  # an approver answered: the escalation clock starts again
+            escalate_at=due_at(self.clock(), None, self.escalate_after),
         )
 
     def _move_scheduled(

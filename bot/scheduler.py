@@ -59,6 +59,7 @@ class Tick:
     requests_replayed: int = 0
     writers_told: int = 0
     times_told: int = 0
+    escalated: int = 0
 
 
 class Scheduler:
@@ -72,7 +73,9 @@ class Scheduler:
         replay_due: Callable[[], datetime | None] = lambda: None,
         tell_writers: Callable[[datetime], int] = lambda _now: 0,
         keep_time: Callable[[datetime], int] = lambda _now: 0,
+        escalate: Callable[[datetime], int] = lambda _now: 0,
     ) -> None:
+        self.escalate = escalate  # bot.escalation: backups get the card of a draft nobody answered in time
         self.keep_time = keep_time  # bot.timekeeper: times that passed without a post are told
         self.digest = digest
         self.reminders = reminders
@@ -92,6 +95,7 @@ class Scheduler:
             optimize(self.digest.store.engine)
             self._optimized_at = now
         replayed = self.replay(now)  # first: a replayed draft or decision is what the steps below report on
+        escalated = self.escalate(now)
         sent = None
         week = self.digest.due(now)
         if week is not None:
@@ -99,7 +103,13 @@ class Scheduler:
             if sent.sent:
                 log.info("weekly digest %s sent", sent.week)
         return Tick(
-            sent, self.reminders.run(now), self.catch_up(now), replayed, self.tell_writers(now), self.keep_time(now)
+            sent,
+            self.reminders.run(now),
+            self.catch_up(now),
+            replayed,
+            self.tell_writers(now),
+            self.keep_time(now),
+            escalated,
         )
 
     def start(self) -> None:

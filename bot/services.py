@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import failures
 from bot.directory import SlackDirectory
+from bot.escalation import Escalations
 from bot.home import Home
 from bot.inbox import Inbox
 from bot.logs import ContextExecutor
@@ -134,7 +135,7 @@ def build_services(
     store = Store(make_engine(settings.database_url))
     worker_id = worker_id or default_worker_id()
     directory = SlackDirectory(client)
-    directory.warm(settings.approvers)
+    directory.warm(settings.approvers + settings.backup_approvers)
     enterprise_id = identity.get("enterprise_id") or None  # on Enterprise Grid: the install's organisation
     policy = Policy(
         approvers=frozenset(settings.approvers),
@@ -142,6 +143,7 @@ def build_services(
         enterprise_id=enterprise_id,
         rule=settings.approval_rule,
         order=settings.approvers,
+        backups=frozenset(settings.backup_approvers),
     )
     voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
     workflow = Workflow(
@@ -153,6 +155,7 @@ def build_services(
         zone=settings.timezone,
         grace=settings.schedule_grace,
         undo_window=settings.undo_window,
+        escalate_after=settings.escalate_after,
     )
     team_url = str(identity.get("url") or "")
     notifier = Notifier(
@@ -163,6 +166,7 @@ def build_services(
         approval_channel=settings.approval_channel,
         team_url=team_url,
         bot_user_id=str(identity["user_id"]),
+        backups=settings.backup_approvers,
     )
     account = x_account(settings)
     switch = BrandSwitch(store, policy)
@@ -186,6 +190,7 @@ def build_services(
         replay_due=inbox.next_expiry,
         tell_writers=notifier.tell_writers,
         keep_time=Timekeeper(store, notifier, settings.timezone, settings.schedule_grace).run,
+        escalate=Escalations(store, notifier, settings.backup_approvers).run,
         clock=clock,
     )
     return Services(

@@ -80,6 +80,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # Escalation (bot/escalation.py): who else gets the card when the approvers haven't answered in time.
+    backup_approvers: tuple[str, ...] = ()
+    escalate_after: timedelta | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, socket_mode: bool = False) -> Settings:
@@ -127,6 +130,8 @@ class Settings:
                 f"UNDO_WINDOW must not be longer than SCHEDULE_GRACE ({settings.schedule_grace.total_seconds():g}s):"
                 " a scheduled post held by the window would be kept as late instead of going out"
             )
+        backups, escalate_after = reader.escalation(settings.approvers)
+        settings = replace(settings, backup_approvers=backups, escalate_after=escalate_after)
         if reader.problems:
             raise SettingsError(reader.problems)
         if not settings.digest_channel:
@@ -252,6 +257,36 @@ class _Reader:
                 f"no draft could ever be approved (use a number up to {len(approvers)}, or all)"
             )
         return rule
+    def user_ids(self, name: str) -> tuple[str, ...]:
+        raw = self._get(name)
+        ids = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+        bad = [i for i in ids if not _USER_ID.match(i)]
+        if bad:
+            self.problems.append(f"{name} must be Slack user ids like U0123ABCD (bad: {', '.join(bad)})")
+        return ids
+
+    def escalation(self, approvers: tuple[str, ...]) -> tuple[tuple[str, ...], timedelta | None]:
+        """BACKUP_APPROVERS and ESCALATE_AFTER go together: backups nobody escalates to, or a wait with nobody
+        to escalate to, is a setting that silently does nothing, so either alone is refused by name."""
+        backups = self.user_ids("BACKUP_APPROVERS")
+        both = [b for b in backups if b in approvers]
+        if both:
+            self.problems.append(
+                f"BACKUP_APPROVERS must not repeat APPROVERS: an approver is asked from the start ({', '.join(both)})"
+            )
+        value = self._get("ESCALATE_AFTER")
+        after: timedelta | None = None
+        if value and value.lower() not in ("off", "never", "0"):
+            try:
+                after = parse_duration(value)
+            except ValueError as exc:
+                self.problems.append(f"ESCALATE_AFTER: {exc} (or 'off')")
+                return backups, None
+        if backups and after is None and not value:
+            self.problems.append("BACKUP_APPROVERS needs ESCALATE_AFTER (how long to wait before asking them, e.g. 8h)")
+        if after is not None and not backups:
+            self.problems.append("ESCALATE_AFTER needs BACKUP_APPROVERS (the Slack user ids to ask when time is up)")
+        return backups, after
 
     def reminder_after(self) -> timedelta | None:
         value = self._get("REMINDER_AFTER") or DEFAULT_REMINDER_AFTER

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot import draft_media, edit_media
 from bot.approval_rule import Progress, Rule, longest_signature, progress
 from bot.approving import Approving
+from bot.escalation_rule import clock_start, due_at, may_decide, revised_due
 from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
 from bot.post_text import PostText, attribution, clean, compose
@@ -48,18 +49,28 @@ class Policy:
     enterprise_id: str | None = None
     rule: Rule = field(default_factory=Rule)  # APPROVAL_RULE
     order: tuple[str, ...] = ()  # APPROVERS as listed (cards name who is waiting in this order)
+    backups: frozenset[str] = frozenset()  # BACKUP_APPROVERS: deciders once a draft is escalated (bot/escalation.py)
 
     @property
     def listed(self) -> tuple[str, ...]:
         return tuple(a for a in self.order if a in self.approvers) or tuple(sorted(self.approvers))
 
-    def backups(self, draft: Draft) -> tuple[str, ...]:
-        """Who else may say yes on `draft` under the rule (escalation's backups, once it escalated): none here."""
-        return ()
+    def escalated_to(self, draft: Draft) -> tuple[str, ...]:
+        """The backups who may say yes on `draft` under the rule: every backup once it escalated, never its writer.
+        Under `all` a backup's yes stands in for an approver who hasn't answered (the number needed stays)."""
+        if draft.escalated_at is None:
+            return ()
+        return tuple(b for b in sorted(self.backups) if b != draft.writer_id)
 
     def progress(self, draft: Draft, yeses: Sequence[str]) -> Progress:
         """Where `draft`'s version stands under the rule given who said yes on it (oldest first)."""
-        return progress(self.rule, self.listed, yeses, writer=draft.writer_id, backups=self.backups(draft))
+        return progress(self.rule, self.listed, yeses, writer=draft.writer_id, backups=self.escalated_to(draft))
+
+    def deciders(self, draft: Draft | None) -> frozenset[str]:
+        """Who may decide on `draft` now: the approvers, and its backups once it was escalated (never its writer).
+        An approval rule counts its yeses among these."""
+        pool = self.approvers | self.backups
+        return frozenset(u for u in pool if may_decide(u, draft, self.approvers, self.backups))
 
     def of_this_organisation(self, actor: Actor) -> bool:
         if actor.team_id == self.team_id:
@@ -69,10 +80,12 @@ class Policy:
     def refusal(self, actor: Actor, draft: Draft | None = None) -> Kind | None:
         if not self.of_this_organisation(actor):
             return Kind.OTHER_ORGANISATION
-        if actor.user_id not in self.approvers:
+        if actor.user_id not in self.approvers | self.backups:
             return Kind.NOT_AN_APPROVER
         if draft is not None and draft.writer_id == actor.user_id:
             return Kind.OWN_DRAFT
+        if not may_decide(actor.user_id, draft, self.approvers, self.backups):  # a backup, before escalation
+            return Kind.NOT_YET_ESCALATED if draft is not None else Kind.NOT_AN_APPROVER
         return None
 
 
@@ -100,8 +113,10 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
         zone: ZoneInfo | None = None,
         grace: timedelta = DEFAULT_GRACE,
         undo_window: timedelta = timedelta(0),
+        escalate_after: timedelta | None = None,
     ) -> None:
         self.undo_window = undo_window  # UNDO_WINDOW: an approval waits this long for an Undo (bot.undo)
+        self.escalate_after = escalate_after  # ESCALATE_AFTER: sets each draft's `escalate_at`
         self.zone = zone or ZoneInfo("UTC")  # `at:` lines are read in the brand's TIMEZONE
         self.grace = grace
         self.store = store
@@ -140,11 +155,12 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
 
     def _longest_approver_name(self, writer: str | None = None) -> str:
         """The longest {approver} a post could get: one name under `any`, the longest names joined under a rule
-        that needs several (`writer`, who can't sign, left out)."""
+        that needs several (`writer`, who can't sign, left out). A backup may sign an escalated draft."""
+        signers = (*self.policy.listed, *sorted(self.policy.backups))
         if self.policy.rule.single:
-            return max((self.directory.name(a) for a in sorted(self.policy.approvers)), key=len, default="")
-        names = {a: self.directory.name(a) for a in self.policy.listed}
-        return longest_signature(self.policy.rule, names, self.policy.listed, writer or "")
+            return max((self.directory.name(a) for a in signers), key=len, default="")
+        names = {a: self.directory.name(a) for a in signers}
+        return longest_signature(self.policy.rule, names, self.policy.listed, writer or "", self.policy.backups)
 
     # -- the writer's side ---------------------------------------------------------------------
 
@@ -207,6 +223,8 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
         if not post.fits or len(text) > MAX_DRAFT_CHARS:
             tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
             return Outcome(Kind.TOO_LONG, post=post)
+        draft.waiting_since = draft.pending_since
+        draft.escalate_at = due_at(draft.pending_since or self.clock(), draft.publish_at, self.escalate_after)
         tx.insert_draft(draft, author_id=message.user)
         stored_media.save(tx.session, draft.id or 0, 1, draft_media.rows(message.media))
         detail = "from an edit" if message.edited_ts else None
@@ -268,6 +286,8 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
             version = draft.version + 1
             values = dict(text=text, version=version, pending_since=now, publish_at=publish_at, time_noticed_at=None)
             values["publish_said"] = proposal.said
+            values["waiting_since"] = clock_start(draft, now)
+            values["escalate_at"] = revised_due(draft, now, publish_at, self.escalate_after)
             if draft.status in open_now:
                 reopened = draft_media.UNDECIDED if draft.status in draft_media.REOPENED else {}
                 moved = tx.move(
@@ -482,7 +502,7 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
         # guards the move. Only an approver's name is asked for: anyone else is refused without it.
         signer = (
             self.directory.name(actor.user_id)
-            if to is Status.APPROVED and actor.user_id in self.policy.approvers
+            if to is Status.APPROVED and actor.user_id in self.policy.approvers | self.policy.backups
             else ""
         )
         with self.store.transaction() as tx:

@@ -29,14 +29,24 @@ def behind(session: Session, limit: int) -> list[int]:
 
 
 def short_of_cards(
-    session: Session, expected: int, created_before: datetime, limit: int, no_card_for: Sequence[str] = ()
+    session: Session,
+    expected: int,
+    created_before: datetime,
+    limit: int,
+    no_card_for: Sequence[str] = (),
+    *,
+    not_counted: Sequence[str] = (),
 ) -> list[Draft]:
     """Pending drafts older than `created_before` with fewer cards than `expected` (a card never got out).
 
     A writer among `no_card_for` (approvers who get a card in their DM) gets none for their own draft, so such a
     draft expects one card fewer: counted as short, it would be picked again at every tick, forever, and a batch
-    of them would crowd out the drafts really missing a card."""
-    count = select(func.count()).where(col(Card.draft_id) == col(Draft.id)).scalar_subquery()
+    of them would crowd out the drafts really missing a card. Cards of `not_counted` (backups, carded on
+    escalation: bot/escalation.py) are not among the expected ones, so they can't hide an approver's missing card."""
+    counted = select(func.count()).where(col(Card.draft_id) == col(Draft.id))
+    if not_counted:
+        counted = counted.where(col(Card.approver_id).not_in(list(not_counted)))
+    count = counted.scalar_subquery()
     own = case((col(Draft.writer_id).in_(list(no_card_for)), 1), else_=0) if no_card_for else 0
     stmt = (
         select(Draft)

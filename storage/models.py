@@ -44,6 +44,7 @@ class Draft(SQLModel, table=True):
         Index("ix_draft_brand_status_pending", "brand", "status", "pending_since"),  # the queue, oldest first
         Index("ix_draft_brand_status_updated", "brand", "status", "updated_at"),  # failed/unknown, newest first
         Index("ix_draft_status_publish_at", "status", "publish_at"),  # what goes out next, and what is late
+        Index("ix_draft_status_escalate_at", "status", "escalate_at"),  # pending drafts whose backups are due
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -82,6 +83,12 @@ class Draft(SQLModel, table=True):
     undo_until: datetime | None = _ts(nullable=True)
     undone_by: str | None = Field(default=None, max_length=32)
     undone_at: datetime | None = _ts(nullable=True)
+    # Escalation (bot/escalation.py): since when the approvers have been asked without answering (the clock's start,
+    # kept through a writer's edits), when the backups get the card if nobody has decided (None: never), and when
+    # they did. `escalated_at` is set once per draft: a draft escalated stays escalated, whatever versions follow.
+    waiting_since: datetime | None = _ts(nullable=True)
+    escalate_at: datetime | None = _ts(nullable=True)
+    escalated_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 
