@@ -132,7 +132,9 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
         """The exact post for `draft` if `approver_id` signs it.
 
         With no approver (a shared approvals-channel card, or intake's length check) the longest
-        approver name is used, so a draft that fits here fits whoever approves it.
+        approver name is used, so a draft that fits here fits whoever approves it. When APPROVAL_RULE needs several
+        yeses, the post is signed by the yeses so far plus `approver_id`'s (bot.approving.signature_for), and intake
+        counts with the longest names the rule could sign with.
         """
         if self.policy.rule.single:
             approver = self.directory.name(approver_id) if approver_id else self._longest_approver_name()
