@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.delete_blocks import delete_line, with_delete_button
 from bot.ids import ActionId, BlockId, CallbackId, InputId
 from bot.media_blocks import image_blocks
 from bot.media_rules import MediaItem
@@ -158,7 +159,7 @@ def approval_card(
     else:
         scheduled = time_buttons(draft, timing) if timing is not None else ()
         line = f"Approved by <@{draft.decided_by}> {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft)
-        blocks.append(section(line, BlockId.CARD_OUTCOME))
+        blocks.append(with_delete_button(section(line, BlockId.CARD_OUTCOME), draft, ref))
         settle = scheduled or SETTLE_BUTTONS.get(status, ())
         if settle:
             elements = [button(a, label, ref, style) for a, label, style in settle]
@@ -202,6 +203,8 @@ def outcome_line(draft: Draft) -> str:
             )
         case Status.UNKNOWN:
             line = unknown_line(draft, who, when)
+        case Status.DELETING | Status.DELETED | Status.DELETE_FAILED:  # the icon is delete_line's
+            return delete_line(draft, f"Approved by {who} {when}", slack_date(draft.deleted_at))
         case _:
             line = status_words(draft.status)
     return f"{icon} {line}".strip()

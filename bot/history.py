@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from bot import stops
 from bot.blocks import slack_date
 from bot.media_rules import file_size
 from bot.post_text import escape_mrkdwn
@@ -71,6 +72,10 @@ def render(history: History) -> str:
     for v in history.versions:
         lines.append(f"• v{v.version} by <@{v.author_id}> {slack_date(v.created_at)}: {escape_mrkdwn(v.text)}")
         lines += [f"    ◦ {image_line(i)}" for i in history.images.get(v.version, [])]
+    stopped = stops.lines(history.trail)
+    if stopped:
+        lines.append("*Stops* (who stopped it, when, and why)")
+        lines += stopped
     lines.append("*Audit trail*")
     for a in history.trail:
         moved = f" ({a.from_status or '—'} → {a.to_status})" if a.to_status else ""

@@ -22,6 +22,8 @@ class ActionId(StrEnum):
     CHANGE_TIME = "countersign.change_time"
     POST_NOW = "countersign.post_now"
     UNSCHEDULE = "countersign.unschedule"
+    DELETE_FROM_X = "countersign.delete_from_x"
+    RETRY_DELETE = "countersign.retry_delete"
 
 
 class BlockId(StrEnum):

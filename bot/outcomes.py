@@ -42,6 +42,11 @@ class Kind(StrEnum):
     UNSCHEDULED = "unscheduled"
     TIME_PASSED = "time_passed"  # Approve on a draft whose proposed time went by: Approve now, or a new time
     NOT_SCHEDULED = "not_scheduled"
+    # Delete from X (bot/deleter.py)
+    DELETING = "deleting"
+    NOT_DELETABLE = "not_deletable"  # not published (or no post id known)
+    ALREADY_DELETING = "already_deleting"
+    ALREADY_DELETED = "already_deleted"
     # the brand's switch
     PAUSED = "paused"
     RESUMED = "resumed"
@@ -75,6 +80,9 @@ REFUSALS = frozenset(
         Kind.BAD_TIME,
         Kind.TIME_PASSED,
         Kind.NOT_SCHEDULED,
+        Kind.NOT_DELETABLE,
+        Kind.ALREADY_DELETING,
+        Kind.ALREADY_DELETED,
     }
 )
 
@@ -109,4 +117,5 @@ class Outcome:
             Kind.RESCHEDULED,
             Kind.POSTING_NOW,
             Kind.UNSCHEDULED,
+            Kind.DELETING,
         }

@@ -15,7 +15,7 @@ from bot.ids import ActionId, CallbackId
 from bot.inbox import FollowUp, InboxKind
 from bot.outcomes import Kind, Outcome
 from bot.refs import Actor, BadRef, CardRef, slack_id, slack_ts
-from bot.replies import refusal, too_long_to_edit
+from bot.replies import delete_refusal, refusal, too_long_to_edit
 from bot.schedule_blocks import change_time_modal
 from bot.services import Services
 from storage.models import Draft, Status
@@ -31,7 +31,10 @@ DECISIONS = (
     ActionId.APPROVE_NOW,
     ActionId.POST_NOW,
     ActionId.UNSCHEDULE,
+    ActionId.DELETE_FROM_X,  # after Slack's confirmation dialog
+    ActionId.RETRY_DELETE,
 )
+DELETES = (ActionId.DELETE_FROM_X, ActionId.RETRY_DELETE)
 
 
 def register(app: App, services: Services) -> None:
@@ -149,6 +152,12 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
         # The rest of the thread must reply to the uncertain part: ask for its link (a replay can't open a form).
         modal = part_link_modal(parsed[0], *part)
         return None if replay else partial(_open, services.client, body, modal, parsed[1], services)
+    if action in DELETES:  # claimed now; X is called after the inbox row is done (bot/deleter.py)
+        ref, actor = parsed
+        outcome = services.deleter.request(ref.draft_id, actor, via="button")
+        if outcome.refused and replay:
+            return None
+        return partial(_delete, outcome, body, ref, actor, services)
     moves = {
         ActionId.APPROVE: services.workflow.approve,
         ActionId.RETRY: services.workflow.retry,
@@ -163,6 +172,15 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
     if outcome.refused and replay:
         return None
     return partial(_settle, outcome, body, *parsed, services)
+
+
+def _delete(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, services: Services) -> None:
+    """Cards say "deleting…", then every part is deleted from X (cards and the writer's thread hear the end)."""
+    if outcome.refused:
+        _tell(body, actor.user_id, delete_refusal(outcome), services)
+        return
+    _settle(outcome, body, ref, actor, services)
+    services.deleter.run(ref.draft_id, outcome.draft.attempt_id if outcome.draft else None)
 
 
 def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:
