@@ -7,6 +7,7 @@ a 404; 5xx and 429 when told to). Both databases.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -241,3 +242,24 @@ def test_status_and_the_digest_count_deletions(bot: Harness) -> None:
     bot.driver.command("digest", OWNER)
     call = bot.slack.wait_for_call("response_url")
     assert "1 deleted from X" in block_text(call.args["blocks"])
+
+
+def test_two_instances_clicked_at_once_delete_each_part_once(start_bot: Callable[..., Harness]) -> None:
+    first, second = start_bot(), start_bot()  # one database, one Slack, one X
+    ts, cards, ids = published_thread(first)
+    shown = [first.fresh(c) for c in cards]
+
+    with ThreadPoolExecutor(2) as pool:
+        clicks = [
+            pool.submit(first.driver.click, shown[0], "Delete from X", OWNER),
+            pool.submit(second.driver.click, shown[1], "Delete from X", OWNER2),
+        ]
+        assert all(c.result().status_code == 200 for c in clicks)
+
+    first.wait_status(ts, "deleted")
+    first.settle()
+    second.settle()
+    assert sorted(first.x.delete_requests()) == sorted(ids)
+    assert len([a for a in first.audit() if a.action == "delete_requested"]) == 1
+    late = ("refused_already_deleting", "refused_already_deleted")  # the loser came mid-way, or after the end
+    assert len([a for a in first.audit() if a.action in late]) == 1
