@@ -268,6 +268,7 @@ def edit_modal(ref: CardRef, text: str, attribution: str) -> dict[str, Any]:
 REASON_PROMPTS = {
     CallbackId.REQUEST_CHANGES: ("Request changes", "Send back", "What should the writer change?"),
     CallbackId.REJECT: ("Reject draft", "Reject", "Why is this draft rejected?"),
+    CallbackId.DELETE_REASON: ("Reason for deleting", "Keep the reason", "Why was this post deleted from X?"),
 }
 
 

@@ -40,24 +40,30 @@ def confirm_dialog(parts: int) -> Block:
 def with_delete_button(outcome: Block, draft: Draft, ref: str) -> Block:
     """The card's outcome section, with *Delete from X* beside it on a published post (behind the confirmation
     dialog), or *Retry* on one whose deletion stopped. An accessory, not an actions block: the decision buttons
-    stay gone once a draft is decided."""
+    stay gone once a draft is decided. A deletion pressed on the card (no reason asked: Slack's confirmation is
+    the one step) gets *Add a reason* until one is kept."""
     status = Status(draft.status)
     parts = len(draft.post_ids or [])
     if status is Status.PUBLISHED and parts:
         outcome["accessory"] = _button(ActionId.DELETE_FROM_X, "Delete from X", ref, "danger", confirm_dialog(parts))
     elif status is Status.DELETE_FAILED:
         outcome["accessory"] = _button(ActionId.RETRY_DELETE, "Retry", ref, "danger")
+    elif status in (Status.DELETING, Status.DELETED) and not draft.delete_reason:
+        outcome["accessory"] = _button(ActionId.ADD_DELETE_REASON, "Add a reason", ref)
     return outcome
 
 
-def _button(action_id: ActionId, label: str, value: str, style: str, confirm: Block | None = None) -> Block:
+def _button(
+    action_id: ActionId, label: str, value: str, style: str | None = None, confirm: Block | None = None
+) -> Block:
     element: Block = {
         "type": "button",
         "action_id": action_id.value,
         "text": {"type": "plain_text", "text": label},
         "value": value,
-        "style": style,
     }
+    if style:
+        element["style"] = style
     if confirm is not None:
         element["confirm"] = confirm
     return element

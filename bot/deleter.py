@@ -142,6 +142,29 @@ class Deleter:
             detail=f"delete from X ({via})",
         )
 
+    def add_reason(self, draft_id: int, actor: Actor, reason: str) -> Outcome:
+        """The reason for a deletion pressed on a card (the button asks none): kept once, audited, by an approver."""
+        said = clean(reason).strip()[:MAX_REASON]
+        refusal = self.policy.refusal(actor)
+        with self.store.transaction() as tx:
+            draft = tx.get(draft_id)
+            kind = refusal or (Kind.NOT_FOUND if draft is None else Kind.REASON_REQUIRED if not said else None)
+            if kind is None and not deletions.keep_reason(tx.session, draft_id, said):
+                current = tx.get(draft_id)
+                kind = Kind.REASON_GIVEN if current and current.delete_reason else Kind.NOT_DELETABLE
+            if kind is not None:
+                self._refused(tx, draft_id if draft else None, actor, kind, "reason")
+                return Outcome(kind, draft=draft)
+            tx.audit(
+                draft_id,
+                "delete_reason_added",
+                actor_id=actor.user_id,
+                actor_team_id=actor.team_id,
+                version=draft.version if draft else None,
+                detail=said,
+            )
+            return Outcome(Kind.REASON_ADDED, draft=tx.get(draft_id))
+
     # -- doing ---------------------------------------------------------------------------------
 
     def run(self, draft_id: int, attempt_id: str | None) -> Draft | None:

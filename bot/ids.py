@@ -24,6 +24,7 @@ class ActionId(StrEnum):
     UNSCHEDULE = "countersign.unschedule"
     DELETE_FROM_X = "countersign.delete_from_x"
     RETRY_DELETE = "countersign.retry_delete"
+    ADD_DELETE_REASON = "countersign.add_delete_reason"
 
 
 class BlockId(StrEnum):
@@ -55,6 +56,7 @@ class CallbackId(StrEnum):
     REJECT = "countersign.reject_modal"
     MARK_PART = "countersign.mark_part_modal"
     CHANGE_TIME = "countersign.change_time_modal"
+    DELETE_REASON = "countersign.delete_reason_modal"
 
 
 class MetadataType(StrEnum):

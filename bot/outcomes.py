@@ -47,6 +47,8 @@ class Kind(StrEnum):
     NOT_DELETABLE = "not_deletable"  # not published (or no post id known)
     ALREADY_DELETING = "already_deleting"
     ALREADY_DELETED = "already_deleted"
+    REASON_GIVEN = "reason_given"  # Add a reason, after one was kept already
+    REASON_ADDED = "reason_added"
     # the brand's switch
     PAUSED = "paused"
     RESUMED = "resumed"
@@ -83,6 +85,7 @@ REFUSALS = frozenset(
         Kind.NOT_DELETABLE,
         Kind.ALREADY_DELETING,
         Kind.ALREADY_DELETED,
+        Kind.REASON_GIVEN,
     }
 )
 

@@ -41,6 +41,8 @@ REFUSAL_TEXT = {
     Kind.ALREADY_DELETING: "This post is being deleted from X already (someone pressed it first). Nothing was"
     " sent twice.",
     Kind.ALREADY_DELETED: "This post was deleted from X already. Nothing was sent again.",
+    Kind.REASON_GIVEN: "A reason for deleting this post was kept already; `/countersign show` has it. Nothing was"
+    " changed.",
     Kind.NOT_SCHEDULED: "This post isn't waiting for a time any more (it is being published, or was decided"
     " otherwise). Nothing was changed.",
 }

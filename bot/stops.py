@@ -18,6 +18,7 @@ LABELS = {
     "changes_requested": "Changes requested",
     "cancelled": "Cancelled",
     "delete_requested": "Delete from X",
+    "delete_reason_added": "Reason for Delete from X, added",
 }
 NO_REASON = "no reason given"
 

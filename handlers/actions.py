@@ -47,6 +47,7 @@ def register(app: App, services: Services) -> None:
     app.action(ActionId.REQUEST_CHANGES.value)(partial(ask_reason, services=services))
     app.action(ActionId.REJECT.value)(partial(ask_reason, services=services))
     app.action(ActionId.CHANGE_TIME.value)(partial(change_time, services=services))
+    app.action(ActionId.ADD_DELETE_REASON.value)(partial(ask_delete_reason, services=services))
     app.action(UNKNOWN_ACTION)(partial(unknown, services=services))
 
 
@@ -219,6 +220,21 @@ def ask_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
     is_reject = body["actions"][0].get("action_id") == ActionId.REJECT
     callback = CallbackId.REJECT if is_reject else CallbackId.REQUEST_CHANGES
     _open(client, body, reason_modal(callback, ref, draft.text), actor, services)
+
+
+def ask_delete_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    """*Add a reason* on a card whose post was deleted from X: the form, for an approver of this organisation."""
+    ack()
+    parsed = parse(body, services)
+    if not parsed:
+        return
+    ref, actor = parsed
+    draft = services.store.get(ref.draft_id)
+    refused = services.workflow.policy.refusal(actor)
+    if refused is not None or draft is None:
+        _tell(body, actor.user_id, delete_refusal(Outcome(refused or Kind.NOT_FOUND, draft=draft)), services)
+        return
+    _open(client, body, reason_modal(CallbackId.DELETE_REASON, ref, draft.text), actor, services)
 
 
 def change_time(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:

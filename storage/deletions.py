@@ -65,6 +65,16 @@ def attempt_write(
     return changed(session, stmt.values(status=to, **values))
 
 
+def keep_reason(session: Session, draft_id: int, reason: str) -> bool:
+    """The reason for a deletion, once: only while it has none, and only once Delete from X was pressed."""
+    stmt = update(Draft).where(
+        col(Draft.id) == draft_id,
+        col(Draft.status).in_([Status.DELETING, Status.DELETED, Status.DELETE_FAILED]),
+        col(Draft.delete_reason).is_(None),
+    )
+    return changed(session, stmt.values(delete_reason=reason, updated_at=utcnow()))
+
+
 def abandoned(session: Session, now: datetime, host_prefix: str, limit: int = 10) -> list[Draft]:
     """Deletions whose lease ran out, and every one claimed on this host (the caller tells whether its holder is
     gone): candidates to resume."""

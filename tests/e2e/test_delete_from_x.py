@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.ids import ActionId
+from bot.ids import ActionId, BlockId, CallbackId, InputId
 from bot.sandbox.slack_api import Message
 from tests.e2e.harness import OTHER_TEAM, OUTSIDER, OWNER, OWNER2, WRITER, Harness, block_text
 
@@ -66,7 +66,7 @@ def test_delete_from_x_deletes_every_part_last_first_updates_every_card_and_tell
     for card in cards:
         shown = bot.wait_card(card, lambda m: "deleted from X by" in block_text(m.blocks))
         assert f"deleted from X by <@{OWNER}>" in block_text(shown.blocks)
-        assert not [b for b in shown.blocks if "accessory" in b]  # nothing left to press
+        assert accessory(shown)["action_id"] == ActionId.ADD_DELETE_REASON  # no Delete again: only a reason
     told = bot.thread(ts, containing="deleted from X")[0]
     assert f"deleted from X by <@{OWNER}>" in told.text
     trail = [a for a in bot.audit(draft.id) if a.action in ("delete_requested", "part_deleted", "deleted_from_x")]
@@ -263,3 +263,28 @@ def test_two_instances_clicked_at_once_delete_each_part_once(start_bot: Callable
     assert len([a for a in first.audit() if a.action == "delete_requested"]) == 1
     late = ("refused_already_deleting", "refused_already_deleted")  # the loser came mid-way, or after the end
     assert len([a for a in first.audit() if a.action in late]) == 1
+
+
+def test_a_reason_can_be_added_after_a_button_delete_once_by_an_approver(bot: Harness) -> None:
+    ts, cards, _ = published_thread(bot)
+    bot.click(cards[0], "Delete from X")
+    bot.wait_status(ts, "deleted")
+    shown = bot.wait_card(cards[0], lambda m: "Add a reason" in [accessory(m)["text"]["text"]])
+
+    bot.click(shown, "Add a reason", user=OUTSIDER)
+    assert "Only this brand's approvers can delete" in bot.ephemeral(OUTSIDER)
+
+    bot.click(shown, "Add a reason", user=OWNER2)
+    form = bot.modal(CallbackId.DELETE_REASON)
+    response = bot.submit(form, {BlockId.REASON: {InputId.REASON: "Posted a day early"}}, user=OWNER2)
+    assert response.status_code == 200 and response.text in ("", "{}")
+
+    assert bot.row(ts).delete_reason == "Posted a day early"
+    for card in cards:
+        after = bot.wait_card(card, lambda m: "Posted a day early" in block_text(m.blocks))
+        assert not [b for b in after.blocks if "accessory" in b]
+    again = bot.submit(form, {BlockId.REASON: {InputId.REASON: "Second thoughts"}}, user=OWNER)
+    assert "kept already" in again.json()["errors"][BlockId.REASON]
+    stops = command(bot, f"show {bot.row(ts).id}").split("*Stops*")[1]
+    assert f"Delete from X by <@{OWNER}>: _no reason given_" in stops
+    assert f"Reason for Delete from X, added by <@{OWNER2}>: Posted a day early" in stops

@@ -53,7 +53,10 @@ def test_one_post_is_named_so_in_the_dialog() -> None:
 def test_no_delete_button_without_post_ids_or_before_publishing() -> None:
     assert "accessory" not in outcome_block(published(post_ids=None))
     assert "accessory" not in outcome_block(published(status=Status.APPROVED))
-    assert "accessory" not in outcome_block(published(status=Status.DELETED, deleted_ids=IDS, deleted_at=AT))
+    deleted = published(status=Status.DELETED, deleted_ids=IDS, deleted_at=AT)
+    assert outcome_block(deleted)["accessory"]["action_id"] == ActionId.ADD_DELETE_REASON  # never Delete twice
+    deleted.delete_reason = "Wrong day"
+    assert "accessory" not in outcome_block(deleted)  # the reason is kept: nothing left to press
 
 
 def test_deleting_shows_who_asked_and_progress() -> None:
