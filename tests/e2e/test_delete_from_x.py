@@ -161,6 +161,12 @@ def test_a_rate_limited_delete_says_when_to_retry(bot: Harness) -> None:
     draft = bot.wait_status(ts, "delete_failed")
     assert "429" in (draft.last_error or "") and "Retry after" in (draft.last_error or "")
     assert len(bot.x.live_posts()) == 3
+    status = command(bot, "status")
+    assert "0 being deleted, 1 deletion stopped" in status
+    assert (
+        f"#{draft.id}> delete_failed: X's limit on deletions" in status
+        and "press Retry on the card to finish deleting it from X" in status
+    )
 
 
 def test_a_non_approvers_delete_is_refused_and_audited(bot: Harness) -> None:
