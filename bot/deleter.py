@@ -49,6 +49,8 @@ def why(exc: BaseException, now: float | None = None) -> str:
         retry_at = diagnose(exc, now).retry_at
         after = datetime.fromtimestamp(retry_at, tz=UTC).strftime("%H:%M UTC") if retry_at else "a few minutes"
         return f"X's limit on deletions was reached (429): Retry after {after}"
+    if isinstance(exc, tweepy.Unauthorized):
+        return "X refused the keys (401): check the X keys in the settings"
     if isinstance(exc, tweepy.Forbidden):
         messages = "; ".join(str(m) for m in exc.api_messages)[:200] or "no details given"
         return f"X refused to delete it (403): {messages}"

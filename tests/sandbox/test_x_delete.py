@@ -81,6 +81,10 @@ def test_errors_reach_the_caller_as_tweepys_and_read_plainly(x: XSandbox, accoun
     with pytest.raises(tweepy.Forbidden) as refused:
         account.delete(post)
     assert why(refused.value) == "X refused to delete it (403): You are not allowed to delete this Tweet."
+    x.fail(DELETE, status=401)
+    with pytest.raises(tweepy.Unauthorized) as keys:
+        account.delete(post)
+    assert why(keys.value) == "X refused the keys (401): check the X keys in the settings"
     assert account.delete(post) is True  # the faults are spent: the post goes
 
 
