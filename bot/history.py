@@ -66,6 +66,8 @@ def render(history: History) -> str:
     lines = [f"*Draft #{draft.id}* by <@{draft.writer_id}> · now *{draft.status}*, version {draft.version}"]
     if draft.post_url:
         lines.append(f"Posted: {draft.post_url}")
+    if draft.deleted_at is not None:  # Delete from X finished (bot/deleter.py)
+        lines.append(f"Deleted from X by <@{draft.deleted_by}> {slack_date(draft.deleted_at)}")
     elif draft.publish_at is not None:  # proposed (pending) or decided (approved): the audit trail says which
         lines.append(f"Time to go out: {slack_date(draft.publish_at)}")
     lines.append("*Versions*")

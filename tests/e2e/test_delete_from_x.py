@@ -207,6 +207,7 @@ def test_the_delete_command_deletes_with_a_reason_kept_in_show(bot: Harness) -> 
     assert "Wrong price in part 2" in bot.thread(ts, containing="deleted from X")[0].text
 
     story = command(bot, f"show {draft_id}")
+    assert "now *deleted*" in story and f"Deleted from X by <@{OWNER}> <!date^" in story
     stops = story.split("*Stops*")[1].split("*Audit trail*")[0]
     assert f"Delete from X by <@{OWNER}>: Wrong price in part 2" in stops
 
