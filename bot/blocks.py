@@ -9,6 +9,7 @@ from typing import Any
 from bot.approval_blocks import YES_ACTIONS, progress_blocks
 from bot.approval_rule import joined
 from bot.approving import Standing
+from bot.delete_blocks import delete_line, with_delete_button
 from bot.ids import ActionId, BlockId, CallbackId, InputId
 from bot.media_blocks import image_blocks
 from bot.media_rules import MediaItem
@@ -174,7 +175,8 @@ def approval_card(
         signers = standing.progress.counted if standing is not None and status in SIGNED else ()
         by = signed_by(signers) if signers else f"<@{draft.decided_by}>"
         line = f"Approved by {by} {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft, signers)
-        blocks.append(section(window_line(draft, by) if held else line, BlockId.CARD_OUTCOME))
+        outcome = section(window_line(draft, by) if held else line, BlockId.CARD_OUTCOME)
+        blocks.append(with_delete_button(outcome, draft, ref))
         settle = UNDO_BUTTONS if held else scheduled or SETTLE_BUTTONS.get(status, ())
         if settle:
             elements = [button(a, label, ref, style) for a, label, style in settle]
@@ -229,6 +231,8 @@ def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
             )
         case Status.UNKNOWN:
             line = unknown_line(draft, who, when)
+        case Status.DELETING | Status.DELETED | Status.DELETE_FAILED:  # the icon is delete_line's
+            return delete_line(draft, f"Approved by {who} {when}", slack_date(draft.deleted_at))
         case _:
             line = status_words(draft.status)
     return f"{icon} {line}".strip()
@@ -292,6 +296,7 @@ def edit_modal(ref: CardRef, text: str, attribution: str) -> dict[str, Any]:
 REASON_PROMPTS = {
     CallbackId.REQUEST_CHANGES: ("Request changes", "Send back", "What should the writer change?"),
     CallbackId.REJECT: ("Reject draft", "Reject", "Why is this draft rejected?"),
+    CallbackId.DELETE_REASON: ("Reason for deleting", "Keep the reason", "Why was this post deleted from X?"),
 }
 
 

@@ -143,6 +143,7 @@ def build(
             "rejected": actions.get("rejected", 0),
             "withdrawn": actions.get("withdrawn", 0),
             "failed": actions.get("publish_failed", 0),
+            "deleted from X": actions.get("deleted_from_x", 0),  # Delete from X finished this week (bot/deleter.py)
         },
         decisions=len(decisions),
         median_wait=timedelta(seconds=statistics.median(waits)) if waits else None,

@@ -1,7 +1,7 @@
 """Named places where a test can make the process die, to prove what survives a crash.
 
-`COUNTERSIGN_FAILPOINT=after-claim` (or `after-x-call`, `before-card-update`) makes the process exit at
-once — no cleanup, no flush, as a SIGKILL would — the first time it reaches that place. Unset in
+`COUNTERSIGN_FAILPOINT=after-claim` (or `after-x-call`, `before-card-update`, `after-delete-call`) makes the
+process exit at once — no cleanup, no flush, as a SIGKILL would — the first time it reaches that place. Unset in
 production; checking it costs one dictionary lookup.
 """
 
@@ -11,7 +11,7 @@ import logging
 import os
 
 VARIABLE = "COUNTERSIGN_FAILPOINT"
-NAMES = frozenset({"after-claim", "after-x-call", "before-card-update"})
+NAMES = frozenset({"after-claim", "after-x-call", "before-card-update", "after-delete-call"})
 EXIT_CODE = 86
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from bot import stops
 from bot.blocks import slack_date
 from bot.media_rules import file_size
 from bot.post_text import escape_mrkdwn
@@ -67,6 +68,8 @@ def render(history: History) -> str:
     lines = [f"*Draft #{draft.id}* by <@{draft.writer_id}> · now *{draft.status}*, version {draft.version}"]
     if draft.post_url:
         lines.append(f"Posted: {draft.post_url}")
+    if draft.deleted_at is not None:  # Delete from X finished (bot/deleter.py)
+        lines.append(f"Deleted from X by <@{draft.deleted_by}> {slack_date(draft.deleted_at)}")
     elif draft.publish_at is not None:  # proposed (pending) or decided (approved): the audit trail says which
         lines.append(f"Time to go out: {slack_date(draft.publish_at)}")
     lines.append("*Versions*")
@@ -76,6 +79,10 @@ def render(history: History) -> str:
     if history.approvals:
         lines.append("*Approvals*")
         lines += [f"• v{a.version} ✓ <@{a.approver_id}> {slack_date(a.at)}" for a in history.approvals]
+    stopped = stops.lines(history.trail)
+    if stopped:
+        lines.append("*Stops* (who stopped it, when, and why)")
+        lines += stopped
     lines.append("*Audit trail*")
     for a in history.trail:
         moved = f" ({a.from_status or '—'} → {a.to_status})" if a.to_status else ""

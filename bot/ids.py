@@ -23,6 +23,9 @@ class ActionId(StrEnum):
     POST_NOW = "countersign.post_now"
     UNSCHEDULE = "countersign.unschedule"
     UNDO = "countersign.undo"
+    DELETE_FROM_X = "countersign.delete_from_x"
+    RETRY_DELETE = "countersign.retry_delete"
+    ADD_DELETE_REASON = "countersign.add_delete_reason"
 
 
 class BlockId(StrEnum):
@@ -58,6 +61,7 @@ class CallbackId(StrEnum):
     MARK_PART = "countersign.mark_part_modal"
     CHANGE_TIME = "countersign.change_time_modal"
     UNDO_REASON = "countersign.undo_reason_modal"
+    DELETE_REASON = "countersign.delete_reason_modal"
 
 
 class MetadataType(StrEnum):

@@ -39,6 +39,7 @@ NEED_A_PERSON = (Status.UNKNOWN, Status.FAILED)
 # States whose move the writer hears about in their thread (see replies.decision_reply), and how far back the
 # catch-up looks for a reply that never got out: after a longer outage, an old reply would only be noise.
 TOLD = (Status.CHANGES_REQUESTED, Status.REJECTED, Status.PUBLISHED, Status.FAILED, Status.UNKNOWN)
+TOLD += (Status.DELETED,)  # Delete from X (bot/deleter.py)
 TELL_WITHIN = timedelta(days=2)
 
 

@@ -49,6 +49,13 @@ class Kind(StrEnum):
     UNDO_REASON = "undo_reason"
     ALREADY_UNDONE = "already_undone"
     TOO_LATE_TO_UNDO = "too_late_to_undo"
+    # Delete from X (bot/deleter.py)
+    DELETING = "deleting"
+    NOT_DELETABLE = "not_deletable"  # not published (or no post id known)
+    ALREADY_DELETING = "already_deleting"
+    ALREADY_DELETED = "already_deleted"
+    REASON_GIVEN = "reason_given"  # Add a reason, after one was kept already
+    REASON_ADDED = "reason_added"
     # the brand's switch
     PAUSED = "paused"
     RESUMED = "resumed"
@@ -90,6 +97,10 @@ REFUSALS = frozenset(
         Kind.TIME_WITH_LAST_YES,
         Kind.ALREADY_UNDONE,
         Kind.TOO_LATE_TO_UNDO,
+        Kind.NOT_DELETABLE,
+        Kind.ALREADY_DELETING,
+        Kind.ALREADY_DELETED,
+        Kind.REASON_GIVEN,
     }
 )
 
@@ -127,4 +138,5 @@ class Outcome:
             Kind.UNSCHEDULED,
             Kind.UNDONE,
             Kind.UNDO_REASON,
+            Kind.DELETING,
         }

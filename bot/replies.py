@@ -22,6 +22,9 @@ STATUS_WORDS = {
     Status.FAILED: "failed to publish",
     Status.REJECTED: "rejected",
     Status.WITHDRAWN: "withdrawn by its writer",
+    Status.DELETING: "being deleted from X",
+    Status.DELETED: "deleted from X",
+    Status.DELETE_FAILED: "partly deleted from X (Retry is on the card)",
 }
 
 REFUSAL_TEXT = {
@@ -42,6 +45,13 @@ REFUSAL_TEXT = {
     " Nothing was changed.",
     Kind.TIME_WITH_LAST_YES: "More approvals are needed after yours, so the time is decided with the approval that"
     " completes them: approve it for the proposed time, and the last approver can pick another. Nothing was changed.",
+    Kind.NOT_DELETABLE: "Only a published post can be deleted from X, and only one whose post ids Countersign"
+    " recorded. Nothing was changed.",
+    Kind.ALREADY_DELETING: "This post is being deleted from X already (someone pressed it first). Nothing was"
+    " sent twice.",
+    Kind.ALREADY_DELETED: "This post was deleted from X already. Nothing was sent again.",
+    Kind.REASON_GIVEN: "A reason for deleting this post was kept already; `/countersign show` has it. Nothing was"
+    " changed.",
     Kind.NOT_SCHEDULED: "This post isn't waiting for a time any more (it is being published, or was decided"
     " otherwise). Nothing was changed.",
     Kind.ALREADY_UNDONE: "This approval was already undone: the draft is waiting for a decision again."
@@ -55,6 +65,7 @@ COMMANDS = {
     "show <id>": "one draft's history: versions, decisions, audit trail, and what the owner changed",
     "schedule": "the next 30 scheduled posts, soonest first",
     "digest": "preview this week's digest, only to you",
+    "delete <id> [reason]": "approvers: delete a published post (every part of a thread) from X; the reason is kept",
     "pause": "approvers: stop publishing for now (approvals still queue)",
     "resume": "approvers: start publishing again; queued posts go out in order",
     "help": "this list",
@@ -332,6 +343,10 @@ def decision_reply(draft: Draft, signers: tuple[str, ...] = ()) -> str | None:
             return f"Approved by {who} · marked as published after a check on X"
         case Status.FAILED:
             return f"Approved by {who}, but publishing failed: {_plain(draft.last_error)}. Retry is on the card."
+        case Status.DELETED:
+            asked = f"<@{draft.deleted_by}>" if draft.deleted_by else "an approver"
+            why = f":\n>{_quote(draft.delete_reason)}" if draft.delete_reason else "."
+            return f"This post was deleted from X by {asked}{why}"
         case Status.UNKNOWN:
             return (
                 f"Approved by {who}, but X didn't confirm the post ({_plain(draft.last_error)}). "
@@ -346,3 +361,32 @@ def _plain(text: str | None) -> str:
 
 def _quote(text: str | None) -> str:
     return escape_mrkdwn(text or "(no reason given)").replace("\n", "\n>")
+
+
+def delete_refusal(outcome: Outcome) -> str:
+    """Why a Delete from X (button or command) changed nothing."""
+    if outcome.kind is Kind.NOT_AN_APPROVER:
+        return "Only this brand's approvers can delete posts from X. Nothing was changed."
+    if outcome.kind is Kind.OTHER_ORGANISATION:
+        return "Only approvers from this workspace can delete posts from X. Nothing was changed."
+    if outcome.kind is Kind.NOT_FOUND and outcome.draft is None:
+        return "There is no such draft. Nothing was changed."
+    return refusal(outcome)
+
+
+def deletion_result(draft: Draft | None, remaining: list[int]) -> str:
+    """What `/countersign delete` answers once X has answered for every part (or one stopped it)."""
+    if draft is None:
+        return "That draft is gone. Nothing was changed."
+    parts = len(draft.post_ids or [])
+    posts = "its post" if parts == 1 else f"all {parts} posts"
+    match Status(draft.status):
+        case Status.DELETED:
+            return f":wastebasket: Draft #{draft.id} is deleted from X ({posts}). Every card says so."
+        case Status.DELETE_FAILED:
+            left = ", ".join(str(n) for n in remaining)
+            return (
+                f":warning: Deleting draft #{draft.id} from X stopped: {_plain(draft.last_error)}. Still on X: "
+                f"part {left} of {parts}. Press *Retry* on the card, or run the command again."
+            )
+    return f"Draft #{draft.id} is {status_words(draft.status)}."

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import failures
+from bot.deleter import Deleter
 from bot.directory import SlackDirectory
 from bot.escalation import Escalations
 from bot.home import Home
@@ -66,6 +67,7 @@ class Services:
     team_url: str
     bot_user_id: str
     marking: Marking
+    deleter: Deleter
     listeners: ThreadPoolExecutor = field(
         default_factory=lambda: ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     )
@@ -181,11 +183,12 @@ def build_services(
         clock=clock,
         grace=settings.schedule_grace,
     )
+    deleter = Deleter(store, account, policy, notifier.decided, worker_id=worker_id, clock=clock)
     inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, notifier))
     scheduler = Scheduler(
         DigestJob(store, client, account, settings, worker_id),
         Reminders(store, notifier, settings.reminder_after, settings.timezone),
-        catch_up=notifier.catch_up,
+        catch_up=lambda now: notifier.catch_up(now) + deleter.resume(now),  # a stopped deletion is finished
         replay=inbox.replay,
         replay_due=inbox.next_expiry,
         tell_writers=notifier.tell_writers,
@@ -210,4 +213,5 @@ def build_services(
         team_url=team_url,
         bot_user_id=str(identity["user_id"]),
         marking=Marking(store, workflow, account),
+        deleter=deleter,
     )

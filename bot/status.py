@@ -13,7 +13,7 @@ from bot.blocks import card_link
 from bot.post_text import escape_mrkdwn
 from bot.schedule import Week
 from bot.settings import Settings
-from storage import reports
+from storage import deletions, reports
 from storage.models import Card, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -22,10 +22,12 @@ QUEUE_SHOWN = 10
 RECENT_SHOWN = 5
 # The statuses `count_line` shows a count of (published and rejected are counted for this week only).
 COUNTED = (Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED, Status.PUBLISHING, Status.FAILED, Status.UNKNOWN)
+COUNTED += (Status.DELETING, Status.DELETE_FAILED)  # Delete from X (bot/deleter.py)
 
 NEXT_STEP = {
     Status.FAILED: "fix the cause, then press Retry on the card",
     Status.UNKNOWN: "check the account on X: the post may or may not be up",
+    Status.DELETE_FAILED: "press Retry on the card to finish deleting it from X",
 }
 
 
@@ -41,6 +43,7 @@ class StatusReport:
     recent: list[Draft]
     cards: dict[int, Card]
     paused: bool
+    deleted_this_week: int = 0
 
 
 def build(
@@ -52,7 +55,7 @@ def build(
         session = tx.session
         queue = reports.drafts_in(session, brand, [Status.PENDING], limit=QUEUE_SHOWN)
         attention = reports.drafts_in(
-            session, brand, [Status.FAILED, Status.UNKNOWN], limit=QUEUE_SHOWN, oldest_first=False
+            session, brand, [Status.FAILED, Status.UNKNOWN, Status.DELETE_FAILED], limit=QUEUE_SHOWN, oldest_first=False
         )
         return StatusReport(
             now=now,
@@ -65,6 +68,7 @@ def build(
             recent=reports.last_published(session, brand, RECENT_SHOWN),
             cards=reports.first_card(session, [d.id for d in queue + attention if d.id], viewer),
             paused=reports.is_paused(session, brand),
+            deleted_this_week=deletions.count_deleted_between(session, brand, week.start, week.end),
         )
 
 
@@ -89,7 +93,10 @@ def count_line(report: StatusReport) -> str:
         f"{c.get(Status.FAILED, 0)} failed",
         f"{c.get(Status.UNKNOWN, 0)} unknown",
         f"{report.rejected_this_week} rejected this week",
+        f"{report.deleted_this_week} deleted from X this week",
     ]
+    if c.get(Status.DELETING, 0) or c.get(Status.DELETE_FAILED, 0):
+        parts.append(f"{c.get(Status.DELETING, 0)} being deleted, {c.get(Status.DELETE_FAILED, 0)} deletion stopped")
     return " · ".join(parts)
 
 

@@ -29,6 +29,7 @@ from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
 from storage.store import Store, Tx
 from storage.types import utcnow
 
+CANCEL_REASON = "X didn't confirm the post, and the approver chose neither Mark as published nor Publish again"
 MAX_DRAFT_CHARS = 20_000  # far above any thread we'd post; keeps a pasted novel out of the database
 
 
@@ -461,11 +462,20 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
             Status.FAILED,
             "cancelled",
             Kind.CANCELLED,
+            detail=CANCEL_REASON,
             last_error=f"cancelled by <@{actor.user_id}> after X didn't confirm the post",
         )
 
     def _recover(
-        self, ref: CardRef, actor: Actor, frm: Status, to: Status, action: str, kind: Kind, **values: object
+        self,
+        ref: CardRef,
+        actor: Actor,
+        frm: Status,
+        to: Status,
+        action: str,
+        kind: Kind,
+        detail: str | None = None,
+        **values: object,
     ) -> Outcome:
         """An approver settles a draft that publishing left failed or unknown: policy, CAS, audit."""
         with self.store.transaction() as tx:
@@ -483,6 +493,7 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
                 frm=frm,
                 to=to,
                 version=draft.version,
+                detail=detail,
             )
             return Outcome(kind, draft=tx.get(draft.id))
 

@@ -51,6 +51,10 @@ def _raise_like_tweepy(response: requests.Response) -> None:
         raise tweepy.HTTPException(response)
 
 
+class NotDeleted(Exception):
+    """X answered `deleted: false` for a post it still shows: it is up, and must not be counted as gone."""
+
+
 class XAccount:
     """The brand's X account: post one part, know the username for links."""
 
@@ -79,6 +83,20 @@ class XAccount:
             text=text, in_reply_to_tweet_id=in_reply_to, media_ids=media_ids or None, user_auth=True
         )
         return str(response.data["id"])  # type: ignore[union-attr]
+
+    def delete(self, post_id: str) -> bool:
+        """`DELETE /2/tweets/:id` (`{"data": {"deleted": true}}`). True: X deleted it now. False: it was already
+        gone: X answered 404, or `deleted: false` and a lookup finds no such post. `deleted: false` for a post X
+        still has raises NotDeleted; any other answer raises tweepy's exceptions, as every X call does."""
+        try:
+            response = self.client.delete_tweet(post_id, user_auth=True)
+        except tweepy.NotFound:
+            return False
+        if isinstance(response.data, dict) and response.data.get("deleted") is True:  # type: ignore[union-attr]
+            return True
+        if self.client.get_tweet(post_id, user_auth=True).data is None:  # type: ignore[union-attr]
+            return False
+        raise NotDeleted(post_id)
 
     def upload_media(self, data: bytes, mime: str, category: str) -> str:
         """`POST /2/media/upload` (multipart `media`, `media_category`): the media id, valid 24 hours.

@@ -15,7 +15,7 @@ from bot.ids import ActionId, CallbackId
 from bot.inbox import FollowUp, InboxKind
 from bot.outcomes import Kind, Outcome
 from bot.refs import Actor, BadRef, CardRef, slack_id, slack_ts
-from bot.replies import refusal, too_long_to_edit
+from bot.replies import delete_refusal, refusal, too_long_to_edit
 from bot.schedule_blocks import change_time_modal
 from bot.services import Services
 from bot.undo_blocks import undo_reason_modal
@@ -33,7 +33,10 @@ DECISIONS = (
     ActionId.POST_NOW,
     ActionId.UNSCHEDULE,
     ActionId.UNDO,
+    ActionId.DELETE_FROM_X,  # after Slack's confirmation dialog
+    ActionId.RETRY_DELETE,
 )
+DELETES = (ActionId.DELETE_FROM_X, ActionId.RETRY_DELETE)
 
 
 def register(app: App, services: Services) -> None:
@@ -46,6 +49,7 @@ def register(app: App, services: Services) -> None:
     app.action(ActionId.REQUEST_CHANGES.value)(partial(ask_reason, services=services))
     app.action(ActionId.REJECT.value)(partial(ask_reason, services=services))
     app.action(ActionId.CHANGE_TIME.value)(partial(change_time, services=services))
+    app.action(ActionId.ADD_DELETE_REASON.value)(partial(ask_delete_reason, services=services))
     app.action(UNKNOWN_ACTION)(partial(unknown, services=services))
 
 
@@ -160,6 +164,12 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
         # The rest of the thread must reply to the uncertain part: ask for its link (a replay can't open a form).
         modal = part_link_modal(parsed[0], *part)
         return None if replay else partial(_open, services.client, body, modal, parsed[1], services)
+    if action in DELETES:  # claimed now; X is called after the inbox row is done (bot/deleter.py)
+        ref, actor = parsed
+        outcome = services.deleter.request(ref.draft_id, actor, via="button")
+        if outcome.refused and replay:
+            return None
+        return partial(_delete, outcome, body, ref, actor, services)
     moves = {
         ActionId.APPROVE: services.workflow.approve,
         ActionId.RETRY: services.workflow.retry,
@@ -183,6 +193,15 @@ def _ask_why_undone(settle: FollowUp, body: dict[str, Any], ref: CardRef, actor:
     """The Undo is already done; then the optional why (first: Slack's trigger id lasts 3 s), then the cards."""
     _open(services.client, body, undo_reason_modal(ref), actor, services)
     settle()
+
+
+def _delete(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, services: Services) -> None:
+    """Cards say "deleting…", then every part is deleted from X (cards and the writer's thread hear the end)."""
+    if outcome.refused:
+        _tell(body, actor.user_id, delete_refusal(outcome), services)
+        return
+    _settle(outcome, body, ref, actor, services)
+    services.deleter.run(ref.draft_id, outcome.draft.attempt_id if outcome.draft else None)
 
 
 def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:
@@ -221,6 +240,21 @@ def ask_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
     is_reject = body["actions"][0].get("action_id") == ActionId.REJECT
     callback = CallbackId.REJECT if is_reject else CallbackId.REQUEST_CHANGES
     _open(client, body, reason_modal(callback, ref, draft.text), actor, services)
+
+
+def ask_delete_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    """*Add a reason* on a card whose post was deleted from X: the form, for an approver of this organisation."""
+    ack()
+    parsed = parse(body, services)
+    if not parsed:
+        return
+    ref, actor = parsed
+    draft = services.store.get(ref.draft_id)
+    refused = services.workflow.policy.refusal(actor)
+    if refused is not None or draft is None:
+        _tell(body, actor.user_id, delete_refusal(Outcome(refused or Kind.NOT_FOUND, draft=draft)), services)
+        return
+    _open(client, body, reason_modal(CallbackId.DELETE_REASON, ref, draft.text), actor, services)
 
 
 def change_time(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:

@@ -11,11 +11,12 @@ from slack_bolt import Ack, App, Respond
 
 from bot import coming_up, digest_render, history, status
 from bot.blocks import section
+from bot.deleter import remaining
 from bot.digest import build
 from bot.outcomes import Kind, Outcome
 from bot.post_text import escape_mrkdwn
 from bot.refs import Actor, slack_id
-from bot.replies import OUTSIDERS_SHOW, OUTSIDERS_STATUS, help_text, switch
+from bot.replies import OUTSIDERS_SHOW, OUTSIDERS_STATUS, delete_refusal, deletion_result, help_text, switch
 from bot.schedule import Week
 from bot.services import Services
 from storage.types import utcnow
@@ -60,6 +61,9 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
             week = Week.of(utcnow(), services.settings.timezone)
             digest = build(services.store, services.account, week)
             respond(response_type="ephemeral", replace_original=False, **digest_render.blocks(digest))
+        case ["delete", ref, *_]:
+            reason = text.split(None, 2)[2] if len(text.split(None, 2)) > 2 else None
+            delete(ack, respond, ref, reason, caller(command, services), services)
         case ["pause" | "resume" as verb, *_]:
             actor = caller(command, services)
             if actor is None:  # not ids Slack sends: nobody to authorize, nothing to store
@@ -97,6 +101,40 @@ def caller(command: dict[str, Any], services: Services) -> Actor | None:
 
 def _member(actor: Actor | None, services: Services) -> bool:
     return actor is not None and services.workflow.policy.of_this_organisation(actor)
+
+
+def draft_number(ref: str) -> int | None:
+    """`12` or `#12` as a draft id; None for anything else (`"²".isdigit()`, but int() refuses it)."""
+    draft_id = ref.lstrip("#")
+    return int(draft_id) if draft_id.isascii() and draft_id.isdigit() and len(draft_id) <= 18 else None
+
+
+def delete(ack: Ack, respond: Respond, ref: str, reason: str | None, actor: Actor | None, services: Services) -> None:
+    """`/countersign delete <id> [reason]`: claimed (or refused, audited) in the ack; X is called after it, and
+    the result is answered through `respond`. Cards and the writer's thread hear it as from the button."""
+    draft_id = draft_number(ref)
+    if draft_id is None:
+        ack(
+            response_type="ephemeral",
+            text=f"`{escape_mrkdwn(ref[:20])}` isn't a draft number. Try `/countersign delete 12`.",
+        )
+        return
+    if actor is None:  # not ids Slack sends: nobody to authorize, nothing to store
+        ack(response_type="ephemeral", text=delete_refusal(Outcome(Kind.NOT_AN_APPROVER)))
+        return
+    outcome = services.deleter.request(draft_id, actor, reason, via="command")
+    if outcome.refused or outcome.draft is None:
+        ack(response_type="ephemeral", text=delete_refusal(outcome))
+        return
+    parts = len(outcome.draft.post_ids or [])
+    ack(response_type="ephemeral", text=f"Deleting draft #{draft_id} from X ({parts} post{'s' if parts != 1 else ''})…")
+    services.notifier.decided(draft_id)  # every card says "deleting…"
+    ended = services.deleter.run(draft_id, outcome.draft.attempt_id)
+    respond(
+        response_type="ephemeral",
+        replace_original=False,
+        text=deletion_result(ended, remaining(ended) if ended else []),
+    )
 
 
 def show(ref: str, services: Services, actor: Actor | None) -> str:

@@ -17,7 +17,7 @@ from bot.ids import BlockId, CallbackId, InputId
 from bot.marking import post_id_from
 from bot.outcomes import Outcome
 from bot.refs import Actor, BadRef, CardRef, slack_id, slack_text
-from bot.replies import refusal, too_long
+from bot.replies import delete_refusal, refusal, too_long
 from bot.services import Services
 
 NOT_A_POST_LINK = (
@@ -33,6 +33,7 @@ def register(app: App, services: Services) -> None:
     app.view(CallbackId.MARK_PART.value)(partial(submit_part_link, services=services))
     app.view(CallbackId.CHANGE_TIME.value)(partial(submit_time, services=services))
     app.view(CallbackId.UNDO_REASON.value)(partial(submit_undo_reason, services=services))
+    app.view(CallbackId.DELETE_REASON.value)(partial(submit_delete_reason, services=services))
     app.view(UNKNOWN_VIEW)(partial(submit_unknown, services=services))
 
 
@@ -107,6 +108,20 @@ def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
     else:
         outcome = services.workflow.request_changes(ref, actor, reason)
     _finish(ack, outcome, BlockId.REASON, actor, services)
+
+
+def submit_delete_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    """The reason for a Delete from X pressed on a card: kept once, shown on every card and in `show`."""
+    submitted = _submitted(ack, body, services, BlockId.REASON, InputId.REASON)
+    if submitted is None:
+        return
+    _, ref, actor, reason = submitted
+    outcome = services.deleter.add_reason(ref.draft_id, actor, reason)
+    if outcome.refused:
+        _errors(ack, BlockId.REASON, delete_refusal(outcome))
+        return
+    ack()
+    services.notifier.refresh_cards(ref.draft_id)
 
 
 def submit_part_link(ack: Ack, body: dict[str, Any], services: Services) -> None:

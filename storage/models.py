@@ -22,6 +22,10 @@ class Status(StrEnum):
     FAILED = "failed"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    # Delete from X (bot/deleter.py): published → deleting → deleted, or → delete_failed (Retry) → deleting.
+    DELETING = "deleting"
+    DELETED = "deleted"
+    DELETE_FAILED = "delete_failed"
 
 
 OPEN_FOR_DECISION = frozenset({Status.PENDING})
@@ -89,6 +93,12 @@ class Draft(SQLModel, table=True):
     waiting_since: datetime | None = _ts(nullable=True)
     escalate_at: datetime | None = _ts(nullable=True)
     escalated_at: datetime | None = _ts(nullable=True)
+    # Delete from X: the post ids known gone from X (deleted by us, or already gone), who asked, why, and when the
+    # last part went. Written by a deletion attempt fenced by `attempt_id` (bot/deleter.py).
+    deleted_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
+    deleted_by: str | None = Field(default=None, max_length=32)
+    delete_reason: str | None = None
+    deleted_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 

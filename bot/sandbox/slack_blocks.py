@@ -89,6 +89,8 @@ def _check_element(element: dict[str, Any], pointer: str, errors: list[str]) -> 
         _check_text(element.get("text"), 75, f"{pointer}/text", errors, plain_only=True)
         _too_long(element.get("value"), 2000, f"{pointer}/value", errors)
         _too_long(element.get("url"), 3000, f"{pointer}/url", errors)
+        if "confirm" in element:
+            _confirm_errors(element["confirm"], f"{pointer}/confirm", errors)
     elif element.get("type") == "plain_text_input":
         max_length = element.get("max_length")
         if isinstance(max_length, int) and max_length > 3000:
@@ -98,6 +100,20 @@ def _check_element(element: dict[str, Any], pointer: str, errors: list[str]) -> 
         initial = element.get("initial_date_time")
         if initial is not None and (not isinstance(initial, int) or isinstance(initial, bool) or initial < 10**9):
             errors.append(f"must be a 10-digit integer [json-pointer:{pointer}/initial_date_time]")
+
+
+def _confirm_errors(confirm: Any, pointer: str, errors: list[str]) -> None:
+    """A confirmation dialog object: title ≤ 100, text ≤ 300, confirm and deny ≤ 30 (plain_text), style
+    `primary` or `danger`. Slack shows it before sending the click; a click recorded here was confirmed."""
+    if not isinstance(confirm, dict):
+        errors.append(f"must provide an object [json-pointer:{pointer}]")
+        return
+    _check_text(confirm.get("title"), 100, f"{pointer}/title", errors, plain_only=True)
+    _check_text(confirm.get("text"), 300, f"{pointer}/text", errors)
+    _check_text(confirm.get("confirm"), 30, f"{pointer}/confirm", errors, plain_only=True)
+    _check_text(confirm.get("deny"), 30, f"{pointer}/deny", errors, plain_only=True)
+    if confirm.get("style") not in (None, "primary", "danger"):
+        errors.append(f"must be one of primary, danger [json-pointer:{pointer}/style]")
 
 
 def block_errors(blocks: Any, limit: int = MESSAGE_BLOCK_LIMIT, base: str = "/blocks") -> list[str]:

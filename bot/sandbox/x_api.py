@@ -23,6 +23,7 @@ from bot.sandbox.x_media import MediaLibrary
 from bot.sandbox.x_wire import (
     DUPLICATE,
     METRIC_NAMES,
+    NOT_FOUND,
     ROUTE_LIMITS,
     TOO_LONG,
     WINDOW_SECONDS,
@@ -77,6 +78,7 @@ class XSandbox(SandboxServer):
         self._window: dict[str, tuple[float, int]] = {}
         self.media = MediaLibrary()
         self.timeline_lag = 0.0
+        self.gone_answer = "deleted_false"
 
     def reset(self) -> None:
         """Forget posts, requests, faults and rate counters (ids keep increasing)."""
@@ -87,6 +89,7 @@ class XSandbox(SandboxServer):
             self._window.clear()
             self.media.reset()
             self.timeline_lag = 0.0
+            self.gone_answer = "deleted_false"
             self._changed.notify_all()
 
     # faults
@@ -155,6 +158,26 @@ class XSandbox(SandboxServer):
         behind its writes (lookups by id see it at once)."""
         with self._lock:
             self.timeline_lag = seconds
+
+    def answer_gone_with(self, how: str) -> None:
+        """What `DELETE /2/tweets/:id` answers for a post that isn't there (deleted already, or never made):
+        "deleted_false" (200 `{"data": {"deleted": false}}`, the default) or "not_found" (404, a problem body).
+        X documents neither; docs/real-slack-and-x.md says why both are kept."""
+        if how not in ("deleted_false", "not_found"):
+            raise ValueError("how must be 'deleted_false' or 'not_found'")
+        with self._lock:
+            self.gone_answer = how
+
+    def drop_post(self, post_id: str) -> None:
+        """The account's owner deletes a post on x.com (no API request): gone from the timeline and lookups."""
+        with self._changed:
+            self._post(post_id).deleted = True
+            self._changed.notify_all()
+
+    def delete_requests(self) -> list[str]:
+        """The post ids of every DELETE /2/tweets/:id received, in order (answered or not)."""
+        with self._lock:
+            return [r.path.rsplit("/", 1)[-1] for r in self.requests if r.route == "DELETE /2/tweets/:id"]
 
     def set_metrics(self, post_id: str, **metrics: int) -> None:
         """Set public_metrics (e.g. like_count=3) of a post."""
@@ -357,10 +380,17 @@ class XSandbox(SandboxServer):
         return Reply.of_json(body)
 
     def _delete(self, request: Request, post_id: str) -> Reply:
+        """200 `{"data": {"deleted": true}}`; the post leaves the timeline and lookups at once."""
+        if not post_id.isdigit():
+            return Reply.of_json(invalid_request(f"The `id` query parameter value [{post_id}] is not valid"), 400)
         post = self._live(post_id)
         if post is not None:
             post.deleted = True
-        return Reply.of_json({"data": {"deleted": post is not None}})
+            return Reply.of_json({"data": {"deleted": True}})
+        if self.gone_answer == "not_found":
+            detail = f"Could not find tweet with id: [{post_id}]."
+            return Reply.of_json(problem(404, "Not Found Error", detail, NOT_FOUND), 404)
+        return Reply.of_json({"data": {"deleted": False}})
 
     def _live(self, post_id: str) -> Post | None:
         return next((p for p in self.posts if p.id == post_id and not p.deleted), None)

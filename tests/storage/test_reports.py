@@ -84,7 +84,8 @@ def test_status_counts_the_active_statuses_and_this_weeks_outcomes(store: Store)
     assert set(report.counts) == set(status.COUNTED)
     assert status.count_line(report) == (
         "2 pending · 2 changes requested · 2 approved/scheduled · 2 publishing · 1 published this week · "
-        "2 failed · 2 unknown · 1 rejected this week"
+        "2 failed · 2 unknown · 1 rejected this week · 0 deleted from X this week · "
+        "2 being deleted, 2 deletion stopped"
     )
 
 

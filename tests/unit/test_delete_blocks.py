@@ -1,0 +1,87 @@
+"""What cards say about Delete from X: the button behind Slack's confirmation dialog, and each outcome line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.blocks import approval_card, outcome_line
+from bot.delete_blocks import confirm_dialog
+from bot.ids import ActionId, BlockId
+from bot.sandbox.slack_blocks import block_errors
+from storage.models import Draft, Status
+from tests.unit.test_blocks import make_draft, make_post
+
+IDS = ["101", "102", "103"]
+URL = "https://x.com/acme/status/101"
+AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+
+def published(**fields: Any) -> Draft:
+    values = {
+        "status": Status.PUBLISHED,
+        "decided_by": "U0OWNER",
+        "decided_at": AT,
+        "post_ids": IDS,
+        "post_url": URL,
+        "final_parts": ["a", "b", "c"],
+    } | fields
+    return make_draft(**values)
+
+
+def outcome_block(draft: Draft) -> dict[str, Any]:
+    card = approval_card(draft, make_post("a\n---\nb\n---\nc"))
+    assert block_errors(card["blocks"]) == []  # the sandbox checks Slack's limits, confirm dialog included
+    return next(b for b in card["blocks"] if b.get("block_id") == BlockId.CARD_OUTCOME)
+
+
+def test_a_published_card_has_delete_from_x_beside_the_outcome_behind_a_red_confirmation() -> None:
+    button = outcome_block(published())["accessory"]
+    assert (button["action_id"], button["value"], button["style"]) == (ActionId.DELETE_FROM_X, "17:3", "danger")
+    confirm = button["confirm"]
+    assert confirm == confirm_dialog(3)
+    assert confirm["style"] == "danger" and confirm["deny"]["text"] == "Keep it"
+    assert "all 3 posts of this thread" in confirm["text"]["text"]
+    assert len(confirm["title"]["text"]) <= 100 and len(confirm["text"]["text"]) <= 300
+    assert all(len(confirm[k]["text"]) <= 30 for k in ("confirm", "deny"))
+
+
+def test_one_post_is_named_so_in_the_dialog() -> None:
+    assert "This deletes this post from X" in confirm_dialog(1)["text"]["text"]
+
+
+def test_no_delete_button_without_post_ids_or_before_publishing() -> None:
+    assert "accessory" not in outcome_block(published(post_ids=None))
+    assert "accessory" not in outcome_block(published(status=Status.APPROVED))
+    deleted = published(status=Status.DELETED, deleted_ids=IDS, deleted_at=AT)
+    assert outcome_block(deleted)["accessory"]["action_id"] == ActionId.ADD_DELETE_REASON  # never Delete twice
+    deleted.delete_reason = "Wrong day"
+    assert "accessory" not in outcome_block(deleted)  # the reason is kept: nothing left to press
+
+
+def test_deleting_shows_who_asked_and_progress() -> None:
+    line = outcome_line(published(status=Status.DELETING, deleted_by="U0OWNER2", deleted_ids=["103"]))
+    assert "deleting from X, asked by <@U0OWNER2> (1 of 3 gone)" in line
+
+
+def test_deleted_says_by_whom_when_and_why() -> None:
+    draft = published(
+        status=Status.DELETED, deleted_by="U0OWNER2", deleted_ids=IDS, deleted_at=AT, delete_reason="a <typo>"
+    )
+    line = outcome_line(draft)
+    assert line.startswith(":wastebasket: Approved by <@U0OWNER>")
+    assert "deleted from X by <@U0OWNER2> <!date^" in line and "_a &lt;typo&gt;_" in line
+
+
+def test_a_stopped_deletion_names_the_parts_still_on_x_with_links_and_offers_retry() -> None:
+    draft = published(
+        status=Status.DELETE_FAILED, deleted_by="U0OWNER", deleted_ids=["103"], last_error="X answered 500"
+    )
+    block = outcome_block(draft)
+    text = block["text"]["text"]
+    assert "stopped: X answered 500." in text
+    assert (
+        "*Still on X: part 1 (<https://x.com/acme/status/101|view>), 2 (<https://x.com/acme/status/102|view>)" in text
+    )
+    assert "of 3.*" in text and "Deleted: part 3." in text
+    assert block["accessory"]["action_id"] == ActionId.RETRY_DELETE and "confirm" not in block["accessory"]

@@ -1,0 +1,38 @@
+"""What people are told about Delete from X: the writer's thread, the command's answer, refusals."""
+
+from __future__ import annotations
+
+from bot.outcomes import Kind, Outcome
+from bot.replies import decision_reply, delete_refusal, deletion_result
+from storage.models import Draft, Status
+
+
+def draft(**fields: object) -> Draft:
+    values = {"id": 7, "channel": "C0DRAFTS", "ts": "1.1", "writer_id": "U0WRITER", "text": "t"} | fields
+    return Draft(**values, post_ids=["1", "2", "3"])  # type: ignore[arg-type]
+
+
+def test_the_writer_hears_who_deleted_it_and_why_quoted() -> None:
+    told = decision_reply(draft(status=Status.DELETED, deleted_by="U0OWNER", delete_reason="Wrong <price>\nSorry"))
+    assert told == "This post was deleted from X by <@U0OWNER>:\n>Wrong &lt;price&gt;\n>Sorry"
+    assert decision_reply(draft(status=Status.DELETED, deleted_by="U0OWNER")) == (
+        "This post was deleted from X by <@U0OWNER>."
+    )
+    assert decision_reply(draft(status=Status.DELETE_FAILED)) is None  # the approvers' card says it; not the writer
+    assert decision_reply(draft(status=Status.DELETING)) is None
+
+
+def test_the_command_says_what_happened_and_what_is_left() -> None:
+    assert deletion_result(draft(status=Status.DELETED), []) == (
+        ":wastebasket: Draft #7 is deleted from X (all 3 posts). Every card says so."
+    )
+    stopped = deletion_result(draft(status=Status.DELETE_FAILED, last_error="X answered 503"), [1, 2])
+    assert "stopped: X answered 503. Still on X: part 1, 2 of 3." in stopped and "*Retry*" in stopped
+
+
+def test_refusals_name_who_may_delete() -> None:
+    assert "Only this brand's approvers can delete" in delete_refusal(Outcome(Kind.NOT_AN_APPROVER))
+    assert "Only approvers from this workspace" in delete_refusal(Outcome(Kind.OTHER_ORGANISATION))
+    assert "no such draft" in delete_refusal(Outcome(Kind.NOT_FOUND))
+    assert "being deleted from X already" in delete_refusal(Outcome(Kind.ALREADY_DELETING))
+    assert "Only a published post" in delete_refusal(Outcome(Kind.NOT_DELETABLE))
