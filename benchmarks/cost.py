@@ -19,11 +19,16 @@ app's idle CPU rate (measured over 3 s of quiet after the warm-up) times the pha
 phase's requests. The floors get the same arithmetic (they do nothing after the ack). /proc's tick is 10 ms, so a
 phase of a few hundred requests reads to well under 1%. The counting listeners cost a few microseconds per statement,
 included in the figure. Calls per request are what the sandboxes received during the phase (they record every call
-that crossed the wire, Bolt's response_url posts included), divided by the phase's requests.
+that crossed the wire, Bolt's response_url posts included), divided by the phase's requests; "connections" is how
+many TCP connections the sandboxes accepted meanwhile, per request.
 
 The client part (in this process, against a sandbox of its own): --client-calls calls of `chat.postMessage` through
 the WebClient bot.services builds, and of a post through its XAccount (tweepy), each timed with
 `time.thread_time()` of the calling thread, so the sandbox threads answering them don't count.
+
+With --compare-with DIR, a second Countersign runs DIR's code (PYTHONPATH=DIR; a `git worktree` or `git archive`
+of main, say) on a database of its own, beside this tree's, on the same sandboxes: every phase runs on one, then
+the other, so before and after are measured under the same load, which separate runs on a shared machine are not.
 
 "Other load" counts every process outside this benchmark's tree, PostgreSQL's backends included (on a database
 shared with others they can't be told apart). Figures are medians over the rounds, with the spread (min-max)
@@ -32,6 +37,7 @@ run, and rerun on a quiet machine before quoting.
 
     python benchmarks/cost.py                                   # SQLite and PostgreSQL, 3 rounds of 200
     python benchmarks/cost.py --databases sqlite --rounds 5 --requests 300 --json cost.json
+    git worktree add /tmp/main main && python benchmarks/cost.py --compare-with /tmp/main
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import logging
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -66,22 +73,23 @@ PHASES = ("draft", "approve", "decided")
 TITLES = {"draft": "draft event", "approve": "Approve (first decision)", "decided": "Approve, already decided"}
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COUNT_KEYS = ("transactions", "commits", "rollbacks", "statements")
+COMPARED = "compared"  # the name of --compare-with's Countersign in the tables
 
 
 # -- the database: a SQLite file, or a PostgreSQL schema of its own ---------------------------------------------
 
 
 @contextlib.contextmanager
-def fresh_database(kind: str, pg_url: str, folder: Path) -> Iterator[str]:
+def fresh_database(kind: str, pg_url: str, folder: Path, name: str = "countersign") -> Iterator[str]:
     """SQLite: a file in `folder`. PostgreSQL: a new schema in `pg_url`'s database, picked by `search_path` for
     every session (as tests/db.py does), dropped afterwards, so the database can be shared with others."""
     if kind == "sqlite":
-        yield f"sqlite:///{folder / 'cost.db'}"
+        yield f"sqlite:///{folder / f'{name}.db'}"
         return
     import psycopg
 
     base = make_url(pg_url)
-    schema = f"cs_bench_cost_{os.getpid()}"
+    schema = f"cs_bench_cost_{os.getpid()}_{name.replace('-', '_')}"
     admin = psycopg.connect(base.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True)
     admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     admin.execute(f'CREATE SCHEMA "{schema}"')
@@ -99,12 +107,24 @@ def fresh_database(kind: str, pg_url: str, folder: Path) -> Iterator[str]:
 # -- the app under test, counted ---------------------------------------------------------------------------------
 
 
-def launch_counted(env: dict[str, str], folder: Path) -> tuple[Process, int]:
+@dataclass
+class App:
+    """One Countersign under test: this tree's, or (--compare-with) another tree's code on the same sandboxes."""
+
+    name: str
+    process: Process
+    counts_port: int
+    idle_cpu_per_s: float = 0.0
+
+
+def launch_counted(name: str, env: dict[str, str], folder: Path, code: Path | None = None) -> App:
+    """`_counting_app.py run --http`; with `code`, that source tree's `bot` is imported instead of this one's."""
     port, counts_port = harness.free_port(), harness.free_port()
     argv = [sys.executable, str(COUNTING_APP), "run", "--http", "--host", "127.0.0.1", "--port", str(port)]
-    return harness.launch(
-        "countersign", argv, {**env, "BENCH_COUNTS_PORT": str(counts_port)}, port, folder
-    ), counts_port
+    env = {**env, "BENCH_COUNTS_PORT": str(counts_port)}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    return App(name, harness.launch(name, argv, env, port, folder), counts_port)
 
 
 def read_counts(port: int) -> dict[str, Counter[str]]:
@@ -140,6 +160,7 @@ class Phase:
     counts: dict[str, dict[str, float]] = field(default_factory=dict)  # thread group → key → per request
     slack: dict[str, float] = field(default_factory=dict)  # Web API method → calls per request
     x: dict[str, float] = field(default_factory=dict)  # route → calls per request
+    connections: float = 0.0  # TCP connections the sandboxes accepted, per request
 
     def total(self, key: str) -> float:
         return sum(group.get(key, 0.0) for group in self.counts.values())
@@ -149,32 +170,31 @@ class Phase:
 class Bench:
     sandbox: Sandbox
     loadgen: LoadGen
-    app: Process
-    counts_port: int
+    apps: list[App]
     floors: list[Process]
     senders: int
-    idle_cpu_per_s: float = 0.0
     build: harness.BodyBuilder = field(default_factory=harness.builder)  # one for the run: its ts keep growing
 
-    def measure(self, server: Process, bodies: list[tuple[bytes, str]], counted: bool) -> Phase:
+    def measure(self, server: Process, bodies: list[tuple[bytes, str]], app: App | None) -> Phase:
+        """One phase on `server`; `app` (None for a floor) is waited for and its database work counted."""
         slack, x = self.sandbox.slack, self.sandbox.x
-        calls0, x0 = len(slack.calls), len(x.requests)
-        counts0 = read_counts(self.counts_port) if counted else {}
+        calls0, x0, opened0 = len(slack.calls), len(x.requests), opened(self.sandbox)
+        counts0 = read_counts(app.counts_port) if app else {}
         cpu0, t0 = harness.cpu_seconds(server.pid), time.monotonic()
         result = self.loadgen.run(Job([server.url], bodies, self.senders))
-        if counted:
+        if app:
             harness.quiesce(self.sandbox)
         spent = harness.cpu_seconds(server.pid) - cpu0
         elapsed = time.monotonic() - t0
         n = len(bodies)
         phase = Phase(
             requests=n,
-            cpu_ms=1000 * max(0.0, spent - (self.idle_cpu_per_s * elapsed if counted else 0.0)) / n,
+            cpu_ms=1000 * max(0.0, spent - (app.idle_cpu_per_s * elapsed if app else 0.0)) / n,
             non_200=sum(v for k, v in result.statuses().items() if k != 200),
             p50_ms=harness.percentile(result.ok_latencies(), 50) * 1000,
         )
-        if counted:
-            counts1 = read_counts(self.counts_port)
+        if app:
+            counts1 = read_counts(app.counts_port)
             for group, now in counts1.items():
                 before = counts0.get(group, Counter())
                 delta = {k: (now[k] - before[k]) / n for k in COUNT_KEYS}
@@ -186,13 +206,21 @@ class Bench:
                 xs = x.requests[x0:]
             phase.slack = {k: v / n for k, v in Counter(c.method for c in calls).items()}
             phase.x = {k: v / n for k, v in Counter(r.route for r in xs).items()}
+            phase.connections = (opened(self.sandbox) - opened0) / n
         return phase
 
-    def idle_rate(self, seconds: float = 3.0) -> float:
+    def idle_rates(self, seconds: float = 3.0) -> None:
+        """Each app's CPU per second while nothing is asked of it (publisher and scheduler ticks, the server)."""
         harness.quiesce(self.sandbox)
-        before = harness.cpu_seconds(self.app.pid)
+        before = [harness.cpu_seconds(app.process.pid) for app in self.apps]
         time.sleep(seconds)
-        return (harness.cpu_seconds(self.app.pid) - before) / seconds
+        for app, spent in zip(self.apps, before, strict=True):
+            app.idle_cpu_per_s = (harness.cpu_seconds(app.process.pid) - spent) / seconds
+
+
+def opened(sandbox: Sandbox) -> int:
+    """Connections both sandboxes accepted so far (0 with a sandbox too old to count them)."""
+    return sum(getattr(server, "connections_opened", 0) for server in (sandbox.slack, sandbox.x))
 
 
 def draft_bodies(build: harness.BodyBuilder, tag: str, n: int) -> list[tuple[bytes, str]]:
@@ -217,47 +245,55 @@ def click_bodies(sandbox: Sandbox, build: harness.BodyBuilder, tag: str, n: int)
 
 
 def one_round(bench: Bench, tag: str, n: int) -> dict[str, dict[str, Phase]]:
-    """The three phases on Countersign and on each floor: phase → server name → figures."""
-    build = bench.build
-    out: dict[str, dict[str, Phase]] = {}
-    bodies = {"draft": draft_bodies(build, tag, n)}
+    """The three phases, each on every app in turn and then on each floor: phase → server name → figures. Each
+    app gets drafts of its own; the floors get the first app's bodies."""
+    out: dict[str, dict[str, Phase]] = {kind: {} for kind in PHASES}
+    bodies = {app.name: {"draft": draft_bodies(bench.build, f"{app.name} {tag}", n)} for app in bench.apps}
     for kind in PHASES:
-        if kind == "approve":
-            bodies["approve"] = click_bodies(bench.sandbox, build, tag, n)
-        elif kind == "decided":
-            bodies["decided"] = bodies["approve"]
-        out[kind] = {"countersign": bench.measure(bench.app, bodies[kind], counted=True)}
+        for app in bench.apps:
+            mine = bodies[app.name]
+            if kind == "approve":
+                mine["approve"] = click_bodies(bench.sandbox, bench.build, f"{app.name} {tag}", n)
+            elif kind == "decided":
+                mine["decided"] = mine["approve"]
+            out[kind][app.name] = bench.measure(app.process, mine[kind], app)
         for floor in bench.floors:
-            out[kind][floor.name] = bench.measure(floor, bodies[kind], counted=False)
+            out[kind][floor.name] = bench.measure(floor, bodies[bench.apps[0].name][kind], None)
     return out
 
 
 def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    with (
-        harness.workdir(f"cost-{kind}-") as folder,
-        harness.start_sandbox() as sandbox,
-        fresh_database(kind, args.postgresql_url, folder) as url,
-    ):
-        env = harness.app_env(sandbox, url, LOG_LEVEL=args.log_level)
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(harness.workdir(f"cost-{kind}-"))
+        sandbox = stack.enter_context(harness.start_sandbox())
+        codes: list[tuple[str, Path | None]] = [("countersign", None)]
+        if args.compare_with:
+            codes.append((COMPARED, args.compare_with))
+        urls = [stack.enter_context(fresh_database(kind, args.postgresql_url, folder, name)) for name, _ in codes]
+        env = harness.app_env(sandbox, urls[0], LOG_LEVEL=args.log_level)
         floors = [harness.launch_floor(env, folder), harness.launch_floor(env, folder, "bolt-floor-sync", sync=True)]
-        app, counts_port = launch_counted(env, folder)
+        apps = [
+            launch_counted(name, {**env, "DATABASE_URL": url}, folder, code)
+            for (name, code), url in zip(codes, urls, strict=True)
+        ]
         try:
             with LoadGen() as loadgen, harness.OtherLoad(None) as other:
-                bench = Bench(sandbox, loadgen, app, counts_port, floors, args.senders)
+                bench = Bench(sandbox, loadgen, apps, floors, args.senders)
                 one_round(bench, "warm", max(2 * args.senders, args.warmup))
-                bench.idle_cpu_per_s = bench.idle_rate()
+                bench.idle_rates()
                 rounds = []
                 for r in range(args.rounds):
                     rounds.append(one_round(bench, f"r{r}", args.requests))
                     print(f"  {kind}: round {r + 1} of {args.rounds} done", flush=True)
         finally:
-            for server in [*floors, app]:
+            for server in [*floors, *(app.process for app in apps)]:
                 server.stop()
-        late = app.log_path.read_text(errors="replace").count("didn't call ack()")
+        late = {app.name: app.process.log_path.read_text(errors="replace").count("didn't call ack()") for app in apps}
     return {
         "database": kind,
+        "apps": [app.name for app in apps],
         "rounds": rounds,
-        "idle_cpu_ms_per_s": 1000 * bench.idle_cpu_per_s,
+        "idle_cpu_ms_per_s": {app.name: 1000 * app.idle_cpu_per_s for app in apps},
         "other_load": other.share,
         "other_line": other.line(),
         "late_acks": late,
@@ -323,58 +359,65 @@ def calls_line(per_request: dict[str, float]) -> str:
     return f"{total:.2g}: {parts}"
 
 
-def report(results: list[dict[str, Any]], clients: dict[str, float] | None) -> str:
+def report(results: list[dict[str, Any]], clients: dict[str, dict[str, float]]) -> str:
     lines = []
     for db in results:
         rounds = db["rounds"]
-        lines.append(f"\n{db['database']}: median of {len(rounds)} rounds (min-max)")
-        headers = [
-            "request",
-            "Countersign CPU-ms",
-            "bolt-floor CPU-ms",
-            "bolt-floor-sync CPU-ms",
-            "transactions",
-            "statements",
-            "Web API calls",
-            "X calls",
-        ]
+        lines.append(f"\n{db['database']}: median of {len(rounds)} rounds (min-max), per request")
+        headers = ["request", "code", "CPU-ms", "transactions", "statements", "Web API calls", "X calls"]
+        headers += ["connections", "ack p50 ms"]
         rows = []
         for kind in PHASES:
-            rows.append(
-                [
-                    TITLES[kind],
-                    fmt(median_of(rounds, kind, "countersign", lambda p: p.cpu_ms)),
-                    fmt(median_of(rounds, kind, "bolt-floor", lambda p: p.cpu_ms), 2),
-                    fmt(median_of(rounds, kind, "bolt-floor-sync", lambda p: p.cpu_ms), 2),
-                    f"{median_of(rounds, kind, 'countersign', lambda p: p.total('transactions'))[0]:.1f}",
-                    f"{median_of(rounds, kind, 'countersign', lambda p: p.total('statements'))[0]:.1f}",
-                    f"{median_of(rounds, kind, 'countersign', lambda p: sum(p.slack.values()))[0]:.2f}",
-                    f"{median_of(rounds, kind, 'countersign', lambda p: sum(p.x.values()))[0]:.2f}",
-                ]
-            )
+            for name in db["apps"]:
+                rows.append(
+                    [
+                        TITLES[kind],
+                        name,
+                        fmt(median_of(rounds, kind, name, lambda p: p.cpu_ms)),
+                        f"{median_of(rounds, kind, name, lambda p: p.total('transactions'))[0]:.1f}",
+                        f"{median_of(rounds, kind, name, lambda p: p.total('statements'))[0]:.1f}",
+                        f"{median_of(rounds, kind, name, lambda p: sum(p.slack.values()))[0]:.2f}",
+                        f"{median_of(rounds, kind, name, lambda p: sum(p.x.values()))[0]:.2f}",
+                        f"{median_of(rounds, kind, name, lambda p: p.connections)[0]:.2f}",
+                        f"{median_of(rounds, kind, name, lambda p: p.p50_ms)[0]:.1f}",
+                    ]
+                )
+            for floor in ("bolt-floor", "bolt-floor-sync"):
+                cpu = fmt(median_of(rounds, kind, floor, lambda p: p.cpu_ms), 2)
+                p50 = f"{median_of(rounds, kind, floor, lambda p: p.p50_ms)[0]:.1f}"
+                rows.append([TITLES[kind], floor, cpu, "-", "-", "-", "-", "-", p50])
         lines.append(harness.table(headers, rows))
         last = rounds[-1]
-        lines.append("where the database work runs, and what crossed the wire (last round, per request):")
-        for kind in PHASES:
-            phase = last[kind]["countersign"]
-            by_thread = ", ".join(
-                f"{group} {c['transactions']:.1f} tx / {c['statements']:.1f} stmts"
-                for group, c in sorted(phase.counts.items())
-            )
-            lines.append(f"  {TITLES[kind]}: {by_thread or 'none'}")
-            lines.append(f"    Slack {calls_line(phase.slack)}; X {calls_line(phase.x)}")
+        for name in db["apps"]:
+            lines.append(f"{name}: where the database work runs, and what crossed the wire (last round, per request):")
+            for kind in PHASES:
+                phase = last[kind][name]
+                by_thread = ", ".join(
+                    f"{group} {c['transactions']:.1f} tx / {c['statements']:.1f} stmts"
+                    for group, c in sorted(phase.counts.items())
+                )
+                lines.append(f"  {TITLES[kind]}: {by_thread or 'none'}")
+                lines.append(f"    Slack {calls_line(phase.slack)}; X {calls_line(phase.x)}")
         bad = sum(p.non_200 for r in rounds for servers in r.values() for p in servers.values())
+        idle = ", ".join(f"{name} {ms:.2f}" for name, ms in db["idle_cpu_ms_per_s"].items())
         lines.append(
-            f"non-200 answers: {bad}; late acks (Bolt's 404 after 3 s): {db['late_acks']}; app idle CPU "
-            f"{db['idle_cpu_ms_per_s']:.2f} ms/s (subtracted); {db['other_line']}"
+            f"non-200 answers: {bad}; late acks (Bolt's 404 after 3 s): {db['late_acks']}; idle CPU ms/s "
+            f"(subtracted): {idle}; {db['other_line']}"
         )
-    if clients:
-        lines.append("\nclient CPU per call (calling thread's CPU time, median):")
-        lines += [f"  {name}: {ms:.3f} ms" for name, ms in clients.items()]
+    for name, figures in clients.items():
+        lines.append(f"\n{name}: client CPU per call (calling thread's CPU time, median):")
+        lines += [f"  {what}: {ms:.3f} ms" for what, ms in figures.items()]
     return "\n".join(lines)
 
 
-def as_json(results: list[dict[str, Any]], clients: dict[str, float] | None) -> dict[str, Any]:
+def compared_client_costs(code: Path, calls: int) -> dict[str, float]:
+    """The client part with `code`'s bot (its clients and its sandboxes), in a process of its own."""
+    argv = [sys.executable, __file__, "--client-only", "--client-calls", str(calls)]
+    done = subprocess.run(argv, env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, check=True)
+    return json.loads(done.stdout.decode().strip().splitlines()[-1])
+
+
+def as_json(results: list[dict[str, Any]], clients: dict[str, dict[str, float]]) -> dict[str, Any]:
     def plain(phase: Phase) -> dict[str, Any]:
         return phase.__dict__
 
@@ -399,14 +442,30 @@ def main() -> None:
     parser.add_argument("--log-level", default="INFO", help="Countersign's LOG_LEVEL (INFO is the default in .env)")
     parser.add_argument("--quiet-wait", type=float, default=0.0, help="first wait up to this many s for an idle CPU")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        help="a source tree (e.g. `git worktree add /tmp/main main`) whose Countersign runs beside this one's, phase "
+        "by phase on the same sandboxes and floors, so the two are measured under the same load",
+    )
+    parser.add_argument("--client-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.client_only:  # compared_client_costs runs this in the other tree's code
+        print(json.dumps(client_costs(args.client_calls)))
+        return
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
     if set(kinds) - {"sqlite", "postgresql"}:
         raise SystemExit("--databases takes sqlite and/or postgresql")
     logging.getLogger().setLevel(logging.ERROR)
     harness.print_machine(args.postgresql_url if "postgresql" in kinds else None, args.quiet_wait)
     started = time.perf_counter()
-    clients = client_costs(args.client_calls) if args.client_calls else None
+    clients = {}
+    if args.client_calls:
+        clients["countersign"] = client_costs(args.client_calls)
+        if args.compare_with:
+            clients[COMPARED] = compared_client_costs(args.compare_with.resolve(), args.client_calls)
+    if args.compare_with:
+        args.compare_with = args.compare_with.resolve()
     results = [run_database(kind, args) for kind in kinds]
     print(report(results, clients))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
