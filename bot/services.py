@@ -33,6 +33,7 @@ from bot.reminders import Reminders
 from bot.scheduler import DigestJob, Scheduler
 from bot.settings import Settings
 from bot.slack_files import SlackFiles
+from bot.slack_http import keep_connections
 from bot.slack_retry import SafeConnectionErrorRetryHandler
 from bot.timekeeper import Timekeeper
 from bot.workflow import Policy, Voice, Workflow
@@ -43,6 +44,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 16
+SLACK_HOOKS_URL = "https://hooks.slack.com/"  # where real Slack's response_urls point
 
 
 class StartupError(Exception):
@@ -101,7 +103,9 @@ def default_worker_id(host: str | None = None, pid: int | None = None) -> str:
 
 def slack_client(settings: Settings) -> WebClient:
     """slack_sdk retries connection errors (a post only when it never reached Slack: bot.slack_retry) and,
-    with the second handler, 429s after `Retry-After`."""
+    with the second handler, 429s after `Retry-After`. Calls to the Web API and to response_urls reuse
+    connections (bot.slack_http: slack_sdk's sync client has no pool of its own)."""
+    keep_connections(settings.slack_api_url, SLACK_HOOKS_URL)
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
@@ -24,10 +25,16 @@ LONGEST_X_CALL = timedelta(seconds=CONNECT_TIMEOUT_S + READ_TIMEOUT_S)
 
 
 class RebasedSession(requests.Session):
+    """The account's one session: every X call of every thread goes through it, on its pool of kept connections
+    (urllib3's, thread-safe). It keeps no cookies (X's API doesn't need them), so the one thing of a Session
+    that calls would otherwise share and mutate, its cookie jar, stays empty: requests' jar is iterated
+    without a lock while another thread may be adding to it."""
+
     def __init__(self, base_url: str, timeout: tuple[float, float]) -> None:
         super().__init__()
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if isinstance(url, str) and url.startswith(TWEEPY_HOST):

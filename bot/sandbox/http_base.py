@@ -105,15 +105,41 @@ class Faults:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Reads one request, hands it to the owner, writes its reply, closes (no keep-alive to go stale)."""
+    """Reads a request, hands it to the owner, writes its reply; then the next request on the same connection.
+
+    HTTP/1.1 keep-alive as Slack's and X's front ends do it: every reply carries Content-Length, the connection
+    stays open unless the client sent `Connection: close` (or spoke HTTP/1.0), and a connection left idle for the
+    owner's `idle_timeout` is closed by the server, so a client that keeps connections must notice one gone stale.
+    Request bodies come with Content-Length or chunked (requests sends a generator body chunked).
+    """
 
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as web servers set it: without it, the body (a second write after the headers) waits for the
+    # client's delayed ACK of the headers, ~40 ms, on every answer of a kept connection.
+    disable_nagle_algorithm = True
     server: _Server
+
+    def setup(self) -> None:
+        self.timeout = self.server.owner.idle_timeout  # the socket's timeout: idle between requests, or mid-read
+        super().setup()
+        with self.server.owner._lock:
+            self.server.owner.connections_opened += 1
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while size := int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(8)  # the CRLF after each chunk
+            while self.rfile.readline(1024).strip():  # trailers, up to the blank line
+                pass
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
 
     def _dispatch(self) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self._read_body()
         request = Request(
             method=self.command,
             path=parts.path,
@@ -127,8 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as error:  # a sandbox bug: answer visibly instead of a bare disconnect
             logger.exception("sandbox failed on %s %s", self.command, parts.path)
             reply = Reply.of_json({"sandbox_error": repr(error)}, 500)
-        self.close_connection = True
         if reply.drop:
+            self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
@@ -136,7 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
-        self.send_header("Connection", "close")
+        if self.close_connection:  # the client asked for it (send_header("Connection", …) would also set it)
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(reply.body)
 
@@ -205,8 +232,10 @@ class SandboxServer:
     """Lifecycle of a loopback HTTP stand-in: start/stop, outages on the same port, waiting on changes."""
 
     name = "sandbox"
+    idle_timeout = 30.0  # seconds a kept connection may sit idle before the server closes it
 
     def __init__(self) -> None:
+        self.connections_opened = 0  # TCP connections accepted since start: what keep-alive saves shows here
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._server: _Server | None = None
