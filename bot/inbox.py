@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.logs import ContextExecutor
 from storage import inbox
-from storage.store import Store
+from storage.store import Store, Tx
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,10 @@ FollowUp = Callable[[], None]
 # A handler makes the request's move and returns what should follow it (cards, replies), run after the row is
 # deleted; `replay` says it is a replay, which should not answer refusals again.
 Handler = Callable[[dict[str, Any], bool], FollowUp | None]
+
+
+class Overtaken(Exception):
+    """A replay took the request over while its receiver was handling it: the receiver's move rolls back."""
 
 
 class InboxKind(StrEnum):
@@ -60,11 +64,16 @@ class Inbox:
         self.lease = lease  # how long the receiving instance has to handle a request before others may
         self.clock = clock
         self._handlers: dict[str, Handler] = {}
+        self._one_transaction: set[str] = set()
         self._on_error = on_error
         self._pool = ContextExecutor(max_workers=threads, thread_name_prefix="inbox")
 
-    def handle(self, kind: InboxKind, handler: Handler) -> None:
+    def handle(self, kind: InboxKind, handler: Handler, *, one_transaction: bool = False) -> None:
+        """`one_transaction`: the handler makes its move in at most one write transaction (`Store.transaction`),
+        so the receiver's claim on the row and its deletion ride in that transaction instead of two of their own."""
         self._handlers[kind] = handler
+        if one_transaction:
+            self._one_transaction.add(kind)
 
     def receive(self, kind: InboxKind, body: dict[str, Any]) -> int:
         """Write the request down, owned by this instance (before the ack). Returns its id."""
@@ -123,6 +132,8 @@ class Inbox:
         self, item_id: int, kind: InboxKind, body: dict[str, Any], *, replay: bool, now: datetime | None = None
     ) -> bool:
         now = now or self.clock()
+        if not replay and kind in self._one_transaction:
+            return self._attempt_riding(item_id, kind, body, now)
         with self.store.transaction() as tx:
             if replay:
                 taken = inbox.take_over(tx.session, item_id, self.worker_id, now, now + self.lease)
@@ -133,6 +144,35 @@ class Inbox:
         follow_up = self._handlers[kind](body, replay)
         with self.store.transaction() as tx:
             inbox.done(tx.session, item_id, self.worker_id)
+        if follow_up is not None:
+            follow_up()
+        return True
+
+    def _attempt_riding(self, item_id: int, kind: InboxKind, body: dict[str, Any], now: datetime) -> bool:
+        """The receiver's first attempt with the row's end in the move's own transaction: the move commits only if
+        no replay took the row over (`inbox.finish`, a guarded DELETE), so exactly one of them makes it. A read
+        first keeps the handler from starting on a row already replayed; a failure is counted as `take` would."""
+        with self.store.read() as tx:
+            if not inbox.unclaimed(tx.session, item_id, self.worker_id):
+                return False
+
+        def finish(tx: Tx) -> None:
+            if not inbox.finish(tx.session, item_id, self.worker_id):
+                raise Overtaken(item_id)
+
+        try:
+            with self.store.riding(finish) as rider:
+                follow_up = self._handlers[kind](body, False)
+        except Overtaken:
+            return False
+        except Exception:
+            with self.store.transaction() as tx:  # the attempt counts (MAX_ATTEMPTS), as when it was taken first
+                inbox.take(tx.session, item_id, self.worker_id, now + self.lease)
+            raise
+        if not rider.ran:  # no move was made (nothing to do for this message): the row ends on its own
+            with self.store.transaction() as tx:
+                if not inbox.finish(tx.session, item_id, self.worker_id):
+                    return False
         if follow_up is not None:
             follow_up()
         return True

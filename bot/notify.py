@@ -24,7 +24,7 @@ from bot.slack_retry import never_reached_slack
 from bot.workflow import Workflow
 from storage import cards, notices, reports
 from storage import media as stored_media
-from storage.models import Card, Draft, Status
+from storage.models import Card, Draft, DraftMedia, Status
 from storage.store import Store
 from storage.types import utcnow
 
@@ -119,9 +119,12 @@ class Notifier:
             return PostText(parts=tuple(Part(t, weighted_length(t)) for t in draft.final_parts))
         return self.workflow.post_text(draft, approver_id or None)
 
-    def render(self, draft: Draft, approver_id: str) -> dict:
-        with self.store.read() as tx:
-            images = draft_media.items(stored_media.of_version(tx.session, draft.id or 0, draft.version))
+    def render(self, draft: Draft, approver_id: str, media: list[DraftMedia] | None = None) -> dict:
+        """The card's message; `media`: the version's image rows, when the caller has read them already."""
+        if media is None:
+            with self.store.read() as tx:
+                media = stored_media.of_version(tx.session, draft.id or 0, draft.version)
+        images = draft_media.items(media)
         timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
         card_post = self.card_post(draft, approver_id)
         return approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing)
@@ -133,18 +136,21 @@ class Notifier:
         for approver_id, channel in self.card_targets():
             if draft.writer_id == approver_id:
                 continue  # an approver who wrote the draft can't decide on it; don't ask them
-            with self.store.transaction() as tx:
-                if not tx.claim_card(draft_id, approver_id):
-                    continue
             with self._lock(draft_id):
-                current = self.store.get(draft_id) or draft
+                # The slot is claimed (committed before the post, so no other path posts a second card) and the
+                # draft read as it is now, under the lock, in one transaction.
+                with self.store.transaction() as tx:
+                    if not tx.claim_card(draft_id, approver_id):
+                        continue
+                    current = tx.get(draft_id) or draft
+                    images = stored_media.of_version(tx.session, draft_id, current.version)
                 if look_first and self._adopt(current, approver_id, channel):
                     continue
                 try:
                     sent = self.client.chat_postMessage(
                         channel=channel,
                         metadata=slack_lookup.card_metadata(draft_id, approver_id),
-                        **self.render(current, approver_id),
+                        **self.render(current, approver_id, images),
                     )
                 except SLACK_FAILURES as exc:
                     log.error("draft %s: card to %s failed (%s); catch-up will retry", draft_id, channel, _why(exc))
@@ -152,9 +158,7 @@ class Notifier:
                         tx.release_card(draft_id, approver_id)
                     continue
                 with self.store.transaction() as tx:
-                    tx.fill_card(draft_id, approver_id, sent["channel"], sent["ts"])
-                    card = next(c for c in tx.cards(draft_id) if c.approver_id == approver_id)
-                    cards.mark_shown(tx.session, card.id or 0, current.status, current.version)
+                    cards.fill_shown(tx.session, draft_id, approver_id, sent["channel"], sent["ts"], current)
 
     def _adopt(self, draft: Draft, approver_id: str, target: str, *, instead_of: str = "") -> bool:
         """Record the card Slack kept from a post that never answered (or whose ts a process that stopped never

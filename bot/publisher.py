@@ -150,8 +150,7 @@ class Publisher:
         """Claim `draft_id` and post it. False if another worker got there first."""
         attempt_id = uuid.uuid4().hex
         with self.store.transaction() as tx:
-            claimed = tx.claim(draft_id, attempt_id, str(self.claimer), self.clock() + self.lease)
-            draft = tx.get(draft_id) if claimed else None
+            draft = tx.claimed(draft_id, attempt_id, str(self.claimer), self.clock() + self.lease)
             images = draft_media.items(stored_media.of_version(tx.session, draft_id, draft.version)) if draft else ()
             if draft is not None:
                 tx.audit(
@@ -199,15 +198,29 @@ class Publisher:
             with_media = {"media_ids": media_ids} if media_ids else {}
             ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None, **with_media))
             failpoints.hit("after-x-call")
+            url = self.account.known_link(ids[0]) if len(ids) == len(parts) else None
+            if url is not None:  # the last part, and its link needs no call to X: its id and the outcome at once
+                self._record_published(draft, attempt_id, url, ids)
+                return
             with self.store.transaction() as tx:
                 # The part's id and a renewed lease in one fenced write: the next part goes out on a full lease.
                 if not tx.attempt_write(draft.id or 0, attempt_id, post_ids=ids, lease_until=self.clock() + self.lease):
                     log.warning("draft %s: lease lost mid-thread; leaving it to the new owner", draft.id)
                     return
-        url = self.account.link(ids[0])
+        self._record_published(draft, attempt_id, self.account.link(ids[0]))
+
+    def _record_published(self, draft: Draft, attempt_id: str, url: str, ids: list[str] | None = None) -> None:
+        """The outcome, fenced by the attempt; with `ids`, the last part's id too, in the same write."""
+        with_ids = {"post_ids": ids} if ids is not None else {}
         with self.store.transaction() as tx:
             if tx.attempt_write(
-                draft.id or 0, attempt_id, to=Status.PUBLISHED, post_url=url, published_at=self.clock(), last_error=None
+                draft.id or 0,
+                attempt_id,
+                to=Status.PUBLISHED,
+                post_url=url,
+                published_at=self.clock(),
+                last_error=None,
+                **with_ids,
             ):
                 tx.audit(
                     draft.id,

@@ -15,6 +15,16 @@ def mark_shown(session: Session, card_id: int, status: str, version: int) -> Non
     session.execute(update(Card).where(col(Card.id) == card_id).values(shown_status=status, shown_version=version))
 
 
+def fill_shown(session: Session, draft_id: int, approver_id: str, channel: str, ts: str, shown: Draft) -> None:
+    """A posted card's place in Slack and the state it shows, in one UPDATE (the slot was claimed before)."""
+    stmt = (
+        update(Card)
+        .where(col(Card.draft_id) == draft_id, col(Card.approver_id) == approver_id)
+        .values(channel=channel, ts=ts, shown_status=shown.status, shown_version=shown.version)
+    )
+    session.execute(stmt, execution_options={"synchronize_session": False})
+
+
 def behind(session: Session, limit: int) -> list[int]:
     """Drafts with a posted card that shows an older state than the draft has."""
     stmt = (

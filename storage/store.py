@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,19 @@ from sqlmodel import Session, col, select
 from storage.engine import READ_ONLY
 from storage.models import AuditEvent, Card, Draft, DraftVersion, SlackEvent, Status
 from storage.types import utcnow
+
+
+class Rider:
+    """Statements that belong in the next write transaction of this context (`Store.riding`), run just before it
+    commits: the inbox's own delete rides in the move's transaction, so the move and its row's end commit or roll
+    back together. `ran` says whether a transaction took it (and committed, unless an exception followed)."""
+
+    def __init__(self, last: Callable[[Tx], None]) -> None:
+        self.last = last
+        self.ran = False
+
+
+_rider: ContextVar[Rider | None] = ContextVar("countersign_rider", default=None)
 
 
 class Store:
@@ -32,8 +46,26 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One unit of work: committed on success, rolled back on any exception."""
+        rider = _rider.get()
+        if rider is not None:  # taken by this (outermost) transaction; one opened inside it doesn't see it
+            _rider.set(None)
         with self._writers, Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield Tx(session)
+            tx = Tx(session)
+            yield tx
+            if rider is not None:
+                rider.last(tx)
+                rider.ran = True
+
+    @contextmanager
+    def riding(self, last: Callable[[Tx], None]) -> Iterator[Rider]:
+        """`last` runs at the end of the next `transaction()` opened in this context (this thread, while the block
+        runs), inside it: raising there rolls that transaction back. Read-only transactions don't take it."""
+        rider = Rider(last)
+        token = _rider.set(rider)
+        try:
+            yield rider
+        finally:
+            _rider.reset(token)
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -118,19 +150,13 @@ class Tx:
         claim that gave up then would leave the post waiting for the publisher's next tick. Instances
         keep off each other's rows earlier, in `due_for_publishing`.
         """
-        stmt = (
-            update(Draft)
-            .where(col(Draft.id) == draft_id, col(Draft.status) == Status.APPROVED)
-            .values(
-                status=Status.PUBLISHING,
-                attempt_id=attempt_id,
-                claimed_by=worker,
-                lease_until=lease_until,
-                attempts=col(Draft.attempts) + 1,
-                updated_at=utcnow(),
-            )
-        )
-        return self._changed(stmt)
+        return self._changed(_claim(draft_id, attempt_id, worker, lease_until))
+
+    def claimed(self, draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> Draft | None:
+        """`claim`, returning the row as claimed (UPDATE … RETURNING: SQLite ≥ 3.35 and PostgreSQL), so the
+        publisher doesn't read it again. None if another claimer won."""
+        stmt = _claim(draft_id, attempt_id, worker, lease_until).returning(Draft)
+        return self.session.scalars(stmt, execution_options={"synchronize_session": False}).first()
 
     def _changed(self, stmt: Any) -> bool:
         return changed(self.session, stmt)
@@ -276,6 +302,21 @@ class Tx:
 
     def _insert_ignore(self, model: type[Any], **values: Any) -> bool:
         return insert_ignore(self.session, model, **values)
+
+
+def _claim(draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> Any:
+    return (
+        update(Draft)
+        .where(col(Draft.id) == draft_id, col(Draft.status) == Status.APPROVED)
+        .values(
+            status=Status.PUBLISHING,
+            attempt_id=attempt_id,
+            claimed_by=worker,
+            lease_until=lease_until,
+            attempts=col(Draft.attempts) + 1,
+            updated_at=utcnow(),
+        )
+    )
 
 
 def changed(session: Session, stmt: Any) -> bool:

@@ -561,6 +561,9 @@ class StubX:
     def link(self, post_id: str) -> str:
         return f"https://x.com/acme/status/{post_id}"
 
+    def known_link(self, post_id: str) -> str:
+        return self.link(post_id)
+
     def recent_posts(self, since: object, limit: int = 50) -> list[tuple[str, str]]:
         """What the account shows after an uncertain attempt: only posts that really went up."""
         return [(str(1001 + i), text) for i, (text, _) in reversed(list(enumerate(self.posts)))]
