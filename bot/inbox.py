@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -43,6 +45,29 @@ class Overtaken(Exception):
     """A replay took the request over while its receiver was handling it: the receiver's move rolls back."""
 
 
+class _Leases:
+    """When the leases of the requests this instance received run out, until each is handled (a few hundred at
+    most; the oldest are forgotten past `KEEP`, and a forgotten one is only looked up in the database)."""
+
+    KEEP = 1000
+
+    def __init__(self) -> None:
+        self._until: OrderedDict[int, datetime] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, item_id: int, until: datetime) -> None:
+        with self._lock:
+            self._until[item_id] = until
+            while len(self._until) > self.KEEP:
+                self._until.popitem(last=False)
+
+    def holds(self, item_id: int, now: datetime) -> bool:
+        """Whether the lease taken at receipt still runs at `now` (replays take a row only once it ran out)."""
+        with self._lock:
+            until = self._until.pop(item_id, None)
+        return until is not None and now < until
+
+
 class InboxKind(StrEnum):
     MESSAGE = "message"  # a message event in the drafts channel
     DECISION = "decision"  # a button that decides: approve, retry, publish again, mark published, cancel
@@ -65,6 +90,7 @@ class Inbox:
         self.clock = clock
         self._handlers: dict[str, Handler] = {}
         self._one_transaction: set[str] = set()
+        self._leases = _Leases()  # this instance's own receipts: no replay can have taken one whose lease holds
         self._on_error = on_error
         self._pool = ContextExecutor(max_workers=threads, thread_name_prefix="inbox")
 
@@ -80,7 +106,9 @@ class Inbox:
         now = self.clock()
         payload = json.dumps(body, separators=(",", ":"))
         with self.store.connection() as connection:
-            return inbox.receive(connection, kind, payload, self.worker_id, now, now + self.lease)
+            item_id = inbox.receive(connection, kind, payload, self.worker_id, now, now + self.lease)
+        self._leases.note(item_id, now + self.lease)
+        return item_id
 
     def process(self, item_id: int, kind: InboxKind, body: dict[str, Any]) -> None:
         """Queue a request this instance received for the inbox's threads (after the ack)."""
@@ -132,8 +160,9 @@ class Inbox:
         self, item_id: int, kind: InboxKind, body: dict[str, Any], *, replay: bool, now: datetime | None = None
     ) -> bool:
         now = now or self.clock()
+        fresh = not replay and self._leases.holds(item_id, now)
         if not replay and kind in self._one_transaction:
-            return self._attempt_riding(item_id, kind, body, now)
+            return self._attempt_riding(item_id, kind, body, now, fresh=fresh)
         with self.store.transaction() as tx:
             if replay:
                 taken = inbox.take_over(tx.session, item_id, self.worker_id, now, now + self.lease)
@@ -148,13 +177,17 @@ class Inbox:
             follow_up()
         return True
 
-    def _attempt_riding(self, item_id: int, kind: InboxKind, body: dict[str, Any], now: datetime) -> bool:
+    def _attempt_riding(
+        self, item_id: int, kind: InboxKind, body: dict[str, Any], now: datetime, *, fresh: bool
+    ) -> bool:
         """The receiver's first attempt with the row's end in the move's own transaction: the move commits only if
-        no replay took the row over (`inbox.finish`, a guarded DELETE), so exactly one of them makes it. A read
-        first keeps the handler from starting on a row already replayed; a failure is counted as `take` would."""
-        with self.store.read() as tx:
-            if not inbox.unclaimed(tx.session, item_id, self.worker_id):
-                return False
+        no replay took the row over (`inbox.finish`, a guarded DELETE), so exactly one of them makes it. Unless
+        its lease from the receipt still holds (`fresh`: no replay can have it), a read first keeps the handler
+        from starting on a row already replayed. A failure is counted as `take` would have."""
+        if not fresh:
+            with self.store.read() as tx:
+                if not inbox.unclaimed(tx.session, item_id, self.worker_id):
+                    return False
 
         def finish(tx: Tx) -> None:
             if not inbox.finish(tx.session, item_id, self.worker_id):

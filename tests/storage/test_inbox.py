@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxKind
@@ -224,3 +225,29 @@ def test_a_failing_one_transaction_handler_counts_its_attempt_and_keeps_the_row(
     assert len(handler.calls) == MAX_ATTEMPTS and handler.followed == 0 and moves(store) == []
     [row] = rows(store)
     assert row.attempts == MAX_ATTEMPTS
+
+
+def test_a_fresh_receipt_is_handled_in_the_moves_one_transaction_and_a_stale_one_is_looked_at_first(
+    store: Store,
+) -> None:
+    clock = Clock()
+    inbox = riding(store, "host-1", clock, Mover(store))
+    begun: list[object] = []
+
+    def count(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(store.engine, "begin", count)
+    try:
+        fresh = inbox.receive(InboxKind.MESSAGE, BODY)
+        begun.clear()
+        assert inbox.process_now(fresh, InboxKind.MESSAGE, BODY) is True
+        assert len(begun) == 1, "more than the move's own transaction"
+        stale = inbox.receive(InboxKind.MESSAGE, BODY)
+        clock.now = T0 + LEASE  # its lease has run out: a replay may have it
+        begun.clear()
+        assert inbox.process_now(stale, InboxKind.MESSAGE, BODY) is True
+        assert len(begun) == 2
+    finally:
+        event.remove(store.engine, "begin", count)
+    assert rows(store) == [] and moves(store) == ["False", "False"]
