@@ -26,6 +26,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.media_rules import MediaRefusal
@@ -812,3 +813,24 @@ def test_any_sequence_of_operations_keeps_the_invariants(tmp_path: Path) -> None
         )
     finally:
         store.engine.dispose()
+
+
+def test_a_single_post_is_claimed_and_recorded_in_two_transactions(wf: Workflow, store: Store) -> None:
+    """The claim returns the row (no read after it) and the post's id rides in the outcome's fenced write."""
+    draft = submitted(wf, "One")
+    wf.approve(ref_of(draft), PARTNER)
+    begun: list[object] = []
+
+    def count(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(store.engine, "begin", count)
+    try:
+        x = publish(store, draft)
+    finally:
+        event.remove(store.engine, "begin", count)
+    assert x.posts == [("One" + TAIL + "Pat", None)]
+    stored = store.get(draft.id or 0)
+    assert stored is not None and (stored.status, stored.post_ids) == (Status.PUBLISHED, ["1001"])
+    assert stored.post_url == "https://x.com/acme/status/1001"
+    assert len(begun) == 2
