@@ -277,16 +277,32 @@ class Notifier:
             if not notices.claim(tx.session, draft_id, move.id, now):
                 return False
         assert text is not None
-        metadata = slack_lookup.reply_metadata(draft_id, move.id)
+        return self._tell_claimed(draft, move.id, text, look_first=look_first)
+
+    def published(self, draft: Draft, move_id: int) -> None:
+        """After the publisher's outcome, whose transaction also claimed telling the writer (`move_id`): cards
+        first, then the reply, with the row as written (a published draft moves no further)."""
+        self.refresh_cards(draft.id or 0)
+        text = decision_reply(draft)
+        if text is None:  # nothing to say after all: free the move for whoever would
+            with self.store.transaction() as tx:
+                notices.release(tx.session, move_id)
+            return
+        self._tell_claimed(draft, move_id, text)
+
+    def _tell_claimed(self, draft: Draft, move_id: int, text: str, *, look_first: bool = False) -> bool:
+        """Send the reply of a move this caller claimed; mark it sent, or release it if Slack refused it."""
+        draft_id = draft.id or 0
+        metadata = slack_lookup.reply_metadata(draft_id, move_id)
         told = (
             look_first
-            and slack_lookup.reply_exists(self.client, draft.channel, draft.ts, draft_id, move.id, self.bot_user_id)
+            and slack_lookup.reply_exists(self.client, draft.channel, draft.ts, draft_id, move_id, self.bot_user_id)
         ) or self._reply(draft.channel, draft.ts, text, metadata)
         with self.store.transaction() as tx:
             if told:
-                notices.mark_sent(tx.session, move.id, utcnow())
+                notices.mark_sent(tx.session, move_id, utcnow())
             elif told is False:
-                notices.release(tx.session, move.id)
+                notices.release(tx.session, move_id)
         return bool(told)
 
     def tell_writers(self, now: datetime, limit: int = 20) -> int:

@@ -165,6 +165,7 @@ def build_services(
         media=MediaUploader(SlackFiles(settings.slack_bot_token, settings.slack_api_url).download, account),
         clock=clock,
         grace=settings.schedule_grace,
+        on_published=notifier.published,
     )
     inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, notifier))
     scheduler = Scheduler(

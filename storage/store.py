@@ -173,13 +173,14 @@ class Tx:
         holder can ever match again, and a new claim brings a new id."""
         if attempt_id is None:
             return False
-        stmt = update(Draft).where(
-            col(Draft.id) == draft_id, col(Draft.attempt_id) == attempt_id, col(Draft.status) == Status.PUBLISHING
-        )
-        if to != Status.PUBLISHING:
-            values.update(attempt_id=None, lease_until=None)
-        values.setdefault("updated_at", utcnow())
-        return self._changed(stmt.values(status=to, **values))
+        return self._changed(_attempt_write(draft_id, attempt_id, to, values))
+
+    def attempt_written(
+        self, draft_id: int, attempt_id: str, *, to: str = Status.PUBLISHING, **values: Any
+    ) -> Draft | None:
+        """`attempt_write`, returning the row as written (UPDATE … RETURNING), or None if the attempt is over."""
+        stmt = _attempt_write(draft_id, attempt_id, to, values).returning(Draft)
+        return self.session.scalars(stmt, execution_options={"synchronize_session": False}).first()
 
     def due_for_publishing(self, now: datetime, limit: int = 10, grace: timedelta = timedelta(minutes=5)) -> list[int]:
         """Approved drafts whose time has come, oldest decision first: candidates for `claim`.
@@ -253,19 +254,20 @@ class Tx:
         to: str | None = None,
         version: int | None = None,
         detail: str | None = None,
-    ) -> None:
-        self.session.add(
-            AuditEvent(
-                draft_id=draft_id,
-                action=action,
-                actor_id=actor_id,
-                actor_team_id=actor_team_id,
-                from_status=frm,
-                to_status=to,
-                version=version,
-                detail=detail,
-            )
+    ) -> AuditEvent:
+        """Adds the row (written at the next flush or commit) and returns it."""
+        event = AuditEvent(
+            draft_id=draft_id,
+            action=action,
+            actor_id=actor_id,
+            actor_team_id=actor_team_id,
+            from_status=frm,
+            to_status=to,
+            version=version,
+            detail=detail,
         )
+        self.session.add(event)
+        return event
 
     def audit_trail(self, draft_id: int) -> list[AuditEvent]:
         stmt = select(AuditEvent).where(AuditEvent.draft_id == draft_id).order_by(col(AuditEvent.id))
@@ -302,6 +304,16 @@ class Tx:
 
     def _insert_ignore(self, model: type[Any], **values: Any) -> bool:
         return insert_ignore(self.session, model, **values)
+
+
+def _attempt_write(draft_id: int, attempt_id: str, to: str, values: dict[str, Any]) -> Any:
+    stmt = update(Draft).where(
+        col(Draft.id) == draft_id, col(Draft.attempt_id) == attempt_id, col(Draft.status) == Status.PUBLISHING
+    )
+    if to != Status.PUBLISHING:
+        values.update(attempt_id=None, lease_until=None)
+    values.setdefault("updated_at", utcnow())
+    return stmt.values(status=to, **values)
 
 
 def _claim(draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> Any:
