@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,14 @@ def snapshot(pid: int, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
+def profiler(pid: int, path: Path) -> subprocess.Popen[bytes]:
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--gil", "--format", "raw", "-o", str(path), "--nonblocking"]
+    started = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    return started
+
+
 def report(title: str, data: dict, n: int, statements: bool) -> None:
     print(f"\n{title} (per request, n={n}; process CPU {data['process_cpu_s'] * 1000 / n:.2f} ms)")
     kinds = sorted({k.split(".")[0] for k in data["counts"]} | set(data["cpu_s"]))
@@ -59,6 +68,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--statements", action="store_true", help="list each statement's count")
+    parser.add_argument("--profile", type=Path, help="py-spy (raw, --gil) of the app during the draft phase here")
     args = parser.parse_args()
     os.environ["BENCH_APP_SCRIPT"] = str(WRAPPER)
     with (
@@ -93,9 +103,13 @@ def main() -> None:
                 draft(i)
                 approve(i)
             snapshot(process.pid, out)
+            spy = profiler(process.pid, args.profile) if args.profile else None
             for i in range(args.warmup, total):
                 draft(i)
             drafts = snapshot(process.pid, out)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(60)
             for i in range(args.warmup, total):
                 approve(i)
             approvals = snapshot(process.pid, out)
