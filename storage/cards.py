@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Table, case, delete, func, or_, update
+from sqlalchemy import Table, case, delete, func, or_
 from sqlmodel import Session, col, select
 
 from storage.models import Card, Draft, Status
@@ -14,7 +14,7 @@ CARD: Table = Card.__table__  # type: ignore[attr-defined]
 
 
 def mark_shown(session: Session, card_id: int, status: str, version: int) -> None:
-    session.execute(update(Card).where(col(Card.id) == card_id).values(shown_status=status, shown_version=version))
+    session.execute(CARD.update().where(CARD.c.id == card_id).values(shown_status=status, shown_version=version))
 
 
 def fill_shown(session: Session, draft_id: int, approver_id: str, channel: str, ts: str, shown: Draft) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import Table, delete, func
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEvent, Draft, WriterNotice
@@ -36,8 +36,11 @@ def claim_move(session: Session, move: AuditEvent, now: datetime) -> int | None:
     return move.id if claim(session, move.draft_id, move.id, now) else None
 
 
+NOTICE: Table = WriterNotice.__table__  # type: ignore[attr-defined]
+
+
 def mark_sent(session: Session, move_id: int, now: datetime) -> None:
-    session.execute(update(WriterNotice).where(col(WriterNotice.move_id) == move_id).values(sent_at=now))
+    session.execute(NOTICE.update().where(NOTICE.c.move_id == move_id).values(sent_at=now))  # Core: every reply
 
 
 def release(session: Session, move_id: int) -> None:

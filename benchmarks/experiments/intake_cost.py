@@ -43,12 +43,21 @@ def snapshot(pid: int, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
-def profiler(pid: int, path: Path) -> subprocess.Popen[bytes]:
+def profiler(pid: int, folder: Path, phase: str) -> subprocess.Popen[bytes]:
+    """py-spy on the app (raw stacks, only samples holding the GIL) into FOLDER/PHASE.raw."""
+    folder.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).parent / "py-spy"
+    path = folder / f"{phase}.raw"
     command = [str(spy), "record", "--pid", str(pid), "--gil", "--format", "raw", "-o", str(path), "--nonblocking"]
     started = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)
     return started
+
+
+def stop(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
 
 
 def report(title: str, data: dict, n: int, statements: bool) -> None:
@@ -68,7 +77,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--statements", action="store_true", help="list each statement's count")
-    parser.add_argument("--profile", type=Path, help="py-spy (raw, --gil) of the app during the draft phase here")
+    parser.add_argument("--profile", type=Path, help="py-spy (raw, --gil) of each phase into this folder")
     args = parser.parse_args()
     os.environ["BENCH_APP_SCRIPT"] = str(WRAPPER)
     with (
@@ -103,16 +112,16 @@ def main() -> None:
                 draft(i)
                 approve(i)
             snapshot(process.pid, out)
-            spy = profiler(process.pid, args.profile) if args.profile else None
+            spy = profiler(process.pid, args.profile, "draft") if args.profile else None
             for i in range(args.warmup, total):
                 draft(i)
             drafts = snapshot(process.pid, out)
-            if spy is not None:
-                spy.send_signal(signal.SIGINT)
-                spy.wait(60)
+            stop(spy)
+            spy = profiler(process.pid, args.profile, "approve") if args.profile else None
             for i in range(args.warmup, total):
                 approve(i)
             approvals = snapshot(process.pid, out)
+            stop(spy)
         finally:
             process.stop()
     db = (args.database_url or "sqlite").split(":")[0].split("+")[0]
