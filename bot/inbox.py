@@ -5,6 +5,9 @@ would lose the draft or the decision. Doing the whole move before the ack is saf
 compare-and-set, audit: milliseconds that queue behind each other under load). So the request thread does one
 INSERT of the payload, acks, and one of the inbox's own threads makes the move; the row is deleted once the
 move is committed. A row whose owner stopped is replayed by whichever instance's scheduler sees its lease run out.
+A writer's message (`one_transaction`) is cheaper still: its row is deleted inside the move's own transaction, by a
+DELETE guarded on "still the receiver's first attempt", so the move and the row's end commit or roll back together
+and a receiver a replay overtook leaves nothing behind.
 
 Replays are safe because the moves are: a message's event id is recorded once, a decision is a
 compare-and-set. A replay stays quiet about refusals (the person may have seen the answer already).
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,7 +26,7 @@ from typing import Any
 
 from bot.logs import ContextExecutor
 from storage import inbox
-from storage.store import Store
+from storage.store import Store, Tx
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -37,6 +42,33 @@ FollowUp = Callable[[], None]
 # A handler makes the request's move and returns what should follow it (cards, replies), run after the row is
 # deleted; `replay` says it is a replay, which should not answer refusals again.
 Handler = Callable[[dict[str, Any], bool], FollowUp | None]
+
+
+class Overtaken(Exception):
+    """A replay took the request over while its receiver was handling it: the receiver's move rolls back."""
+
+
+class _Leases:
+    """When the leases of the requests this instance received run out, until each is handled (a few hundred at
+    most; the oldest are forgotten past `KEEP`, and a forgotten one is only looked up in the database)."""
+
+    KEEP = 1000
+
+    def __init__(self) -> None:
+        self._until: OrderedDict[int, datetime] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, item_id: int, until: datetime) -> None:
+        with self._lock:
+            self._until[item_id] = until
+            while len(self._until) > self.KEEP:
+                self._until.popitem(last=False)
+
+    def holds(self, item_id: int, now: datetime) -> bool:
+        """Whether the lease taken at receipt still runs at `now` (replays take a row only once it ran out)."""
+        with self._lock:
+            until = self._until.pop(item_id, None)
+        return until is not None and now < until
 
 
 class InboxKind(StrEnum):
@@ -60,11 +92,17 @@ class Inbox:
         self.lease = lease  # how long the receiving instance has to handle a request before others may
         self.clock = clock
         self._handlers: dict[str, Handler] = {}
+        self._one_transaction: set[str] = set()
+        self._leases = _Leases()  # this instance's own receipts: no replay can have taken one whose lease holds
         self._on_error = on_error
         self._pool = ContextExecutor(max_workers=threads, thread_name_prefix="inbox")
 
-    def handle(self, kind: InboxKind, handler: Handler) -> None:
+    def handle(self, kind: InboxKind, handler: Handler, *, one_transaction: bool = False) -> None:
+        """`one_transaction`: the handler makes its move in at most one write transaction (`Store.transaction`),
+        so the receiver's claim on the row and its deletion ride in that transaction instead of two of their own."""
         self._handlers[kind] = handler
+        if one_transaction:
+            self._one_transaction.add(kind)
 
     def receive(self, kind: InboxKind, body: dict[str, Any], holds_draft: int | None = None) -> int:
         """Write the request down, owned by this instance (before the ack). Returns its id. `holds_draft`: an Undo
@@ -72,7 +110,9 @@ class Inbox:
         now = self.clock()
         payload = json.dumps(body, separators=(",", ":"))
         with self.store.connection() as connection:
-            return inbox.receive(connection, kind, payload, self.worker_id, now, now + self.lease, holds_draft)
+            item_id = inbox.receive(connection, kind, payload, self.worker_id, now, now + self.lease, holds_draft)
+        self._leases.note(item_id, now + self.lease)
+        return item_id
 
     def process(self, item_id: int, kind: InboxKind, body: dict[str, Any]) -> None:
         """Queue a request this instance received for the inbox's threads (after the ack)."""
@@ -124,6 +164,9 @@ class Inbox:
         self, item_id: int, kind: InboxKind, body: dict[str, Any], *, replay: bool, now: datetime | None = None
     ) -> bool:
         now = now or self.clock()
+        fresh = not replay and self._leases.holds(item_id, now)
+        if not replay and kind in self._one_transaction:
+            return self._attempt_riding(item_id, kind, body, now, fresh=fresh)
         with self.store.transaction() as tx:
             if replay:
                 taken = inbox.take_over(tx.session, item_id, self.worker_id, now, now + self.lease)
@@ -134,6 +177,39 @@ class Inbox:
         follow_up = self._handlers[kind](body, replay)
         with self.store.transaction() as tx:
             inbox.done(tx.session, item_id, self.worker_id)
+        if follow_up is not None:
+            follow_up()
+        return True
+
+    def _attempt_riding(
+        self, item_id: int, kind: InboxKind, body: dict[str, Any], now: datetime, *, fresh: bool
+    ) -> bool:
+        """The receiver's first attempt with the row's end in the move's own transaction: the move commits only if
+        no replay took the row over (`inbox.finish`, a guarded DELETE), so exactly one of them makes it. Unless
+        its lease from the receipt still holds (`fresh`: no replay can have it), a read first keeps the handler
+        from starting on a row already replayed. A failure is counted as `take` would have."""
+        if not fresh:
+            with self.store.read() as tx:
+                if not inbox.unclaimed(tx.session, item_id, self.worker_id):
+                    return False
+
+        def finish(tx: Tx) -> None:
+            if not inbox.finish(tx.session, item_id, self.worker_id):
+                raise Overtaken(item_id)
+
+        try:
+            with self.store.riding(finish) as rider:
+                follow_up = self._handlers[kind](body, False)
+        except Overtaken:
+            return False
+        except Exception:
+            with self.store.transaction() as tx:  # the attempt counts (MAX_ATTEMPTS), as when it was taken first
+                inbox.take(tx.session, item_id, self.worker_id, now + self.lease)
+            raise
+        if not rider.ran:  # no move was made (nothing to do for this message): the row ends on its own
+            with self.store.transaction() as tx:
+                if not inbox.finish(tx.session, item_id, self.worker_id):
+                    return False
         if follow_up is not None:
             follow_up()
         return True

@@ -25,7 +25,7 @@ from bot.slack_retry import never_reached_slack
 from bot.workflow import Workflow
 from storage import cards, notices, reports
 from storage import media as stored_media
-from storage.models import Card, Draft, Status
+from storage.models import Card, Draft, DraftMedia, Status
 from storage.store import Store
 from storage.types import utcnow
 
@@ -123,9 +123,12 @@ class Notifier:
             return PostText(parts=tuple(Part(t, weighted_length(t)) for t in draft.final_parts))
         return self.workflow.post_text(draft, approver_id or None)
 
-    def render(self, draft: Draft, approver_id: str) -> dict:
-        with self.store.read() as tx:
-            images = draft_media.items(stored_media.of_version(tx.session, draft.id or 0, draft.version))
+    def render(self, draft: Draft, approver_id: str, media: list[DraftMedia] | None = None) -> dict:
+        """The card's message; `media`: the version's image rows, when the caller has read them already."""
+        if media is None:
+            with self.store.read() as tx:
+                media = stored_media.of_version(tx.session, draft.id or 0, draft.version)
+        images = draft_media.items(media)
         timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
         card_post = self.card_post(draft, approver_id)
         standing = self.workflow.standing(draft, approver_id or None)
@@ -165,22 +168,24 @@ class Notifier:
         for approver_id, channel in self.card_targets() if targets is None else targets:
             if draft.writer_id == approver_id:
                 continue  # an approver who wrote the draft can't decide on it; don't ask them
-            with self.store.transaction() as tx:
-                if not tx.claim_card(draft_id, approver_id):
-                    continue
             with self._lock(draft_id):
-                current = self.store.get(draft_id) or draft
-                if while_pending and current.status != Status.PENDING:
-                    with self.store.transaction() as tx:
+                # The slot is claimed (committed before the post, so no other path posts a second card) and the
+                # draft read as it is now, under the lock, in one transaction.
+                with self.store.transaction() as tx:
+                    if not tx.claim_card(draft_id, approver_id):
+                        continue
+                    current = tx.get(draft_id) or draft
+                    if while_pending and current.status != Status.PENDING:  # escalation: decided since the claim
                         tx.release_card(draft_id, approver_id)
-                    continue
+                        continue
+                    images = stored_media.of_version(tx.session, draft_id, current.version)
                 if look_first and self._adopt(current, approver_id, channel):
                     continue
                 try:
                     sent = self.client.chat_postMessage(
                         channel=channel,
                         metadata=slack_lookup.card_metadata(draft_id, approver_id),
-                        **self.render(current, approver_id),
+                        **self.render(current, approver_id, images),
                     )
                 except SLACK_FAILURES as exc:
                     log.error("draft %s: card to %s failed (%s); catch-up will retry", draft_id, channel, _why(exc))
@@ -188,9 +193,7 @@ class Notifier:
                         tx.release_card(draft_id, approver_id)
                     continue
                 with self.store.transaction() as tx:
-                    tx.fill_card(draft_id, approver_id, sent["channel"], sent["ts"])
-                    card = next(c for c in tx.cards(draft_id) if c.approver_id == approver_id)
-                    cards.mark_shown(tx.session, card.id or 0, current.status, current.version)
+                    cards.fill_shown(tx.session, draft_id, approver_id, sent["channel"], sent["ts"], current)
 
     def _adopt(self, draft: Draft, approver_id: str, target: str, *, instead_of: str = "") -> bool:
         """Record the card Slack kept from a post that never answered (or whose ts a process that stopped never
@@ -303,9 +306,7 @@ class Notifier:
         now = now or utcnow()
         with self.store.read() as tx:  # most moves (approved, publishing) have nothing to tell: no write lock
             draft = tx.get(draft_id)
-            standing = self.workflow.standing(draft, None) if draft is not None else None
-            signers = standing.progress.counted if standing is not None else ()
-            text = decision_reply(draft, signers) if draft is not None else None
+            text = decision_reply(draft, self._signers(draft)) if draft is not None else None
             move = notices.latest_move(tx.session, draft_id) if text else None
         if draft is None or move is None or move.id is None or move.to_status != draft.status:
             return False
@@ -313,16 +314,37 @@ class Notifier:
             if not notices.claim(tx.session, draft_id, move.id, now):
                 return False
         assert text is not None
-        metadata = slack_lookup.reply_metadata(draft_id, move.id)
+        return self._tell_claimed(draft, move.id, text, look_first=look_first)
+
+    def published(self, draft: Draft, move_id: int) -> None:
+        """After the publisher's outcome, whose transaction also claimed telling the writer (`move_id`): cards
+        first, then the reply, with the row as written (a published draft moves no further)."""
+        self.refresh_cards(draft.id or 0)
+        text = decision_reply(draft, self._signers(draft))
+        if text is None:  # nothing to say after all: free the move for whoever would
+            with self.store.transaction() as tx:
+                notices.release(tx.session, move_id)
+            return
+        self._tell_claimed(draft, move_id, text)
+
+    def _signers(self, draft: Draft) -> tuple[str, ...]:
+        """Who approved the draft's version, when APPROVAL_RULE asked several (the writer's reply names them)."""
+        standing = self.workflow.standing(draft, None)
+        return standing.progress.counted if standing is not None else ()
+
+    def _tell_claimed(self, draft: Draft, move_id: int, text: str, *, look_first: bool = False) -> bool:
+        """Send the reply of a move this caller claimed; mark it sent, or release it if Slack refused it."""
+        draft_id = draft.id or 0
+        metadata = slack_lookup.reply_metadata(draft_id, move_id)
         told = (
             look_first
-            and slack_lookup.reply_exists(self.client, draft.channel, draft.ts, draft_id, move.id, self.bot_user_id)
+            and slack_lookup.reply_exists(self.client, draft.channel, draft.ts, draft_id, move_id, self.bot_user_id)
         ) or self._reply(draft.channel, draft.ts, text, metadata)
         with self.store.transaction() as tx:
             if told:
-                notices.mark_sent(tx.session, move.id, utcnow())
+                notices.mark_sent(tx.session, move_id, utcnow())
             elif told is False:
-                notices.release(tx.session, move.id)
+                notices.release(tx.session, move_id)
         return bool(told)
 
     def tell_writers(self, now: datetime, limit: int = 20) -> int:

@@ -26,7 +26,7 @@ from bot.reconcile import Reconciler
 from bot.x_client import XAccount
 from bot.x_errors import Diagnosis, Verdict, diagnose
 from storage import media as stored_media
-from storage import schedule, undo
+from storage import notices, schedule, undo
 from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -67,7 +67,11 @@ class Publisher:
         claimer: Claimer | None = None,
         media: MediaUploader | None = None,
         grace: timedelta = timedelta(minutes=5),
+        on_published: Callable[[Draft, int], None] | None = None,
     ) -> None:
+        # `on_published`: instead of `on_change` after a post went up; the outcome's transaction then also claims
+        # telling the writer (the move's audit row id is given), so the telling needs no transaction of its own.
+        self.on_published = on_published
         self.media = media  # None: images can't be fetched (a draft with images then fails, saying so)
         self.grace = grace  # a scheduled post this late is held for a person (bot.timekeeper), never posted silently
         self.paused = paused
@@ -153,8 +157,7 @@ class Publisher:
         """Claim `draft_id` and post it. False if another worker got there first."""
         attempt_id = uuid.uuid4().hex
         with self.store.transaction() as tx:
-            claimed = tx.claim(draft_id, attempt_id, str(self.claimer), self.clock() + self.lease)
-            draft = tx.get(draft_id) if claimed else None
+            draft = tx.claimed(draft_id, attempt_id, str(self.claimer), self.clock() + self.lease)
             images = draft_media.items(stored_media.of_version(tx.session, draft_id, draft.version)) if draft else ()
             if draft is not None:
                 tx.audit(
@@ -169,13 +172,17 @@ class Publisher:
         if draft is None:
             return False
         failpoints.hit("after-claim")
+        told: tuple[Draft, int] | None = None
         try:
-            self._post_parts(draft, attempt_id, images)
+            told = self._post_parts(draft, attempt_id, images)
         except MediaNotReady as exc:  # before the create call: nothing went out for this part
             self._record_failure(draft, attempt_id, exc.diagnosis)
         except Exception as exc:  # classified below; anything unknown counts as uncertain
             self._record_failure(draft, attempt_id, diagnose(exc))
-        self.on_change(draft_id)
+        if told is not None and self.on_published is not None:
+            self.on_published(*told)
+        else:
+            self.on_change(draft_id)
         return True
 
     def _renew(self, draft: Draft, attempt_id: str) -> bool:
@@ -191,7 +198,11 @@ class Publisher:
             raise MediaNotReady(Diagnosis(Verdict.FAILED, "this instance can't read images from Slack"))
         return self.media.prepare(mine)
 
-    def _post_parts(self, draft: Draft, attempt_id: str, images: tuple[MediaItem, ...] = ()) -> None:
+    def _post_parts(
+        self, draft: Draft, attempt_id: str, images: tuple[MediaItem, ...] = ()
+    ) -> tuple[Draft, int] | None:
+        """Post what is left of the thread; the published row and its move's claimed telling, if this recorded
+        the outcome and `on_published` will tell."""
         parts = draft.final_parts or []
         ids = list(draft.post_ids or [])
         for text in parts[len(ids) :]:
@@ -202,25 +213,45 @@ class Publisher:
             with_media = {"media_ids": media_ids} if media_ids else {}
             ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None, **with_media))
             failpoints.hit("after-x-call")
+            url = self.account.known_link(ids[0]) if len(ids) == len(parts) else None
+            if url is not None:  # the last part, and its link needs no call to X: its id and the outcome at once
+                return self._record_published(draft, attempt_id, url, ids)
             with self.store.transaction() as tx:
                 # The part's id and a renewed lease in one fenced write: the next part goes out on a full lease.
                 if not tx.attempt_write(draft.id or 0, attempt_id, post_ids=ids, lease_until=self.clock() + self.lease):
                     log.warning("draft %s: lease lost mid-thread; leaving it to the new owner", draft.id)
-                    return
-        url = self.account.link(ids[0])
+                    return None
+        return self._record_published(draft, attempt_id, self.account.link(ids[0]))
+
+    def _record_published(
+        self, draft: Draft, attempt_id: str, url: str, ids: list[str] | None = None
+    ) -> tuple[Draft, int] | None:
+        """The outcome, fenced by the attempt; with `ids`, the last part's id too, in the same write. With
+        `on_published`, the writer's telling is claimed in it too: returns the row as written and the move's id."""
+        with_ids = {"post_ids": ids} if ids is not None else {}
         with self.store.transaction() as tx:
-            if tx.attempt_write(
-                draft.id or 0, attempt_id, to=Status.PUBLISHED, post_url=url, published_at=self.clock(), last_error=None
-            ):
-                tx.audit(
-                    draft.id,
-                    "published",
-                    actor_id=self.worker_id,
-                    frm=Status.PUBLISHING,
-                    to=Status.PUBLISHED,
-                    version=draft.version,
-                    detail=url,
-                )
+            written = tx.attempt_written(
+                draft.id or 0,
+                attempt_id,
+                to=Status.PUBLISHED,
+                post_url=url,
+                published_at=self.clock(),
+                last_error=None,
+                **with_ids,
+            )
+            if written is None:
+                return None
+            move = tx.audit(
+                draft.id,
+                "published",
+                actor_id=self.worker_id,
+                frm=Status.PUBLISHING,
+                to=Status.PUBLISHED,
+                version=draft.version,
+                detail=url,
+            )
+            move_id = notices.claim_move(tx.session, move, utcnow()) if self.on_published is not None else None
+        return None if move_id is None else (written, move_id)
 
     def _record_failure(self, draft: Draft, attempt_id: str, diagnosis: Diagnosis) -> None:
         now = self.clock()

@@ -186,6 +186,7 @@ def build_services(
         media=MediaUploader(SlackFiles(settings.slack_bot_token, settings.slack_api_url).download, account),
         clock=clock,
         grace=settings.schedule_grace,
+        on_published=notifier.published,
     )
     deleter = Deleter(store, account, policy, notifier.decided, worker_id=worker_id, clock=clock)
     inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, notifier))

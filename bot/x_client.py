@@ -172,6 +172,12 @@ class XAccount:
     def link(self, post_id: str) -> str:
         return f"https://x.com/{self.me()['username']}/status/{post_id}"
 
+    def known_link(self, post_id: str) -> str | None:
+        """The link if the account's username is known already (no call to X), else None."""
+        with self._lock:
+            me = self._me
+        return None if me is None else f"https://x.com/{me['username']}/status/{post_id}"
+
     def try_link(self, post_id: str) -> str | None:
         """The link, or None when X can't say the username now (the post is then recorded without it)."""
         try:

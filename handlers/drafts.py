@@ -20,7 +20,8 @@ SUBTYPES = (None, "file_share", "message_changed", "message_deleted")  # what a 
 
 
 def register(app: App, services: Services) -> None:
-    services.inbox.handle(InboxKind.MESSAGE, partial(handle, services=services))
+    # A writer's move is one transaction (submit, revise or withdraw): the inbox row's end rides in it.
+    services.inbox.handle(InboxKind.MESSAGE, partial(handle, services=services), one_transaction=True)
     app.event("message", middleware=[partial(receive, services=services)])(partial(on_message, services=services))
 
 

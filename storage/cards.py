@@ -5,14 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, or_, update
+from sqlalchemy import Table, case, delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import Card, Draft, Status
 
+CARD: Table = Card.__table__  # type: ignore[attr-defined]
+
 
 def mark_shown(session: Session, card_id: int, status: str, version: int) -> None:
-    session.execute(update(Card).where(col(Card.id) == card_id).values(shown_status=status, shown_version=version))
+    session.execute(CARD.update().where(CARD.c.id == card_id).values(shown_status=status, shown_version=version))
+
+
+def fill_shown(session: Session, draft_id: int, approver_id: str, channel: str, ts: str, shown: Draft) -> None:
+    """A posted card's place in Slack and the state it shows, in one UPDATE (the slot was claimed before)."""
+    stmt = (
+        CARD.update()  # Core: on every card's path, where the ORM's UPDATE costs more than the statement
+        .where(CARD.c.draft_id == draft_id, CARD.c.approver_id == approver_id)
+        .values(channel=channel, ts=ts, shown_status=shown.status, shown_version=shown.version)
+    )
+    session.execute(stmt)
 
 
 def behind(session: Session, limit: int) -> list[int]:

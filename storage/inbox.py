@@ -46,6 +46,21 @@ def take(session: Session, item_id: int, owner: str, lease_until: datetime) -> b
     return changed(session, stmt)
 
 
+def unclaimed(session: Session, item_id: int, owner: str) -> bool:
+    """Still `owner`'s and not attempted: what `take` would win, read without a write (see `finish`)."""
+    stmt = select(col(InboxItem.id)).where(
+        col(InboxItem.id) == item_id, col(InboxItem.owner) == owner, col(InboxItem.attempts) == 0
+    )
+    return session.exec(stmt).first() is not None
+
+
+def finish(session: Session, item_id: int, owner: str) -> bool:
+    """`take` and `done` in one statement, for a move made in the same transaction: the row goes only if it is
+    still `owner`'s first attempt. False if a replay took it over meanwhile (the move must then roll back)."""
+    stmt = INBOX.delete().where(INBOX.c.id == item_id, INBOX.c.owner == owner, INBOX.c.attempts == 0)
+    return changed(session, stmt)  # Core: on the hot path, where the ORM's DELETE costs more than the statement
+
+
 def take_over(session: Session, item_id: int, owner: str, now: datetime, lease_until: datetime) -> bool:
     """A replay: the row becomes `owner`'s if its lease ran out (its owner stopped, or failed). False if another
     instance took it first, or it is done."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import Table, delete, func
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEvent, Draft, WriterNotice
@@ -28,8 +28,19 @@ def claim(session: Session, draft_id: int, move_id: int, now: datetime) -> bool:
     return insert_ignore(session, WriterNotice, draft_id=draft_id, move_id=move_id, claimed_at=now)
 
 
+def claim_move(session: Session, move: AuditEvent, now: datetime) -> int | None:
+    """`claim` for a move made in this same transaction (its audit row is written here first): the telling is
+    taken with the move itself, so nobody else can take it. Returns the move's id, or None if it was taken."""
+    session.flush()
+    assert move.draft_id is not None and move.id is not None
+    return move.id if claim(session, move.draft_id, move.id, now) else None
+
+
+NOTICE: Table = WriterNotice.__table__  # type: ignore[attr-defined]
+
+
 def mark_sent(session: Session, move_id: int, now: datetime) -> None:
-    session.execute(update(WriterNotice).where(col(WriterNotice.move_id) == move_id).values(sent_at=now))
+    session.execute(NOTICE.update().where(NOTICE.c.move_id == move_id).values(sent_at=now))  # Core: every reply
 
 
 def release(session: Session, move_id: int) -> None:

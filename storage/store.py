@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,19 @@ from storage import undo
 from storage.engine import READ_ONLY
 from storage.models import AuditEvent, Card, Draft, DraftVersion, SlackEvent, Status
 from storage.types import utcnow
+
+
+class Rider:
+    """Statements that belong in the next write transaction of this context (`Store.riding`), run just before it
+    commits: the inbox's own delete rides in the move's transaction, so the move and its row's end commit or roll
+    back together. `ran` says whether a transaction took it (and committed, unless an exception followed)."""
+
+    def __init__(self, last: Callable[[Tx], None]) -> None:
+        self.last = last
+        self.ran = False
+
+
+_rider: ContextVar[Rider | None] = ContextVar("countersign_rider", default=None)
 
 
 class Store:
@@ -33,8 +47,26 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One unit of work: committed on success, rolled back on any exception."""
+        rider = _rider.get()
+        if rider is not None:  # taken by this (outermost) transaction; one opened inside it doesn't see it
+            _rider.set(None)
         with self._writers, Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield Tx(session)
+            tx = Tx(session)
+            yield tx
+            if rider is not None:
+                rider.last(tx)
+                rider.ran = True
+
+    @contextmanager
+    def riding(self, last: Callable[[Tx], None]) -> Iterator[Rider]:
+        """`last` runs at the end of the next `transaction()` opened in this context (this thread, while the block
+        runs), inside it: raising there rolls that transaction back. Read-only transactions don't take it."""
+        rider = Rider(last)
+        token = _rider.set(rider)
+        try:
+            yield rider
+        finally:
+            _rider.reset(token)
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -119,19 +151,13 @@ class Tx:
         claim that gave up then would leave the post waiting for the publisher's next tick. Instances
         keep off each other's rows earlier, in `due_for_publishing`.
         """
-        stmt = (
-            update(Draft)
-            .where(col(Draft.id) == draft_id, col(Draft.status) == Status.APPROVED)
-            .values(
-                status=Status.PUBLISHING,
-                attempt_id=attempt_id,
-                claimed_by=worker,
-                lease_until=lease_until,
-                attempts=col(Draft.attempts) + 1,
-                updated_at=utcnow(),
-            )
-        )
-        return self._changed(stmt)
+        return self._changed(_claim(draft_id, attempt_id, worker, lease_until))
+
+    def claimed(self, draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> Draft | None:
+        """`claim`, returning the row as claimed (UPDATE … RETURNING: SQLite ≥ 3.35 and PostgreSQL), so the
+        publisher doesn't read it again. None if another claimer won."""
+        stmt = _claim(draft_id, attempt_id, worker, lease_until).returning(Draft)
+        return self.session.scalars(stmt, execution_options={"synchronize_session": False}).first()
 
     def _changed(self, stmt: Any) -> bool:
         return changed(self.session, stmt)
@@ -148,13 +174,14 @@ class Tx:
         holder can ever match again, and a new claim brings a new id."""
         if attempt_id is None:
             return False
-        stmt = update(Draft).where(
-            col(Draft.id) == draft_id, col(Draft.attempt_id) == attempt_id, col(Draft.status) == Status.PUBLISHING
-        )
-        if to != Status.PUBLISHING:
-            values.update(attempt_id=None, lease_until=None)
-        values.setdefault("updated_at", utcnow())
-        return self._changed(stmt.values(status=to, **values))
+        return self._changed(_attempt_write(draft_id, attempt_id, to, values))
+
+    def attempt_written(
+        self, draft_id: int, attempt_id: str, *, to: str = Status.PUBLISHING, **values: Any
+    ) -> Draft | None:
+        """`attempt_write`, returning the row as written (UPDATE … RETURNING), or None if the attempt is over."""
+        stmt = _attempt_write(draft_id, attempt_id, to, values).returning(Draft)
+        return self.session.scalars(stmt, execution_options={"synchronize_session": False}).first()
 
     def due_for_publishing(self, now: datetime, limit: int = 10, grace: timedelta = timedelta(minutes=5)) -> list[int]:
         """Approved drafts whose time has come, oldest decision first: candidates for `claim`.
@@ -230,19 +257,20 @@ class Tx:
         to: str | None = None,
         version: int | None = None,
         detail: str | None = None,
-    ) -> None:
-        self.session.add(
-            AuditEvent(
-                draft_id=draft_id,
-                action=action,
-                actor_id=actor_id,
-                actor_team_id=actor_team_id,
-                from_status=frm,
-                to_status=to,
-                version=version,
-                detail=detail,
-            )
+    ) -> AuditEvent:
+        """Adds the row (written at the next flush or commit) and returns it."""
+        event = AuditEvent(
+            draft_id=draft_id,
+            action=action,
+            actor_id=actor_id,
+            actor_team_id=actor_team_id,
+            from_status=frm,
+            to_status=to,
+            version=version,
+            detail=detail,
         )
+        self.session.add(event)
+        return event
 
     def audit_trail(self, draft_id: int) -> list[AuditEvent]:
         stmt = select(AuditEvent).where(AuditEvent.draft_id == draft_id).order_by(col(AuditEvent.id))
@@ -281,6 +309,31 @@ class Tx:
         return insert_ignore(self.session, model, **values)
 
 
+def _attempt_write(draft_id: int, attempt_id: str, to: str, values: dict[str, Any]) -> Any:
+    stmt = update(Draft).where(
+        col(Draft.id) == draft_id, col(Draft.attempt_id) == attempt_id, col(Draft.status) == Status.PUBLISHING
+    )
+    if to != Status.PUBLISHING:
+        values.update(attempt_id=None, lease_until=None)
+    values.setdefault("updated_at", utcnow())
+    return stmt.values(status=to, **values)
+
+
+def _claim(draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> Any:
+    return (
+        update(Draft)
+        .where(col(Draft.id) == draft_id, col(Draft.status) == Status.APPROVED)
+        .values(
+            status=Status.PUBLISHING,
+            attempt_id=attempt_id,
+            claimed_by=worker,
+            lease_until=lease_until,
+            attempts=col(Draft.attempts) + 1,
+            updated_at=utcnow(),
+        )
+    )
+
+
 def changed(session: Session, stmt: Any) -> bool:
     """Run a guarded UPDATE (or DELETE); True if it changed the one row. Objects already loaded keep the values
     they had (callers compare before and after), until they are reloaded."""
@@ -296,7 +349,20 @@ def insert_ignore(session: Session, model: type[Any], **values: Any) -> bool:
     SQLAlchemy only keeps an INSERT's rowcount when asked (`preserve_rowcount`); psycopg's cursor is
     gone by the time it is read, and without it every insert would look like a conflict (-1).
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing()
-    result = session.execute(stmt, execution_options={"preserve_rowcount": True})
+    stmt = _ignoring(session.get_bind().dialect.name, model)
+    result = session.execute(stmt, values, execution_options={"preserve_rowcount": True})
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+_IGNORING: dict[tuple[str, str], Any] = {}
+
+
+def _ignoring(dialect: str, model: type[Any]) -> Any:
+    """The INSERT … ON CONFLICT DO NOTHING of `model`'s table, built once per backend (Core, values bound at each
+    execution): building it per call was a visible share of a draft's CPU (claims of events, cards, notices)."""
+    key = (dialect, model.__tablename__)
+    stmt = _IGNORING.get(key)
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = _IGNORING[key] = insert(model.__table__).on_conflict_do_nothing()
+    return stmt

@@ -245,3 +245,22 @@ def test_a_scheduled_draft_is_due_at_its_time_and_not_once_past_the_grace(store:
     with store.read() as tx:
         assert schedule.next_publish_at(tx.session, T0) == T0 + timedelta(hours=1)
         assert [d.id for d in schedule.late(tx.session, T0, grace)] == [late]
+
+
+def test_a_claim_returns_the_row_as_claimed_and_a_second_claim_returns_nothing(store: Store) -> None:
+    draft_id = add_draft(store, 1, final_parts=["One", "Two"], post_ids=["1001"])
+    until = T0 + timedelta(seconds=90)
+    with store.transaction() as tx:
+        claimed = tx.claimed(draft_id, "attempt-1", "host-1", until)
+    assert claimed is not None
+    seen = (claimed.id, claimed.status, claimed.attempt_id, claimed.claimed_by, claimed.lease_until, claimed.attempts)
+    assert seen == (draft_id, Status.PUBLISHING, "attempt-1", "host-1", until, 1)
+    assert (claimed.final_parts, claimed.post_ids, claimed.text) == (["One", "Two"], ["1001"], "Draft 1")
+    stored = store.get(draft_id)
+    assert stored is not None and (stored.status, stored.attempt_id, stored.attempts) == (
+        Status.PUBLISHING,
+        "attempt-1",
+        1,
+    )
+    with store.transaction() as tx:
+        assert tx.claimed(draft_id, "attempt-2", "host-2", until) is None

@@ -26,6 +26,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.media_rules import MediaRefusal
@@ -35,10 +36,12 @@ from bot.publisher import Publisher
 from bot.refs import Actor, CardRef, IncomingMessage
 from bot.slack_text import Problem, Refusal
 from bot.workflow import Policy, Voice, Workflow
+from storage import notices
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import AuditEvent, Draft, Status
 from storage.store import Store
+from storage.types import utcnow
 
 TEAM = "T0ACME"
 NAMES = {
@@ -561,6 +564,9 @@ class StubX:
     def link(self, post_id: str) -> str:
         return f"https://x.com/acme/status/{post_id}"
 
+    def known_link(self, post_id: str) -> str:
+        return self.link(post_id)
+
     def recent_posts(self, since: object, limit: int = 50) -> list[tuple[str, str]]:
         """What the account shows after an uncertain attempt: only posts that really went up."""
         return [(str(1001 + i), text) for i, (text, _) in reversed(list(enumerate(self.posts)))]
@@ -809,3 +815,41 @@ def test_any_sequence_of_operations_keeps_the_invariants(tmp_path: Path) -> None
         )
     finally:
         store.engine.dispose()
+
+
+def test_a_single_post_is_claimed_and_recorded_in_two_transactions(wf: Workflow, store: Store) -> None:
+    """The claim returns the row (no read after it) and the post's id rides in the outcome's fenced write."""
+    draft = submitted(wf, "One")
+    wf.approve(ref_of(draft), PARTNER)
+    begun: list[object] = []
+
+    def count(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(store.engine, "begin", count)
+    try:
+        x = publish(store, draft)
+    finally:
+        event.remove(store.engine, "begin", count)
+    assert x.posts == [("One" + TAIL + "Pat", None)]
+    stored = store.get(draft.id or 0)
+    assert stored is not None and (stored.status, stored.post_ids) == (Status.PUBLISHED, ["1001"])
+    assert stored.post_url == "https://x.com/acme/status/1001"
+    assert len(begun) == 2
+
+
+def test_the_writers_telling_of_a_post_is_claimed_in_the_outcomes_transaction(wf: Workflow, store: Store) -> None:
+    """With `on_published`, nobody else can take the telling once the outcome is committed, and no transaction
+    of its own is needed to claim it: the callback gets the row as written and the claimed move."""
+    draft = submitted(wf, "One")
+    wf.approve(ref_of(draft), PARTNER)
+    given: list[tuple[Draft, int]] = []
+    x = StubX()
+    publisher = Publisher(store, x, on_change=lambda _id: None, worker_id="w1", on_published=lambda *a: given.append(a))  # type: ignore[arg-type]
+    publisher.publish(draft.id or 0)
+    [(written, move_id)] = given
+    assert (written.status, written.post_url) == (Status.PUBLISHED, "https://x.com/acme/status/1001")
+    with store.transaction() as tx:
+        move = notices.latest_move(tx.session, draft.id or 0)
+        assert move is not None and (move.id, move.action) == (move_id, "published")
+        assert not notices.claim(tx.session, draft.id or 0, move_id, utcnow()), "the telling was not claimed"
