@@ -1,8 +1,8 @@
 """Everything that stopped a post, with who, when and why: the "Stops" section of `/countersign show <id>`.
 
 Built from the audit trail (append-only, so a later move never rewrites why an earlier one happened): reject and
-request changes carry the reason the form asked for; Undo and Delete from X the optional one; Cancel (after X
-didn't confirm a post) the situation it was pressed in.
+request changes carry the reason the form asked for; Undo and Delete from X act first and take an optional reason
+after, as a row of its own; Cancel (after X didn't confirm a post) carries the situation it was pressed in.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ LABELS = {
     "rejected": "Rejected",
     "changes_requested": "Changes requested",
     "cancelled": "Cancelled",
+    "undone": "Undone",  # its detail: whose approval, and how long before the window closed
+    "undo_reason": "Reason for Undo, added",  # asked after the Undo took effect (bot.undo)
     "delete_requested": "Delete from X",
     "delete_reason_added": "Reason for Delete from X, added",
 }
@@ -24,9 +26,7 @@ NO_REASON = "no reason given"
 
 
 def label(action: str) -> str | None:
-    """The words for a stop, or None if `action` stops nothing. Any `undo…` action (Undo after Approve) counts."""
-    if action.startswith("undo"):
-        return "Undone"
+    """The words for a stop, or None if `action` stops nothing."""
     return LABELS.get(action)
 
 

@@ -231,6 +231,9 @@ def test_the_shared_approvals_channel_card_offers_undo_too_and_show_keeps_who_wh
     shown = response.json()["text"]
     assert "undone by <@U0OWNER>" in shown and "approval by U0OWNER2 undone" in shown
     assert "undo_reason by <@U0OWNER>: Wrong hashtag" in shown
+    stops = shown.split("*Stops*", 1)[1].split("*Audit trail*", 1)[0]  # who stopped it, when and why, in one place
+    assert "Undone by <@U0OWNER>: approval by U0OWNER2 undone" in stops
+    assert "Reason for Undo, added by <@U0OWNER>: Wrong hashtag" in stops
     at_time(bot, clock, START + timedelta(minutes=2))
     assert bot.x.posts == []
 

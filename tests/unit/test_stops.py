@@ -20,7 +20,8 @@ def test_each_stop_with_who_when_and_the_reason_others_left_out() -> None:
         event("changes_requested", detail="Shorter, please"),
         event("revised", "U0WRITER"),
         event("rejected", "U0OWNER2", detail="Off brand & <late>"),
-        event("undone", detail="Wrong day"),
+        event("undone", detail="approval by U0OWNER2 undone 12s before the window closed"),
+        event("undo_reason", detail="Wrong day"),
         event("delete_requested"),
         event("part_deleted", detail="part 1 of 1: 9 (deleted)"),
         event("cancelled", detail="X didn't confirm the post"),
@@ -30,7 +31,8 @@ def test_each_stop_with_who_when_and_the_reason_others_left_out() -> None:
     assert [line.split("> ", 1)[1] for line in lines] == [
         "Changes requested by <@U0OWNER>: Shorter, please",
         "Rejected by <@U0OWNER2>: Off brand &amp; &lt;late&gt;",
-        "Undone by <@U0OWNER>: Wrong day",
+        "Undone by <@U0OWNER>: approval by U0OWNER2 undone 12s before the window closed",
+        "Reason for Undo, added by <@U0OWNER>: Wrong day",
         "Delete from X by <@U0OWNER>: _no reason given_",
         "Cancelled by <@U0OWNER>: X didn't confirm the post",
     ]
