@@ -22,7 +22,7 @@ from storage.models import Draft, Status
 from storage.store import Store, Tx
 
 if TYPE_CHECKING:
-    from bot.workflow import Policy
+    from bot.policy import Policy
 
 
 class Names(Protocol):

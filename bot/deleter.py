@@ -25,9 +25,9 @@ import tweepy
 from bot import failpoints
 from bot.claimer import Claimer
 from bot.outcomes import Kind, Outcome
+from bot.policy import Policy
 from bot.post_text import clean
 from bot.refs import Actor
-from bot.workflow import Policy
 from bot.x_client import LONGEST_X_CALL, NotDeleted, XAccount
 from bot.x_errors import diagnose
 from storage import deletions

@@ -17,8 +17,8 @@ from dataclasses import replace
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.policy import Policy
 from bot.refs import Actor, slack_id
-from bot.workflow import Policy
 
 log = logging.getLogger(__name__)
 TTL_S = 3600.0

@@ -9,8 +9,8 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.outcomes import Kind, Outcome
+from bot.policy import Policy
 from bot.refs import Actor
-from bot.workflow import Policy
 from storage import reports
 from storage.models import BrandState
 from storage.store import Store

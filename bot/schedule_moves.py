@@ -27,7 +27,7 @@ from storage.types import utcnow
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from bot.workflow import Policy
+    from bot.policy import Policy
     from storage.store import Store
 
 DEFAULT_GRACE = timedelta(minutes=5)

@@ -28,6 +28,7 @@ from bot.media_publish import MediaUploader
 from bot.notify import Notifier
 from bot.organisation import Organisation
 from bot.pause import BrandSwitch
+from bot.policy import Policy, Voice
 from bot.publisher import Publisher
 from bot.reminders import Reminders
 from bot.scheduler import DigestJob, Scheduler
@@ -36,7 +37,7 @@ from bot.slack_files import SlackFiles
 from bot.slack_http import keep_connections
 from bot.slack_retry import SafeConnectionErrorRetryHandler
 from bot.timekeeper import Timekeeper
-from bot.workflow import Policy, Voice, Workflow
+from bot.workflow import Workflow
 from bot.x_client import XAccount
 from storage.engine import make_engine
 from storage.store import Store

@@ -30,7 +30,7 @@ from storage.store import Tx, changed
 from storage.types import utcnow
 
 if TYPE_CHECKING:
-    from bot.workflow import Policy
+    from bot.policy import Policy
     from storage.store import Store
 
 MAX_REASON_CHARS = 1000

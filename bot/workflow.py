@@ -1,107 +1,42 @@
 """The approval state machine. Every transition: one compare-and-set, one audit row, one outcome.
 
+Its moves live in mixins named for whose they are; this module holds the composition of the post and the
+owner's decisions (`_decide`), which every side's refusals share.
+
 No Slack and no X in here: callers give it plain values and render what it returns. Names of people
 come from an injected directory so the texts that will be posted can be composed here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from bot import draft_media, edit_media
-from bot.approval_rule import Progress, Rule, longest_signature, progress
+from bot import edit_media
+from bot.approval_rule import longest_signature
 from bot.approving import Approving
-from bot.escalation_rule import clock_start, due_at, may_decide, revised_due
-from bot.message_life import order_key
 from bot.outcomes import Kind, Outcome
+from bot.policy import Directory, Policy, Voice
 from bot.post_text import PostText, attribution, clean, compose
-from bot.refs import Actor, CardRef, IncomingMessage
-from bot.schedule_moves import DEFAULT_GRACE, ScheduleMoves, is_scheduled, move_scheduled
+from bot.recovery_moves import RecoveryMoves
+from bot.refs import Actor, CardRef
+from bot.schedule_moves import DEFAULT_GRACE, ScheduleMoves
 from bot.undo import UndoMoves
-from storage import approvals, messages
-from storage import media as stored_media
-from storage.messages import EditIs
-from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
+from bot.writer_moves import WriterMoves
+from storage import approvals
+from storage.models import OPEN_FOR_DECISION, Draft, Status
 from storage.store import Store, Tx
 from storage.types import utcnow
-
-CANCEL_REASON = "X didn't confirm the post, and the approver chose neither Mark as published nor Publish again"
-MAX_DRAFT_CHARS = 20_000  # far above any thread we'd post; keeps a pasted novel out of the database
-
-
-class Directory(Protocol):
-    def name(self, user_id: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Who may decide: listed approvers of this organisation, never on their own draft.
-
-    The organisation is the install's workspace (`team_id`) or, on Enterprise Grid, its enterprise
-    (`enterprise_id`, from auth.test): a Grid user's own workspace may be another of the same organisation.
-    A Slack Connect user of another organisation has another enterprise (or none) and another workspace."""
-
-    approvers: frozenset[str]
-    team_id: str
-    enterprise_id: str | None = None
-    rule: Rule = field(default_factory=Rule)  # APPROVAL_RULE
-    order: tuple[str, ...] = ()  # APPROVERS as listed (cards name who is waiting in this order)
-    backups: frozenset[str] = frozenset()  # BACKUP_APPROVERS: deciders once a draft is escalated (bot/escalation.py)
-
-    @property
-    def listed(self) -> tuple[str, ...]:
-        return tuple(a for a in self.order if a in self.approvers) or tuple(sorted(self.approvers))
-
-    def escalated_to(self, draft: Draft) -> tuple[str, ...]:
-        """The backups who may say yes on `draft` under the rule: every backup once it escalated, never its writer.
-        Under `all` a backup's yes stands in for an approver who hasn't answered (the number needed stays)."""
-        if draft.escalated_at is None:
-            return ()
-        return tuple(b for b in sorted(self.backups) if b != draft.writer_id)
-
-    def progress(self, draft: Draft, yeses: Sequence[str]) -> Progress:
-        """Where `draft`'s version stands under the rule given who said yes on it (oldest first)."""
-        return progress(self.rule, self.listed, yeses, writer=draft.writer_id, backups=self.escalated_to(draft))
-
-    def deciders(self, draft: Draft | None) -> frozenset[str]:
-        """Who may decide on `draft` now: the approvers, and its backups once it was escalated (never its writer).
-        An approval rule counts its yeses among these."""
-        pool = self.approvers | self.backups
-        return frozenset(u for u in pool if may_decide(u, draft, self.approvers, self.backups))
-
-    def of_this_organisation(self, actor: Actor) -> bool:
-        if actor.team_id == self.team_id:
-            return True
-        return self.enterprise_id is not None and actor.enterprise_id == self.enterprise_id
-
-    def refusal(self, actor: Actor, draft: Draft | None = None) -> Kind | None:
-        if not self.of_this_organisation(actor):
-            return Kind.OTHER_ORGANISATION
-        if actor.user_id not in self.approvers | self.backups:
-            return Kind.NOT_AN_APPROVER
-        if draft is not None and draft.writer_id == actor.user_id:
-            return Kind.OWN_DRAFT
-        if not may_decide(actor.user_id, draft, self.approvers, self.backups):  # a backup, before escalation
-            return Kind.NOT_YET_ESCALATED if draft is not None else Kind.NOT_AN_APPROVER
-        return None
-
-
-@dataclass(frozen=True)
-class Voice:
-    """The brand's attribution: which agency, and the template that discloses it."""
-
-    agency: str
-    template: str
-
 
 KEEP = object()  # `_decide`: keep the draft's proposed time
 
 
-class Workflow(ScheduleMoves, UndoMoves, Approving):
+class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
+    """The state machine: the writer's moves (bot.writer_moves), the owner's decisions (here and bot.approving),
+    times (bot.schedule_moves), Undo (bot.undo) and settling what publishing left (bot.recovery_moves)."""
+
     def __init__(
         self,
         store: Store,
@@ -165,201 +100,6 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
         names = {a: self.directory.name(a) for a in signers}
         return longest_signature(self.policy.rule, names, self.policy.listed, writer or "", self.policy.backups)
 
-    # -- the writer's side ---------------------------------------------------------------------
-
-    def submit(self, message: IncomingMessage) -> Outcome:
-        """`message.text` is already the post's characters (handlers convert Slack's message, bot.slack_text); a first
-        line `at: …` is the proposed time (bot.schedule_line), not part of the post."""
-        proposal, bad_time = self._proposal(message.text)
-        text = clean(proposal.text)
-        draft = self._new_draft(message, text)
-        draft.publish_at, draft.publish_said = proposal.at, proposal.said
-        post = self.post_text(draft)
-        with self.store.transaction() as tx:
-            if not tx.first_sighting(message.event_id) or tx.by_message(message.channel, message.ts):
-                return Outcome(Kind.DUPLICATE)
-            seen = messages.get(tx.session, message.channel, message.ts)
-            if seen is not None:  # deleted, or edited (and the edit refused), before this delivery of it
-                action = "ignored_after_deletion" if seen.deleted_at else "ignored_superseded"
-                tx.audit(None, action, actor_id=message.user, detail=f"creation of {message.channel} {message.ts}")
-                return Outcome(Kind.IGNORED)
-            return self._intake(tx, message, draft, post, text, bad_time)
-
-    def _new_draft(self, message: IncomingMessage, text: str) -> Draft:
-        """The draft a message would make (names are looked up here, before any transaction)."""
-        return Draft(
-            brand=self.brand,
-            channel=message.channel,
-            ts=message.ts,
-            writer_id=message.user,
-            writer_name=self.directory.name(message.user),
-            text=text[:MAX_DRAFT_CHARS],
-            created_at=self.clock(),
-            updated_at=self.clock(),
-            pending_since=self.clock(),
-        )
-
-    def _intake(
-        self, tx: Tx, message: IncomingMessage, draft: Draft, post: PostText, text: str, bad_time: str | None = None
-    ) -> Outcome:
-        """Make `message` a draft, or say why not: its first delivery, or an edit of a message that has none."""
-        if bad_time is not None:
-            tx.audit(None, "refused_bad_time", actor_id=message.user, detail=bad_time[:500])
-            return Outcome(Kind.BAD_TIME, detail=bad_time)
-        if message.refusals:
-            tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message))
-            return Outcome(Kind.SLACK_ONLY, refusals=message.refusals)
-        if message.media_refusals:
-            tx.audit(None, "refused_media", actor_id=message.user, detail=draft_media.named(message.media_refusals))
-            return Outcome(Kind.MEDIA_REFUSED, media=message.media_refusals)
-        if not text and not message.media:
-            return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY, media=message.media_dropped)
-        if not self.policy.approvers - {message.user}:
-            # The writer is the only approver and nobody approves their own draft: a draft nobody can decide
-            # would wait forever (and its card catch-up with it), so none is made.
-            tx.audit(None, f"refused_{Kind.NO_OTHER_APPROVER.value}", actor_id=message.user, detail="sole approver")
-            return Outcome(Kind.NO_OTHER_APPROVER)
-        if not (reach := self.policy.progress(draft, ())).possible:  # e.g. 2 approvals, one approver besides them
-            detail = f"{reach.needed} {len(reach.waiting)}"
-            tx.audit(None, f"refused_{Kind.RULE_UNREACHABLE.value}", actor_id=message.user, detail=detail)
-            return Outcome(Kind.RULE_UNREACHABLE, detail=detail)
-        if not post.fits or len(text) > MAX_DRAFT_CHARS:
-            tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
-            return Outcome(Kind.TOO_LONG, post=post)
-        draft.waiting_since = draft.pending_since
-        draft.escalate_at = due_at(draft.pending_since or self.clock(), draft.publish_at, self.escalate_after)
-        tx.insert_draft(draft, author_id=message.user)
-        stored_media.save(tx.session, draft.id or 0, 1, draft_media.rows(message.media))
-        detail = "from an edit" if message.edited_ts else None
-        tx.audit(draft.id, "submitted", actor_id=message.user, to=Status.PENDING, version=1, detail=detail)
-        kind = Kind.FILES_DROPPED if message.media_dropped else Kind.SUBMITTED
-        return Outcome(kind, draft=draft, post=post, media=message.media_dropped, detail=self._said(draft.publish_at))
-
-    def revise(self, message: IncomingMessage) -> Outcome:
-        """The writer edited their message: a new version, pending again, old cards can't approve.
-
-        Only the newest edit counts (by `edited_ts`); an edit of a message with no draft (refused, or never seen)
-        is that message's submission. After a deletion nothing counts. `message.text` is already the post's
-        characters (bot.slack_text).
-        """
-        proposal, bad_time = self._proposal(message.text)
-        text = clean(proposal.text)
-        fresh = self._new_draft(message, text)
-        fresh.publish_at, fresh.publish_said = proposal.at, proposal.said
-        longest = self._longest_approver_name(message.user)  # before the transaction: names may need Slack
-        fresh_post = self._compose(fresh, longest)
-        with self.store.transaction() as tx:
-            if not tx.first_sighting(message.event_id):
-                return Outcome(Kind.DUPLICATE)
-            draft = tx.by_message(message.channel, message.ts)
-            late = self._late_edit(tx, message, draft)
-            if late is not None:
-                return late
-            if draft is None or draft.id is None:
-                return self._intake(tx, message, fresh, fresh_post, text, bad_time)
-            now = self.clock()
-            open_to_writer = draft.status in OPEN_FOR_WRITER or is_scheduled(draft, now)
-            publish_at = proposal.at
-            if proposal.said is not None and proposal.said == draft.publish_said:
-                publish_at, bad_time = draft.publish_at, None  # the line wasn't touched: not read again ("tomorrow")
-            if bad_time is not None and open_to_writer:
-                tx.audit(draft.id, "refused_bad_time", actor_id=message.user, version=draft.version, detail=bad_time)
-                return Outcome(Kind.BAD_TIME, draft=draft, detail=bad_time)
-            if message.refusals and open_to_writer:  # before the text compare: a dropped @here
-                tx.audit(  # leaves the text as it was, but the writer must hear why their edit wasn't taken
-                    draft.id, "refused_slack_only", actor_id=message.user, version=draft.version, detail=_named(message)
-                )
-                return Outcome(Kind.SLACK_ONLY, draft=draft, refusals=message.refusals)
-            if message.media_refusals and draft.status in OPEN_FOR_WRITER | draft_media.REOPENED:
-                detail = draft_media.named(message.media_refusals)
-                tx.audit(draft.id, "refused_media", actor_id=message.user, version=draft.version, detail=detail)
-                return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=message.media_refusals)
-            images_changed = draft_media.changed(tx.session, draft, message.media)
-            if draft.text == text and draft.publish_at == publish_at and not images_changed:
-                return Outcome(Kind.IGNORED, draft=draft)
-            open_now = OPEN_FOR_WRITER | (draft_media.REOPENED if images_changed and not draft.post_ids else set())
-            if draft.status not in open_now and not open_to_writer:
-                return self._too_late(tx, Kind.NOT_EDITABLE, draft, message.user)
-            post = self._compose(draft, longest, text)
-            if (not text and not message.media) or not post.fits:
-                kind = Kind.TOO_LONG if text else Kind.EMPTY
-                detail = " ".join(post.problems()) if text else "the edit has no text"
-                tx.audit(draft.id, f"refused_{kind.value}", actor_id=message.user, version=draft.version, detail=detail)
-                return Outcome(kind, draft=draft, post=post)
-            version = draft.version + 1
-            values = dict(text=text, version=version, pending_since=now, publish_at=publish_at, time_noticed_at=None)
-            values["publish_said"] = proposal.said
-            values["waiting_since"] = clock_start(draft, now)
-            values["escalate_at"] = revised_due(draft, now, publish_at, self.escalate_after)
-            if draft.status in open_now:
-                reopened = draft_media.UNDECIDED if draft.status in draft_media.REOPENED else {}
-                moved = tx.move(
-                    draft.id, frm=open_now, to=Status.PENDING, at_version=draft.version, **values, **reopened
-                )
-            else:  # scheduled: the owner approves a text and a time, so again
-                values.update(final_parts=None, approver_name=None, decided_by=None, decided_at=None)
-                moved = move_scheduled(tx, draft.id, draft.version, Status.PENDING, **values)
-            if not moved:  # a decision (or the publisher's claim) committed since we read the draft
-                return self._too_late(tx, Kind.NOT_EDITABLE, tx.get(draft.id) or draft, message.user)
-            tx.add_version(draft.id, version, text, author_id=message.user)
-            stored_media.save(tx.session, draft.id, version, draft_media.rows(message.media))
-            at = f"proposed for {publish_at.isoformat()}" if publish_at else None  # the time is part of what is decided
-            tx.audit(
-                draft.id,
-                "revised",
-                actor_id=message.user,
-                frm=draft.status,
-                to=Status.PENDING,
-                version=version,
-                detail=at,
-            )
-            return Outcome(Kind.REVISED, draft=tx.get(draft.id), post=post, detail=self._said(publish_at))
-
-    def _late_edit(self, tx: Tx, message: IncomingMessage, draft: Draft | None) -> Outcome | None:
-        """An edit that must change nothing (audited): older than one already seen, or of a deleted message."""
-        key = order_key(message.edited_ts) if message.edited_ts else None
-        edit = messages.record_edit(tx.session, message.channel, message.ts, key)
-        if edit is EditIs.NEWEST:
-            return None
-        action = "ignored_after_deletion" if edit is EditIs.DELETED else f"ignored_{edit.value}_edit"
-        detail = f"edit of {message.channel} {message.ts} at {message.edited_ts}"
-        tx.audit(draft.id if draft else None, action, actor_id=message.user, detail=detail)
-        return Outcome(Kind.IGNORED, draft=draft)
-
-    def _too_late(self, tx: Tx, kind: Kind, draft: Draft, writer: str) -> Outcome:
-        """The draft was decided before the writer's edit or deletion landed: they are told (with the state it
-        is in now), and the refusal audited as `refused_<kind>`."""
-        tx.audit(draft.id, f"refused_{kind.value}", actor_id=writer, version=draft.version, detail=draft.status)
-        return Outcome(kind, draft=draft)
-
-    def withdraw(self, channel: str, ts: str, event_id: str | None = None, user: str | None = None) -> Outcome:
-        """The message was deleted (or tombstoned): its draft is withdrawn if still open, and the deletion is
-        remembered so a creation or edit delivered after it changes nothing. Later reports of the same deletion
-        (the tombstone's own `message_deleted`, redeliveries) are no-ops."""
-        with self.store.transaction() as tx:
-            if not tx.first_sighting(event_id):
-                return Outcome(Kind.DUPLICATE)
-            draft = tx.by_message(channel, ts)
-            first = messages.record_deletion(tx.session, channel, ts, self.clock())
-            if draft is None or draft.id is None:
-                if first:
-                    tx.audit(None, "message_deleted", actor_id=user or "", detail=f"{channel} {ts}")
-                return Outcome(Kind.IGNORED)
-            if not first or draft.status == Status.WITHDRAWN:
-                return Outcome(Kind.IGNORED, draft=draft)
-            if not tx.move(draft.id, frm=OPEN_FOR_WRITER, to=Status.WITHDRAWN, decided_at=self.clock()):
-                # Decided first (PostgreSQL re-reads the row after waiting for the decision's lock).
-                return self._too_late(tx, Kind.NOT_WITHDRAWABLE, tx.get(draft.id) or draft, draft.writer_id)
-            tx.audit(
-                draft.id,
-                "withdrawn",
-                actor_id=draft.writer_id,
-                frm=draft.status,
-                to=Status.WITHDRAWN,
-                version=draft.version,
-            )
-            return Outcome(Kind.WITHDRAWN, draft=tx.get(draft.id))
-
     # -- the owner's side ----------------------------------------------------------------------
 
     def check(self, ref: CardRef, actor: Actor) -> Outcome | None:
@@ -409,93 +149,6 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
         """What the owner's Edit form starts with: the text and, for a draft with images, their `alt:` lines."""
         with self.store.read() as tx:
             return edit_media.text_for_form(tx.session, draft)
-
-    def retry(self, ref: CardRef, actor: Actor) -> Outcome:
-        """Send a failed draft back to the publishing queue (after the keys or credits are fixed)."""
-        return self._recover(
-            ref,
-            actor,
-            Status.FAILED,
-            Status.APPROVED,
-            "retry",
-            Kind.RETRYING,
-            next_attempt_at=None,
-            attempts=0,
-            last_error=None,
-            publish_at=None,  # a person said "now": not held back as late
-        )
-
-    def publish_again(self, ref: CardRef, actor: Actor) -> Outcome:
-        """The approver checked X and the post is not there: send it (the rest of a thread resumes)."""
-        return self._recover(
-            ref,
-            actor,
-            Status.UNKNOWN,
-            Status.APPROVED,
-            "publish_again",
-            Kind.RETRYING,
-            next_attempt_at=None,
-            last_error=None,
-        )
-
-    def mark_published(self, ref: CardRef, actor: Actor, post_url: str | None = None) -> Outcome:
-        """The approver found the post on X: record it as published without sending anything (`post_url`: the
-        link of its first part, when that id is known; bot.marking decides what a thread needs first)."""
-        return self._recover(
-            ref,
-            actor,
-            Status.UNKNOWN,
-            Status.PUBLISHED,
-            "marked_published",
-            Kind.MARKED,
-            published_at=self.clock(),
-            last_error=None,
-            post_url=post_url,
-        )
-
-    def cancel_unknown(self, ref: CardRef, actor: Actor) -> Outcome:
-        """Neither: stop here. The card keeps a Retry button in case of second thoughts."""
-        return self._recover(
-            ref,
-            actor,
-            Status.UNKNOWN,
-            Status.FAILED,
-            "cancelled",
-            Kind.CANCELLED,
-            detail=CANCEL_REASON,
-            last_error=f"cancelled by <@{actor.user_id}> after X didn't confirm the post",
-        )
-
-    def _recover(
-        self,
-        ref: CardRef,
-        actor: Actor,
-        frm: Status,
-        to: Status,
-        action: str,
-        kind: Kind,
-        detail: str | None = None,
-        **values: object,
-    ) -> Outcome:
-        """An approver settles a draft that publishing left failed or unknown: policy, CAS, audit."""
-        with self.store.transaction() as tx:
-            draft = tx.get(ref.draft_id)
-            refusal = self.policy.refusal(actor, draft)
-            if draft is None or draft.id is None or refusal:
-                return self.refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
-            if not tx.move(draft.id, frm={frm}, to=to, at_version=ref.version, **values):
-                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft)
-            tx.audit(
-                draft.id,
-                action,
-                actor_id=actor.user_id,
-                actor_team_id=actor.team_id,
-                frm=frm,
-                to=to,
-                version=draft.version,
-                detail=detail,
-            )
-            return Outcome(kind, draft=tx.get(draft.id))
 
     def _decide(
         self,
@@ -611,8 +264,3 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
 def _for(when: object) -> str | None:
     """The audit's detail for an approval with a time: `for 2026-12-04T08:00:00+00:00`."""
     return f"for {when.isoformat()}" if isinstance(when, datetime) else None
-
-
-def _named(message: IncomingMessage) -> str:
-    """The audit's detail for a refusal: `broadcast:here custom_emoji:partyparrot`."""
-    return " ".join(f"{r.problem.value}:{r.name}" for r in message.refusals)

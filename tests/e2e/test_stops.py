@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.ids import BlockId, CallbackId, InputId
-from bot.workflow import CANCEL_REASON
+from bot.recovery_moves import CANCEL_REASON
 from tests.e2e.harness import OWNER, OWNER2, Harness, buttons
 from tests.e2e.test_delete_from_x import command
 

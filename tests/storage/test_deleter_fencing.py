@@ -10,9 +10,9 @@ import pytest
 
 from bot.claimer import Claimer
 from bot.deleter import Deleter
+from bot.policy import Policy
 from bot.refs import Actor
 from bot.sandbox import XSandbox
-from bot.workflow import Policy
 from bot.x_client import XAccount
 from storage.models import Draft, Status
 from storage.store import Store

@@ -16,8 +16,9 @@ from bot.approval_rule import ALL, Rule
 from bot.blocks import approval_card
 from bot.ids import BlockId
 from bot.outcomes import Kind
+from bot.policy import Policy, Voice
 from bot.replies import intake_reply, refusal
-from bot.workflow import Policy, Voice, Workflow
+from bot.workflow import Workflow
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Approval, Status

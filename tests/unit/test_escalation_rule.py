@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.escalation_rule import BEFORE_TIME, clock_start, due_at, may_decide, revised_due, still_to_decide
 from bot.outcomes import Kind
+from bot.policy import Policy
 from bot.refs import Actor
-from bot.workflow import Policy
 from storage.models import Draft, Status
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)

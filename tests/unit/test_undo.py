@@ -11,13 +11,14 @@ import pytest
 
 from bot.blocks import approval_card
 from bot.outcomes import Kind
+from bot.policy import Policy, Voice
 from bot.post_text import compose
 from bot.publisher import Publisher
 from bot.refs import Actor
 from bot.replies import decision_reply, refusal
 from bot.schedule_blocks import Timing
 from bot.undo_blocks import undo_reason_modal, window_holds
-from bot.workflow import Policy, Voice, Workflow
+from bot.workflow import Workflow
 from storage import undo as stored_undo
 from storage.models import Draft, Status
 from storage.store import Store

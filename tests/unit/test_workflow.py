@@ -32,10 +32,11 @@ from sqlmodel import Session, select
 from bot.media_rules import MediaRefusal
 from bot.media_rules import Problem as MediaProblem
 from bot.outcomes import Kind, Outcome
+from bot.policy import Policy, Voice
 from bot.publisher import Publisher
 from bot.refs import Actor, CardRef, IncomingMessage
 from bot.slack_text import Problem, Refusal
-from bot.workflow import Policy, Voice, Workflow
+from bot.workflow import Workflow
 from storage import notices
 from storage.engine import make_engine
 from storage.migrate import upgrade
