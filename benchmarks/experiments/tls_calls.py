@@ -2,9 +2,11 @@
 
 Real Slack is HTTPS, so a connection per call is a TLS handshake per call; the sandboxes speak plain HTTP, so
 cost.py's client part only shows the TCP part. Here the Slack sandbox's answers are served over TLS on loopback
-(a self-signed certificate made with the `openssl` command, trusted through SSL_CERT_FILE), and the same WebClient
-calls `chat.postMessage` --calls times through urllib's default opener (a connection per call, as slack_sdk does
-on its own) and through bot.slack_http's kept connections, alternating in blocks so both see the same machine.
+(a self-signed certificate made with the `openssl` command, added to the system's CA bundle through SSL_CERT_FILE,
+so each new default context loads as many CAs as it would in production), and the same WebClient
+calls `chat.postMessage` --calls times: as slack_sdk does on its own (urllib makes a connection, and a default TLS
+context, per call), with one context given as `ssl` (a connection per call still), and through bot.slack_http's
+kept connections; in alternating blocks, so all three see the same machine.
 CPU is `time.thread_time()` of the calling thread (the server's threads don't count).
 
     python benchmarks/experiments/tls_calls.py --calls 300
@@ -46,20 +48,30 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, SlackSandbox() as slack:
         key, cert = self_signed(Path(tmp))
-        os.environ["SSL_CERT_FILE"] = str(cert)  # both urllib's context and bot.slack_http's trust it
+        # The system's CA bundle plus ours, so a default context costs what it costs against real Slack (urllib
+        # makes one per connection when slack_sdk's `ssl` is unset: OpenSSL reads the whole bundle each time).
+        bundle = Path(tmp) / "bundle.pem"
+        system = ssl.get_default_verify_paths().cafile
+        bundle.write_bytes((Path(system).read_bytes() if system else b"") + cert.read_bytes())
+        os.environ["SSL_CERT_FILE"] = str(bundle)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         server = _Server(("127.0.0.1", 0), slack)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"https://127.0.0.1:{server.server_address[1]}/api/"
-        client = WebClient(token=slack.bot_token, base_url=url)
+        plain = WebClient(token=slack.bot_token, base_url=url)
+        shared = WebClient(token=slack.bot_token, base_url=url, ssl=ssl.create_default_context())
         kept = KeptConnections()
         kept.keep(url)
-        openers = {"new connection per call": urllib.request.build_opener(), "kept": urllib.request.build_opener(kept)}
-        samples: dict[str, list[float]] = {name: [] for name in openers}
+        ways = {
+            "new connection and new context per call (slack_sdk's default)": (plain, urllib.request.build_opener()),
+            "new connection per call, one context (WebClient(ssl=...))": (shared, urllib.request.build_opener()),
+            "kept connection (bot.slack_http)": (plain, urllib.request.build_opener(kept)),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in ways}
         for _ in range(args.blocks):
-            for name, opener in openers.items():
+            for name, (client, opener) in ways.items():
                 urllib.request.install_opener(opener)
                 client.chat_postMessage(channel="C0TLS", text="warm")
                 for i in range(args.calls):
