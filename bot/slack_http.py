@@ -3,10 +3,12 @@
 slack_sdk 3.x sends every Web API call through `urllib.request.urlopen(req, context=ssl, timeout=…)`. Its only
 transport options are `ssl` and `proxy`, and setting either makes it build a fresh opener per call; urllib's own
 HTTP handlers open a new connection for each request and send `Connection: close`. A call thus pays a TCP (and,
-against real Slack, a TLS) handshake. With `ssl` and `proxy` unset, `urlopen` uses the process's default opener,
-which Python lets a program choose with `urllib.request.install_opener`: the one seam that needs neither a patch of
-slack_sdk nor an override of its internals. It also reaches the WebClient Bolt builds for every request (same
-base URL) and Bolt's `respond()` (slack_sdk's WebhookClient, same code path).
+against real Slack, a TLS) handshake and, as http.client makes a fresh default TLS context for every connection it
+isn't given one for, a read of the system's whole CA bundle: ~35 CPU-ms a call on this project's machines, where a
+kept connection costs ~0.5 (benchmarks/experiments/tls_calls.py). With `ssl` and `proxy` unset, `urlopen` uses
+the process's default opener, which Python lets a program choose with `urllib.request.install_opener`: the one
+seam that needs neither a patch of slack_sdk nor an override of its internals. It also reaches the WebClient Bolt
+builds for every request (same base URL) and Bolt's `respond()` (slack_sdk's WebhookClient, same code path).
 
 `keep_connections(base_url)` installs, once per process, an opener whose `KeptConnections` handler serves the
 origins it was given over kept-alive HTTP/1.1 connections and leaves every other URL, and any proxied request,
@@ -50,8 +52,7 @@ class KeptConnections(urllib.request.BaseHandler):
         self._origins: set[Origin] = set()
         self._idle: dict[Origin, list[tuple[http.client.HTTPConnection, float]]] = {}
         self._lock = threading.Lock()
-        self._tls = ssl.create_default_context()  # one context (and CA load) for every connection
-        self._tls.set_alpn_protocols(["http/1.1"])
+        self._tls: ssl.SSLContext | None = None  # made on the first HTTPS connection, then shared by all
         self.opened = 0  # connections made so far (for tests and benchmarks)
 
     def keep(self, base_url: str) -> None:
@@ -115,8 +116,11 @@ class KeptConnections(urllib.request.BaseHandler):
         scheme, host = origin
         with self._lock:
             self.opened += 1
+            if scheme == "https" and self._tls is None:
+                self._tls = _tls_context()
+            tls = self._tls
         if scheme == "https":
-            return http.client.HTTPSConnection(host, timeout=timeout, context=self._tls)
+            return http.client.HTTPSConnection(host, timeout=timeout, context=tls)
         return http.client.HTTPConnection(host, timeout=timeout)
 
     def _give(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
@@ -134,6 +138,16 @@ class KeptConnections(urllib.request.BaseHandler):
         for stack in idle.values():
             for connection, _ in stack:
                 connection.close()
+
+
+def _tls_context() -> ssl.SSLContext:
+    """What http.client would make for each connection (it does, when given none: OpenSSL then reads the whole
+    CA bundle again, tens of CPU-ms; benchmarks/experiments/tls_calls.py), made once."""
+    context = ssl.create_default_context()
+    context.set_alpn_protocols(["http/1.1"])
+    if context.post_handshake_auth is not None:
+        context.post_handshake_auth = True
+    return context
 
 
 def _readable(sock: socket.socket) -> bool:

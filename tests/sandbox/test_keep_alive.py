@@ -6,11 +6,17 @@ connections, from many threads at once, through stale connections and outages, w
 from __future__ import annotations
 
 import http.client
+import json
+import os
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.error import HTTPError, URLError
 
@@ -21,8 +27,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.sandbox import SlackSandbox, XSandbox
-from bot.sandbox.http_base import Reply, Request, SandboxServer
+from bot.sandbox.http_base import Reply, Request, SandboxServer, _Server
 from bot.services import slack_client, x_account
+from bot.slack_http import KeptConnections
 from bot.x_client import XAccount
 
 
@@ -318,3 +325,50 @@ def test_the_x_session_keeps_no_cookies(account: XAccount) -> None:
         account.client.session.get(f"{front.url}/2/users/me")
     assert len(plain.cookies) == 1  # what a Session does by default: a jar every thread would share
     assert len(account.client.session.cookies) == 0
+
+
+# -- over TLS, as against real Slack ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_slack(slack: SlackSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The Slack sandbox's answers over HTTPS on loopback (a self-signed certificate the process trusts); its URL."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    argv = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    argv += ["-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost"]
+    subprocess.run([*argv, "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # read when a handler makes its TLS context
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = _Server(("127.0.0.1", 0), slack)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}/api/"
+    server.shutdown()
+    server.server_close()
+    server.cut_connections()
+
+
+def test_over_tls_one_handshake_serves_many_calls(slack: SlackSandbox, tls_slack: str) -> None:
+    kept = KeptConnections()  # a handler of its own: its TLS context is made now, trusting the test's certificate
+    kept.keep(tls_slack)
+    opener = urllib.request.build_opener(kept)
+    before = opened(slack)
+    for i in range(5):
+        request = urllib.request.Request(f"{tls_slack}chat.postMessage", data=f"channel=C0TLS&text=tls {i}".encode())
+        request.add_header("Authorization", f"Bearer {slack.bot_token}")
+        with opener.open(request, timeout=5) as answer:
+            assert json.loads(answer.read())["ok"]
+    assert [m.text for m in slack.messages("C0TLS")] == [f"tls {i}" for i in range(5)]
+    assert opened(slack) - before == 1 and kept.opened == 1
+
+
+def test_over_tls_a_certificate_the_process_does_not_trust_is_refused(tls_slack: str) -> None:
+    kept = KeptConnections()
+    kept.keep(tls_slack)
+    os.environ.pop("SSL_CERT_FILE")  # before its context is made: the system CAs, which don't know the certificate
+    with pytest.raises(URLError) as refused:
+        urllib.request.build_opener(kept).open(f"{tls_slack}auth.test", data=b"", timeout=5)
+    assert isinstance(refused.value.reason, ssl.SSLCertVerificationError)
