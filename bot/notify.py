@@ -218,6 +218,11 @@ class Notifier:
             if draft is None:
                 return
             for card in cards:
+                if draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (
+                    draft.status,
+                    draft.version,
+                ):
+                    continue  # shown already: the decision's handler and the publisher both get here once it's out
                 self._update(card, draft)
 
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
@@ -289,10 +294,17 @@ class Notifier:
 
     # -- decisions and publishing ------------------------------------------------------------
 
-    def decided(self, draft_id: int) -> None:
-        """Cards show the new state; the writer hears about anything final, once."""
+    def decided(self, draft_id: int, outcome: Outcome | None = None) -> None:
+        """Cards show the new state; the writer hears about anything final, once. `outcome`: the move's own, when
+        the caller made it: a reply it claimed (`told`) is sent from its row, and a move with nothing to tell
+        (an approval to publish now) reads nothing more; whoever moves the draft next tells their own move."""
         self.refresh_cards(draft_id)
-        self.tell_writer(draft_id)
+        if outcome is None or outcome.draft is None:
+            self.tell_writer(draft_id)
+        elif outcome.told is not None:
+            self._tell_move(outcome.draft, outcome.told)
+        elif decision_reply(outcome.draft) is not None:
+            self.tell_writer(draft_id)
 
     def tell_writer(self, draft_id: int, now: datetime | None = None, *, look_first: bool = False) -> bool:
         """Reply in the writer's thread about the draft's latest move, if it calls for one and nobody has.
@@ -320,6 +332,10 @@ class Notifier:
         """After the publisher's outcome, whose transaction also claimed telling the writer (`move_id`): cards
         first, then the reply, with the row as written (a published draft moves no further)."""
         self.refresh_cards(draft.id or 0)
+        self._tell_move(draft, move_id)
+
+    def _tell_move(self, draft: Draft, move_id: int) -> None:
+        """Tell the writer of the move whose telling the caller claimed with it (`move_id`), from its row."""
         text = decision_reply(draft, self._signers(draft))
         if text is None:  # nothing to say after all: free the move for whoever would
             with self.store.transaction() as tx:

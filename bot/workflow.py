@@ -22,7 +22,7 @@ from bot.post_text import PostText, attribution, clean, compose
 from bot.refs import Actor, CardRef, IncomingMessage
 from bot.schedule_moves import DEFAULT_GRACE, ScheduleMoves, is_scheduled, move_scheduled
 from bot.undo import UndoMoves
-from storage import approvals, messages
+from storage import approvals, messages, notices
 from storage import media as stored_media
 from storage.messages import EditIs
 from storage.models import OPEN_FOR_DECISION, OPEN_FOR_WRITER, Draft, Status
@@ -30,6 +30,7 @@ from storage.store import Store, Tx
 from storage.types import utcnow
 
 CANCEL_REASON = "X didn't confirm the post, and the approver chose neither Mark as published nor Publish again"
+TOLD_AT_ONCE = (Status.REJECTED, Status.CHANGES_REQUESTED)  # `_decide`'s moves the writer hears of in their thread
 MAX_DRAFT_CHARS = 20_000  # far above any thread we'd post; keeps a pasted novel out of the database
 
 
@@ -553,7 +554,9 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
                     to, kind, values, partly = Status.PENDING, Kind.APPROVED_PARTLY, *counted
                 else:  # the yes that meets the rule opens the Undo window (bot.undo): the publisher claims from then
                     values["undo_until"] = self.undo_ends(cast(datetime, values["decided_at"]))
-            if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
+            tx.session.expunge(draft)  # kept as read (status, version) for what follows; RETURNING brings the row
+            moved = tx.moved(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values)
+            if moved is None:
                 # Changed since we read it (on PostgreSQL): a writer's edit makes this card stale, not decided.
                 current = tx.get(draft.id)
                 return self._refusal(tx, ref, actor, current) or self.refused(
@@ -564,7 +567,7 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
                 edit_media.carry(tx.session, draft, version, alts)
             if to is Status.APPROVED or partly:
                 self._record_yes(tx, draft, version, actor, signer)
-            tx.audit(
+            move = tx.audit(
                 draft.id,
                 kind.value,
                 actor_id=actor.user_id,
@@ -574,7 +577,9 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
                 version=version,
                 detail=reason.strip() if reason else partly or _for(values.get("publish_at")),
             )
-            return Outcome(kind, draft=tx.get(draft.id))
+            # A rejection or a request for changes is told to the writer: that telling is taken with the move.
+            told = notices.claim_move(tx.session, move, utcnow()) if to in TOLD_AT_ONCE else None
+            return Outcome(kind, draft=moved, told=told)
 
     def _refusal(self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft | None) -> Outcome | None:
         if draft is None:
