@@ -325,6 +325,9 @@ class Publisher:
         to wait for the lease then: a dead process renews nothing)."""
         now = self.clock()
         moved = []
+        with self.store.read() as tx:  # at every wake-up, and almost always none: no write transaction for that
+            if not tx.claims_to_check(now, self.claimer.prefix, lock=False):
+                return
         with self.store.transaction() as tx:
             for draft in tx.claims_to_check(now, self.claimer.prefix):
                 expired = draft.lease_until is not None and draft.lease_until < now

@@ -243,7 +243,7 @@ class Tx:
         )
         return self._changed(stmt.values(looks=looks + 1, next_attempt_at=next_look, updated_at=utcnow()))
 
-    def claims_to_check(self, now: datetime, host_prefix: str) -> list[Draft]:
+    def claims_to_check(self, now: datetime, host_prefix: str, *, lock: bool = True) -> list[Draft]:
         """Claims whose lease ran out, and every claim made on this host (`host_prefix`: its holder may be a
         process that no longer exists; the caller tells). On PostgreSQL they stay locked until this transaction
         ends and rows another instance is already recovering are skipped (the moves are compare-and-set anyway)."""
@@ -251,7 +251,7 @@ class Tx:
             Draft.status == Status.PUBLISHING,
             (col(Draft.lease_until) < now) | col(Draft.claimed_by).startswith(host_prefix, autoescape=True),
         )
-        if self._postgresql:
+        if self._postgresql and lock:  # `lock=False`: a look in a read-only transaction, which can't lock
             stmt = stmt.with_for_update(skip_locked=True)
         return list(self.session.exec(stmt).all())
 
