@@ -566,7 +566,7 @@ class Workflow(ScheduleMoves, UndoMoves, Approving):
                 tx.add_version(draft.id, version, text or "", author_id=actor.user_id)
                 edit_media.carry(tx.session, draft, version, alts)
             if to is Status.APPROVED or partly:
-                self._record_yes(tx, draft, version, actor, signer)
+                self._record_yes(tx, draft, version, actor, signer, moved=to is Status.APPROVED)
             move = tx.audit(
                 draft.id,
                 kind.value,
