@@ -38,10 +38,10 @@ def test_an_approval_that_publishes_at_once_updates_each_card_once_with_the_publ
 def test_a_slow_post_shows_publishing_first_then_the_outcome(bot: Harness) -> None:
     ts = bot.draft("X takes its time.")
     cards = [bot.card(OWNER, containing="X takes its time"), bot.card(OWNER2, containing="X takes its time")]
-    bot.x.hang("POST /2/tweets", seconds=2.0)  # answered, after 2 s: past the handler's wait
+    bot.x.hang("POST /2/tweets", seconds=3.0)  # answered, after 3 s: well past the handler's wait of 1 s
     bot.click(cards[0], "Approve")
     for card in cards:
-        bot.wait_card(card, lambda m: "publishing to X" in block_text(m.blocks), timeout=1.9)
+        bot.wait_card(card, lambda m: "publishing to X" in block_text(m.blocks), timeout=2.9)
     bot.x.wait_for_posts(1)
     bot.thread(ts, containing="published")
     bot.settle()
