@@ -89,11 +89,13 @@ class Approving:
         detail = f"{len(tally.progress.counted)} of {tally.progress.needed}" + (", with their edit" if kept else "")
         return kept, detail
 
-    def _record_yes(self, tx: Tx, draft: Draft, version: int, actor: Actor, name: str) -> None:
+    def _record_yes(self, tx: Tx, draft: Draft, version: int, actor: Actor, name: str, *, moved: bool = False) -> None:
+        """`moved`: the yes met the rule and the draft's status changed with it, which puts every card behind."""
         approvals.add(
             tx.session, draft.id or 0, version, actor.user_id, name=name, team_id=actor.team_id, at=self.clock()
         )
-        cards.mark_behind(tx.session, draft.id or 0)  # each card's progress line changes
+        if not moved:
+            cards.mark_behind(tx.session, draft.id or 0)  # each card's progress line changes
 
     def already_approved(self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft) -> Outcome:
         """A second yes from the same person on the same version: nothing changes, they are told (audited)."""

@@ -5,9 +5,9 @@ would lose the draft or the decision. Doing the whole move before the ack is saf
 compare-and-set, audit: milliseconds that queue behind each other under load). So the request thread does one
 INSERT of the payload, acks, and one of the inbox's own threads makes the move; the row is deleted once the
 move is committed. A row whose owner stopped is replayed by whichever instance's scheduler sees its lease run out.
-A writer's message (`one_transaction`) is cheaper still: its row is deleted inside the move's own transaction, by a
-DELETE guarded on "still the receiver's first attempt", so the move and the row's end commit or roll back together
-and a receiver a replay overtook leaves nothing behind.
+A writer's message or an owner's click (`one_transaction`) is cheaper still: its row is deleted inside the move's own
+transaction, by a DELETE guarded on "still the receiver's first attempt", so the move and the row's end commit or
+roll back together and a receiver a replay overtook leaves nothing behind.
 
 Replays are safe because the moves are: a message's event id is recorded once, a decision is a
 compare-and-set. A replay stays quiet about refusals (the person may have seen the answer already).

@@ -25,6 +25,7 @@ from bot.slack_retry import never_reached_slack
 from bot.workflow import Workflow
 from storage import cards, notices, reports
 from storage import media as stored_media
+from storage.cards import mark_all_shown as cards_shown
 from storage.models import Card, Draft, DraftMedia, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -215,10 +216,22 @@ class Notifier:
             with self.store.read() as tx:
                 draft = tx.get(draft_id)
                 cards = tx.cards(draft_id)
+                # The version's images, read once for every card (each card's render would read them again).
+                images = stored_media.of_version(tx.session, draft_id, draft.version) if draft and cards else []
             if draft is None:
                 return
+            shown = []
             for card in cards:
-                self._update(card, draft)
+                if draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (
+                    draft.status,
+                    draft.version,
+                ):
+                    continue  # shown already: the decision's handler and the publisher both get here once it's out
+                if self._update(card, draft, images, mark=False):
+                    shown.append(card.id or 0)
+            if shown:  # one write for every card that took the update
+                with self.store.transaction() as tx:
+                    cards_shown(tx.session, shown, draft.status, draft.version)
 
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
         """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the
@@ -228,9 +241,9 @@ class Notifier:
         Returns whether it was such a card."""
         approver = "" if self.approval_channel else clicker
         with self.store.read() as tx:
-            draft = tx.get(draft_id)
             recorded = tx.cards(draft_id)
-        known = {(c.channel, c.ts) for c in recorded}
+            known = {(c.channel, c.ts) for c in recorded}
+            draft = tx.get(draft_id) if (channel, ts) not in known else None  # the usual case reads no draft
         if draft is None or (channel, ts) in known:
             return False
         with self._lock(draft_id):
@@ -247,10 +260,12 @@ class Notifier:
                     cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
         return True
 
-    def _update(self, card: Card, draft: Draft) -> None:
+    def _update(self, card: Card, draft: Draft, media: list[DraftMedia] | None = None, *, mark: bool = True) -> bool:
+        """Show `draft` on `card`. Returns whether the card now counts as showing it (updated, or gone from Slack
+        with nothing to adopt); `mark`: record that here (else the caller records it, for several cards at once)."""
         failpoints.hit("before-card-update")
         try:
-            self.client.chat_update(channel=card.channel, ts=card.ts, **self.render(draft, card.approver_id))
+            self.client.chat_update(channel=card.channel, ts=card.ts, **self.render(draft, card.approver_id, media))
         except SLACK_FAILURES as exc:
             if _why(exc) not in GONE:
                 log.error(
@@ -260,12 +275,14 @@ class Notifier:
                     card.ts,
                     _why(exc),
                 )
-                return
+                return False
             log.warning("draft %s: card %s/%s is gone from Slack (%s)", draft.id, card.channel, card.ts, _why(exc))
             if self._adopt(draft, card.approver_id, card.channel, instead_of=card.ts):
-                return
-        with self.store.transaction() as tx:
-            cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
+                return False  # the adopted card was updated and recorded by `_adopt`
+        if mark:
+            with self.store.transaction() as tx:
+                cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
+        return True
 
     def catch_up(self, now: datetime, limit: int = 20) -> int:
         """Cards Slack never got: post the missing ones, bring stale ones up to date. Returns drafts touched."""
@@ -289,10 +306,17 @@ class Notifier:
 
     # -- decisions and publishing ------------------------------------------------------------
 
-    def decided(self, draft_id: int) -> None:
-        """Cards show the new state; the writer hears about anything final, once."""
+    def decided(self, draft_id: int, outcome: Outcome | None = None) -> None:
+        """Cards show the new state; the writer hears about anything final, once. `outcome`: the move's own, when
+        the caller made it: a reply it claimed (`told`) is sent from its row, and a move with nothing to tell
+        (an approval to publish now) reads nothing more; whoever moves the draft next tells their own move."""
         self.refresh_cards(draft_id)
-        self.tell_writer(draft_id)
+        if outcome is None or outcome.draft is None:
+            self.tell_writer(draft_id)
+        elif outcome.told is not None:
+            self._tell_move(outcome.draft, outcome.told)
+        elif decision_reply(outcome.draft) is not None:
+            self.tell_writer(draft_id)
 
     def tell_writer(self, draft_id: int, now: datetime | None = None, *, look_first: bool = False) -> bool:
         """Reply in the writer's thread about the draft's latest move, if it calls for one and nobody has.
@@ -320,6 +344,10 @@ class Notifier:
         """After the publisher's outcome, whose transaction also claimed telling the writer (`move_id`): cards
         first, then the reply, with the row as written (a published draft moves no further)."""
         self.refresh_cards(draft.id or 0)
+        self._tell_move(draft, move_id)
+
+    def _tell_move(self, draft: Draft, move_id: int) -> None:
+        """Tell the writer of the move whose telling the caller claimed with it (`move_id`), from its row."""
         text = decision_reply(draft, self._signers(draft))
         if text is None:  # nothing to say after all: free the move for whoever would
             with self.store.transaction() as tx:

@@ -113,6 +113,7 @@ class Outcome:
     detail: str = ""
     refusals: tuple[Refusal, ...] = ()  # for SLACK_ONLY: what the writer has to write as text
     media: tuple[MediaRefusal, ...] = ()  # for MEDIA_REFUSED: the files X won't take; else files left out
+    told: int | None = None  # the writer's reply, claimed in the move's own transaction: that move's audit row id
 
     @property
     def refused(self) -> bool:

@@ -22,6 +22,7 @@ from bot import draft_media, failpoints
 from bot.claimer import Claimer
 from bot.media_publish import MediaNotReady, MediaUploader, for_part
 from bot.media_rules import MediaItem
+from bot.publish_wait import Waiter, Waiters
 from bot.reconcile import Reconciler
 from bot.x_client import XAccount
 from bot.x_errors import Diagnosis, Verdict, diagnose
@@ -83,6 +84,7 @@ class Publisher:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"  # who, in the audit trail
         self.claimer = claimer or Claimer.this_process()  # which process, in `claimed_by`
         self.clock = clock
+        self.waiters = Waiters()  # decisions whose handler waits for the outcome (bot.publish_wait)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -102,6 +104,13 @@ class Publisher:
     def wake(self) -> None:
         """Something was approved: look now instead of at the next tick."""
         self._wake.set()
+
+    def expect(self, draft_id: int) -> Waiter | None:
+        """Register a decision's wait for the outcome on `draft_id` (before `wake`); None if this publisher's loop
+        isn't running, as nothing here would publish it soon."""
+        if self._thread is None or not self._thread.is_alive() or self._stop.is_set():
+            return None
+        return self.waiters.expect(draft_id)
 
     def _loop(self) -> None:
         try:
@@ -136,6 +145,13 @@ class Publisher:
     def run_once(self) -> int:
         """Recover abandoned claims, take the looks on X that are due, then publish everything that is due.
         Returns posts attempted."""
+        begun = self.waiters.pass_begins()
+        try:
+            return self._run_once()
+        finally:
+            self.waiters.pass_ends(begun)
+
+    def _run_once(self) -> int:
         self.recover_expired_leases()
         self.look_when_due()  # reading the account, not publishing: a paused brand's unknown posts are looked for too
         if self.paused():
@@ -183,6 +199,7 @@ class Publisher:
             self.on_published(*told)
         else:
             self.on_change(draft_id)
+        self.waiters.shown(draft_id)  # the outcome is on the cards: a decision waiting for it has nothing to show
         return True
 
     def _renew(self, draft: Draft, attempt_id: str) -> bool:
@@ -308,6 +325,9 @@ class Publisher:
         to wait for the lease then: a dead process renews nothing)."""
         now = self.clock()
         moved = []
+        with self.store.read() as tx:  # at every wake-up, and almost always none: no write transaction for that
+            if not tx.claims_to_check(now, self.claimer.prefix, lock=False):
+                return
         with self.store.transaction() as tx:
             for draft in tx.claims_to_check(now, self.claimer.prefix):
                 expired = draft.lease_until is not None and draft.lease_until < now

@@ -27,8 +27,10 @@ from bot.marking import Marking
 from bot.media_publish import MediaUploader
 from bot.notify import Notifier
 from bot.organisation import Organisation
+from bot.outcomes import Outcome
 from bot.pause import BrandSwitch
 from bot.policy import Policy, Voice
+from bot.publish_wait import goes_out_now
 from bot.publisher import Publisher
 from bot.reminders import Reminders
 from bot.scheduler import DigestJob, Scheduler
@@ -75,12 +77,23 @@ class Services:
         default_factory=lambda: ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     )
 
-    def decision_taken(self, draft_id: int, by: str, *, refresh_home: bool = True) -> None:
+    def decision_taken(
+        self, draft_id: int, by: str, *, refresh_home: bool = True, outcome: Outcome | None = None
+    ) -> None:
         """What follows any decision: publish if approved, show it on every card and in the writer's
         thread, and refresh the decider's App Home queue when they may be looking at it (Slack sends
-        `app_home_opened`, which publishes it afresh, whenever they open the tab)."""
+        `app_home_opened`, which publishes it afresh, whenever they open the tab). `outcome`: the decision's own.
+        One that goes out now waits a moment for the publisher (bot.publish_wait), so the cards get one update,
+        with the outcome, unless publishing is slow."""
+        now = self.workflow.clock()
+        waiter = self.publisher.expect(draft_id) if outcome is not None and goes_out_now(outcome.draft, now) else None
         self.publisher.wake()
-        self.notifier.decided(draft_id)
+        try:
+            if waiter is None or not waiter.wait():
+                self.notifier.decided(draft_id, outcome)
+        finally:
+            if waiter is not None:
+                self.publisher.waiters.forget(draft_id, waiter)
         if refresh_home:
             self.home.publish(by)
 

@@ -25,10 +25,12 @@ from bot.refs import Actor, CardRef
 from bot.schedule_moves import DEFAULT_GRACE, ScheduleMoves
 from bot.undo import UndoMoves
 from bot.writer_moves import WriterMoves
-from storage import approvals
+from storage import approvals, notices
 from storage.models import OPEN_FOR_DECISION, Draft, Status
 from storage.store import Store, Tx
 from storage.types import utcnow
+
+TOLD_AT_ONCE = (Status.REJECTED, Status.CHANGES_REQUESTED)  # `_decide`'s moves the writer hears of in their thread
 
 KEEP = object()  # `_decide`: keep the draft's proposed time
 
@@ -206,7 +208,9 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
                     to, kind, values, partly = Status.PENDING, Kind.APPROVED_PARTLY, *counted
                 else:  # the yes that meets the rule opens the Undo window (bot.undo): the publisher claims from then
                     values["undo_until"] = self.undo_ends(cast(datetime, values["decided_at"]))
-            if not tx.move(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values):
+            tx.session.expunge(draft)  # kept as read (status, version) for what follows; RETURNING brings the row
+            moved = tx.moved(draft.id, frm=OPEN_FOR_DECISION, to=to, at_version=ref.version, **values)
+            if moved is None:
                 # Changed since we read it (on PostgreSQL): a writer's edit makes this card stale, not decided.
                 current = tx.get(draft.id)
                 return self._refusal(tx, ref, actor, current) or self.refused(
@@ -216,8 +220,8 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
                 tx.add_version(draft.id, version, text or "", author_id=actor.user_id)
                 edit_media.carry(tx.session, draft, version, alts)
             if to is Status.APPROVED or partly:
-                self._record_yes(tx, draft, version, actor, signer)
-            tx.audit(
+                self._record_yes(tx, draft, version, actor, signer, moved=to is Status.APPROVED)
+            move = tx.audit(
                 draft.id,
                 kind.value,
                 actor_id=actor.user_id,
@@ -227,7 +231,9 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
                 version=version,
                 detail=reason.strip() if reason else partly or _for(values.get("publish_at")),
             )
-            return Outcome(kind, draft=tx.get(draft.id))
+            # A rejection or a request for changes is told to the writer: that telling is taken with the move.
+            told = notices.claim_move(tx.session, move, utcnow()) if to in TOLD_AT_ONCE else None
+            return Outcome(kind, draft=moved, told=told)
 
     def _refusal(self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft | None) -> Outcome | None:
         if draft is None:

@@ -40,7 +40,8 @@ DELETES = (ActionId.DELETE_FROM_X, ActionId.RETRY_DELETE)
 
 
 def register(app: App, services: Services) -> None:
-    services.inbox.handle(InboxKind.DECISION, partial(handle_decision, services=services))
+    # Every decision makes its move in one write transaction: the inbox row's end rides in it (bot/inbox.py).
+    services.inbox.handle(InboxKind.DECISION, partial(handle_decision, services=services), one_transaction=True)
     for action_id in DECISIONS:
         app.action(action_id.value, middleware=[partial(receive, services=services)])(
             partial(decide, services=services)
@@ -114,7 +115,7 @@ def _settle(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, 
     if outcome.refused:  # e.g. decided meanwhile by someone else
         _tell(body, actor.user_id, refusal(outcome), services)
     elif outcome.draft is not None and outcome.draft.id is not None:
-        services.decision_taken(outcome.draft.id, actor.user_id, refresh_home=in_home)
+        services.decision_taken(outcome.draft.id, actor.user_id, refresh_home=in_home, outcome=outcome)
     clicked = _channel(body), _message_ts(body)
     if clicked[0] and clicked[1]:
         services.notifier.show_on_unrecorded(ref.draft_id, clicked[0], clicked[1], actor.user_id)

@@ -70,7 +70,7 @@ def _finish(ack: Ack, outcome: Outcome, block: BlockId, actor: Actor, services: 
         return
     ack()
     if outcome.draft is not None and outcome.draft.id is not None:
-        services.decision_taken(outcome.draft.id, actor.user_id)
+        services.decision_taken(outcome.draft.id, actor.user_id, outcome=outcome)
 
 
 def _submitted(

@@ -17,6 +17,11 @@ def mark_shown(session: Session, card_id: int, status: str, version: int) -> Non
     session.execute(CARD.update().where(CARD.c.id == card_id).values(shown_status=status, shown_version=version))
 
 
+def mark_all_shown(session: Session, card_ids: Sequence[int], status: str, version: int) -> None:
+    """`mark_shown` for several cards of one draft that took the same update: one statement."""
+    session.execute(CARD.update().where(CARD.c.id.in_(card_ids)).values(shown_status=status, shown_version=version))
+
+
 def fill_shown(session: Session, draft_id: int, approver_id: str, channel: str, ts: str, shown: Draft) -> None:
     """A posted card's place in Slack and the state it shows, in one UPDATE (the slot was claimed before)."""
     stmt = (

@@ -137,11 +137,22 @@ class Tx:
     ) -> bool:
         """Compare-and-set: change the row only if it is still in one of `frm` (and at `at_version`, when
         given). Returns whether this caller won. A publishing attempt writes through `attempt_write` instead."""
-        stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.status).in_(list(frm)))
-        if at_version is not None:
-            stmt = stmt.where(col(Draft.version) == at_version)
-        values.setdefault("updated_at", utcnow())
-        return self._changed(stmt.values(status=to, **values))
+        return self._changed(_move(draft_id, frm, to, at_version, values))
+
+    def moved(
+        self,
+        draft_id: int,
+        *,
+        frm: Iterable[str],
+        to: str,
+        at_version: int | None = None,
+        **values: Any,
+    ) -> Draft | None:
+        """`move`, returning the row as moved (UPDATE … RETURNING), or None if another move won. The returned object
+        replaces any copy of the row this session holds (`populate_existing`): expunge one the caller still reads."""
+        stmt = _move(draft_id, frm, to, at_version, values).returning(Draft)
+        options = {"synchronize_session": False, "populate_existing": True}
+        return self.session.scalars(stmt, execution_options=options).first()
 
     def claim(self, draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> bool:
         """approved → publishing under a fresh attempt id and lease; only one claimer wins.
@@ -232,7 +243,7 @@ class Tx:
         )
         return self._changed(stmt.values(looks=looks + 1, next_attempt_at=next_look, updated_at=utcnow()))
 
-    def claims_to_check(self, now: datetime, host_prefix: str) -> list[Draft]:
+    def claims_to_check(self, now: datetime, host_prefix: str, *, lock: bool = True) -> list[Draft]:
         """Claims whose lease ran out, and every claim made on this host (`host_prefix`: its holder may be a
         process that no longer exists; the caller tells). On PostgreSQL they stay locked until this transaction
         ends and rows another instance is already recovering are skipped (the moves are compare-and-set anyway)."""
@@ -240,7 +251,7 @@ class Tx:
             Draft.status == Status.PUBLISHING,
             (col(Draft.lease_until) < now) | col(Draft.claimed_by).startswith(host_prefix, autoescape=True),
         )
-        if self._postgresql:
+        if self._postgresql and lock:  # `lock=False`: a look in a read-only transaction, which can't lock
             stmt = stmt.with_for_update(skip_locked=True)
         return list(self.session.exec(stmt).all())
 
@@ -307,6 +318,14 @@ class Tx:
 
     def _insert_ignore(self, model: type[Any], **values: Any) -> bool:
         return insert_ignore(self.session, model, **values)
+
+
+def _move(draft_id: int, frm: Iterable[str], to: str, at_version: int | None, values: dict[str, Any]) -> Any:
+    stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.status).in_(list(frm)))
+    if at_version is not None:
+        stmt = stmt.where(col(Draft.version) == at_version)
+    values.setdefault("updated_at", utcnow())
+    return stmt.values(status=to, **values)
 
 
 def _attempt_write(draft_id: int, attempt_id: str, to: str, values: dict[str, Any]) -> Any:

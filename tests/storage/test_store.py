@@ -264,3 +264,15 @@ def test_a_claim_returns_the_row_as_claimed_and_a_second_claim_returns_nothing(s
     )
     with store.transaction() as tx:
         assert tx.claimed(draft_id, "attempt-2", "host-2", until) is None
+
+
+def test_moved_returns_the_row_as_moved_and_none_when_another_move_won(store: Store) -> None:
+    draft_id = add_draft(store, 900, status=Status.PENDING)
+    with store.transaction() as tx:
+        held = tx.get(draft_id)  # a copy this session holds is replaced by the returned row, not left stale
+        row = tx.moved(draft_id, frm={Status.PENDING}, to=Status.REJECTED, at_version=1, reason="no")
+        assert row is not None and (row.status, row.reason, row.version) == (Status.REJECTED, "no", 1)
+        assert held is row
+        assert tx.moved(draft_id, frm={Status.PENDING}, to=Status.APPROVED) is None  # decided already
+        assert tx.moved(draft_id, frm={Status.REJECTED}, to=Status.PENDING, at_version=2) is None  # not that version
+    assert (store.get(draft_id) or Draft()).status == Status.REJECTED
