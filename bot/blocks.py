@@ -9,6 +9,7 @@ from typing import Any
 from bot.approval_blocks import YES_ACTIONS, progress_blocks
 from bot.approval_rule import joined
 from bot.approving import Standing
+from bot.block_kit import Block, button, context, plain_section, section
 from bot.delete_blocks import delete_line, with_delete_button
 from bot.ids import ActionId, BlockId, CallbackId, InputId
 from bot.media_blocks import image_blocks
@@ -20,9 +21,7 @@ from bot.schedule_blocks import Timing, pending_extra, time_buttons, time_line
 from bot.undo_blocks import UNDO_BUTTONS, undone_line, window_holds, window_line
 from storage.models import Card, Draft, Status
 
-SECTION_LIMIT = 3000
 INPUT_LIMIT = 3000
-Block = dict[str, Any]
 
 DECISION_BUTTONS = (
     (ActionId.APPROVE, "Approve", "primary"),
@@ -51,46 +50,6 @@ OUTCOME_ICONS = {
     Status.FAILED: ":warning:",
     Status.UNKNOWN: ":grey_question:",
 }
-
-
-def section(text: str, block_id: str | None = None) -> Block:
-    if len(text) > SECTION_LIMIT:
-        text = text[: SECTION_LIMIT - 1] + "…"
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-    if block_id:
-        block["block_id"] = block_id
-    return block
-
-
-def plain_section(text: str, block_id: str | None = None) -> Block:
-    """Agency text as X will get it: a plain_text object, so Slack applies no mrkdwn (`*bold*` keeps its
-    asterisks), parses no `<!channel>` or link, and turns no `:shortcode:` into an emoji (`emoji: false`).
-    Nothing needs escaping in plain_text: the characters shown are the characters posted."""
-    if len(text) > SECTION_LIMIT:
-        text = text[: SECTION_LIMIT - 1] + "…"
-    block: Block = {"type": "section", "text": {"type": "plain_text", "text": text or " ", "emoji": False}}
-    if block_id:
-        block["block_id"] = block_id
-    return block
-
-
-def context(text: str, block_id: str | None = None) -> Block:
-    block: Block = {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-    if block_id:
-        block["block_id"] = block_id
-    return block
-
-
-def button(action_id: ActionId, label: str, value: str, style: str | None = None) -> Block:
-    element: Block = {
-        "type": "button",
-        "action_id": action_id.value,
-        "text": {"type": "plain_text", "text": label},
-        "value": value,
-    }
-    if style:
-        element["style"] = style
-    return element
 
 
 def slack_date(when: datetime | None) -> str:

@@ -5,13 +5,10 @@ Pure builders, like bot/blocks.py, which calls them for published, deleting, del
 
 from __future__ import annotations
 
-from typing import Any
-
+from bot.block_kit import Block, button
 from bot.ids import ActionId
 from bot.post_text import escape_mrkdwn
 from storage.models import Draft, Status
-
-Block = dict[str, Any]
 
 # Slack's confirmation dialog object: title ≤ 100, text ≤ 300, confirm/deny ≤ 30 characters, all plain_text;
 # `style: danger` makes the confirm button red. Slack sends the click only once the person confirms.
@@ -45,28 +42,12 @@ def with_delete_button(outcome: Block, draft: Draft, ref: str) -> Block:
     status = Status(draft.status)
     parts = len(draft.post_ids or [])
     if status is Status.PUBLISHED and parts:
-        outcome["accessory"] = _button(ActionId.DELETE_FROM_X, "Delete from X", ref, "danger", confirm_dialog(parts))
+        outcome["accessory"] = button(ActionId.DELETE_FROM_X, "Delete from X", ref, "danger", confirm_dialog(parts))
     elif status is Status.DELETE_FAILED:
-        outcome["accessory"] = _button(ActionId.RETRY_DELETE, "Retry", ref, "danger")
+        outcome["accessory"] = button(ActionId.RETRY_DELETE, "Retry", ref, "danger")
     elif status in (Status.DELETING, Status.DELETED) and not draft.delete_reason:
-        outcome["accessory"] = _button(ActionId.ADD_DELETE_REASON, "Add a reason", ref)
+        outcome["accessory"] = button(ActionId.ADD_DELETE_REASON, "Add a reason", ref)
     return outcome
-
-
-def _button(
-    action_id: ActionId, label: str, value: str, style: str | None = None, confirm: Block | None = None
-) -> Block:
-    element: Block = {
-        "type": "button",
-        "action_id": action_id.value,
-        "text": {"type": "plain_text", "text": label},
-        "value": value,
-    }
-    if style:
-        element["style"] = style
-    if confirm is not None:
-        element["confirm"] = confirm
-    return element
 
 
 def part_link(draft: Draft, post_id: str) -> str:
