@@ -50,6 +50,9 @@ def _why(exc: Exception) -> str:
     return f"Slack unreachable: {type(exc).__name__}"
 
 
+REFRESH_ROUNDS = 3  # renders of one refresh at most, when other instances keep moving the draft
+
+
 class Notifier:
     def __init__(
         self,
@@ -211,27 +214,40 @@ class Notifier:
         return True
 
     def refresh_cards(self, draft_id: int) -> None:
-        """Re-render every card of the draft from what the database says now."""
+        """Re-render every card of the draft from what the database says now.
+
+        The lock is this process's: another instance (its publisher) may move the draft and update the cards while
+        this update is on its way, and land first. So once the update is recorded, the draft is read again in that
+        transaction; if it moved meanwhile, the cards are rendered again, and the newest state is the last one sent."""
         with self._lock(draft_id):
-            with self.store.read() as tx:
-                draft = tx.get(draft_id)
-                cards = tx.cards(draft_id)
-                # The version's images, read once for every card (each card's render would read them again).
-                images = stored_media.of_version(tx.session, draft_id, draft.version) if draft and cards else []
-            if draft is None:
-                return
-            shown = []
-            for card in cards:
-                if draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (
-                    draft.status,
-                    draft.version,
-                ):
-                    continue  # shown already: the decision's handler and the publisher both get here once it's out
-                if self._update(card, draft, images, mark=False):
-                    shown.append(card.id or 0)
-            if shown:  # one write for every card that took the update
-                with self.store.transaction() as tx:
-                    cards_shown(tx.session, shown, draft.status, draft.version)
+            for _ in range(REFRESH_ROUNDS):
+                if not self._refresh_once(draft_id):
+                    return
+
+    def _refresh_once(self, draft_id: int) -> bool:
+        """One round of `refresh_cards`: True if the draft moved on while its cards were being updated."""
+        with self.store.read() as tx:
+            draft = tx.get(draft_id)
+            cards = tx.cards(draft_id)
+            # The version's images, read once for every card (each card's render would read them again).
+            images = stored_media.of_version(tx.session, draft_id, draft.version) if draft and cards else []
+        if draft is None:
+            return False
+        shown = []
+        for card in cards:
+            if draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (
+                draft.status,
+                draft.version,
+            ):
+                continue  # shown already: the decision's handler and the publisher both get here once it's out
+            if self._update(card, draft, images, mark=False):
+                shown.append(card.id or 0)
+        if not shown:
+            return False
+        with self.store.transaction() as tx:  # one write for every card that took the update
+            cards_shown(tx.session, shown, draft.status, draft.version)
+            now = tx.get(draft_id)
+        return now is not None and (now.status, now.version) != (draft.status, draft.version)
 
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
         """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the
