@@ -24,10 +24,10 @@ from typing import TypeVar
 import requests
 from sqlmodel import col, select
 
-from bot.runner import Running, start_http
+from bot.runtime.runner import Running, start_http
+from bot.runtime.settings import Settings
 from bot.sandbox import Sandbox, SlackDriver
 from bot.sandbox.slack_api import Message, dm_channel_for
-from bot.settings import Settings
 from storage.engine import make_engine
 from storage.models import AuditEvent, Card, Draft
 from storage.store import Store

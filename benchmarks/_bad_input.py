@@ -27,8 +27,8 @@ from _app import (
 )
 from sqlmodel import select
 
-from bot.ids import ActionId, BlockId, CallbackId, InputId
 from bot.sandbox import SlackDriver
+from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from storage.models import AuditEvent, Card, Draft, DraftVersion
 
 # -- bad input ---------------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ transaction, is counted as the transaction, not as a statement). Nothing of the 
 add to per-thread counters (a dict each, no lock on the hot path).
 
 The totals, per thread, are served as JSON to anyone connecting to 127.0.0.1:$BENCH_COUNTS_PORT (one answer per
-connection; the thread that serves them blocks in accept() and costs nothing between reads). Then `bot.cli.main()`
-runs as `python -m bot` would.
+connection; the thread that serves them blocks in accept() and costs nothing between reads). Then
+`bot.runtime.cli.main()` runs as `python -m bot` would.
 
     BENCH_COUNTS_PORT=4999 python benchmarks/_counting_app.py run --http --port 3000
 """
@@ -76,7 +76,7 @@ def _serve(port: int) -> None:
 def main() -> None:
     port = int(os.environ["BENCH_COUNTS_PORT"])
     threading.Thread(target=_serve, args=(port,), name="bench-counts", daemon=True).start()
-    from bot.cli import main as countersign
+    from bot.runtime.cli import main as countersign
 
     countersign()
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import harness
 from harness import Job, LoadGen, Process, Tally
 
-from bot.demo import OWNER
+from bot.runtime.demo import OWNER
 from bot.sandbox import Sandbox
 from bot.sandbox.slack_api import dm_channel_for
 

@@ -26,8 +26,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from waitress.server import create_server
 
-from bot.server import SERVER_THREADS
-from bot.services import LISTENER_THREADS
+from bot.runtime.server import SERVER_THREADS
+from bot.runtime.services import LISTENER_THREADS
 
 
 def build(process_before_response: bool) -> App:

@@ -23,7 +23,7 @@ that crossed the wire, Bolt's response_url posts included), divided by the phase
 many TCP connections the sandboxes accepted meanwhile, per request.
 
 The client part (in this process, against a sandbox of its own): --client-calls calls of `chat.postMessage` through
-the WebClient bot.services builds, and of a post through its XAccount (tweepy), each timed with
+the WebClient bot.runtime.services builds, and of a post through its XAccount (tweepy), each timed with
 `time.thread_time()` of the calling thread, so the sandbox threads answering them don't count.
 
 With --compare-with DIR, a second Countersign runs DIR's code (PYTHONPATH=DIR; a `git worktree` or `git archive`
@@ -64,7 +64,7 @@ from _cost_report import PHASES, Phase, as_json, report
 from harness import Job, LoadGen, Process
 from sqlalchemy.engine import make_url
 
-from bot.demo import OWNER
+from bot.runtime.demo import OWNER
 from bot.sandbox import Sandbox
 from bot.sandbox.slack_api import dm_channel_for
 
@@ -287,8 +287,8 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def client_costs(calls: int) -> dict[str, float]:
     """Median CPU-ms of the calling thread per `chat.postMessage` and per post on X, through the clients the app
-    builds (bot.services), against a sandbox in this process."""
-    from bot.services import slack_client, x_account
+    builds (bot.runtime.services), against a sandbox in this process."""
+    from bot.runtime.services import slack_client, x_account
 
     with harness.start_sandbox() as sandbox:
         settings = SimpleNamespace(

@@ -27,10 +27,10 @@ from pathlib import Path
 import harness
 from harness import Tally
 
-from bot.demo import OWNER, SIGNING_SECRET, WRITER
-from bot.runner import start_http
+from bot.runtime.demo import OWNER, SIGNING_SECRET, WRITER
+from bot.runtime.runner import start_http
+from bot.runtime.settings import Settings
 from bot.sandbox import Sandbox, SlackDriver
-from bot.settings import Settings
 
 GOALS_MS = {"draft_to_card": 50.0, "approve_to_post": 100.0}
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import harness
 
-from bot.demo import OWNER, SIGNING_SECRET, WRITER
+from bot.runtime.demo import OWNER, SIGNING_SECRET, WRITER
 from bot.sandbox import Sandbox, SlackDriver
 
 GOAL_MS = 1000.0

@@ -3,7 +3,7 @@
 Start-up = process start → first `GET /healthz` answered 200 (polled every 5 ms), on an empty database
 (migrations from nothing) and on a database already at head (a restart), each --runs times; the median is
 reported. Idle RSS = VmRSS of the instance after it has sat idle for --idle seconds (its scheduler's first
-tick and its publisher's idle ticks included). For scale, it also times a bare `import bot.runner` (the part
+tick and its publisher's idle ticks included). For scale, it also times a bare `import bot.runtime.runner` (the part
 of start-up that is the interpreter loading the code).
 
     python benchmarks/footprint.py [--runs 5] [--idle 10] [--database-url postgresql+psycopg://…/bench]
@@ -26,7 +26,7 @@ def import_time(runs: int) -> float:
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import bot.runner, bot.cli"], check=True)
+        subprocess.run([sys.executable, "-c", "import bot.runtime.runner, bot.runtime.cli"], check=True)
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
 
@@ -80,7 +80,7 @@ def main() -> None:
     rows = [
         ["start-up, empty database (migrations from nothing)", f"{r['startup_empty_db_s'] * 1000:.0f} ms"],
         ["start-up, database at head (restart)", f"{r['startup_migrated_db_s'] * 1000:.0f} ms"],
-        ["  of which `import bot.runner, bot.cli` in a fresh interpreter", f"{r['import_s'] * 1000:.0f} ms"],
+        ["  of which `import bot.runtime.runner, …cli` in a fresh interpreter", f"{r['import_s'] * 1000:.0f} ms"],
         ["RSS right after start-up", f"{r['rss_after_start_mib']:.1f} MiB"],
         [f"RSS after {r['idle_s']:g} s idle", f"{r['rss_idle_mib']:.1f} MiB"],
     ]

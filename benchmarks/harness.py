@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.demo import OWNER, SIGNING_SECRET, WRITER, env_for
+from bot.runtime.demo import OWNER, SIGNING_SECRET, WRITER, env_for
 from bot.sandbox import Sandbox, SlackDriver
 from bot.sandbox.slack_api import ApiCall, SlackSandbox
 from storage.engine import make_engine
@@ -412,7 +412,7 @@ def launch_countersign(env: dict[str, str], cwd: Path, name: str = "countersign"
     """The real app: `python -m bot run --http` (migrates, then serves with waitress, publisher, scheduler).
 
     BENCH_APP_SCRIPT=/path/to/script.py runs `python script.py run --http …` instead: a way to try a change
-    (a script that patches something, then calls `bot.cli.main()`) without editing the code."""
+    (a script that patches something, then calls `bot.runtime.cli.main()`) without editing the code."""
     port = port or free_port()
     script = os.environ.get("BENCH_APP_SCRIPT")
     launcher = [sys.executable, str(Path(script).resolve())] if script else [sys.executable, "-m", "bot"]

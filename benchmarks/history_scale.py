@@ -28,10 +28,11 @@ from pathlib import Path
 import harness
 from sqlalchemy import insert, text
 
-from bot import digest_render, status
-from bot.digest import build as build_digest
-from bot.schedule import Week
-from bot.settings import Settings
+from bot.jobs import digest_render
+from bot.jobs.digest import build as build_digest
+from bot.jobs.schedule import Week
+from bot.reports import status
+from bot.runtime.settings import Settings
 from storage.engine import make_engine
 from storage.maintenance import optimize
 from storage.migrate import upgrade

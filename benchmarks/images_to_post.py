@@ -25,7 +25,7 @@ import harness
 from draft_to_card import app
 from PIL import Image
 
-from bot.demo import OWNER, SIGNING_SECRET, WRITER
+from bot.runtime.demo import OWNER, SIGNING_SECRET, WRITER
 from bot.sandbox import SlackDriver
 
 GOAL_MS = 500.0

@@ -42,8 +42,8 @@ from _bad_input import BAD, INPUT_EXPECTED, INPUTS, BadInput, bad_input
 from _message_life import deleted_first, edits_reversed, refused_then_fixed, slackbot_and_unfurl, tombstone
 from _ops import digest_lost, digest_refused, names_fail, names_slow, own_drafts
 
-from bot.ids import BlockId, CallbackId, InputId
-from bot.x_client import XAccount
+from bot.networks.x.client import XAccount
+from bot.slack.ids import BlockId, CallbackId, InputId
 from storage.types import utcnow
 
 Outcome = tuple[int, set[str], int, dict[str, bool]]  # faults injected, end states expected, posts expected, checks

@@ -10,15 +10,15 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import INPUT_LIMIT, edit_modal, part_link_modal, reason_modal
-from bot.ids import ActionId, CallbackId
-from bot.inbox import FollowUp, InboxKind
-from bot.outcomes import Kind, Outcome
-from bot.refs import Actor, BadRef, CardRef, slack_id, slack_ts
-from bot.replies import delete_refusal, refusal, too_long_to_edit
-from bot.schedule_blocks import change_time_modal
-from bot.services import Services
-from bot.undo_blocks import undo_reason_modal
+from bot.approval.outcomes import Kind, Outcome
+from bot.approval.refs import Actor, BadRef, CardRef, slack_id, slack_ts
+from bot.intake.inbox import FollowUp, InboxKind
+from bot.runtime.services import Services
+from bot.slack.blocks import INPUT_LIMIT, edit_modal, part_link_modal, reason_modal
+from bot.slack.ids import ActionId, CallbackId
+from bot.slack.replies import delete_refusal, refusal, too_long_to_edit
+from bot.slack.schedule_blocks import change_time_modal
+from bot.slack.undo_blocks import undo_reason_modal
 from storage.models import Draft, Status
 from storage.schedule import is_movable
 
@@ -40,7 +40,7 @@ DELETES = (ActionId.DELETE_FROM_X, ActionId.RETRY_DELETE)
 
 
 def register(app: App, services: Services) -> None:
-    # Every decision makes its move in one write transaction: the inbox row's end rides in it (bot/inbox.py).
+    # Every decision makes its move in one write transaction: the inbox row's end rides in it (bot/intake/inbox.py).
     services.inbox.handle(InboxKind.DECISION, partial(handle_decision, services=services), one_transaction=True)
     for action_id in DECISIONS:
         app.action(action_id.value, middleware=[partial(receive, services=services)])(
@@ -165,7 +165,7 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
         # The rest of the thread must reply to the uncertain part: ask for its link (a replay can't open a form).
         modal = part_link_modal(parsed[0], *part)
         return None if replay else partial(_open, services.client, body, modal, parsed[1], services)
-    if action in DELETES:  # claimed now; X is called after the inbox row is done (bot/deleter.py)
+    if action in DELETES:  # claimed now; X is called after the inbox row is done (bot/delivery/deleter.py)
         ref, actor = parsed
         outcome = services.deleter.request(ref.draft_id, actor, via="button")
         if outcome.refused and replay:

@@ -9,16 +9,17 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import coming_up, digest_render, history, status
-from bot.blocks import section
-from bot.deleter import remaining
-from bot.digest import build
-from bot.outcomes import Kind, Outcome
-from bot.post_text import escape_mrkdwn
-from bot.refs import Actor, slack_id
-from bot.replies import OUTSIDERS_SHOW, OUTSIDERS_STATUS, delete_refusal, deletion_result, help_text, switch
-from bot.schedule import Week
-from bot.services import Services
+from bot.approval.outcomes import Kind, Outcome
+from bot.approval.post_text import escape_mrkdwn
+from bot.approval.refs import Actor, slack_id
+from bot.delivery.deleter import remaining
+from bot.jobs import digest_render
+from bot.jobs.digest import build
+from bot.jobs.schedule import Week
+from bot.reports import coming_up, history, status
+from bot.runtime.services import Services
+from bot.slack.blocks import section
+from bot.slack.replies import OUTSIDERS_SHOW, OUTSIDERS_STATUS, delete_refusal, deletion_result, help_text, switch
 from storage.types import utcnow
 
 COMMAND = "/countersign"

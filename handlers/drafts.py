@@ -7,14 +7,14 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot import media_intake
-from bot.inbox import FollowUp, InboxKind
-from bot.message_life import Life, classify
-from bot.outcomes import Outcome
-from bot.refs import IncomingMessage, slack_event_id, slack_text
-from bot.services import Services
-from bot.slack_files import SlackFiles
-from bot.slack_text import SlackText, from_message
+from bot.approval.outcomes import Outcome
+from bot.approval.refs import IncomingMessage, slack_event_id, slack_text
+from bot.intake import media_intake
+from bot.intake.inbox import FollowUp, InboxKind
+from bot.intake.message_life import Life, classify
+from bot.runtime.services import Services
+from bot.slack.files import SlackFiles
+from bot.slack.text import SlackText, from_message
 
 SUBTYPES = (None, "file_share", "message_changed", "message_deleted")  # what a writer's message can be
 
@@ -56,7 +56,7 @@ Recorded = tuple[Outcome, str, str]
 
 
 def record(body: dict[str, Any], event: dict[str, Any], services: Services) -> Recorded | None:
-    """Turn the event into its move on the draft (bot.message_life says which), then make it."""
+    """Turn the event into its move on the draft (bot.intake.message_life says which), then make it."""
     move = classify(event)
     if move is None:  # Slackbot, a bot, a thread reply, an unfurl: nothing a writer did to a draft
         return None

@@ -13,12 +13,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.ids import BlockId, CallbackId, InputId
-from bot.marking import post_id_from
-from bot.outcomes import Outcome
-from bot.refs import Actor, BadRef, CardRef, slack_id, slack_text
-from bot.replies import delete_refusal, refusal, too_long
-from bot.services import Services
+from bot.approval.marking import post_id_from
+from bot.approval.outcomes import Outcome
+from bot.approval.refs import Actor, BadRef, CardRef, slack_id, slack_text
+from bot.runtime.services import Services
+from bot.slack.ids import BlockId, CallbackId, InputId
+from bot.slack.replies import delete_refusal, refusal, too_long
 
 NOT_A_POST_LINK = (
     "That isn't a link to a post on X. Copy it from the post (Share → Copy link): https://x.com/…/status/…"

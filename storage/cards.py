@@ -59,7 +59,7 @@ def short_of_cards(
     A writer among `no_card_for` (approvers who get a card in their DM) gets none for their own draft, so such a
     draft expects one card fewer: counted as short, it would be picked again at every tick, forever, and a batch
     of them would crowd out the drafts really missing a card. Cards of `not_counted` (backups, carded on
-    escalation: bot/escalation.py) are not among the expected ones, so they can't hide an approver's missing card."""
+    escalation: bot/jobs/escalation) are not among the expected ones, so they can't hide an approver's missing card."""
     counted = select(func.count()).where(col(Card.draft_id) == col(Draft.id))
     if not_counted:
         counted = counted.where(col(Card.approver_id).not_in(list(not_counted)))

@@ -1,4 +1,4 @@
-"""Queries for Delete from X: a claim on the draft, then every write fenced by that claim (bot/deleter.py).
+"""Queries for Delete from X: a claim on the draft, then every write fenced by that claim (bot/delivery/deleter.py).
 
 The same shape as publishing (`Tx.claim` / `Tx.attempt_write`): a compare-and-set takes the draft from
 `published` (or `delete_failed`, for Retry) to `deleting` under a fresh attempt id and lease; each part's result,

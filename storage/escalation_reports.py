@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from storage.models import AuditEvent
 from storage.reports import decisions_with_wait
 
-ESCALATED = "escalated"  # the audit action bot/escalation.py writes
+ESCALATED = "escalated"  # the audit action bot/jobs/escalation.py writes
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Queries of the inbox table: Slack requests recorded before their ack (see `bot.inbox`).
+"""Queries of the inbox table: Slack requests recorded before their ack (see `bot.intake.inbox`).
 
 Every change of owner is a compare-and-set, so one instance at a time handles a request.
 """

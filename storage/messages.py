@@ -2,7 +2,7 @@
 
 Each function is one guarded statement (an insert-if-absent or a compare-and-set UPDATE), run inside the
 caller's transaction after `Tx.by_message` (which, on PostgreSQL, serializes the deliveries of one message).
-Edit stamps are `bot.message_life.order_key` strings, which sort as the times they stand for.
+Edit stamps are `bot.intake.message_life.order_key` strings, which sort as the times they stand for.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ class Status(StrEnum):
     FAILED = "failed"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
-    # Delete from X (bot/deleter.py): published → deleting → deleted, or → delete_failed (Retry) → deleting.
+    # Delete from X (bot/delivery/deleter.py): published → deleting → deleted, or → delete_failed (Retry) → deleting.
     DELETING = "deleting"
     DELETED = "deleted"
     DELETE_FAILED = "delete_failed"
@@ -75,26 +75,26 @@ class Draft(SQLModel, table=True):
     looks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # unknown: times looked for on X
     last_error: str | None = None
     pending_since: datetime | None = _ts(nullable=True)  # when the current version went to the approvers
-    # The time it goes out (bot/schedule_line.py): proposed by the writer while pending, decided by the owner once
+    # The time it goes out (intake/schedule_line): proposed by the writer while pending, decided by the owner once
     # approved. None: as soon as approved. `time_noticed_at`: when approvers were told the time passed undecided
     # (pending) or unposted past the grace (approved, the brand paused or the app down): told once per version.
     publish_at: datetime | None = _ts(nullable=True)
     publish_said: str | None = Field(default=None, max_length=255)  # the `at:` line as written, to tell an edit of it
     time_noticed_at: datetime | None = _ts(nullable=True)
     published_at: datetime | None = _ts(nullable=True)
-    # UNDO_WINDOW (bot/undo.py): approved, the publisher claims it only from `undo_until`; until then any approver
+    # UNDO_WINDOW (approval/undo): approved, the publisher claims it only from `undo_until`; until then any approver
     # may put it back to pending. `undone_by`/`undone_at`: the last Undo, shown on the pending card it leaves.
     undo_until: datetime | None = _ts(nullable=True)
     undone_by: str | None = Field(default=None, max_length=32)
     undone_at: datetime | None = _ts(nullable=True)
-    # Escalation (bot/escalation.py): since when the approvers have been asked without answering (the clock's start,
+    # Escalation (jobs/escalation): since when the approvers have been asked without answering (the clock's start,
     # kept through a writer's edits), when the backups get the card if nobody has decided (None: never), and when
     # they did. `escalated_at` is set once per draft: a draft escalated stays escalated, whatever versions follow.
     waiting_since: datetime | None = _ts(nullable=True)
     escalate_at: datetime | None = _ts(nullable=True)
     escalated_at: datetime | None = _ts(nullable=True)
     # Delete from X: the post ids known gone from X (deleted by us, or already gone), who asked, why, and when the
-    # last part went. Written by a deletion attempt fenced by `attempt_id` (bot/deleter.py).
+    # last part went. Written by a deletion attempt fenced by `attempt_id` (bot/delivery/deleter.py).
     deleted_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
     deleted_by: str | None = Field(default=None, max_length=32)
     delete_reason: str | None = None
@@ -229,7 +229,7 @@ class InboxItem(SQLModel, table=True):
     owner: str = Field(max_length=32)
     lease_until: datetime = _ts(nullable=False)
     attempts: int = 0
-    # An Undo click (bot/undo.py) holds its draft: the publisher doesn't claim it while the click waits here,
+    # An Undo click (bot/approval/undo.py) holds its draft: the publisher doesn't claim it while the click waits here,
     # so a click acked by a process that then stopped is replayed before the post can go out.
     holds_draft: int | None = None
 
@@ -253,7 +253,7 @@ class WriterNotice(SQLModel, table=True):
 class SlackMessage(SQLModel, table=True):
     """What is known of one message in the drafts channel beyond its draft: the newest edit seen, and whether it
     was deleted. Slack's deliveries arrive out of order and more than once; these two fields are what let every
-    later delivery be judged against the newest one (see bot/message_life.py). A row exists only for messages
+    later delivery be judged against the newest one (see bot/intake/message_life.py). A row exists only for messages
     that were edited or deleted."""
 
     __tablename__ = "slack_message"
@@ -269,7 +269,7 @@ class DraftMedia(SQLModel, table=True):
     """An image of one draft version, bound to its content by sha256: the version is what was approved.
 
     The bytes stay in Slack (the file id); publishing fetches them again and posts only if the hash matches
-    (bot.media_publish). Changing, adding or removing an image makes a new version, as text does.
+    (bot.delivery.media_publish). Changing, adding or removing an image makes a new version, as text does.
     """
 
     __tablename__ = "draft_media"

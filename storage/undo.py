@@ -1,4 +1,4 @@
-"""Queries about Undo windows (bot/undo.py): when the publisher must look again because one ends."""
+"""Queries about Undo windows (bot/approval/undo.py): when the publisher must look again because one ends."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Draft, InboxItem, Status
 
-HOLDING_ATTEMPTS = 3  # bot.inbox.MAX_ATTEMPTS: a click given up on stops holding its draft
+HOLDING_ATTEMPTS = 3  # bot.intake.inbox.MAX_ATTEMPTS: a click given up on stops holding its draft
 
 
 def next_window_end(session: Session, now: datetime) -> datetime | None:
@@ -21,7 +21,7 @@ def next_window_end(session: Session, now: datetime) -> datetime | None:
 
 def click_waiting() -> Any:
     """An Undo click for the draft recorded in the inbox and not handled yet (its receiver may have stopped after
-    the ack): the publisher's due query skips such a draft until the click is replayed (bot.undo)."""
+    the ack): the publisher's due query skips such a draft until the click is replayed (bot.approval.undo)."""
     return (
         select(InboxItem.id)
         .where(col(InboxItem.holds_draft) == col(Draft.id), col(InboxItem.attempts) < HOLDING_ATTEMPTS)

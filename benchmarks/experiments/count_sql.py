@@ -92,6 +92,6 @@ def _dump(*_: Any) -> None:
 
 signal.signal(signal.SIGUSR1, _dump)
 
-from bot.cli import main  # noqa: E402
+from bot.runtime.cli import main  # noqa: E402
 
 main()

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import harness
 from harness import Tally
 
-from bot.demo import OWNER, SIGNING_SECRET, WRITER
+from bot.runtime.demo import OWNER, SIGNING_SECRET, WRITER
 from bot.sandbox import SlackDriver
 
 WRAPPER = Path(__file__).resolve().parent / "count_sql.py"

@@ -27,9 +27,9 @@ if unknown:
     raise SystemExit(f"unknown BENCH_PATCHES {sorted(unknown)}")
 
 if "noafter" in patches:
-    import bot.inbox
+    import bot.intake.inbox
 
-    bot.inbox.Inbox.process = lambda self, item_id, kind, body: None  # type: ignore[method-assign]
+    bot.intake.inbox.Inbox.process = lambda self, item_id, kind, body: None  # type: ignore[method-assign]
 
 if "switch" in patches:
     sys.setswitchinterval(float(os.environ.get("BENCH_SWITCH_S", "0.001")))
@@ -39,6 +39,6 @@ if "poll" in patches:
 
     runner.time = types.SimpleNamespace(time=time.time, sleep=lambda seconds: time.sleep(min(seconds, 0.001)))
 
-from bot.cli import main  # noqa: E402
+from bot.runtime.cli import main  # noqa: E402
 
 main()

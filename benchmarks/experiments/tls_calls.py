@@ -5,7 +5,7 @@ cost.py's client part only shows the TCP part. Here the Slack sandbox's answers 
 (a self-signed certificate made with the `openssl` command, added to the system's CA bundle through SSL_CERT_FILE,
 so each new default context loads as many CAs as it would in production), and the same WebClient
 calls `chat.postMessage` --calls times: as slack_sdk does on its own (urllib makes a connection, and a default TLS
-context, per call), with one context given as `ssl` (a connection per call still), and through bot.slack_http's
+context, per call), with one context given as `ssl` (a connection per call still), and through bot.slack.http's
 kept connections; in alternating blocks, so all three see the same machine.
 CPU is `time.thread_time()` of the calling thread (the server's threads don't count).
 
@@ -29,7 +29,7 @@ from slack_sdk import WebClient
 
 from bot.sandbox import SlackSandbox
 from bot.sandbox.http_base import _Server
-from bot.slack_http import KeptConnections
+from bot.slack.http import KeptConnections
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
@@ -67,7 +67,7 @@ def main() -> None:
         ways = {
             "new connection and new context per call (slack_sdk's default)": (plain, urllib.request.build_opener()),
             "new connection per call, one context (WebClient(ssl=...))": (shared, urllib.request.build_opener()),
-            "kept connection (bot.slack_http)": (plain, urllib.request.build_opener(kept)),
+            "kept connection (bot.slack.http)": (plain, urllib.request.build_opener(kept)),
         }
         samples: dict[str, list[float]] = {name: [] for name in ways}
         for _ in range(args.blocks):

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Self
 
+from bot.networks.x.sandbox import Post, XRequest, XSandbox
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.slack_api import ApiCall, Ephemeral, Message, SlackSandbox, View
 from bot.sandbox.slack_blocks import find_button
 from bot.sandbox.socket_mode import SocketModeSandbox
-from bot.sandbox.x_api import Post, XRequest, XSandbox
 
 __all__ = [
     "ApiCall",

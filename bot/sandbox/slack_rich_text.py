@@ -10,7 +10,7 @@ as `channel`, `<!here>` as `broadcast`, `<!subteam^S…>` as `usergroup`, `<!dat
 and `:name:` as `emoji` with its `unicode` (hex code points joined by `-`) when it is a standard emoji, none
 when it is a custom one.
 
-Written on its own, as a scanner, independently of the app's reader (bot/slack_text.py, bot/slack_mrkdwn.py), so
+Written on its own, as a scanner, independently of the app's reader (bot/slack/text.py, bot/slack/mrkdwn.py), so
 tests comparing the two compare two readings of Slack's format, not one reading with itself.
 """
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.runner import Running, start_http
+from bot.runtime.runner import Running, start_http
+from bot.runtime.settings import Settings
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
-from bot.settings import Settings
 from tests import db
 from tests.e2e.harness import OTHER_TEAM, PEOPLE, SECRET, Harness, app_env
 

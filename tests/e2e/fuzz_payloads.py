@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot.ids import ActionId, BlockId, CallbackId, InputId
+from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from tests.e2e.harness import (
     DRAFTS,
     GUEST,

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from bot.runner import Running
+from bot.runtime.runner import Running
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, View, dm_channel_for
 from storage.models import AuditEvent, Draft

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox import SlackSandbox
 from bot.sandbox.slack_api import dm_channel_for
+from bot.slack.ids import BlockId, CallbackId, InputId
 from tests.e2e.harness import AGENCY, OWNER, OWNER2, WRITER, Harness, block_text, buttons
 
 OWNER3 = "U0OWNER3"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox.slack_api import Message
+from bot.slack.ids import BlockId, CallbackId, InputId
 from storage.models import AuditEvent, InboxItem, WriterNotice
 from tests.e2e.harness import OWNER, OWNER2, Harness, block_text
 

@@ -31,7 +31,7 @@ import requests
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from bot import failpoints
+from bot.runtime import failpoints
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
 from storage.engine import make_engine

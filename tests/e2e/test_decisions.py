@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.ids import BlockId, CallbackId, InputId
+from bot.slack.ids import BlockId, CallbackId, InputId
 from tests.e2e.harness import (
     OWNER,
     OWNER2,

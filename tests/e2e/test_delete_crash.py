@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import failpoints
+from bot.runtime import failpoints
 from bot.sandbox import SlackSandbox, XSandbox
 from tests.e2e.harness import OWNER, Harness, block_text
 from tests.e2e.test_crash import (  # noqa: F401 (fixtures)

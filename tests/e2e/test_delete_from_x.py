@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.ids import ActionId, BlockId, CallbackId, InputId
 from bot.sandbox.slack_api import Message
+from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from tests.e2e.harness import OTHER_TEAM, OUTSIDER, OWNER, OWNER2, WRITER, Harness, block_text
 
 THREAD = "One: we roast.\n---\nTwo: we brew.\n---\nThree: you sip."

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.x_client import XAccount
+from bot.networks.x.client import XAccount
 from storage.types import utcnow
 from tests.e2e import seed
 from tests.e2e.harness import DRAFTS, OWNER, OWNER2, WRITER, Harness, block_text

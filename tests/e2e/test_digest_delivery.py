@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.x_client import XAccount
+from bot.networks.x.client import XAccount
 from tests.e2e import seed
 from tests.e2e.harness import OWNER, OWNER2, Harness, block_text
 from tests.e2e.test_digest import DIGEST_TIME, MON_W45

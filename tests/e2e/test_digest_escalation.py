@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import digest_render
-from bot.digest import build
-from bot.schedule import Week
+from bot.jobs import digest_render
+from bot.jobs.digest import build
+from bot.jobs.schedule import Week
 from tests.e2e import seed
 from tests.e2e.harness import DRAFTS, OWNER, Harness, block_text
 

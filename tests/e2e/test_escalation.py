@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.escalation import Escalations
-from bot.ids import BlockId, CallbackId, InputId
+from bot.jobs.escalation import Escalations
 from bot.sandbox import SlackSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
+from bot.slack.ids import BlockId, CallbackId, InputId
 from storage.types import utcnow
 from tests.clock import FakeClock
 from tests.e2e.harness import AGENCY, OWNER, OWNER2, Harness, block_text, buttons, posted

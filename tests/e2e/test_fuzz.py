@@ -33,7 +33,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlmodel import select
 
-from bot.ids import BlockId, CallbackId, InputId
+from bot.slack.ids import BlockId, CallbackId, InputId
 from storage.models import AuditEvent, Card, Draft, DraftVersion
 from tests.e2e.fuzz_payloads import (
     APPROVERS,
@@ -76,9 +76,9 @@ ANSWERS: Counter[tuple[str, int]] = Counter()  # (kind, HTTP status)
 
 
 class ErrorLog(logging.Handler):
-    """Every record at ERROR or above, from any logger (a listener that raised logs one via `bot.app`).
+    """Every record at ERROR or above, from any logger (a listener that raised logs one via `bot.runtime.app`).
 
-    Except `bot.runner`'s "error while stopping": waitress's shutdown trigger sometimes finds its pipe already
+    Except `bot.runtime.runner`'s "error while stopping": waitress's shutdown trigger sometimes finds its pipe already
     closed (EBADF) when the app is stopped — a teardown race in `HttpServer.stop`, not a payload being handled.
     """
 
@@ -87,7 +87,7 @@ class ErrorLog(logging.Handler):
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not (record.name == "bot.runner" and record.msg == "error while stopping"):
+        if not (record.name == "bot.runtime.runner" and record.msg == "error while stopping"):
             self.records.append(record)
 
     def report(self) -> str:

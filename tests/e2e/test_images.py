@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.ids import BlockId, CallbackId, InputId
-from bot.media_rules import sha256
+from bot.intake.media_rules import sha256
+from bot.slack.ids import BlockId, CallbackId, InputId
 from storage.models import Status
 from tests.e2e.harness import DRAFTS, OWNER, WRITER, Harness, block_text, posted
 from tests.e2e.images import PDF, gif, image, noisy_png

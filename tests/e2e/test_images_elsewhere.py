@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.ids import BlockId, CallbackId, InputId
-from bot.media_rules import sha256
+from bot.intake.media_rules import sha256
+from bot.slack.ids import BlockId, CallbackId, InputId
 from storage.models import Status
 from tests.e2e.harness import OUTSIDER, OWNER, Harness, block_text
 from tests.e2e.images import image

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ids import BlockId
+from bot.slack.ids import BlockId
 from tests.e2e.harness import (
     AGENCY,
     DRAFTS,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox import SlackSandbox
+from bot.slack.ids import BlockId, CallbackId, InputId
 from tests.e2e.harness import AGENCY, GUEST, OTHER_TEAM, OUTSIDER, OWNER, WRITER, Harness, buttons
 
 ENTERPRISE = "E0ACME"

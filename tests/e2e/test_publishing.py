@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.x_client import READ_TIMEOUT_S, XAccount
+from bot.networks.x.client import READ_TIMEOUT_S, XAccount
 from tests.e2e.harness import OWNER, OWNER2, Harness, attribution, block_text, buttons, posted
 
 

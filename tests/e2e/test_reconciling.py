@@ -3,8 +3,8 @@ shows (t.co links, escaped entities, a lag behind the write), and how a half-rec
 
 from __future__ import annotations
 
-from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox.slack_api import Message
+from bot.slack.ids import BlockId, CallbackId, InputId
 from storage.types import utcnow
 from tests.e2e.harness import OWNER, OWNER2, Harness, attribution, block_text, buttons, posted
 from tests.e2e.images import image

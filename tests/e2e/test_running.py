@@ -11,9 +11,9 @@ from pathlib import Path
 
 import requests
 
-from bot.runner import start_socket_mode
+from bot.runtime.runner import start_socket_mode
+from bot.runtime.settings import Settings
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
-from bot.settings import Settings
 from tests.e2e.harness import DRAFTS, OWNER, SECRET, WRITER, Harness, app_env, block_text, buttons, posted
 
 CLI = [sys.executable, "-m", "bot"]

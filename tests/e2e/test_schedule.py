@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox.slack_blocks import find_button
+from bot.slack.ids import BlockId, CallbackId, InputId
 from tests.clock import FakeClock
 from tests.e2e.harness import OUTSIDER, OWNER, WRITER, Harness, block_text, buttons, posted
 

@@ -1,7 +1,7 @@
 """Secrets: no token, key or signing secret in any log line at any level, across a full run.
 
 Every record any logger makes (root at DEBUG: slack_sdk, urllib3, tweepy, requests-oauthlib, oauthlib, waitress,
-slack_bolt and ours) is captured without `bot.logs.configure()` having run — as in tests or when the app is
+slack_bolt and ours) is captured without `bot.runtime.logs.configure()` having run — as in tests or when the app is
 embedded — and each formatted line, traceback included, is searched for every configured secret.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ids import BlockId, CallbackId, InputId
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
+from bot.slack.ids import BlockId, CallbackId, InputId
 from tests.e2e.harness import OTHER_TEAM, OWNER, PEOPLE, WRITER, Harness, buttons
 
 # Long and distinctive, and made only of characters that URL- and header-encoding leave as they are.

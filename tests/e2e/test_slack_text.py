@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.ids import BlockId, CallbackId, InputId
+from bot.slack.ids import BlockId, CallbackId, InputId
 from tests.e2e.harness import OWNER, OWNER2, WRITER, Harness, block_text, posted
 
 GRAND = "*Grand* opening! Ask <@U0WRITER> for a tour :coffee:"

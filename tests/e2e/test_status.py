@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ids import BlockId, CallbackId, InputId
+from bot.slack.ids import BlockId, CallbackId, InputId
 from tests.e2e.harness import (
     OUTSIDER,
     OWNER,

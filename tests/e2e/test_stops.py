@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.ids import BlockId, CallbackId, InputId
-from bot.recovery_moves import CANCEL_REASON
+from bot.approval.recovery_moves import CANCEL_REASON
+from bot.slack.ids import BlockId, CallbackId, InputId
 from tests.e2e.harness import OWNER, OWNER2, Harness, buttons
 from tests.e2e.test_delete_from_x import command
 

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.ids import BlockId, CallbackId, InputId
-from bot.inbox import InboxKind
+from bot.intake.inbox import InboxKind
 from bot.sandbox import SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
+from bot.slack.ids import BlockId, CallbackId, InputId
 from storage.store import Store
 from storage.types import utcnow
 from tests.clock import FakeClock

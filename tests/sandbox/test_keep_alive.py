@@ -1,5 +1,5 @@
 """Kept connections: the sandboxes speak HTTP/1.1 keep-alive as Slack's and X's front ends do, and the app's
-clients (bot.services: slack_sdk's WebClient through bot.slack_http, tweepy's Client on its one session) reuse
+clients (bot.runtime.services: slack_sdk's WebClient through bot.slack.http, tweepy's Client on its one session) reuse
 connections, from many threads at once, through stale connections and outages, without sending anything twice.
 """
 
@@ -26,11 +26,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot.networks.x.client import XAccount
+from bot.runtime.services import slack_client, x_account
 from bot.sandbox import SlackSandbox, XSandbox
 from bot.sandbox.http_base import Reply, Request, SandboxServer, _Server
-from bot.services import slack_client, x_account
-from bot.slack_http import KeptConnections
-from bot.x_client import XAccount
+from bot.slack.http import KeptConnections
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def x(x_server: XSandbox) -> XSandbox:
 
 
 def settings_for(slack: SlackSandbox | None, x: XSandbox | None = None) -> SimpleNamespace:
-    """What bot.services reads to build the clients."""
+    """What bot.runtime.services reads to build the clients."""
     return SimpleNamespace(
         slack_bot_token=slack.bot_token if slack else "xoxb-unused",
         slack_api_url=slack.url if slack else "http://127.0.0.1:9/api/",
@@ -232,7 +232,7 @@ def test_after_an_outage_the_kept_connection_is_dropped_and_a_new_one_made(
     slack.go_down()
     with pytest.raises(URLError) as refused:
         WebClient(token=client.token, base_url=client.base_url, retry_handlers=[]).auth_test()
-    assert isinstance(refused.value.reason, ConnectionRefusedError)  # bot.slack_retry still reads it as never sent
+    assert isinstance(refused.value.reason, ConnectionRefusedError)  # bot.slack.retry still reads it as never sent
     slack.come_up()
     client.chat_postMessage(channel="C0OUTAGE", text="after")
     assert [m.text for m in slack.messages("C0OUTAGE")] == ["before", "after"]
@@ -252,7 +252,7 @@ def test_a_lost_answer_on_a_kept_connection_is_not_sent_again(slack: SlackSandbo
     slack.reset_after("chat.postMessage", times=1)  # Slack did the work, then the connection broke
     with pytest.raises((URLError, ConnectionError, http.client.HTTPException)):
         client.chat_postMessage(channel="C0LOST", text="once")
-    assert [m.text for m in slack.messages("C0LOST")] == ["once"]  # bot.slack_lookup finds it; never posted twice
+    assert [m.text for m in slack.messages("C0LOST")] == ["once"]  # bot.slack.lookup finds it; never posted twice
     assert client.chat_postMessage(channel="C0LOST", text="next")["ok"]  # the broken connection wasn't kept
 
 
@@ -266,7 +266,7 @@ def test_response_url_posts_reuse_the_connection(slack: SlackSandbox, client: We
 
 
 def test_other_urls_keep_urllibs_own_handling(slack: SlackSandbox, client: WebClient) -> None:
-    with XSandbox() as elsewhere:  # an origin never given to bot.slack_http
+    with XSandbox() as elsewhere:  # an origin never given to bot.slack.http
         before = opened(elsewhere)
         for _ in range(2):
             with pytest.raises(HTTPError) as refused:  # 401 without OAuth, on a connection of its own

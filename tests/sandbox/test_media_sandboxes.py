@@ -1,4 +1,4 @@
-"""The file and media stand-ins, driven by the app's own clients (bot.slack_files, bot.x_client, unpatched tweepy).
+"""The file and media stand-ins, driven by the app's own clients (slack.files, networks.x.client, tweepy).
 
 Slack: `url_private` answers the bytes only with the bot token; without it, its HTML sign-in page with 200; a
 deleted file 404s. X: upload and metadata answer X's shapes and 400s; create refuses unknown, expired, more than
@@ -15,10 +15,10 @@ import pytest
 import requests
 import tweepy
 
-from bot.media_rules import MB
+from bot.intake.media_rules import MB
+from bot.networks.x.client import XAccount
 from bot.sandbox import SlackSandbox, XSandbox
-from bot.slack_files import FileUnavailable, SlackFiles
-from bot.x_client import XAccount
+from bot.slack.files import FileUnavailable, SlackFiles
 from tests.e2e.images import PDF, gif, image, noisy_png
 
 

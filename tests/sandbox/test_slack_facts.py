@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.sandbox import SlackSandbox
-from bot.slack_retry import SafeConnectionErrorRetryHandler
+from bot.slack.retry import SafeConnectionErrorRetryHandler
 
 METADATA = {"event_type": "countersign_card", "event_payload": {"draft_id": 1, "approver": "U0OWNER"}}
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 import tweepy
 
-from bot.deleter import why
+from bot.delivery.deleter import why
+from bot.networks.x.client import NotDeleted, XAccount
 from bot.sandbox import XSandbox
 from bot.sandbox.slack_blocks import block_errors
-from bot.x_client import NotDeleted, XAccount
 
 DELETE = "DELETE /2/tweets/:id"
 

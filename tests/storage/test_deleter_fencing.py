@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.claimer import Claimer
-from bot.deleter import Deleter
-from bot.policy import Policy
-from bot.refs import Actor
+from bot.approval.policy import Policy
+from bot.approval.refs import Actor
+from bot.delivery.claimer import Claimer
+from bot.delivery.deleter import Deleter
+from bot.networks.x.client import XAccount
 from bot.sandbox import XSandbox
-from bot.x_client import XAccount
 from storage.models import Draft, Status
 from storage.store import Store
 

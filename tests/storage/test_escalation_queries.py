@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot.escalation import BATCH, Escalations
+from bot.jobs.escalation import BATCH, Escalations
 from storage.models import Card, Draft, Status
 from storage.store import Store
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from bot.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxKind
+from bot.intake.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxKind
 from storage import inbox as queries
 from storage.models import AuditEvent, InboxItem
 from storage.store import Store

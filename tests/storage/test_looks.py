@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.reconcile import LOOK_AGAIN, Reconciler
+from bot.delivery.reconcile import LOOK_AGAIN, Reconciler
+from bot.networks.x.client import XAccount
 from bot.sandbox import XSandbox
-from bot.x_client import XAccount
 from storage.models import Draft, Status
 from storage.store import Store
 

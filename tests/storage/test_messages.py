@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.message_life import order_key
+from bot.intake.message_life import order_key
 from storage import messages
 from storage.messages import EditIs
 from storage.store import Store

@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from bot import status
-from bot.settings import Settings
+from bot.reports import status
+from bot.runtime.settings import Settings
 from storage import reports
 from storage.models import Draft, Status
 from storage.store import Store

@@ -1,16 +1,16 @@
-"""A pending card's progress under APPROVAL_RULE (bot.approval_blocks, and approval_card with a standing)."""
+"""A pending card's progress under APPROVAL_RULE (bot.slack.approval_blocks, and approval_card with a standing)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.approval_blocks import progress_line
-from bot.approval_rule import ALL, Rule, progress
-from bot.approving import Standing
-from bot.blocks import approval_card
-from bot.ids import ActionId, BlockId
-from bot.schedule_blocks import Timing
+from bot.approval.approval_rule import ALL, Rule, progress
+from bot.approval.approving import Standing
+from bot.slack.approval_blocks import progress_line
+from bot.slack.blocks import approval_card
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.schedule_blocks import Timing
 from tests.unit.test_blocks import make_draft, make_post
 
 LISTED = ("U0OLIVIA", "U0SAM")

@@ -1,11 +1,11 @@
-"""APPROVAL_RULE as a pure function (bot.approval_rule), and its setting (bot.settings)."""
+"""APPROVAL_RULE as a pure function (bot.approval.approval_rule), and its setting (bot.runtime.settings)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.approval_rule import ALL, Rule, joined, longest_signature, progress
-from bot.settings import Settings
+from bot.approval.approval_rule import ALL, Rule, joined, longest_signature, progress
+from bot.runtime.settings import Settings
 from tests.unit.test_settings import HTTP_ENV, problems_for, the_problem_naming
 
 LISTED = ("U0OLIVIA", "U0SAM", "U0TARA")

@@ -1,7 +1,7 @@
 """Issue 11's property of the approval rule, through the real Workflow and Publisher on a migrated SQLite store:
 for any sequence of yes / no / edit events by any set of users (approvers, the writer, strangers, another
 organisation), the draft is published at most once, only when the rule is met on the current version, and
-never on a writer's yes. The oracle below counts yeses on its own, without bot.approval_rule."""
+never on a writer's yes. The oracle below counts yeses on its own, without bot.approval.approval_rule."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from bot.approval_rule import ALL, Rule
-from bot.outcomes import Kind
-from bot.publisher import Publisher
-from bot.refs import Actor, CardRef
-from bot.workflow import Workflow
+from bot.approval.approval_rule import ALL, Rule
+from bot.approval.outcomes import Kind
+from bot.approval.refs import Actor, CardRef
+from bot.approval.workflow import Workflow
+from bot.delivery.publisher import Publisher
 from storage.models import Draft, Status
 from storage.store import Store
 from tests.unit.test_approval_rules import APPROVERS, rule_workflow

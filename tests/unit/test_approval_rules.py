@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.approval_rule import ALL, Rule
-from bot.blocks import approval_card
-from bot.ids import BlockId
-from bot.outcomes import Kind
-from bot.policy import Policy, Voice
-from bot.replies import intake_reply, refusal
-from bot.workflow import Workflow
+from bot.approval.approval_rule import ALL, Rule
+from bot.approval.outcomes import Kind
+from bot.approval.policy import Policy, Voice
+from bot.approval.workflow import Workflow
+from bot.slack.blocks import approval_card
+from bot.slack.ids import BlockId
+from bot.slack.replies import intake_reply, refusal
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Approval, Status

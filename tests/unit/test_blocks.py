@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.blocks import approval_card, edit_modal, reason_modal
-from bot.ids import ActionId, BlockId, CallbackId, InputId
-from bot.post_text import PostText, compose
-from bot.refs import CardRef
+from bot.approval.post_text import PostText, compose
+from bot.approval.refs import CardRef
+from bot.slack.blocks import approval_card, edit_modal, reason_modal
+from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from storage.models import Draft, Status
 
 TEMPLATE = "— drafted by {agency}, approved by {approver}"

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.claimer import Claimer, process_start
+from bot.delivery.claimer import Claimer, process_start
 
 ME = Claimer.this_process()
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from bot.coalesce import Coalescer
+from bot.intake.coalesce import Coalescer
 
 
 def test_a_lone_request_runs_once() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blocks import approval_card, outcome_line
-from bot.delete_blocks import confirm_dialog
-from bot.ids import ActionId, BlockId
 from bot.sandbox.slack_blocks import block_errors
+from bot.slack.blocks import approval_card, outcome_line
+from bot.slack.delete_blocks import confirm_dialog
+from bot.slack.ids import ActionId, BlockId
 from storage.models import Draft, Status
 from tests.unit.test_blocks import make_draft, make_post
 

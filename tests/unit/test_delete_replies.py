@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.outcomes import Kind, Outcome
-from bot.replies import decision_reply, delete_refusal, deletion_result
+from bot.approval.outcomes import Kind, Outcome
+from bot.slack.replies import decision_reply, delete_refusal, deletion_result
 from storage.models import Draft, Status
 
 

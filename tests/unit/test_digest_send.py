@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.digest_send import refusal_advice, retry_after
+from bot.jobs.digest_send import refusal_advice, retry_after
 
 
 def test_retries_double_from_ten_minutes_up_to_six_hours() -> None:

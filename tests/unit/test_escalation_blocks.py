@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.escalation_blocks import escalated_line, span, why_line, with_why
-from bot.ids import BlockId
+from bot.slack.escalation_blocks import escalated_line, span, why_line, with_why
+from bot.slack.ids import BlockId
 
 NOW = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
 UTC_ZONE = ZoneInfo("UTC")

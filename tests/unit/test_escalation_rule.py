@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.escalation_rule import BEFORE_TIME, clock_start, due_at, may_decide, revised_due, still_to_decide
-from bot.outcomes import Kind
-from bot.policy import Policy
-from bot.refs import Actor
+from bot.approval.escalation_rule import BEFORE_TIME, clock_start, due_at, may_decide, revised_due, still_to_decide
+from bot.approval.outcomes import Kind
+from bot.approval.policy import Policy
+from bot.approval.refs import Actor
 from storage.models import Draft, Status
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.home_view import home_view
-from bot.schedule import Week
-from bot.status import StatusReport
+from bot.jobs.schedule import Week
+from bot.reports.status import StatusReport
+from bot.slack.home_view import home_view
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.blocks import part_link_modal, unknown_line
-from bot.ids import BlockId, CallbackId
-from bot.marking import post_id_from
-from bot.refs import CardRef
+from bot.approval.marking import post_id_from
+from bot.approval.refs import CardRef
+from bot.slack.blocks import part_link_modal, unknown_line
+from bot.slack.ids import BlockId, CallbackId
 from storage.models import Draft, Status
 
 

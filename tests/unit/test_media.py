@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.alt_text import AltLines, join_alt, split_alt
-from bot.media_blocks import image_blocks, summary
-from bot.media_rules import (
+from bot.intake.alt_text import AltLines, join_alt, split_alt
+from bot.intake.media_rules import (
     IMAGE_LIMIT,
     MediaItem,
     MediaKind,
@@ -18,6 +17,7 @@ from bot.media_rules import (
     item_for,
     too_big_before_download,
 )
+from bot.slack.media_blocks import image_blocks, summary
 from tests.e2e.images import PDF, gif, image, noisy_png
 
 FILE = SlackFile("F1", "cup.png", "image/png", 100, "https://files.slack.com/files-pri/T-F1/cup.png")

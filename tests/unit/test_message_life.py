@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.message_life import Life, Move, classify, order_key
-from bot.outcomes import Kind
+from bot.approval.outcomes import Kind
+from bot.approval.workflow import Workflow
+from bot.intake.message_life import Life, Move, classify, order_key
 from bot.sandbox import slack_events as events
-from bot.workflow import Workflow
 from handlers.drafts import record
 from storage.models import Draft, DraftVersion, Status
 from storage.store import Store

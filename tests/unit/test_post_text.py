@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
-from bot.post_text import LIMIT, Part, PostText, clean, compose, escape_mrkdwn, weighted_length
+from bot.approval.post_text import LIMIT, Part, PostText, clean, compose, escape_mrkdwn, weighted_length
 
 TEMPLATE = "— by {agency}"
 ATTRIBUTION = "— by Ag"  # 7 characters, all weight 1 (U+2014 is in the U+2010..U+201F range)

@@ -1,4 +1,4 @@
-"""A decision's handler waiting for the publisher (bot.publish_wait): shown, released, or timed out."""
+"""A decision's handler waiting for the publisher (bot.delivery.publish_wait): shown, released, or timed out."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.publish_wait import Waiters, goes_out_now
+from bot.delivery.publish_wait import Waiters, goes_out_now
 from storage.models import Draft, Status
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from bot.publisher import backoff
+from bot.delivery.publisher import backoff
 
 # Steps worked out by hand: 2 s doubling per attempt, capped at 5 minutes.
 STEPS = {1: 2, 2: 4, 3: 8, 4: 16, 5: 32, 6: 64, 7: 128, 8: 256, 9: 300, 10: 300, 20: 300, 1000: 300}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.reconcile import comparable, comparable_from_x
-from bot.sandbox.x_wire import as_x_shows
+from bot.delivery.reconcile import comparable, comparable_from_x
+from bot.networks.x.wire import as_x_shows
 
 
 @pytest.mark.parametrize(

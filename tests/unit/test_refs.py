@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.refs import Actor, BadRef, CardRef
+from bot.approval.refs import Actor, BadRef, CardRef
 
 # -- CardRef ---------------------------------------------------------------------------------
 
@@ -156,7 +156,7 @@ def test_a_users_own_enterprise_id_is_read() -> None:
     ],
 )
 def test_policy_counts_the_grid_organisation_as_this_one(actor: Actor, member: bool) -> None:
-    from bot.policy import Policy
+    from bot.approval.policy import Policy
 
     assert Policy(frozenset(), "T0ACME", "E0ACME").of_this_organisation(actor) is member
     assert Policy(frozenset(), "T0ACME").of_this_organisation(actor) is (actor.team_id == "T0ACME")

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from bot.media_rules import MediaRefusal
-from bot.media_rules import Problem as MediaProblem
-from bot.outcomes import REFUSALS, Kind, Outcome
-from bot.post_text import PostText, compose
-from bot.replies import decision_reply, intake_reply, refusal, revision_refused, slack_only, unexpected_error
-from bot.slack_text import Problem, Refusal
+from bot.approval.outcomes import REFUSALS, Kind, Outcome
+from bot.approval.post_text import PostText, compose
+from bot.intake.media_rules import MediaRefusal
+from bot.intake.media_rules import Problem as MediaProblem
+from bot.slack.replies import decision_reply, intake_reply, refusal, revision_refused, slack_only, unexpected_error
+from bot.slack.text import Problem, Refusal
 from storage.models import Draft, Status
 
 TEMPLATE = "— by {agency}"  # "\n\n— by Ag" adds 9

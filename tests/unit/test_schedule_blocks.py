@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.blocks import approval_card
-from bot.ids import ActionId, BlockId, CallbackId, InputId
-from bot.refs import CardRef
+from bot.approval.refs import CardRef
 from bot.sandbox.slack_blocks import block_errors
-from bot.schedule_blocks import Timing, change_time_modal, time_buttons, time_line
+from bot.slack.blocks import approval_card
+from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
+from bot.slack.schedule_blocks import Timing, change_time_modal, time_buttons, time_line
 from storage.models import Status
 from tests.unit.test_blocks import make_draft, make_post
 

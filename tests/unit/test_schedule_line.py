@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedule_line import BadTime, describe, propose, relative, split
+from bot.intake.schedule_line import BadTime, describe, propose, relative, split
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Wednesday 2 Dec, 10:00 in Paris

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.runtime.settings import Settings, SettingsError
 
 HTTP_ENV = {
     "SLACK_BOT_TOKEN": "xoxb-1-bot-token",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from tests.unit.test_settings import HTTP_ENV, problems_for, the_problem_naming
 
 

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.state import RetryState
 
-from bot.slack_retry import SafeConnectionErrorRetryHandler, method_of
+from bot.slack.retry import SafeConnectionErrorRetryHandler, method_of
 
 
 def can_retry(method: str, error: Exception) -> bool:

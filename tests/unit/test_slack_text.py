@@ -1,4 +1,4 @@
-"""A Slack message → the post's characters (bot.slack_text, bot.slack_mrkdwn, bot.slack_emoji).
+"""A Slack message → the post's characters (bot.slack.text, bot.slack.mrkdwn, bot.slack.emoji).
 
 Both of Slack's sources are covered: rich_text blocks element by element, and the mrkdwn `text` fallback; a
 property checks that for typed messages the sandbox's blocks (built independently, bot/sandbox/slack_rich_text.py)
@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.sandbox.slack_rich_text import rich_text_block
-from bot.slack_emoji import by_name, from_unicode
-from bot.slack_mrkdwn import from_mrkdwn
-from bot.slack_text import Problem, Refusal, SlackText, from_blocks, from_message
+from bot.slack.emoji import by_name, from_unicode
+from bot.slack.mrkdwn import from_mrkdwn
+from bot.slack.text import Problem, Refusal, SlackText, from_blocks, from_message
 
 NAMES = {"U0WRITER": "Wendy Writer", "U0OWNER": "Olivia Owner"}
 

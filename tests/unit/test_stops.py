@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import stops
+from bot.reports import stops
 from storage.models import AuditEvent
 
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)

@@ -9,16 +9,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.blocks import approval_card
-from bot.outcomes import Kind
-from bot.policy import Policy, Voice
-from bot.post_text import compose
-from bot.publisher import Publisher
-from bot.refs import Actor
-from bot.replies import decision_reply, refusal
-from bot.schedule_blocks import Timing
-from bot.undo_blocks import undo_reason_modal, window_holds
-from bot.workflow import Workflow
+from bot.approval.outcomes import Kind
+from bot.approval.policy import Policy, Voice
+from bot.approval.post_text import compose
+from bot.approval.refs import Actor
+from bot.approval.workflow import Workflow
+from bot.delivery.publisher import Publisher
+from bot.slack.blocks import approval_card
+from bot.slack.replies import decision_reply, refusal
+from bot.slack.schedule_blocks import Timing
+from bot.slack.undo_blocks import undo_reason_modal, window_holds
 from storage import undo as stored_undo
 from storage.models import Draft, Status
 from storage.store import Store
@@ -368,7 +368,7 @@ def test_a_waiting_undo_click_holds_its_draft_until_handled_or_given_up(
 ) -> None:
     from sqlalchemy import update
 
-    from bot.inbox import MAX_ATTEMPTS
+    from bot.intake.inbox import MAX_ATTEMPTS
     from storage import inbox
     from storage.models import InboxItem
 

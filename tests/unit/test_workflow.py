@@ -29,14 +29,14 @@ from hypothesis.stateful import (
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bot.media_rules import MediaRefusal
-from bot.media_rules import Problem as MediaProblem
-from bot.outcomes import Kind, Outcome
-from bot.policy import Policy, Voice
-from bot.publisher import Publisher
-from bot.refs import Actor, CardRef, IncomingMessage
-from bot.slack_text import Problem, Refusal
-from bot.workflow import Workflow
+from bot.approval.outcomes import Kind, Outcome
+from bot.approval.policy import Policy, Voice
+from bot.approval.refs import Actor, CardRef, IncomingMessage
+from bot.approval.workflow import Workflow
+from bot.delivery.publisher import Publisher
+from bot.intake.media_rules import MediaRefusal
+from bot.intake.media_rules import Problem as MediaProblem
+from bot.slack.text import Problem, Refusal
 from storage import notices
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -183,7 +183,7 @@ def test_submit_stores_a_pending_first_version_and_audits_it(wf: Workflow, store
 
 
 def test_submit_stores_the_characters_it_is_given_without_reading_mrkdwn_again(wf: Workflow, store: Store) -> None:
-    # The handler turns Slack's message into the post's characters (bot.slack_text); `&amp;` here is what the
+    # The handler turns Slack's message into the post's characters (bot.slack.text); `&amp;` here is what the
     # writer typed, and decoding it again would change their words.
     draft = submitted(wf, "  Beans &amp; more at <3 *now*\u200b  ")
     assert reload(store, draft).text == "Beans &amp; more at <3 *now*"

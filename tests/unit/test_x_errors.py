@@ -22,8 +22,8 @@ from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
-from bot.x_client import XAccount
-from bot.x_errors import Verdict, diagnose
+from bot.networks.x.client import XAccount
+from bot.networks.x.errors import Verdict, diagnose
 
 NOW = 1_763_800_000.0
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."

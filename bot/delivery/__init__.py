@@ -1,0 +1,1 @@
+"""Getting an approved version out: claims, leases, publishing, reconciling, pausing, deleting."""

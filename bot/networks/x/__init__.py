@@ -1,0 +1,1 @@
+"""X through tweepy: the account, its errors, and its sandbox stand-in."""

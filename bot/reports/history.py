@@ -1,0 +1,95 @@
+"""`/countersign show <id>`: one draft's whole story, and what the owner changed in the agency's words."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from bot.approval.post_text import escape_mrkdwn
+from bot.intake.media_rules import file_size
+from bot.reports import stops
+from bot.slack.blocks import slack_date
+from storage import approvals, reports
+from storage import media as stored_media
+from storage.models import Approval, AuditEvent, Draft, DraftMedia, DraftVersion
+from storage.store import Store
+
+
+@dataclass(frozen=True)
+class History:
+    draft: Draft
+    versions: list[DraftVersion]
+    trail: list[AuditEvent]
+    images: dict[int, list[DraftMedia]] = field(default_factory=dict)  # by version
+    approvals: list[Approval] = field(default_factory=list)  # every yes, oldest first
+
+
+def load(store: Store, draft_id: int) -> History | None:
+    with store.read() as tx:
+        draft = tx.get(draft_id)
+        if draft is None or draft.id is None:
+            return None
+        return History(
+            draft,
+            reports.versions(tx.session, draft.id),
+            reports.audit_trail(tx.session, draft.id),
+            stored_media.of_draft(tx.session, draft.id),
+            approvals.of_draft(tx.session, draft.id),
+        )
+
+
+def word_diff(before: str, after: str) -> str:
+    """Words removed as ~struck~, words added in *bold*: readable in Slack, escaped for mrkdwn."""
+    old, new = before.split(), after.split()
+    out: list[str] = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            out.append("~" + escape_mrkdwn(" ".join(old[a1:a2])) + "~")
+        if op in ("insert", "replace"):
+            out.append("*" + escape_mrkdwn(" ".join(new[b1:b2])) + "*")
+        if op == "equal":
+            out.append(escape_mrkdwn(" ".join(old[a1:a2])))
+    return " ".join(out)
+
+
+def image_line(image: DraftMedia) -> str:
+    """`image 1: cup.png (PNG, 64x48, 1 KB, sha256 1a2b3c4d…) · alt: A cup`"""
+    what = image.mime.removeprefix("image/").upper()
+    alt = f"alt: {escape_mrkdwn(image.alt_text)}" if image.alt_text else "no alt text"
+    part = f" · with post {image.part + 1}" if image.part else ""
+    return (
+        f"image {image.position + 1}: {escape_mrkdwn(image.name)} ({what}, {image.width}x{image.height}, "
+        f"{file_size(image.size)}, sha256 {image.sha256[:8]}…) · {alt}{part}"
+    )
+
+
+def render(history: History) -> str:
+    draft = history.draft
+    lines = [f"*Draft #{draft.id}* by <@{draft.writer_id}> · now *{draft.status}*, version {draft.version}"]
+    if draft.post_url:
+        lines.append(f"Posted: {draft.post_url}")
+    if draft.deleted_at is not None:  # Delete from X finished (bot/delivery/deleter.py)
+        lines.append(f"Deleted from X by <@{draft.deleted_by}> {slack_date(draft.deleted_at)}")
+    elif draft.publish_at is not None:  # proposed (pending) or decided (approved): the audit trail says which
+        lines.append(f"Time to go out: {slack_date(draft.publish_at)}")
+    lines.append("*Versions*")
+    for v in history.versions:
+        lines.append(f"• v{v.version} by <@{v.author_id}> {slack_date(v.created_at)}: {escape_mrkdwn(v.text)}")
+        lines += [f"    ◦ {image_line(i)}" for i in history.images.get(v.version, [])]
+    if history.approvals:
+        lines.append("*Approvals*")
+        lines += [f"• v{a.version} ✓ <@{a.approver_id}> {slack_date(a.at)}" for a in history.approvals]
+    stopped = stops.lines(history.trail)
+    if stopped:
+        lines.append("*Stops* (who stopped it, when, and why)")
+        lines += stopped
+    lines.append("*Audit trail*")
+    for a in history.trail:
+        moved = f" ({a.from_status or '—'} → {a.to_status})" if a.to_status else ""
+        detail = f": {escape_mrkdwn(a.detail)}" if a.detail and not a.action.startswith("refused") else ""
+        lines.append(f"• {slack_date(a.at)} {a.action} by <@{a.actor_id}>{moved}{detail}")
+    if draft.final_parts and history.versions:
+        approved = next((v.text for v in history.versions if v.version == draft.version), draft.text)
+        lines.append("*From the agency's first version to what was approved* (the attribution line aside)")
+        lines.append(word_diff(history.versions[0].text, approved))
+    return "\n".join(lines)

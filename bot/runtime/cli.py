@@ -1,0 +1,154 @@
+"""`countersign`: run the bot, migrate the database, or play the demo."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from dotenv import load_dotenv
+
+from bot.runtime import logs
+from bot.runtime.services import StartupError
+from bot.runtime.settings import Settings, SettingsError
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Countersign: the agency drafts, the owner decides, every post on X says who drafted it.",
+)
+
+
+def _migrated(settings: Settings) -> None:
+    """Bring the schema up to date for a one-off command, or stop with the one line saying why not."""
+    from bot.runtime.runner import migrate as do_migrate
+
+    try:
+        do_migrate(settings)
+    except StartupError as exc:
+        typer.echo(f"Countersign cannot start: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _settings(*, socket_mode: bool, need_slack: bool = True) -> Settings:
+    """Settings from the environment and `.env`; commands that never talk to Slack don't need its secrets."""
+    load_dotenv(os.path.join(os.getcwd(), ".env"))
+    env = dict(os.environ)
+    if not need_slack:
+        env.setdefault("SLACK_BOT_TOKEN", "xoxb-unused")
+        env.setdefault("SLACK_SIGNING_SECRET", "unused")
+    try:
+        return Settings.from_env(env, socket_mode=socket_mode)
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def run(
+    http: Annotated[bool, typer.Option("--http", help="Serve Slack over HTTP instead of Socket Mode.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --http.", min=1, max=65535)] = 3000,
+    host: Annotated[str, typer.Option(help="Address for --http.")] = "0.0.0.0",
+) -> None:
+    """Migrate the database, then serve Slack and publish approved posts until stopped."""
+    from bot.runtime.runner import serve_forever, start_http, start_socket_mode
+
+    settings = _settings(socket_mode=not http)
+    logs.configure(settings.log_level, settings.secrets, settings.log_format)
+    try:
+        running = start_http(settings, host, port) if http else start_socket_mode(settings)
+    except StartupError as exc:
+        typer.echo(f"Countersign cannot start: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if http:
+        where = f"HTTP on {running.url}/slack/events"
+    else:
+        where = f"Socket Mode, health on {running.url}/healthz" if running.url else "Socket Mode"
+    typer.echo(f"Countersign is running ({where}). Ctrl-C stops it.")
+    serve_forever(running)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date, then exit."""
+    from bot.runtime.settings import DEFAULT_DATABASE_URL
+    from storage.engine import MissingDriver
+    from storage.migrate import upgrade_url
+
+    load_dotenv(os.path.join(os.getcwd(), ".env"))
+    try:
+        upgrade_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    except MissingDriver as exc:
+        typer.echo(f"Migration failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:  # any driver error: say it plainly, no traceback
+        typer.echo(f"Migration failed (DATABASE_URL): {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("Database is up to date.")
+
+
+@cli.command()
+def status() -> None:
+    """Print what `/countersign status` shows: counts, the queue, what needs a person."""
+    from bot.reports import status as report
+    from storage.engine import make_engine
+    from storage.store import Store
+
+    settings = _settings(socket_mode=False, need_slack=False)
+    _migrated(settings)
+    store = Store(make_engine(settings.database_url))
+    typer.echo(report.plain(report.build(store, settings)))
+
+
+@cli.command()
+def digest(
+    week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week).")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Post it to DIGEST_CHANNEL (once per week, ever).")] = False,
+) -> None:
+    """Print a week's digest as text, or send it to Slack with the scheduler's exactly-once key."""
+    from bot.jobs import digest_render
+    from bot.jobs.digest import build
+    from bot.jobs.schedule import Week
+    from storage.types import utcnow
+
+    settings = _settings(socket_mode=False, need_slack=send)
+    try:
+        chosen = Week.parse(week, settings.timezone) if week else Week.of(utcnow(), settings.timezone).shift(-1)
+    except ValueError as exc:
+        typer.echo(f"--week: {exc}", err=True)
+        raise typer.Exit(2) from None
+    _migrated(settings)
+    if not send:
+        from bot.runtime.services import x_account
+        from storage.engine import make_engine
+        from storage.store import Store
+
+        store = Store(make_engine(settings.database_url))
+        typer.echo(digest_render.plain(build(store, x_account(settings), chosen)))
+        return
+    from bot.runtime.services import build_services
+
+    try:
+        services = build_services(settings)
+    except StartupError as exc:
+        typer.echo(f"Countersign cannot send the digest: {exc}", err=True)
+        raise typer.Exit(1) from None
+    result = services.scheduler.digest.send(chosen)
+    services.store.engine.dispose()
+    typer.echo(("Sent: " if result.sent else "Not sent: ") + result.detail.replace("<#", "#").replace(">", ""))
+
+
+@cli.command()
+def demo() -> None:
+    """Play the whole approval loop offline against local stand-ins for Slack and X."""
+    from bot.runtime.demo import play
+
+    play(typer.echo)
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""Everything Slack-shaped: Block Kit builders, ids, cards and replies, reading messages, the Web API."""

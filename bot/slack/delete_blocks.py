@@ -1,0 +1,81 @@
+"""What a card shows about Delete from X: the button (behind Slack's confirmation dialog) and the outcome line.
+
+Pure builders, like bot/slack/blocks.py, which calls them for published, deleting, deleted and delete_failed drafts.
+"""
+
+from __future__ import annotations
+
+from bot.approval.post_text import escape_mrkdwn
+from bot.slack.block_kit import Block, button
+from bot.slack.ids import ActionId
+from storage.models import Draft, Status
+
+# Slack's confirmation dialog object: title ≤ 100, text ≤ 300, confirm/deny ≤ 30 characters, all plain_text;
+# `style: danger` makes the confirm button red. Slack sends the click only once the person confirms.
+CONFIRM_TITLE = "Delete from X?"
+CONFIRM_DENY = "Keep it"
+
+ICONS = {
+    Status.DELETING: ":hourglass_flowing_sand:",
+    Status.DELETED: ":wastebasket:",
+    Status.DELETE_FAILED: ":warning:",
+}
+
+
+def confirm_dialog(parts: int) -> Block:
+    what = "this post" if parts == 1 else f"all {parts} posts of this thread"
+    text = f"This deletes {what} from X for everyone. It can't be undone; the card and the audit trail keep the text."
+    return {
+        "title": {"type": "plain_text", "text": CONFIRM_TITLE},
+        "text": {"type": "plain_text", "text": text},
+        "confirm": {"type": "plain_text", "text": "Delete from X"},
+        "deny": {"type": "plain_text", "text": CONFIRM_DENY},
+        "style": "danger",
+    }
+
+
+def with_delete_button(outcome: Block, draft: Draft, ref: str) -> Block:
+    """The card's outcome section, with *Delete from X* beside it on a published post (behind the confirmation
+    dialog), or *Retry* on one whose deletion stopped. An accessory, not an actions block: the decision buttons
+    stay gone once a draft is decided. A deletion pressed on the card (no reason asked: Slack's confirmation is
+    the one step) gets *Add a reason* until one is kept."""
+    status = Status(draft.status)
+    parts = len(draft.post_ids or [])
+    if status is Status.PUBLISHED and parts:
+        outcome["accessory"] = button(ActionId.DELETE_FROM_X, "Delete from X", ref, "danger", confirm_dialog(parts))
+    elif status is Status.DELETE_FAILED:
+        outcome["accessory"] = button(ActionId.RETRY_DELETE, "Retry", ref, "danger")
+    elif status in (Status.DELETING, Status.DELETED) and not draft.delete_reason:
+        outcome["accessory"] = button(ActionId.ADD_DELETE_REASON, "Add a reason", ref)
+    return outcome
+
+
+def part_link(draft: Draft, post_id: str) -> str:
+    """The x.com link of one part, from the first part's recorded link (same account)."""
+    if not draft.post_url or "/status/" not in draft.post_url:
+        return post_id
+    return f"<{draft.post_url.rsplit('/status/', 1)[0]}/status/{post_id}|view>"
+
+
+def delete_line(draft: Draft, approved: str, when_deleted: str) -> str:
+    """The card's outcome line once Delete from X was pressed. `approved`: "Approved by <@U> <date>"."""
+    status = Status(draft.status)
+    ids = draft.post_ids or []
+    gone = set(draft.deleted_ids or [])
+    asked = f"<@{draft.deleted_by}>" if draft.deleted_by else "an approver"
+    why = f": _{escape_mrkdwn(draft.delete_reason)}_" if draft.delete_reason else ""
+    icon = ICONS[status]
+    if status is Status.DELETED:
+        return f"{icon} {approved} · deleted from X by {asked} {when_deleted}{why}"
+    if status is Status.DELETING:
+        progress = f" ({len(gone)} of {len(ids)} gone)" if len(ids) > 1 else ""
+        return f"{icon} {approved} · deleting from X, asked by {asked}{progress}…"
+    left = [n for n, post_id in enumerate(ids, start=1) if post_id not in gone]
+    still = ", ".join(f"{n} ({part_link(draft, ids[n - 1])})" for n in left)
+    done = [n for n, post_id in enumerate(ids, start=1) if post_id in gone]
+    deleted = f" Deleted: part {', '.join(map(str, done))}." if done else ""
+    of = f" of {len(ids)}" if len(ids) > 1 else ""
+    return (
+        f"{icon} {approved} · deleting from X (asked by {asked}) stopped: {escape_mrkdwn(draft.last_error or '')}."
+        f" *Still on X: part {still}{of}.*{deleted} Press Retry to finish."
+    )

@@ -1,0 +1,392 @@
+"""The one mapping from outcomes to what people are told. Handlers never write user-facing text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.approval.outcomes import Kind, Outcome
+from bot.approval.post_text import PostText, escape_mrkdwn
+from bot.approval.refs import slack_id
+from bot.approval.undo import undone_now
+from bot.slack import media_replies
+from bot.slack.text import Problem, Refusal
+from storage.models import Draft, Status
+
+STATUS_WORDS = {
+    Status.PENDING: "waiting for approval",
+    Status.CHANGES_REQUESTED: "sent back for changes",
+    Status.APPROVED: "approved and queued for X",
+    Status.PUBLISHING: "being published",
+    Status.PUBLISHED: "published",
+    Status.UNKNOWN: "in an unknown state (X didn't confirm the post)",
+    Status.FAILED: "failed to publish",
+    Status.REJECTED: "rejected",
+    Status.WITHDRAWN: "withdrawn by its writer",
+    Status.DELETING: "being deleted from X",
+    Status.DELETED: "deleted from X",
+    Status.DELETE_FAILED: "partly deleted from X (Retry is on the card)",
+}
+
+REFUSAL_TEXT = {
+    Kind.NOT_AN_APPROVER: "Only this brand's approvers can decide on drafts. Nothing was changed.",
+    Kind.OTHER_ORGANISATION: "Only approvers from this workspace can decide on drafts. Nothing was changed.",
+    Kind.NOT_YET_ESCALATED: "You're a backup approver: you can decide on this draft once it is escalated to you"
+    " (when the approvers haven't answered in time, you get its card). Nothing was changed.",
+    Kind.OWN_DRAFT: "You wrote this draft, so someone else has to approve it: nobody countersigns their own post.",
+    Kind.STALE_CARD: "This card shows an older version of the draft. Use the updated card.",
+    Kind.NOT_FOUND: "That draft doesn't exist any more. Nothing was changed.",
+    Kind.BAD_REQUEST: "That button didn't carry a valid draft reference. Nothing was changed.",
+    Kind.REASON_REQUIRED: "Please say why, so the writer knows what to change.",
+    Kind.NAME_UNKNOWN: "Slack didn't give us your name just now, and the post is signed with it (never with a "
+    "Slack id). Nothing was changed: please try again in a minute.",
+    Kind.TIME_PASSED: "The time proposed for this draft has passed, so Approve would post it late."
+    " Use *Approve now* to post it now, or *Change time* to approve it for a new time. Nothing was changed.",
+    Kind.ALREADY_APPROVED: "You already approved this version; it is waiting for the other approvers."
+    " Nothing was changed.",
+    Kind.TIME_WITH_LAST_YES: "More approvals are needed after yours, so the time is decided with the approval that"
+    " completes them: approve it for the proposed time, and the last approver can pick another. Nothing was changed.",
+    Kind.NOT_DELETABLE: "Only a published post can be deleted from X, and only one whose post ids Countersign"
+    " recorded. Nothing was changed.",
+    Kind.ALREADY_DELETING: "This post is being deleted from X already (someone pressed it first). Nothing was"
+    " sent twice.",
+    Kind.ALREADY_DELETED: "This post was deleted from X already. Nothing was sent again.",
+    Kind.REASON_GIVEN: "A reason for deleting this post was kept already; `/countersign show` has it. Nothing was"
+    " changed.",
+    Kind.NOT_SCHEDULED: "This post isn't waiting for a time any more (it is being published, or was decided"
+    " otherwise). Nothing was changed.",
+    Kind.ALREADY_UNDONE: "This approval was already undone: the draft is waiting for a decision again."
+    " Nothing was changed.",
+    Kind.TOO_LATE_TO_UNDO: "Too late to undo: the post has gone to X. Use Delete from X to take it down.",
+}
+
+
+COMMANDS = {
+    "status": "what is waiting, what went out, what needs a person (also the bare command)",
+    "show <id>": "one draft's history: versions, decisions, audit trail, and what the owner changed",
+    "schedule": "the next 30 scheduled posts, soonest first",
+    "digest": "preview this week's digest, only to you",
+    "delete <id> [reason]": "approvers: delete a published post (every part of a thread) from X; the reason is kept",
+    "pause": "approvers: stop publishing for now (approvals still queue)",
+    "resume": "approvers: start publishing again; queued posts go out in order",
+    "help": "this list",
+}
+
+
+def help_text() -> str:
+    lines = [f"• `/countersign {name}` — {what}" for name, what in COMMANDS.items()]
+    return "*Countersign commands*\n" + "\n".join(lines)
+
+
+# Slack Connect guests (another organisation) may be in the drafts channel: the agency's writers often are.
+OUTSIDERS_STATUS = (
+    "`/countersign status` and `digest` are only for this organisation's members. "
+    "`/countersign show <id>` shows a draft you wrote."
+)
+OUTSIDERS_SHOW = (
+    "Draft details are only for this organisation's members and the draft's own writer. "
+    "`/countersign show <id>` works for drafts you wrote."
+)
+
+
+def too_long_to_edit(limit: int) -> str:
+    return (
+        f"This draft is longer than Slack's edit form allows ({limit:,} characters), so editing it here "
+        "would cut it. Use Request changes to have the writer shorten it."
+    )
+
+
+def unexpected_error(reference: str) -> str:
+    return (
+        f"Something went wrong on our side (reference {reference}). Nothing was published; "
+        "please try again, and if it keeps happening give the reference to whoever runs Countersign."
+    )
+
+
+SWITCH_TEXT = {
+    Kind.PAUSED: ":double_vertical_bar: Publishing is paused. Approvals still queue and go out, in order, "
+    "on `/countersign resume`.",
+    Kind.RESUMED: ":arrow_forward: Publishing resumed. Approved posts that queued up go out now, in order.",
+}
+
+
+def switch(outcome: Outcome) -> str:
+    """What `/countersign pause|resume` answers."""
+    if outcome.kind is Kind.UNCHANGED:
+        return f"Publishing was already {'paused' if outcome.detail == 'paused' else 'running'}: nothing changed."
+    if outcome.refused:
+        return "Only this brand's approvers in this workspace can pause or resume publishing. Nothing was changed."
+    return SWITCH_TEXT[outcome.kind]
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(Status(status), status)
+
+
+def refusal(outcome: Outcome) -> str:
+    """Ephemeral text for a click or submission that changed nothing."""
+    if outcome.kind is Kind.ALREADY_DECIDED and outcome.draft is not None:
+        draft = outcome.draft
+        who = f" by <@{draft.decided_by}>" if draft.decided_by else ""
+        return f"Draft #{draft.id} was already decided{who}: it is {status_words(draft.status)}. Nothing was changed."
+    if outcome.kind is Kind.TOO_LONG and outcome.post is not None:
+        return too_long(outcome.post)
+    if outcome.kind is Kind.ALREADY_APPROVED and outcome.draft is not None:
+        needed, *waiting = outcome.detail.split() or ["0"]
+        return already_approved(outcome.draft, int(needed) if needed.isdigit() else 0, waiting)
+    if outcome.kind is Kind.SLACK_ONLY:
+        return slack_only(outcome.refusals)
+    if outcome.kind is Kind.MEDIA_REFUSED:
+        return media_replies.refused(outcome.media) if outcome.media else "X won't take these images."
+    if outcome.kind is Kind.BAD_TIME:
+        return f"{outcome.detail} Nothing was changed."
+    if outcome.kind is Kind.TOO_LATE_TO_UNDO and outcome.draft is not None:
+        return too_late_to_undo(outcome.draft)
+    if outcome.kind is Kind.ALREADY_UNDONE and outcome.draft is not None:
+        draft = outcome.draft
+        return (
+            f"Already undone by <@{draft.undone_by}>: draft #{draft.id} is waiting for a decision again."
+            " Nothing was changed."
+        )
+    return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.")
+
+
+def already_approved(draft: Draft, needed: int, waiting: list[str]) -> str:
+    """A second yes from the same approver on the same version: who it still waits for."""
+    return (
+        f"You already approved version {draft.version} of draft #{draft.id}; {waiting_for(needed, waiting)}. "
+        "Nothing was changed."
+    )
+
+
+def waiting_for(needed: int, waiting: list[str]) -> str:
+    """`waiting for <@A> and <@B>` (all of them are needed) or `waiting for 1 more of <@A>, <@B>`."""
+    who = [f"<@{w}>" for w in waiting]
+    if not who or needed <= 0:
+        return "waiting for the other approvers"
+    if needed >= len(who):
+        return "waiting for " + (f"{', '.join(who[:-1])} and {who[-1]}" if len(who) > 1 else who[0])
+    return f"waiting for {needed} more of {', '.join(who)}"
+
+
+def rule_unreachable(detail: str) -> str:
+    """Intake: APPROVAL_RULE needs more approvals than anyone but the writer could give."""
+    needed, others = [*detail.split(), "?", "?"][:2]
+    return (
+        f"Not sent for approval: APPROVAL_RULE needs {needed} approvals, and besides you there "
+        f"{'is only 1 approver' if others == '1' else f'are only {others} approvers'} (nobody approves their own "
+        "post). Ask whoever runs Countersign to add approvers to APPROVERS or lower APPROVAL_RULE."
+    )
+
+
+def _at(when: datetime | None) -> str:
+    """Slack's date formatting, in each reader's time zone (the fallback is UTC)."""
+    if when is None:
+        return "a moment ago"
+    fallback = when.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time_secs}}|{fallback}>"
+
+
+def too_late_to_undo(draft: Draft) -> str:
+    """An Undo that came after the window: plainly, where the post is, and the way to take it down."""
+    match Status(draft.status):
+        case Status.PUBLISHED:
+            link = f" ({draft.post_url})" if draft.post_url else ""
+            went = f"Too late to undo: it went out at {_at(draft.published_at)}{link}"
+            return f"{went} — use Delete from X to take it down."
+        case Status.APPROVED if draft.attempts == 0 and draft.publish_at is not None:
+            return (
+                "Too late to undo: the undo window has closed. It is scheduled, so *Unschedule* on the card still"
+                " takes it back before its time."
+            )
+        case Status.FAILED:
+            return "Too late to undo: publishing was tried and failed, so nothing is going out. Nothing was changed."
+    return (
+        "Too late to undo: the window closed and it is going out to X now. Once it is up, use Delete from X"
+        " to take it down. Nothing was changed."
+    )
+
+
+def too_long(post: PostText) -> str:
+    return " ".join(post.problems()) + " Shorten it and try again: nothing is ever cut silently."
+
+
+def slack_only(refusals: tuple[Refusal, ...]) -> str:
+    """Why a draft that means something only in Slack can't go to X, one sentence per thing, and what to do.
+
+    Names are shown in code spans (`:partyparrot:` would otherwise render as the emoji, `@here` could read as a
+    mention); a channel as `<#C…>`, which Slack shows as its name and which pings nobody.
+    """
+    said = [_refusal_sentence(r) for r in refusals[:5]] or ["It has something that only means something in Slack."]
+    if len(refusals) > 5:
+        said.append(f"…and {len(refusals) - 5} more like these.")
+    return " ".join(said) + " Write it as plain text and edit your message."
+
+
+def _refusal_sentence(refusal: Refusal) -> str:
+    name = _code(refusal.name)
+    match refusal.problem:
+        case Problem.BROADCAST:
+            return f"It mentions `@{name}`, which only means something in Slack."
+        case Problem.CHANNEL:
+            channel = f"<#{refusal.name}>" if slack_id(refusal.name) else f"`#{name}`"
+            return f"It mentions the channel {channel}, which only means something in Slack."
+        case Problem.USERGROUP:  # blocks carry only the group's id; naming it as <!subteam^…> would ping them all
+            group = f"the user group `{name}`" if name.startswith("@") else f"a Slack user group (`{name}`)"
+            return f"It mentions {group}, which only means something in Slack."
+        case Problem.CUSTOM_EMOJI:
+            return f"`:{name}:` is a custom Slack emoji with no character on X."
+        case Problem.UNKNOWN_PERSON:
+            return "It mentions someone whose name Slack didn't give us, so the post can't name them."
+    return f"It has something only Slack can show (`{name}`), which can't be written as text on X."
+
+
+def _code(name: str) -> str:
+    """Safe inside a code span in mrkdwn: no backticks or line breaks, `&<>` escaped."""
+    return escape_mrkdwn(" ".join(name.replace("`", "'").split()))
+
+
+def intake_reply(outcome: Outcome, approvers: str) -> str | None:
+    """Thread reply under the writer's message, or None when the writer needn't hear anything."""
+    post, draft = outcome.post, outcome.draft
+    match outcome.kind:
+        case Kind.SUBMITTED | Kind.FILES_DROPPED:
+            assert post is not None and draft is not None
+            text = f"Sent to {approvers} for approval as draft #{draft.id} · {post.counts}"
+            if outcome.detail:  # the writer's `at:` line, as it was read
+                text += f"\nProposed to go out {outcome.detail}."
+            if outcome.kind is Kind.FILES_DROPPED:
+                text += "\n" + media_replies.dropped(outcome.media)
+            return text
+        case Kind.TOO_LONG:
+            assert post is not None
+            return "Not sent for approval. " + too_long(post)
+        case Kind.SLACK_ONLY:
+            return "Not sent for approval. " + slack_only(outcome.refusals)
+        case Kind.MEDIA_REFUSED:
+            return "Not sent for approval. " + media_replies.refused(outcome.media)
+        case Kind.NO_OTHER_APPROVER:
+            return (
+                "Not sent for approval: you are the only approver, and nobody approves their own post. "
+                "Ask whoever runs Countersign to add another approver's user id to APPROVERS."
+            )
+        case Kind.BAD_TIME:
+            return "Not sent for approval. " + outcome.detail
+        case Kind.RULE_UNREACHABLE:
+            return rule_unreachable(outcome.detail)
+        case Kind.EMPTY:
+            return "There's no text here to send for approval. Write the post as the message text."
+        case Kind.FILES_ONLY:
+            return "Not sent for approval. " + media_replies.dropped(outcome.media) + " There's no text or image left."
+        case Kind.REVISED:
+            assert post is not None and draft is not None
+            text = f"Updated: version {draft.version} sent to {approvers} for approval · {post.counts}"
+            return text + (f"\nProposed to go out {outcome.detail}." if outcome.detail else "")
+        case Kind.NOT_EDITABLE:
+            assert draft is not None
+            return (
+                f"This edit wasn't sent: draft #{draft.id} is already {status_words(draft.status)}. "
+                "Post a new message for a new draft."
+            )
+        case Kind.NOT_WITHDRAWABLE:
+            assert draft is not None
+            on_x = f" It is on X: {draft.post_url}" if draft.post_url else ""
+            return (
+                f"Your message was deleted, but draft #{draft.id} was already {status_words(draft.status)}, so it "
+                f"isn't withdrawn.{on_x} To take a post down, ask an approver to delete it on X."
+            )
+    return None
+
+
+def revision_refused(outcome: Outcome) -> str:
+    """The writer's edit can't be used; the approver keeps seeing the previous version."""
+    assert outcome.draft is not None
+    if outcome.kind is Kind.SLACK_ONLY:
+        problem = slack_only(outcome.refusals)
+    elif outcome.kind is Kind.MEDIA_REFUSED:
+        problem = " ".join(media_replies.sentence(r) for r in outcome.media[:5])
+    elif outcome.kind is Kind.TOO_LONG and outcome.post:
+        problem = too_long(outcome.post)
+    elif outcome.kind is Kind.BAD_TIME:
+        problem = outcome.detail
+    else:
+        problem = "The edit has no text."
+    return f"Your edit wasn't sent. {problem} Approvers still see version {outcome.draft.version}."
+
+
+def decision_reply(draft: Draft, signers: tuple[str, ...] = ()) -> str | None:
+    """Thread reply telling the writer what became of their draft. `signers`: who approved it, when APPROVAL_RULE
+    asked several (named for an approval; a rejection or request names who made it)."""
+    who = f"<@{draft.decided_by}>" if draft.decided_by else "The approver"
+    if len(signers) > 1 and draft.status not in (Status.CHANGES_REQUESTED, Status.REJECTED):
+        who = ", ".join(f"<@{s}>" for s in signers[:-1]) + f" and <@{signers[-1]}>"
+    match Status(draft.status):
+        case Status.PENDING if undone_now(draft):
+            why = f":\n>{_quote(draft.reason)}" if draft.reason else "."
+            return (
+                f"<@{draft.undone_by}> undid the approval before it went out: nothing reached X. Draft #{draft.id}"
+                f" is waiting for a decision again{why}"
+            )
+        case Status.CHANGES_REQUESTED:
+            return f"{who} requested changes:\n>{_quote(draft.reason)}\nEdit your message to send a new version."
+        case Status.REJECTED:
+            return f"{who} rejected this draft:\n>{_quote(draft.reason)}"
+        case Status.APPROVED if draft.publish_at is not None and draft.attempts == 0:
+            stamp = int(draft.publish_at.timestamp())  # shown in each reader's own time zone by Slack
+            fallback = draft.publish_at.strftime("%Y-%m-%d %H:%M UTC")
+            return (
+                f"Approved by {who} · goes out <!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>."
+                " Editing your message (its text or its `at:` line) sends it back for approval."
+            )
+        case Status.PUBLISHED if draft.post_url:
+            return f"Approved by {who} · published {draft.post_url}"
+        case Status.PUBLISHED:
+            return f"Approved by {who} · marked as published after a check on X"
+        case Status.FAILED:
+            return f"Approved by {who}, but publishing failed: {_plain(draft.last_error)}. Retry is on the card."
+        case Status.DELETED:
+            asked = f"<@{draft.deleted_by}>" if draft.deleted_by else "an approver"
+            why = f":\n>{_quote(draft.delete_reason)}" if draft.delete_reason else "."
+            return f"This post was deleted from X by {asked}{why}"
+        case Status.UNKNOWN:
+            return (
+                f"Approved by {who}, but X didn't confirm the post ({_plain(draft.last_error)}). "
+                "The approver will check the account before anything is sent again."
+            )
+    return None
+
+
+def _plain(text: str | None) -> str:
+    return escape_mrkdwn(text or "")
+
+
+def _quote(text: str | None) -> str:
+    return escape_mrkdwn(text or "(no reason given)").replace("\n", "\n>")
+
+
+def delete_refusal(outcome: Outcome) -> str:
+    """Why a Delete from X (button or command) changed nothing."""
+    if outcome.kind is Kind.NOT_AN_APPROVER:
+        return "Only this brand's approvers can delete posts from X. Nothing was changed."
+    if outcome.kind is Kind.OTHER_ORGANISATION:
+        return "Only approvers from this workspace can delete posts from X. Nothing was changed."
+    if outcome.kind is Kind.NOT_FOUND and outcome.draft is None:
+        return "There is no such draft. Nothing was changed."
+    return refusal(outcome)
+
+
+def deletion_result(draft: Draft | None, remaining: list[int]) -> str:
+    """What `/countersign delete` answers once X has answered for every part (or one stopped it)."""
+    if draft is None:
+        return "That draft is gone. Nothing was changed."
+    parts = len(draft.post_ids or [])
+    posts = "its post" if parts == 1 else f"all {parts} posts"
+    match Status(draft.status):
+        case Status.DELETED:
+            return f":wastebasket: Draft #{draft.id} is deleted from X ({posts}). Every card says so."
+        case Status.DELETE_FAILED:
+            left = ", ".join(str(n) for n in remaining)
+            return (
+                f":warning: Deleting draft #{draft.id} from X stopped: {_plain(draft.last_error)}. Still on X: "
+                f"part {left} of {parts}. Press *Retry* on the card, or run the command again."
+            )
+    return f"Draft #{draft.id} is {status_words(draft.status)}."
