@@ -16,6 +16,7 @@ from typing import Any, Self, TypeVar
 from bot.sandbox import slack_history
 from bot.sandbox.http_base import Faults, Reply, Request, SandboxServer, wait_until
 from bot.sandbox.slack_blocks import find_button
+from bot.sandbox.slack_directory import MANIFEST_SCOPES, Channel, conversation_info, scope_headers
 from bot.sandbox.slack_files import PREFIX as FILES_PREFIX
 from bot.sandbox.slack_files import SlackFiles
 from bot.sandbox.slack_state import (
@@ -44,6 +45,7 @@ _METHODS: dict[str, Callable[[Workspace, dict[str, Any]], dict[str, Any]]] = {
     "chat.postEphemeral": Workspace.post_ephemeral,
     "chat.getPermalink": Workspace.permalink,
     "conversations.open": Workspace.open_conversation,
+    "conversations.info": conversation_info,
     "conversations.history": slack_history.history,
     "conversations.replies": slack_history.replies,
     "users.info": Workspace.user_info,
@@ -74,6 +76,7 @@ class SlackSandbox(SandboxServer):
         bot_name: str = "countersign",
         trigger_ttl: float | None = 3.0,
         enterprise_id: str | None = None,
+        scopes: tuple[str, ...] = MANIFEST_SCOPES,
     ) -> None:
         super().__init__()
         self.bot_token, self.app_token = bot_token, app_token
@@ -82,6 +85,7 @@ class SlackSandbox(SandboxServer):
         # Enterprise Grid: the organisation this workspace belongs to (auth.test says so); None: a plain workspace.
         self.enterprise_id = enterprise_id
         self.workspace = Workspace(team_id, bot_user_id, bot_id, app_id, team_domain, trigger_ttl)
+        self.workspace.scopes = tuple(scopes)
         self.socket = SocketModeSandbox(app_id=app_id)
         self.calls: list[ApiCall] = []
         self._faults = Faults()
@@ -133,6 +137,7 @@ class SlackSandbox(SandboxServer):
         team_id: str | None = None,
         is_bot: bool = False,
         enterprise_id: str | None = None,
+        deleted: bool = False,
     ) -> None:
         """Add a user for users.info (team_id defaults to this workspace's; differ for Slack Connect or another
         workspace of the same Grid organisation). `enterprise_id` defaults to this workspace's organisation
@@ -142,7 +147,7 @@ class SlackSandbox(SandboxServer):
             enterprise_id = self.enterprise_id
         with self._lock:
             self.workspace.users[id] = User(
-                id, name, real_name or name, display_name or name, team, is_bot, enterprise_id
+                id, name, real_name or name, display_name or name, team, is_bot, enterprise_id, deleted
             )
 
     def add_file(self, name: str, data: bytes, mimetype: str | None = None) -> dict[str, Any]:
@@ -178,6 +183,17 @@ class SlackSandbox(SandboxServer):
         """The bot is not a member of `channel`: chat.postMessage there answers `not_in_channel`."""
         with self._lock:
             self.workspace.not_a_member.add(channel)
+
+    def add_channel(self, id: str, name: str, *, private: bool = False, member: bool = True) -> None:
+        """Declare a channel for conversations.info (undeclared ids are channel_not_found there)."""
+        with self._lock:
+            self.workspace.channels[id] = Channel(id, name, private)
+            (self.workspace.not_a_member.discard if member else self.workspace.not_a_member.add)(id)
+
+    def set_scopes(self, *scopes: str) -> None:
+        """The bot token's scopes from now on (`x-oauth-scopes`; conversations.info enforces its own)."""
+        with self._lock:
+            self.workspace.scopes = scopes
 
     def invite_bot(self, channel: str) -> None:
         """`/invite @Countersign` in `channel`."""
@@ -229,6 +245,7 @@ class SlackSandbox(SandboxServer):
         if token != expected:
             wrong_kind = token in (self.app_token, self.bot_token)
             return Reply.of_json({"ok": False, "error": "not_allowed_token_type" if wrong_kind else "invalid_auth"})
+        headers = scope_headers(method, self.workspace.scopes) if expected == self.bot_token else {}
         try:
             if method == "auth.test":
                 result = self._auth_test()
@@ -237,8 +254,8 @@ class SlackSandbox(SandboxServer):
             else:
                 result = _METHODS[method](self.workspace, args)
         except SlackError as error:
-            return Reply.of_json({"ok": False, "error": error.error, **error.extra})
-        return Reply.of_json({"ok": True, **result})
+            return Reply.of_json({"ok": False, "error": error.error, **error.extra}, headers=headers)
+        return Reply.of_json({"ok": True, **result}, headers=headers)
 
     def _auth_test(self) -> dict[str, Any]:
         return {

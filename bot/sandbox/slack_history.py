@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.sandbox.slack_directory import membership
 from bot.sandbox.slack_state import Message, SlackError, Workspace
 
 MAX_LIMIT = 999
@@ -46,6 +47,7 @@ def _flag(value: Any) -> bool:
 
 def history(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = _channel(args)
+    membership(workspace, channel)
     oldest, latest, limit = _window(args)
     found = [
         m

@@ -9,9 +9,12 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.sandbox.slack_blocks import MESSAGE_BLOCK_LIMIT, block_errors, view_errors
+
+if TYPE_CHECKING:
+    from bot.sandbox.slack_directory import Channel
 
 
 class SlackError(Exception):
@@ -117,6 +120,7 @@ class User:
     team_id: str
     is_bot: bool = False
     enterprise_id: str | None = None  # Enterprise Grid: users.info then carries `enterprise_user`
+    deleted: bool = False  # deactivated: users.info still answers, with `deleted: true`
 
     def as_payload(self) -> dict[str, Any]:
         profile = {
@@ -130,7 +134,7 @@ class User:
             "team_id": self.team_id,
             "name": self.name,
             "real_name": self.real_name,
-            "deleted": False,
+            "deleted": self.deleted,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "profile": profile,
@@ -168,6 +172,8 @@ class Workspace:
         self.domain = domain
         self.trigger_ttl = trigger_ttl
         self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}  # declared for conversations.info (slack_directory)
+        self.scopes: tuple[str, ...] = ()  # the bot token's scopes, set by SlackSandbox
         self.reset()
 
     def reset(self) -> None:
