@@ -1,0 +1,1 @@
+"""The process: settings, config, services, the app, the runner, the CLI."""
