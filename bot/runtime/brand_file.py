@@ -138,10 +138,10 @@ def _channels(table: Table, key: str) -> tuple[str, ...]:
             said = "is missing" if ids is None else "lists no channel"
             table.problem(key, f'{said}: give the channel ids writers post drafts in, like {key} = ["C0123ABCD"]')
         return ()
-    bad = [i for i in ids if not _CHANNEL_ID.match(i)]
-    for channel in bad:
-        table.problem(key, f"{quoted(channel)} is not a channel id (C… or G…, like C0123ABCD): {_CHANNEL_HOW}")
-    return tuple(i for i in ids if i not in bad)
+    for channel in ids:
+        if not _CHANNEL_ID.match(channel):
+            table.problem(key, f"{quoted(channel)} is not a channel id (C… or G…, like C0123ABCD): {_CHANNEL_HOW}")
+    return ids  # bad ones kept, as the environment's reader does: a brand with problems is never returned
 
 
 def _channel(table: Table, key: str) -> str:
@@ -159,10 +159,10 @@ def _user_ids(table: Table, key: str, *, required: bool) -> tuple[str, ...]:
             said = "is missing" if ids is None else "lists nobody"
             table.problem(key, f'{said}: give the Slack user ids of the people who approve, like {key} = ["U0123ABCD"]')
         return ()
-    bad = [i for i in ids if not _USER_ID.match(i)]
-    for user in bad:
-        table.problem(key, f"{quoted(user)} is not a Slack user id (U… or W…, like U0123ABCD): {_USER_HOW}")
-    return tuple(i for i in ids if i not in bad)
+    for user in ids:
+        if not _USER_ID.match(user):
+            table.problem(key, f"{quoted(user)} is not a Slack user id (U… or W…, like U0123ABCD): {_USER_HOW}")
+    return ids  # kept, bad ones too, so the rule is checked against the count the operator wrote
 
 
 def _rule(table: Table, approvers: tuple[str, ...]) -> Rule:
