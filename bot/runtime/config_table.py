@@ -66,8 +66,8 @@ class Table:
                 self.problem(key, self._credential_here(f"{key}_env"))
             elif _CREDENTIAL_WORDS.search(key) and not key.endswith("_env"):
                 named = [k for k in known if k.endswith("_env")]
-                hint = f" ({', '.join(named)})" if named else ""
-                self.problem(key, self._credential_here("a key ending in _env" + hint, example=False))
+                where = f"a key ending in _env ({', '.join(named)})" if named else self._network_table_hint()
+                self.problem(key, self._credential_here(where, example=False))
             else:
                 self.problem(key, _unknown(key, known))
 
@@ -76,6 +76,11 @@ class Table:
         if not example:
             return f"{text} with {env_key}"
         return f'{text} here instead, {env_key} = "{self.suggested_env(env_key)}"'
+
+    def _network_table_hint(self) -> str:
+        brand = self.brand or "<key>"
+        name = Table({}, [], brand=self.brand, prefix="x.").suggested_env("api_key_env")
+        return f'a key ending in _env in the network\'s table, like [brands.{brand}.x] api_key_env = "{name}"'
 
     def suggested_env(self, env_key: str) -> str:
         """NORTHWIND_X_API_KEY for `api_key_env` in brands.northwind.x: a name an operator can take as it is."""
