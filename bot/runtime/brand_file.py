@@ -14,12 +14,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.approval_rule import Rule
+from bot.approval.approval_rule import Rule
+from bot.jobs.schedule import parse_duration, to_cron
 from bot.runtime.account_file import NETWORK_KEYS, read_accounts
 from bot.runtime.brands import Brand, Brands, ConfigError, Problem
 from bot.runtime.config_table import Table, quoted, type_name
-from bot.schedule import parse_duration, to_cron
-from bot.settings import _CHANNEL_ID, _USER_ID, DEFAULT_ATTRIBUTION, DEFAULT_DIGEST_SCHEDULE, TEMPLATE_FIELDS, _fields
+from bot.runtime.settings import (
+    _CHANNEL_ID,
+    _USER_ID,
+    DEFAULT_ATTRIBUTION,
+    DEFAULT_DIGEST_SCHEDULE,
+    TEMPLATE_FIELDS,
+    _fields,
+)
 
 BRAND_KEYS = (
     "name",

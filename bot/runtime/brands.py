@@ -17,9 +17,9 @@ from os import PathLike
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.approval_rule import Rule
+from bot.approval.approval_rule import Rule
 from bot.networks.base import Network
-from bot.settings import DEFAULT_ATTRIBUTION, DEFAULT_X_API_URL, Settings
+from bot.runtime.settings import DEFAULT_ATTRIBUTION, DEFAULT_X_API_URL, Settings
 
 CONFIG_ENV = "COUNTERSIGN_CONFIG"
 DEFAULT_BRAND = "default"  # the key the one-brand shortcut uses; rows written before brands carry it

@@ -1,4 +1,4 @@
-"""`countersign`: run the bot, migrate the database, or play the demo."""
+"""`countersign`: run the bot, migrate the database, check the setup, or play the demo."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import typer
 from dotenv import load_dotenv
 
 from bot.runtime import logs
+from bot.runtime.config_check import config_check_command
+from bot.runtime.doctor import DoctorInputs, doctor_command
 from bot.runtime.services import StartupError
 from bot.runtime.settings import Settings, SettingsError
 
@@ -18,6 +20,11 @@ cli = typer.Typer(
     no_args_is_help=True,
     help="Countersign: the agency drafts, the owner decides, every post on X says who drafted it.",
 )
+config = typer.Typer(no_args_is_help=True, help="The brands file (COUNTERSIGN_CONFIG).")
+config.command("check")(config_check_command)
+cli.add_typer(config, name="config")
+# Brand-level settings a brands file gives instead of the environment: placeholders let Settings read the rest.
+BRAND_SETTINGS = ("DRAFTS_CHANNEL", "APPROVERS", "X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 
 
 def _migrated(settings: Settings) -> None:
@@ -31,13 +38,19 @@ def _migrated(settings: Settings) -> None:
         raise typer.Exit(1) from None
 
 
-def _settings(*, socket_mode: bool, need_slack: bool = True) -> Settings:
-    """Settings from the environment and `.env`; commands that never talk to Slack don't need its secrets."""
+def _settings(*, socket_mode: bool, need_slack: bool = True, need_brand: bool = True) -> Settings:
+    """Settings from the environment and `.env`; commands that never talk to Slack don't need its secrets, and
+    commands that read the brands from COUNTERSIGN_CONFIG don't need the one-brand shortcut's settings."""
     load_dotenv(os.path.join(os.getcwd(), ".env"))
     env = dict(os.environ)
     if not need_slack:
         env.setdefault("SLACK_BOT_TOKEN", "xoxb-unused")
         env.setdefault("SLACK_SIGNING_SECRET", "unused")
+    if not need_brand:
+        env.setdefault("DRAFTS_CHANNEL", "C0UNUSED")
+        env.setdefault("APPROVERS", "U0UNUSED")
+        for name in BRAND_SETTINGS[2:]:
+            env.setdefault(name, "unused")
     try:
         return Settings.from_env(env, socket_mode=socket_mode)
     except SettingsError as exc:
@@ -137,6 +150,29 @@ def digest(
     result = services.scheduler.digest.send(chosen)
     services.store.engine.dispose()
     typer.echo(("Sent: " if result.sent else "Not sent: ") + result.detail.replace("<#", "#").replace(">", ""))
+
+
+def _doctor_inputs() -> DoctorInputs:
+    """The brands from COUNTERSIGN_CONFIG (or the one-brand shortcut), a Slack client, the database URL."""
+    from bot.runtime.accounts import accounts_of
+    from bot.runtime.brands import ConfigError, config_path, for_deployment
+    from bot.runtime.doctor import BrandTarget
+    from bot.runtime.services import slack_client
+
+    load_dotenv(os.path.join(os.getcwd(), ".env"))
+    settings = _settings(socket_mode=False, need_brand=config_path(os.environ) is None)
+    try:
+        brands = for_deployment(os.environ, settings)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    targets = [
+        BrandTarget(b.key, b.name or b.key, list(b.drafts_channels), list(b.approvers), accounts_of(b)) for b in brands
+    ]
+    return DoctorInputs(targets, slack_client(settings), os.environ.get("SLACK_TEAM_ID") or None, settings.database_url)
+
+
+cli.command("doctor")(doctor_command(_doctor_inputs))
 
 
 @cli.command()

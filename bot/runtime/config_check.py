@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from dotenv import load_dotenv
 
-from bot.approval_rule import ALL, ANY
+from bot.approval.approval_rule import ALL, ANY
 from bot.runtime.brands import CONFIG_ENV, Brand, Brands, ConfigError, config_path, load
 
 OK, PROBLEMS, NO_FILE = 0, 1, 2  # exit codes

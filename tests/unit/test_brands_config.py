@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.approval_rule import Rule
+from bot.approval.approval_rule import Rule
 from bot.networks.base import Network
 from bot.runtime.brands import (
     DEFAULT_BRAND,
@@ -24,7 +24,7 @@ from bot.runtime.brands import (
     from_settings,
     load,
 )
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from tests.unit.brand_files import ENV, SETTINGS_ENV, TWO_BRANDS, written
 
 # -- a good file --------------------------------------------------------------------------------------------------
