@@ -68,6 +68,14 @@ def run(
     from bot.runtime.runner import serve_forever, start_http, start_socket_mode
 
     settings = _settings(socket_mode=not http)
+    if os.environ.get("COUNTERSIGN_CONFIG", "").strip():
+        typer.echo(
+            "COUNTERSIGN_CONFIG is set, but serving several brands from a file is not available yet: "
+            "`countersign config check` and `countersign doctor` read it. Unset COUNTERSIGN_CONFIG to run the "
+            "one-brand setup from the environment.",
+            err=True,
+        )
+        raise typer.Exit(2)
     logs.configure(settings.log_level, settings.secrets, settings.log_format)
     try:
         running = start_http(settings, host, port) if http else start_socket_mode(settings)
