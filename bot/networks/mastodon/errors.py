@@ -19,7 +19,7 @@ safe to repeat by nature (an upload only leaves an unattached file, which the in
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import requests
 from mastodon import (
@@ -149,7 +149,8 @@ def _reset_time(header: str | None) -> float:
     if not header:
         return 0.0
     try:
-        return datetime.fromisoformat(header.replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(header.replace("Z", "+00:00"))
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
     except ValueError:
         try:
             return float(header)  # GoToSocial and others send epoch seconds
