@@ -231,10 +231,11 @@ class BlueskyAccount:
             return [*checks, Check(resolves, False, self.diagnose(exc).reason)]
         if did == session.did:
             return [*checks, Check(resolves, True)]
-        fix = (
-            f"@{self.handle} resolves to {did or 'no account'}, but the app password signs in to "
-            f"@{session.handle} ({session.did}): set {self.handle_var} to {session.handle}"
-        )
+        fix = f"@{self.handle} resolves to {did or 'no account'}, but the app password signs in to {session.did}"
+        if session.handle != self.handle:
+            fix += f" (@{session.handle}): set {self.handle_var} to {session.handle}"
+        else:
+            fix += ": the handle's DNS or /.well-known/atproto-did record names another account; fix it there"
         return [*checks, Check(resolves, False, fix)]
 
     def _resolve_fresh(self, handle: str) -> str | None:

@@ -93,7 +93,8 @@ class BlueskySandbox(SessionsMixin, SandboxServer):
     ) -> None:
         super().__init__()
         self.user_handle, self.app_password, self.did, self.display_name = handle, app_password, did, display_name
-        self.others: dict[str, str] = {}  # handle → DID of other accounts (mentions resolve to them)
+        # handle → DID of other accounts (mentions resolve to them); the account's own handle here points it elsewhere
+        self.others: dict[str, str] = {}
         self.records: dict[tuple[str, str], Record] = {}
         self.blobs: dict[str, dict[str, Any]] = {}
         self.requests: list[XrpcRequest] = []
@@ -113,6 +114,7 @@ class BlueskySandbox(SessionsMixin, SandboxServer):
             self._faults.clear()
             self._dead_access.clear()
             self.access_ttl, self.refresh_ttl = 7200.0, 90 * 86400.0
+            self.upload_limit = 5 * 1024 * 1024
             self._changed.notify_all()
 
     # knobs
@@ -339,7 +341,7 @@ class BlueskySandbox(SessionsMixin, SandboxServer):
 
     def _resolve_handle(self, request: Request, query: dict[str, list[str]], body: Any) -> Reply:
         handle = query.get("handle", [""])[0].lower()
-        did = self.did if handle == self.user_handle else self.others.get(handle)
+        did = self.others.get(handle) or (self.did if handle == self.user_handle else None)
         if did is None:
             return invalid("Unable to resolve handle")
         return Reply.of_json({"did": did})
