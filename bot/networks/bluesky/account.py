@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from atproto_client import exceptions as atx
 from atproto_client import models
 from PIL import Image, UnidentifiedImageError
 
-from bot.networks.base import Check, Diagnosis, MediaLimits, Network, Posted
+from bot.networks.base import Check, Diagnosis, MediaLimits, Network, Posted, Verdict
 from bot.networks.bluesky.errors import (
     PASSWORD_VAR,
     KeyTaken,
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://bsky.social"
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5.0, 20.0
 GET_POSTS_MAX = 25  # app.bsky.feed.getPosts takes at most 25 uris
+# What a read can fail with: the SDK's errors, and the httpx errors it lets through (a connection closed unanswered).
+UNREACHABLE = (atx.AtProtocolError, httpx.HTTPError)
 
 
 class BlueskyAccount:
@@ -58,6 +61,7 @@ class BlueskyAccount:
     ) -> None:
         self.handle = handle.removeprefix("@").lower()
         self.password_var, self.handle_var, self.langs = password_var, handle_var, list(langs)
+        self.base_url = base_url
         self.session = BlueskySession(self.handle, app_password, base_url, timeout)
         self._dids: dict[str, str | None] = {}
 
@@ -110,7 +114,10 @@ class BlueskyAccount:
         except atx.RequestException as exc:
             if status_of(exc) != 500:
                 raise
-            found = self._read(did, key)  # a 500 is what a key that holds a record already answers
+            try:
+                found = self._read(did, key)  # a 500 is what a key that holds a record already answers
+            except UNREACHABLE:
+                found = None
             if found is None:
                 raise
             if found.value_text != text:
@@ -157,7 +164,7 @@ class BlueskyAccount:
         try:
             did = self.session.did()
             found = self._read(did, key)
-        except atx.AtProtocolError as exc:
+        except UNREACHABLE as exc:
             log.info("Bluesky can't say whether %s is up: %s", key, type(exc).__name__)
             return None
         if found is None:
@@ -199,7 +206,7 @@ class BlueskyAccount:
                         "reply_count": view.reply_count or 0,
                         "quote_count": view.quote_count or 0,
                     }
-        except atx.AtProtocolError as exc:
+        except UNREACHABLE as exc:
             log.info("Bluesky engagement unavailable: %s", type(exc).__name__)
             return None
         return found
@@ -219,10 +226,7 @@ class BlueskyAccount:
         try:
             session = self.session.login()
         except Exception as exc:  # every failure becomes a sentence for `doctor`
-            reason = self.diagnose(exc).reason
-            auth = isinstance(exc, atx.UnauthorizedError | atx.BadRequestError)
-            fix = f"{reason}. {password_fix(self.password_var)}" if auth and "app password" not in reason else reason
-            return [Check(signed_in, False, fix)]
+            return [Check(signed_in, False, self._sign_in_fix(exc))]
         checks = [Check(signed_in, True)]
         resolves = f"Bluesky: @{self.handle} resolves to the signed-in account ({session.did})"
         try:
@@ -237,6 +241,14 @@ class BlueskyAccount:
         else:
             fix += ": the handle's DNS or /.well-known/atproto-did record names another account; fix it there"
         return [*checks, Check(resolves, False, fix)]
+
+    def _sign_in_fix(self, exc: BaseException) -> str:
+        diagnosis = self.diagnose(exc)
+        if "app password" in diagnosis.reason:
+            return diagnosis.reason
+        if diagnosis.verdict is Verdict.FAILED and isinstance(exc, atx.UnauthorizedError | atx.BadRequestError):
+            return f"{diagnosis.reason}. {password_fix(self.password_var)}"
+        return f"{diagnosis.reason}: check the network, and the Bluesky server address ({self.base_url})"
 
     def _resolve_fresh(self, handle: str) -> str | None:
         self._dids.pop(handle, None)

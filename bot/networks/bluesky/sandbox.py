@@ -256,12 +256,11 @@ class BlueskySandbox(SessionsMixin, SandboxServer):
         if fault is None:
             return run()
         options = fault.options
-        if options.get("record_anyway"):
-            run()
+        done = run() if options.get("record_anyway") else None
         if fault.kind == "drop":
             return Reply(drop=True)
-        if fault.kind == "hang":
-            reply = run() if not options["record_anyway"] else xrpc_error(504, "UpstreamTimeout", "Upstream Timeout")
+        if fault.kind == "hang":  # the work done (or not) first, the answer late
+            reply = done or xrpc_error(503, "NotEnoughResources", "Not Enough Resources")
             return reply if self._pause(options["seconds"]) else Reply(drop=True)
         return Reply.of_json(options["body"], options["status"], options["headers"])
 

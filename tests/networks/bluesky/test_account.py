@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from atproto_client import exceptions as atx
 from PIL import Image
 
 from bot.networks.base import Verdict
@@ -197,3 +198,23 @@ def test_check_says_when_the_handle_is_someone_else(account: BlueskyAccount, pds
     assert signed_in.ok and not resolves.ok
     assert resolves.fix.startswith(f"@{HANDLE} resolves to did:plc:someoneelse000000000000, but the app password")
     assert "names another account" in resolves.fix
+
+
+def test_a_hung_create_that_never_landed_is_found_absent_and_sent_again_once(pds: BlueskySandbox) -> None:
+    account = BlueskyAccount(HANDLE, "abcd-efgh-ijkl-mnop", base_url=pds.url, timeout=(2.0, 0.3))
+    key = account.new_key()
+    pds.hang(seconds=1.0, record_anyway=False)
+    with pytest.raises(atx.InvokeTimeoutError) as caught:
+        account.post("Slow day.", key=key)
+    assert account.diagnose(caught.value).verdict is Verdict.UNCERTAIN
+    assert account.find(key, "Slow day.", SINCE) is False
+    again = account.post("Slow day.", key=key)
+    assert rkey_of(again.id) == key and [p.text for p in pds.posts()] == ["Slow day."]
+
+
+def test_check_with_the_server_unreachable_says_where_it_looked(pds: BlueskySandbox) -> None:
+    account = BlueskyAccount(HANDLE, "abcd-efgh-ijkl-mnop", base_url=pds.url)
+    pds.go_down()
+    (check,) = account.check()
+    assert not check.ok
+    assert check.fix == f"could not connect to Bluesky: check the network, and the Bluesky server address ({pds.url})"
