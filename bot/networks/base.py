@@ -106,7 +106,9 @@ class Account(Protocol):
         """True: deleted now. False: it was already gone."""
 
     def metrics(self, post_ids: Sequence[str]) -> dict[str, dict[str, int]] | None:
-        """Public counts per post id (likes, reposts, replies), or None when the network won't say."""
+        """Public counts per post id, or None when the network won't say. Keys are X's `public_metrics` names, which
+        every network maps its own onto (`like_count`, `retweet_count`, `reply_count`, `quote_count`), so the digest
+        reads one shape."""
 
     def link(self, post_id: str) -> str | None: ...
 

@@ -3,21 +3,51 @@ serves which network. Adding a network is a folder under `bot/networks/` and one
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from bot.networks.base import Account
+from bot.networks.bluesky.account import BlueskyAccount
+from bot.networks.mastodon.account import MastodonAccount
 from bot.networks.x.client import XAccount
-from bot.runtime.brands import Brand, NetworkAccountConfig, XAccountConfig
+from bot.runtime.brands import (
+    BlueskyAccountConfig,
+    Brand,
+    MastodonAccountConfig,
+    NetworkAccountConfig,
+    XAccountConfig,
+)
+
+
+def _x(config: XAccountConfig) -> Account:
+    return XAccount(  # type: ignore[return-value]
+        api_key=config.api_key.value,
+        api_secret=config.api_secret.value,
+        access_token=config.access_token.value,
+        access_token_secret=config.access_token_secret.value,
+        base_url=config.api_url,
+    )
+
+
+def _bluesky(config: BlueskyAccountConfig) -> Account:
+    return BlueskyAccount(
+        config.handle, config.app_password.value, config.service, password_var=config.app_password.env
+    )
+
+
+def _mastodon(config: MastodonAccountConfig) -> Account:
+    return MastodonAccount(config.instance, config.access_token.value, token_env=config.access_token.env)
+
+
+BUILDERS: dict[type, Callable[[Any], Account]] = {
+    XAccountConfig: _x,
+    BlueskyAccountConfig: _bluesky,
+    MastodonAccountConfig: _mastodon,
+}
 
 
 def account_of(config: NetworkAccountConfig) -> Account:
-    if isinstance(config, XAccountConfig):
-        return XAccount(  # type: ignore[return-value]
-            api_key=config.api_key.value,
-            api_secret=config.api_secret.value,
-            access_token=config.access_token.value,
-            access_token_secret=config.access_token_secret.value,
-            base_url=config.api_url,
-        )
-    raise ValueError(f"no account class for {type(config).__name__}")
+    return BUILDERS[type(config)](config)
 
 
 def accounts_of(brand: Brand) -> list[Account]:

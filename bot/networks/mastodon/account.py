@@ -182,7 +182,7 @@ class MastodonAccount:
         return True
 
     def metrics(self, post_ids: Sequence[str]) -> dict[str, dict[str, int]] | None:
-        """Per status: likes (favourites_count), reposts (reblogs_count), replies (replies_count). A status that is
+        """Per status, in X's names (base.Account.metrics): favourites, reblogs and replies counts. A status that is
         gone is left out; None when the instance won't say."""
         found: dict[str, dict[str, int]] = {}
         try:
@@ -192,9 +192,9 @@ class MastodonAccount:
                 except MastodonNotFoundError:
                     continue
                 found[post_id] = {
-                    "likes": int(status.get("favourites_count") or 0),
-                    "reposts": int(status.get("reblogs_count") or 0),
-                    "replies": int(status.get("replies_count") or 0),
+                    "like_count": int(status.get("favourites_count") or 0),
+                    "retweet_count": int(status.get("reblogs_count") or 0),
+                    "reply_count": int(status.get("replies_count") or 0),
                 }
         except MastodonError as exc:
             log.info("engagement unavailable: %s", type(exc).__name__)

@@ -161,7 +161,7 @@ def test_metrics_per_status(account: MastodonAccount, sandbox: MastodonSandbox) 
     two = account.post("Two", key=account.new_key())
     sandbox.set_counts(one.id, favourites_count=5, reblogs_count=2, replies_count=1)
     account.delete(two.id)
-    assert account.metrics([one.id, two.id]) == {one.id: {"likes": 5, "reposts": 2, "replies": 1}}
+    assert account.metrics([one.id, two.id]) == {one.id: {"like_count": 5, "retweet_count": 2, "reply_count": 1}}
     sandbox.go_down()
     assert account.metrics([one.id]) is None
 
