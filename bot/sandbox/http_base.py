@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -32,10 +32,11 @@ class Request:
 
     method: str
     path: str
-    query: dict[str, str]
+    query: dict[str, str]  # the last value of each parameter
     headers: dict[str, str]
     body: bytes
     at: float
+    queries: dict[str, list[str]] = field(default_factory=dict)  # every value, in order: `uris=a&uris=b` (XRPC arrays)
 
     @property
     def content_type(self) -> str:
@@ -147,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
             at=time.perf_counter(),
+            queries=parse_qs(parts.query, keep_blank_values=True),
         )
         try:
             reply = self.server.owner.handle(request)

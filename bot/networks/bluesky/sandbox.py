@@ -20,13 +20,11 @@ What the real PDS answers (bluesky-social/atproto packages/pds), modelled here:
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from bot.networks.bluesky.sandbox_auth import SessionsMixin
 from bot.networks.bluesky.sandbox_views import post_view, profile_view
@@ -103,7 +101,6 @@ class BlueskySandbox(SessionsMixin, SandboxServer):
         self._init_sessions()
         self._faults = Faults()
         self._rev = 0
-        self._raw_query = threading.local()
 
     def reset(self) -> None:
         with self._changed:
@@ -196,24 +193,9 @@ class BlueskySandbox(SessionsMixin, SandboxServer):
 
     # HTTP
 
-    def _listen(self) -> None:
-        super()._listen()
-        sandbox, base = self, self._server.RequestHandlerClass  # type: ignore[union-attr]
-
-        class RawQueryHandler(base):  # type: ignore[misc, valid-type]
-            """Keeps the raw query: XRPC arrays come as repeated parameters (`uris=a&uris=b`)."""
-
-            def _dispatch(self) -> None:
-                sandbox._raw_query.value = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
-                super()._dispatch()
-
-            do_GET = do_POST = _dispatch
-
-        self._server.RequestHandlerClass = RawQueryHandler  # type: ignore[union-attr]
-
     def handle(self, request: Request) -> Reply:
         nsid = request.path.removeprefix("/xrpc/")
-        query = getattr(self._raw_query, "value", None) or {k: [v] for k, v in request.query.items()}
+        query = request.queries
         body: Any = None
         if request.content_type == "application/json":
             try:
