@@ -14,7 +14,7 @@ import re
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.refs import Actor, CardRef
 from bot.approval.workflow import Workflow
-from bot.networks.x.client import XAccount
+from bot.networks.base import Account
 from storage.models import Status
 from storage.store import Store
 
@@ -34,7 +34,7 @@ def post_id_from(link: str) -> str | None:
 
 
 class Marking:
-    def __init__(self, store: Store, workflow: Workflow, account: XAccount) -> None:
+    def __init__(self, store: Store, workflow: Workflow, account: Account) -> None:
         self.store = store
         self.workflow = workflow
         self.account = account
@@ -55,7 +55,7 @@ class Marking:
         known. The link needs the account's username, asked of X before any transaction."""
         draft = self.store.get(ref.draft_id)
         ids = (draft.post_ids or []) if draft is not None else []
-        url = self.account.try_link(ids[0]) if ids else None
+        url = self.account.link(ids[0]) if ids else None
         return self.workflow.mark_published(ref, actor, post_url=url)
 
     def mark_part_published(self, ref: CardRef, actor: Actor, post_id: str) -> Outcome:

@@ -6,7 +6,7 @@ result is recorded fenced by the attempt id, with a renewed lease, and an audit 
 post went. A second click, another instance or a stale Retry loses the claim and is told. A holder that stops
 mid-way leaves its claim to run out (or, on this host, its process to be gone); `resume` takes it over with a
 new attempt id and finishes: parts recorded as gone are never sent again, and a part whose answer was lost is
-sent again harmlessly, since a post already gone counts as deleted (bot.networks.x.client.XAccount.delete).
+sent again harmlessly, since a post already gone counts as deleted (`Account.delete`).
 
 The last part goes first: a reader who opens the thread meanwhile sees it shorter, never replies hanging under
 a deleted first post.
@@ -17,18 +17,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-
-import requests
-import tweepy
+from datetime import datetime, timedelta
 
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.policy import Policy
 from bot.approval.post_text import clean
 from bot.approval.refs import Actor
 from bot.delivery.claimer import Claimer
-from bot.networks.x.client import LONGEST_X_CALL, NotDeleted, XAccount
-from bot.networks.x.errors import diagnose
+from bot.networks.base import Account
+from bot.networks.x.client import LONGEST_X_CALL
 from bot.runtime import failpoints
 from storage import deletions
 from storage.models import Draft, Status
@@ -41,28 +38,6 @@ MAX_REASON = 1000
 STOPPED = "the bot stopped while deleting"
 
 
-def why(exc: BaseException, now: float | None = None) -> str:
-    """What stopped a deletion, for the card and the audit trail."""
-    if isinstance(exc, NotDeleted):
-        return "X answered that it did not delete the post"
-    if isinstance(exc, tweepy.TooManyRequests):
-        retry_at = diagnose(exc, now).retry_at
-        after = datetime.fromtimestamp(retry_at, tz=UTC).strftime("%H:%M UTC") if retry_at else "a few minutes"
-        return f"X's limit on deletions was reached (429): Retry after {after}"
-    if isinstance(exc, tweepy.Unauthorized):
-        return "X refused the keys (401): check the X keys in the settings"
-    if isinstance(exc, tweepy.Forbidden):
-        messages = "; ".join(str(m) for m in exc.api_messages)[:200] or "no details given"
-        return f"X refused to delete it (403): {messages}"
-    if isinstance(exc, tweepy.HTTPException):
-        return f"X answered {exc.response.status_code}"
-    if isinstance(exc, requests.ReadTimeout):
-        return "X did not answer in time"
-    if isinstance(exc, requests.RequestException):
-        return "could not reach X"
-    return f"unexpected error talking to X ({type(exc).__name__})"
-
-
 def remaining(draft: Draft) -> list[int]:
     """1-based numbers of the parts still on X (or not known to be gone)."""
     gone = set(draft.deleted_ids or [])
@@ -73,7 +48,7 @@ class Deleter:
     def __init__(
         self,
         store: Store,
-        account: XAccount,
+        account: Account,
         policy: Policy,
         on_change: Callable[[int], None],
         *,
@@ -186,7 +161,7 @@ class Deleter:
                 deleted_now = self.account.delete(post_id)
                 failpoints.hit("after-delete-call")  # X has deleted it; nothing recorded yet
             except Exception as exc:  # everything stops here: the card says which parts remain and offers Retry
-                return self._stop(draft, attempt_id, why(exc))
+                return self._stop(draft, attempt_id, self.account.diagnose(exc).reason)
             gone.append(post_id)
             how = "deleted" if deleted_now else "already gone"
             with self.store.transaction() as tx:

@@ -4,7 +4,7 @@ Media ids expire (24 h), so nothing is uploaded before the post is due. Each ima
 and posted only if its sha256 is the one the owner approved: "exactly the bytes approved". None of this makes
 anything public, so every failure here is either retried (X or Slack unreachable, 5xx, 429, a dropped upload)
 or, when a person must act, a failure that says what to do (a file deleted or changed in Slack, X refusing
-the image). Only `POST /2/tweets` itself is ever uncertain (bot.networks.x.errors).
+the image). Only the create call itself is ever uncertain (the account's `diagnose`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.intake.media_rules import MediaItem, MediaKind, sha256
-from bot.networks.x.client import XAccount
-from bot.networks.x.errors import Diagnosis, Verdict, diagnose
+from bot.intake.media_rules import MediaItem, sha256
+from bot.networks.base import Account, Diagnosis, Verdict
 from bot.slack.files import FileUnavailable
-
-CATEGORY = {MediaKind.IMAGE: "tweet_image", MediaKind.GIF: "tweet_gif"}
 
 
 class MediaNotReady(Exception):
@@ -31,20 +28,18 @@ class MediaNotReady(Exception):
 @dataclass
 class MediaUploader:
     download: Callable[[str], bytes]
-    account: XAccount
+    account: Account
 
     def prepare(self, items: Sequence[MediaItem]) -> list[str]:
-        """X media ids for `items`, in order, each with its alt text set. Raises MediaNotReady."""
+        """The account's media ids for `items`, in order, each with its alt text set. Raises MediaNotReady."""
         return [self._one(item) for item in items]
 
     def _one(self, item: MediaItem) -> str:
         data = self._fetch(item)
         try:
-            media_id = self.account.upload_media(data, item.mime, CATEGORY[item.kind])
-            if item.alt:
-                self.account.set_alt_text(media_id, item.alt)
+            media_id = self.account.upload_media(data, item.mime, item.alt or None)
         except Exception as exc:  # nothing is public: what would be "uncertain" for a post is a retry here
-            found = diagnose(exc)
+            found = self.account.diagnose(exc)
             verdict = Verdict.FAILED if found.verdict is Verdict.FAILED else Verdict.RETRY
             raise MediaNotReady(Diagnosis(verdict, f"uploading {item.name}: {found.reason}", found.retry_at)) from None
         return media_id

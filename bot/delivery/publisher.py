@@ -24,8 +24,7 @@ from bot.delivery.publish_wait import Waiter, Waiters
 from bot.delivery.reconcile import Reconciler
 from bot.intake import draft_media
 from bot.intake.media_rules import MediaItem
-from bot.networks.x.client import XAccount
-from bot.networks.x.errors import Diagnosis, Verdict, diagnose
+from bot.networks.base import Account, Diagnosis, Verdict
 from bot.runtime import failpoints
 from storage import media as stored_media
 from storage import notices, schedule, undo
@@ -59,7 +58,7 @@ class Publisher:
     def __init__(
         self,
         store: Store,
-        account: XAccount,
+        account: Account,
         on_change: Callable[[int], None],
         *,
         worker_id: str | None = None,
@@ -195,7 +194,7 @@ class Publisher:
         except MediaNotReady as exc:  # before the create call: nothing went out for this part
             self._record_failure(draft, attempt_id, exc.diagnosis)
         except Exception as exc:  # classified below; anything unknown counts as uncertain
-            self._record_failure(draft, attempt_id, diagnose(exc))
+            self._record_failure(draft, attempt_id, self.account.diagnose(exc))
         if told is not None and self.on_published is not None:
             self.on_published(*told)
         else:
@@ -228,12 +227,14 @@ class Publisher:
             if media_ids and not self._renew(draft, attempt_id):  # fetching and uploading took lease time
                 log.warning("draft %s: lease lost while uploading images; leaving it to the new owner", draft.id)
                 return
-            with_media = {"media_ids": media_ids} if media_ids else {}
-            ids.append(self.account.post(text, in_reply_to=ids[-1] if ids else None, **with_media))
+            posted = self.account.post(
+                text, key=self.account.new_key(), reply_to=ids[-1] if ids else None, media=media_ids
+            )
+            ids.append(posted.id)
             failpoints.hit("after-x-call")
-            url = self.account.known_link(ids[0]) if len(ids) == len(parts) else None
-            if url is not None:  # the last part, and its link needs no call to X: its id and the outcome at once
-                return self._record_published(draft, attempt_id, url, ids)
+            if len(ids) == len(parts) and posted.link is not None:
+                # The last part, and the account knew its link without a call: its id and the outcome at once.
+                return self._record_published(draft, attempt_id, self.account.link(ids[0]), ids)
             with self.store.transaction() as tx:
                 # The part's id and a renewed lease in one fenced write: the next part goes out on a full lease.
                 if not tx.attempt_write(draft.id or 0, attempt_id, post_ids=ids, lease_until=self.clock() + self.lease):
@@ -242,7 +243,7 @@ class Publisher:
         return self._record_published(draft, attempt_id, self.account.link(ids[0]))
 
     def _record_published(
-        self, draft: Draft, attempt_id: str, url: str, ids: list[str] | None = None
+        self, draft: Draft, attempt_id: str, url: str | None, ids: list[str] | None = None
     ) -> tuple[Draft, int] | None:
         """The outcome, fenced by the attempt; with `ids`, the last part's id too, in the same write. With
         `on_published`, the writer's telling is claimed in it too: returns the row as written and the move's id."""

@@ -1,25 +1,18 @@
 """After an uncertain attempt: look for the post on the account before asking a person.
 
-X has no idempotency key, so "did my post go through?" can only be answered by reading the account's
-recent posts. A match settles it (published, or the rest of a thread resumes); no match, or no answer,
-leaves the draft `unknown` for an approver to settle from the card, while the bot looks a few more times (X's
-timeline lags behind its writes).
+The account answers "is this part up?" (`Account.find`: X reads its recent posts, as it has no idempotency key;
+how X's timeline shows a text is X's business, in bot/networks/x/match.py). A match settles it (published, or the
+rest of a thread resumes); no match, or no answer, leaves the draft `unknown` for an approver to settle from the
+card, while the bot looks a few more times (X's timeline lags behind its writes).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from twitter_text import extract_urls_with_indices
-
-from bot.delivery.media_publish import for_part
-from bot.intake import draft_media
-from bot.networks.x.client import XAccount
-from storage import media as stored_media
+from bot.networks.base import Account
 from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -28,36 +21,10 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(minutes=15)
 # After the first look, right after the uncertain answer: 5 more over two minutes (at +5, +15, +30, +60, +120 s).
 LOOK_AGAIN = tuple(timedelta(seconds=s) for s in (5, 10, 15, 30, 60))
-LINK = "\ufffclink\ufffc"  # a placeholder no post text contains
-_TCO = re.compile(r"https://t\.co/[A-Za-z0-9]+")
-_X_ENTITY = re.compile(r"&(amp|lt|gt);")
-_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
-
-
-def comparable(text: str) -> str:
-    """Our text as it can be compared with what X shows: X links every URL twitter-text finds (bare domains like
-    `northwind.coffee` too) and shows each as a t.co link, so each becomes one placeholder."""
-    text = unicodedata.normalize("NFC", text)
-    out, at = [], 0
-    for found in extract_urls_with_indices(text):
-        start, end = found["indices"]
-        out += [text[at:start], LINK]
-        at = end
-    out.append(text[at:])
-    return " ".join("".join(out).split())
-
-
-def comparable_from_x(text: str, *, media: bool = False) -> str:
-    """A post's text as X's timeline shows it, made comparable with `comparable`: X escapes exactly `&`, `<`
-    and `>` (undone here in one pass, so a typed `&amp;` stays `&amp;`), and every link is a t.co link. A post
-    with media (`media`) ends with one more t.co link, to its photos, which our text never had."""
-    text = _X_ENTITY.sub(lambda m: _UNESCAPED[m.group(1)], text)
-    shown = " ".join(_TCO.sub(LINK, unicodedata.normalize("NFC", text)).split())
-    return shown.removesuffix(LINK).rstrip() if media else shown
 
 
 class Reconciler:
-    def __init__(self, store: Store, account: XAccount, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: Store, account: Account, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.account = account
         self.clock = clock
@@ -77,22 +44,17 @@ class Reconciler:
         ids = list(draft.post_ids or [])
         found = None
         if len(ids) < len(draft.final_parts):  # else every part's id was recorded before the stop: no need to look
-            expected = comparable(draft.final_parts[len(ids)])
-            media = self._has_media(draft, len(ids))
-            recent = self.account.recent_posts(since=(draft.decided_at or draft.updated_at) - LOOKBACK)
-            if recent is None:
-                return self._note(draft_id, draft.last_error, "the account's recent posts couldn't be read")
-            found = next(
-                (pid for pid, text in recent if comparable_from_x(text, media=media) == expected and pid not in ids),
-                None,
-            )
+            since = (draft.decided_at or draft.updated_at) - LOOKBACK
+            found = self.account.find(self._key(draft, len(ids)), draft.final_parts[len(ids)], since)
             if found is None:
+                return self._note(draft_id, draft.last_error, "the account's recent posts couldn't be read")
+            if found is False or found is True or found in ids:  # an earlier part of the same text is not this one
                 return self._note(draft_id, draft.last_error, "it is not among the account's recent posts")
             ids.append(found)
         done = len(ids) >= len(draft.final_parts)
         values: dict[str, object] = {"post_ids": ids, "last_error": None, "next_attempt_at": None}
         if done:  # the link needs the username: asked of X (once per process) before the transaction, not in it
-            values.update(post_url=self.account.try_link(ids[0]), published_at=self.clock())
+            values.update(post_url=self.account.link(ids[0]), published_at=self.clock())
         with self.store.transaction() as tx:
             to = Status.PUBLISHED if done else Status.APPROVED
             if not tx.move(draft_id, frm={Status.UNKNOWN}, to=to, **values):
@@ -109,11 +71,10 @@ class Reconciler:
         log.info("draft %s: reconciled (%s); now %s", draft_id, found or "all parts recorded", to)
         return True
 
-    def _has_media(self, draft: Draft, part: int) -> bool:
-        """Whether `part` of the draft went out with images (X then shows one more link after its text)."""
-        with self.store.read() as tx:
-            images = draft_media.items(stored_media.of_version(tx.session, draft.id or 0, draft.version))
-        return bool(for_part(images, part, len(draft.final_parts or [])))
+    @staticmethod
+    def _key(draft: Draft, part: int) -> str:
+        """The key the part's create call was made under (none is stored for X before deliveries: any string)."""
+        return ""
 
     def _claim_look(self, draft: Draft) -> bool:
         """This look is ours (no other instance is taking the same one), and the next one is booked."""

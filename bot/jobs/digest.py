@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.jobs.schedule import Week
-from bot.networks.x.client import XAccount
+from bot.networks.base import Account
 from storage import media as stored_media
 from storage import reports, schedule
 from storage.escalation_reports import escalation_waits
@@ -92,7 +92,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def build(
-    store: Store, account: XAccount | None, week: Week, *, brand: str = "default", now: datetime | None = None
+    store: Store, account: Account | None, week: Week, *, brand: str = "default", now: datetime | None = None
 ) -> Digest:
     now = now or utcnow()
     start, end = week.start, week.end

@@ -20,7 +20,7 @@ from bot.jobs.digest import build
 from bot.jobs.digest_send import DigestSender, SendResult
 from bot.jobs.reminders import Reminders
 from bot.jobs.schedule import Week, digest_due
-from bot.networks.x.client import XAccount
+from bot.networks.base import Account
 from bot.runtime.settings import Settings
 from storage.maintenance import optimize
 from storage.store import Store
@@ -33,7 +33,7 @@ OPTIMIZE_EVERY = timedelta(hours=6)
 
 
 class DigestJob:
-    def __init__(self, store: Store, client: WebClient, account: XAccount, settings: Settings, worker_id: str) -> None:
+    def __init__(self, store: Store, client: WebClient, account: Account, settings: Settings, worker_id: str) -> None:
         self.store = store
         self.account = account
         self.settings = settings

@@ -30,7 +30,9 @@ from bot.jobs.escalation import Escalations
 from bot.jobs.reminders import Reminders
 from bot.jobs.scheduler import DigestJob, Scheduler
 from bot.jobs.timekeeper import Timekeeper
-from bot.networks.x.client import XAccount
+from bot.networks.base import Account, Network
+from bot.networks.registry import Accounts
+from bot.networks.registry import x_account as build_x_account
 from bot.runtime import failures
 from bot.runtime.logs import ContextExecutor
 from bot.runtime.settings import Settings
@@ -62,7 +64,8 @@ class Services:
     workflow: Workflow
     notifier: Notifier
     publisher: Publisher
-    account: XAccount
+    account: Account  # X's: every brand posts there today
+    accounts: Accounts  # every network's, by brand (bot.networks.registry)
     switch: BrandSwitch
     home: Home
     scheduler: Scheduler
@@ -131,14 +134,8 @@ def slack_client(settings: Settings) -> WebClient:
     )
 
 
-def x_account(settings: Settings) -> XAccount:
-    return XAccount(
-        api_key=settings.x_api_key,
-        api_secret=settings.x_api_secret,
-        access_token=settings.x_access_token,
-        access_token_secret=settings.x_access_token_secret,
-        base_url=settings.x_api_url,
-    )
+def x_account(settings: Settings) -> Account:
+    return build_x_account(settings)
 
 
 def build_services(
@@ -188,7 +185,8 @@ def build_services(
         bot_user_id=str(identity["user_id"]),
         backups=settings.backup_approvers,
     )
-    account = x_account(settings)
+    accounts = Accounts.from_settings(settings)
+    account = accounts[Network.X]
     switch = BrandSwitch(store, policy)
     publisher = Publisher(
         store,
@@ -223,6 +221,7 @@ def build_services(
         notifier=notifier,
         publisher=publisher,
         account=account,
+        accounts=accounts,
         switch=switch,
         home=Home(client, store, workflow, settings),
         scheduler=scheduler,

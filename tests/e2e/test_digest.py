@@ -95,7 +95,7 @@ def seeded_week(bot: Harness) -> dict[str, str]:
     account = XAccount(
         api_key=bot.x.consumer_key, api_secret="s", access_token="t", access_token_secret="ts", base_url=bot.x.url
     )
-    ids = {name: account.post(f"{name} as posted") for name in ("A", "B", "C")}
+    ids = {name: account.post(f"{name} as posted").id for name in ("A", "B", "C")}
     bot.x.set_metrics(ids["A"], like_count=5, retweet_count=2, reply_count=1, impression_count=100)
     bot.x.set_metrics(ids["C"], like_count=7, impression_count=250)
     store, d = bot.store, MON_W45

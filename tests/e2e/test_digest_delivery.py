@@ -35,7 +35,7 @@ def a_published_week(bot: Harness) -> None:
     account = XAccount(
         api_key=bot.x.consumer_key, api_secret="s", access_token="t", access_token_secret="ts", base_url=bot.x.url
     )
-    post_id = account.post("Fresh beans as posted")
+    post_id = account.post("Fresh beans as posted").id
     seed.draft(
         bot.store,
         writer="U0W1",

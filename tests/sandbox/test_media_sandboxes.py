@@ -91,7 +91,7 @@ def test_the_token_goes_to_no_other_host(slack: SlackSandbox) -> None:
 
 
 def test_upload_answers_x_shape_and_metadata_sets_alt_text(x: XSandbox, account: XAccount) -> None:
-    media_id = account.upload_media(image(), "image/png", "tweet_image")
+    media_id = account.upload(image(), "image/png", "tweet_image")
     [body] = [r for r in x.requests if r.route == "POST /2/media/upload"]
     assert body.headers["content-type"].startswith("multipart/form-data")
     assert body.headers["authorization"].startswith("OAuth ")  # signed with the same OAuth 1.0a user keys
@@ -99,7 +99,7 @@ def test_upload_answers_x_shape_and_metadata_sets_alt_text(x: XSandbox, account:
     assert item.data == image() and item.media_key == f"3_{media_id}"
     account.set_alt_text(media_id, "A cup")
     assert item.alt_text == "A cup"
-    post_id = account.post("With a cup", media_ids=[media_id])
+    post_id = account.post("With a cup", media=[media_id]).id
     assert x.live_posts()[0].id == post_id and x.live_posts()[0].media_ids == [media_id]
 
 
@@ -113,38 +113,38 @@ def test_upload_refuses_what_x_refuses(x: XSandbox, account: XAccount) -> None:
     ]
     for data, mime, category, message in cases:
         with pytest.raises(tweepy.BadRequest) as refused:
-            account.upload_media(data, mime, category)
+            account.upload(data, mime, category)
         assert any(message in m for m in refused.value.api_messages), refused.value.api_messages
     assert x.media.items == {}
 
 
 def test_create_refuses_unknown_expired_too_many_and_mixed_media(x: XSandbox, account: XAccount) -> None:
-    images = [account.upload_media(image(color=(n, 0, 0)), "image/png", "tweet_image") for n in range(5)]
-    moving = account.upload_media(gif(), "image/gif", "tweet_gif")
+    images = [account.upload(image(color=(n, 0, 0)), "image/png", "tweet_image") for n in range(5)]
+    moving = account.upload(gif(), "image/gif", "tweet_gif")
     for ids in (["123"], images, [images[0], moving]):
         with pytest.raises(tweepy.BadRequest, match="Your media IDs are invalid"):
-            account.post("nope", media_ids=ids)
+            account.post("nope", media=ids)
     x.media.expire_all()
     with pytest.raises(tweepy.BadRequest, match="Your media IDs are invalid"):
-        account.post("expired", media_ids=[images[0]])
+        account.post("expired", media=[images[0]])
     with pytest.raises(tweepy.BadRequest, match="not found"):
         account.set_alt_text(images[0], "too late")
     with pytest.raises(tweepy.BadRequest, match="at most 1000"):
-        account.set_alt_text(account.upload_media(image(), "image/png", "tweet_image"), "x" * 1001)
+        account.set_alt_text(account.upload(image(), "image/png", "tweet_image"), "x" * 1001)
     assert x.live_posts() == []
 
 
 def test_media_routes_take_injected_faults(x: XSandbox, account: XAccount) -> None:
     x.fail("POST /2/media/upload", status=503)
     with pytest.raises(tweepy.TwitterServerError):
-        account.upload_media(image(), "image/png", "tweet_image")
-    assert account.upload_media(image(), "image/png", "tweet_image")
+        account.upload(image(), "image/png", "tweet_image")
+    assert account.upload(image(), "image/png", "tweet_image")
 
 
 def test_a_post_with_images_comes_back_with_one_media_link_at_the_end(x: XSandbox, account: XAccount) -> None:
     """X appends one t.co link (to the post's photos, however many) after the text of a post with media, in the
     create answer, the timeline and lookups; the text as sent has no such link."""
-    ids = [account.upload_media(image(color=(n, 0, 0)), "image/png", "tweet_image") for n in range(2)]
+    ids = [account.upload(image(color=(n, 0, 0)), "image/png", "tweet_image") for n in range(2)]
     created = account.client.create_tweet(text="Two roasts & a view: northwind.coffee", media_ids=ids, user_auth=True)
     post_id, shown = created.data["id"], created.data["text"]
     links = re.findall(r"https://t\.co/[A-Za-z0-9]{10}", shown)
@@ -157,6 +157,6 @@ def test_a_post_with_images_comes_back_with_one_media_link_at_the_end(x: XSandbo
 
 
 def test_a_post_of_images_only_is_its_media_link(x: XSandbox, account: XAccount) -> None:
-    post_id = account.post("", media_ids=[account.upload_media(image(), "image/png", "tweet_image")])
+    post_id = account.post("", media=[account.upload(image(), "image/png", "tweet_image")]).id
     [(found, shown)] = account.recent_posts(since=x.posts[0].created_at - timedelta(minutes=1)) or []
     assert found == post_id and re.fullmatch(r"https://t\.co/[A-Za-z0-9]{10}", shown)

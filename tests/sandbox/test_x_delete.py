@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import pytest
 import tweepy
 
-from bot.delivery.deleter import why
-from bot.networks.x.client import NotDeleted, XAccount
+from bot.networks.x.client import DeleteStopped, NotDeleted, XAccount
 from bot.sandbox import XSandbox
 from bot.sandbox.slack_blocks import block_errors
 
@@ -33,7 +32,7 @@ def account(x: XSandbox) -> XAccount:
 
 
 def test_a_live_post_is_deleted_and_leaves_the_timeline_and_lookups(x: XSandbox, account: XAccount) -> None:
-    kept, gone = account.post("kept"), account.post("gone")
+    kept, gone = account.post("kept").id, account.post("gone").id
     assert account.delete(gone) is True
     assert x.requests[-1].status == 200 and x.delete_requests() == [gone]
     assert [p.id for p in x.live_posts()] == [kept]
@@ -44,7 +43,7 @@ def test_a_live_post_is_deleted_and_leaves_the_timeline_and_lookups(x: XSandbox,
 @pytest.mark.parametrize("answer", ["deleted_false", "not_found"])
 def test_a_post_already_gone_reads_as_gone_whichever_way_x_says_it(x: XSandbox, account: XAccount, answer: str) -> None:
     x.answer_gone_with(answer)
-    post = account.post("soon gone")
+    post = account.post("soon gone").id
     x.drop_post(post)  # deleted on x.com
     assert account.delete(post) is False
     assert x.requests[-1 if answer == "not_found" else -2].status == (404 if answer == "not_found" else 200)
@@ -58,33 +57,38 @@ def test_the_404_is_xs_problem_body(x: XSandbox, account: XAccount) -> None:
 
 
 def test_deleted_false_for_a_post_x_still_has_is_not_taken_as_gone(x: XSandbox, account: XAccount) -> None:
-    post = account.post("stubborn")
+    post = account.post("stubborn").id
     x.fail(DELETE, status=200, body={"data": {"deleted": False}})
-    with pytest.raises(NotDeleted) as stuck:
+    with pytest.raises(DeleteStopped) as stuck:
         account.delete(post)
-    assert why(stuck.value) == "X answered that it did not delete the post"
+    assert isinstance(stuck.value.__cause__, NotDeleted)
+    assert str(stuck.value) == "X answered that it did not delete the post"
 
 
-def test_errors_reach_the_caller_as_tweepys_and_read_plainly(x: XSandbox, account: XAccount) -> None:
-    post = account.post("errors")
+def test_errors_reach_the_caller_said_plainly_with_tweepys_as_the_cause(x: XSandbox, account: XAccount) -> None:
+    post = account.post("errors").id
     x.fail(DELETE, status=500)
-    with pytest.raises(tweepy.TwitterServerError) as server_error:
+    with pytest.raises(DeleteStopped) as server_error:
         account.delete(post)
-    assert why(server_error.value) == "X answered 500"
+    assert isinstance(server_error.value.__cause__, tweepy.TwitterServerError)
+    assert str(server_error.value) == "X answered 500"
     x.fail(DELETE, status=429, reset_in=900)
-    with pytest.raises(tweepy.TooManyRequests) as limited:
+    with pytest.raises(DeleteStopped) as limited:
         account.delete(post)
-    assert limited.value.response.headers["x-rate-limit-remaining"] == "0"
-    assert why(limited.value).startswith("X's limit on deletions was reached (429): Retry after ")
+    assert isinstance(limited.value.__cause__, tweepy.TooManyRequests)
+    assert limited.value.__cause__.response.headers["x-rate-limit-remaining"] == "0"
+    assert str(limited.value).startswith("X's limit on deletions was reached (429): Retry after ")
     forbidden = {"title": "Forbidden", "detail": "You are not allowed to delete this Tweet.", "type": "about:blank"}
     x.fail(DELETE, status=403, body=forbidden)
-    with pytest.raises(tweepy.Forbidden) as refused:
+    with pytest.raises(DeleteStopped) as refused:
         account.delete(post)
-    assert why(refused.value) == "X refused to delete it (403): You are not allowed to delete this Tweet."
+    assert isinstance(refused.value.__cause__, tweepy.Forbidden)
+    assert str(refused.value) == "X refused to delete it (403): You are not allowed to delete this Tweet."
     x.fail(DELETE, status=401)
-    with pytest.raises(tweepy.Unauthorized) as keys:
+    with pytest.raises(DeleteStopped) as keys:
         account.delete(post)
-    assert why(keys.value) == "X refused the keys (401): check the X keys in the settings"
+    assert isinstance(keys.value.__cause__, tweepy.Unauthorized)
+    assert str(keys.value) == "X refused the keys (401): check the X keys in the settings"
     assert account.delete(post) is True  # the faults are spent: the post goes
 
 

@@ -48,7 +48,7 @@ def published(store: Store, x: XSandbox, parts: int = 3) -> int:
     )
     ids: list[str] = []
     for n in range(parts):
-        ids.append(account.post(f"part {n + 1}", in_reply_to=ids[-1] if ids else None))
+        ids.append(account.post(f"part {n + 1}", reply_to=ids[-1] if ids else None).id)
     draft = Draft(channel="C0DRAFTS", ts="1.000001", writer_id="U0WRITER", text="t", status=Status.PUBLISHED)
     draft.post_ids, draft.post_url = ids, f"https://x.com/acmecoffee/status/{ids[0]}"
     with store.transaction() as tx:

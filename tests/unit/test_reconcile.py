@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.delivery.reconcile import comparable, comparable_from_x
+from bot.networks.x.match import comparable, comparable_from_x
 from bot.networks.x.wire import as_x_shows
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ from bot.approval.workflow import Workflow
 from bot.delivery.publisher import Publisher
 from bot.intake.media_rules import MediaRefusal
 from bot.intake.media_rules import Problem as MediaProblem
+from bot.networks.base import Diagnosis, Network, Posted
+from bot.networks.x.errors import diagnose
 from bot.slack.text import Problem, Refusal
 from storage import notices
 from storage.engine import make_engine
@@ -550,27 +552,34 @@ def x_error(status: int, detail: str) -> tweepy.HTTPException:
 
 
 class StubX:
-    """Stands in for the brand's X account: posts succeed, or fail the way X says."""
+    """Stands in for the brand's X account (bot.networks.base.Account): posts succeed, or fail the way X says."""
+
+    network = Network.X
 
     def __init__(self) -> None:
         self.error: BaseException | None = None
         self.posts: list[tuple[str, str | None]] = []
 
-    def post(self, text: str, in_reply_to: str | None = None) -> str:
+    def new_key(self) -> str:
+        return f"key-{len(self.posts)}"
+
+    def post(self, text: str, *, key: str, reply_to: str | None = None, media: Sequence[str] = ()) -> Posted:
         if self.error is not None:
             raise self.error
-        self.posts.append((text, in_reply_to))
-        return str(1000 + len(self.posts))
+        self.posts.append((text, reply_to))
+        post_id = str(1000 + len(self.posts))
+        return Posted(post_id, self.link(post_id))
 
     def link(self, post_id: str) -> str:
         return f"https://x.com/acme/status/{post_id}"
 
-    def known_link(self, post_id: str) -> str:
-        return self.link(post_id)
-
-    def recent_posts(self, since: object, limit: int = 50) -> list[tuple[str, str]]:
+    def find(self, key: str, text: str, since: object) -> str | bool:
         """What the account shows after an uncertain attempt: only posts that really went up."""
-        return [(str(1001 + i), text) for i, (text, _) in reversed(list(enumerate(self.posts)))]
+        found = (str(1001 + i) for i, (posted, _) in reversed(list(enumerate(self.posts))) if posted == text)
+        return next(found, False)
+
+    def diagnose(self, exc: BaseException) -> Diagnosis:
+        return diagnose(exc)
 
 
 def publish(store: Store, draft: Draft, error: BaseException | None = None) -> StubX:

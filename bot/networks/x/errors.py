@@ -1,36 +1,36 @@
 """What an exception from tweepy/requests means for a post: retry, uncertain, or failed for good.
 
 The line that matters is whether the request may have reached X. X has no idempotency key, so
-anything that may have reached it must never be blindly sent again.
+anything that may have reached it must never be blindly sent again. The verdicts are the network interface's
+(bot.networks.base), re-exported here for the X folder's callers.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from enum import StrEnum
+from datetime import UTC, datetime
 
 import requests
 import tweepy
 
+from bot.networks.base import Diagnosis, Verdict
+
+__all__ = ["DUPLICATE_HINT", "DeleteStopped", "Diagnosis", "NotDeleted", "Verdict", "diagnose", "why_not_deleted"]
 DUPLICATE_HINT = "duplicate content"
 
 
-class Verdict(StrEnum):
-    RETRY = "retry"  # never reached X (refused connection, connect timeout, 429): safe to send again
-    UNCERTAIN = "uncertain"  # may have been posted: read timeout, dropped connection, 5xx, duplicate
-    FAILED = "failed"  # X said no for a reason a person must fix
+class NotDeleted(Exception):
+    """X answered `deleted: false` for a post it still shows: it is up, and must not be counted as gone."""
 
 
-@dataclass(frozen=True)
-class Diagnosis:
-    verdict: Verdict
-    reason: str
-    retry_at: float | None = None  # epoch seconds, when X told us
+class DeleteStopped(Exception):
+    """A deletion X didn't do, said for a person (`str()`); the exception behind it is its `__cause__`."""
 
 
 def diagnose(exc: BaseException, now: float | None = None) -> Diagnosis:
     now = time.time() if now is None else now
+    if isinstance(exc, DeleteStopped):
+        return Diagnosis(Verdict.FAILED, str(exc))
     if isinstance(exc, tweepy.TooManyRequests):
         return Diagnosis(Verdict.RETRY, "X rate limit reached", retry_at=_reset_time(exc.response, now))
     if isinstance(exc, tweepy.Forbidden) and any(DUPLICATE_HINT in m.lower() for m in exc.api_messages):
@@ -88,3 +88,26 @@ def _reset_time(response: requests.Response | None, now: float) -> float:
 
 def _messages(exc: tweepy.HTTPException) -> str:
     return "; ".join(str(m) for m in exc.api_messages)[:300] or "no details given."
+
+
+def why_not_deleted(exc: BaseException, now: float | None = None) -> str:
+    """What stopped a deletion, for the card and the audit trail (the words differ from a post's: a 429 here is
+    X's limit on deletions, and the time it lifts is what the person needs)."""
+    if isinstance(exc, NotDeleted):
+        return "X answered that it did not delete the post"
+    if isinstance(exc, tweepy.TooManyRequests):
+        retry_at = diagnose(exc, now).retry_at
+        after = datetime.fromtimestamp(retry_at, tz=UTC).strftime("%H:%M UTC") if retry_at else "a few minutes"
+        return f"X's limit on deletions was reached (429): Retry after {after}"
+    if isinstance(exc, tweepy.Unauthorized):
+        return "X refused the keys (401): check the X keys in the settings"
+    if isinstance(exc, tweepy.Forbidden):
+        messages = "; ".join(str(m) for m in exc.api_messages)[:200] or "no details given"
+        return f"X refused to delete it (403): {messages}"
+    if isinstance(exc, tweepy.HTTPException):
+        return f"X answered {exc.response.status_code}"
+    if isinstance(exc, requests.ReadTimeout):
+        return "X did not answer in time"
+    if isinstance(exc, requests.RequestException):
+        return "could not reach X"
+    return f"unexpected error talking to X ({type(exc).__name__})"

@@ -1,0 +1,38 @@
+"""X's text and media rules: weighted length (twitter-text v3: NFC, URLs 23, emoji 2, CJK 2; limit 280), and
+X's image limits (4 images, 5 MB each, alt text up to 1000 characters)."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from dataclasses import dataclass
+
+from twitter_text import parse_tweet
+
+from bot.networks.base import MediaLimits, Network, TextRules
+
+LIMIT = 280
+MEDIA = MediaLimits(
+    max_images=4,
+    image_bytes=5 * 1024 * 1024,  # a GIF may be 15 MB (bot/intake/media_rules checks each kind)
+    alt_limit=1000,
+    mimes=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
+)
+
+
+@functools.lru_cache(maxsize=2048)
+def _weighted(text: str) -> int:
+    return parse_tweet(unicodedata.normalize("NFC", text)).weightedLength
+
+
+@dataclass(frozen=True)
+class XTextRules(TextRules):
+    network: Network = Network.X
+    limit: int = LIMIT
+    unit: str = "characters"
+
+    def count(self, text: str) -> int:
+        return _weighted(text)
+
+
+RULES = XTextRules()
