@@ -20,7 +20,7 @@ from bot.runtime.brands import (
 
 
 def _x(config: XAccountConfig) -> Account:
-    return XAccount(  # type: ignore[return-value]
+    return XAccount(
         api_key=config.api_key.value,
         api_secret=config.api_secret.value,
         access_token=config.access_token.value,
