@@ -33,7 +33,7 @@ def receive(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
     so the write happens here; if it fails, Slack gets no 200 and retries. The draft itself is made after.
     (Bolt injects the arguments by these names.)
     """
-    if event.get("channel") == services.settings.drafts_channel and event.get("subtype") in SUBTYPES:
+    if services.desk_for_channel(event.get("channel")) is not None and event.get("subtype") in SUBTYPES:
         context["inbox_id"] = services.inbox.receive(InboxKind.MESSAGE, body)
     return next()
 
@@ -49,7 +49,10 @@ def handle(body: dict[str, Any], replay: bool, services: Services) -> FollowUp |
     """The writer's move (a new draft, a revision, a withdrawal); then cards and the thread reply."""
     event = body.get("event")
     recorded = record(body, event, services) if isinstance(event, dict) else None
-    return partial(services.notifier.intake, *recorded) if recorded is not None else None
+    if recorded is None:
+        return None
+    desk = services.desk_for_channel(recorded[1])
+    return partial(desk.notifier.intake if desk else services.notifier.intake, *recorded)
 
 
 Recorded = tuple[Outcome, str, str]
@@ -62,8 +65,11 @@ def record(body: dict[str, Any], event: dict[str, Any], services: Services) -> R
         return None
     event_id = slack_event_id(body.get("event_id"))
     channel = event["channel"]
+    desk = services.desk_for_channel(channel)  # the brand whose drafts channel it is: the draft is that brand's
+    if desk is None:  # the file changed since the message was recorded: no brand drafts there any more
+        return None
     if move.life is Life.DELETE:
-        return services.workflow.withdraw(channel, move.ts, event_id, user=move.user), channel, move.ts
+        return desk.workflow.withdraw(channel, move.ts, event_id, user=move.user), channel, move.ts
     converted = _text(move.message, services)
     media = media_intake.read(move.message, converted.text, partial(_download, services=services))  # no tx open yet
     message = IncomingMessage(
@@ -80,8 +86,8 @@ def record(body: dict[str, Any], event: dict[str, Any], services: Services) -> R
         media_dropped=media.dropped,
     )
     if move.life is Life.EDIT:
-        return services.workflow.revise(message), channel, move.ts
-    return services.workflow.submit(message), channel, move.ts
+        return desk.workflow.revise(message), channel, move.ts
+    return desk.workflow.submit(message), channel, move.ts
 
 
 def _download(url: str, services: Services) -> bytes:
