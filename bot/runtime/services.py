@@ -103,9 +103,10 @@ class Services:
             brand = self._brand_of.setdefault(draft_id, draft.brand)
         return self.desk(brand)
 
-    def desk_for_channel(self, channel: str | None) -> Desk | None:
-        """The brand whose drafts channel `channel` is, or None."""
-        brand = self.brands.for_channel(channel or "")
+    def desk_for_channel(self, channel: object) -> Desk | None:
+        """The brand whose drafts channel `channel` is, or None (for anything that isn't a channel id too: a
+        payload's `channel` is whatever the sender put there)."""
+        brand = self.brands.for_channel(channel) if isinstance(channel, str) else None
         return self.desks.get(brand.key) if brand is not None else None
 
     def desks_of(self, user_id: str | None) -> list[Desk]:
