@@ -118,7 +118,7 @@ def _settle(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, 
         services.decision_taken(outcome.draft.id, actor.user_id, refresh_home=in_home, outcome=outcome)
     clicked = _channel(body), _message_ts(body)
     if clicked[0] and clicked[1]:
-        services.notifier.show_on_unrecorded(ref.draft_id, clicked[0], clicked[1], actor.user_id)
+        services.desk_of(ref.draft_id).notifier.show_on_unrecorded(ref.draft_id, clicked[0], clicked[1], actor.user_id)
 
 
 def _clicked_in_home(body: dict[str, Any]) -> bool:
@@ -161,27 +161,28 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
     if parsed is None:
         return None if replay else partial(_refuse_malformed, body, services)
     action = ActionId(body["actions"][0]["action_id"])
-    if action is ActionId.MARK_PUBLISHED and (part := services.marking.part_to_link(*parsed)):
+    desk = services.desk_of(parsed[0].draft_id)  # the draft's brand decides who may move it
+    if action is ActionId.MARK_PUBLISHED and (part := desk.marking.part_to_link(*parsed)):
         # The rest of the thread must reply to the uncertain part: ask for its link (a replay can't open a form).
         modal = part_link_modal(parsed[0], *part)
         return None if replay else partial(_open, services.client, body, modal, parsed[1], services)
     if action in DELETES:  # claimed now; X is called after the inbox row is done (bot/delivery/deleter.py)
         ref, actor = parsed
-        outcome = services.deleter.request(ref.draft_id, actor, via="button")
+        outcome = desk.deleter.request(ref.draft_id, actor, via="button")
         if outcome.refused and replay:
             return None
         return partial(_delete, outcome, body, ref, actor, services)
     moves = {
-        ActionId.APPROVE: services.workflow.approve,
-        ActionId.RETRY: services.workflow.retry,
-        ActionId.PUBLISH_AGAIN: services.workflow.publish_again,
-        ActionId.MARK_PUBLISHED: services.marking.mark_published,
-        ActionId.CANCEL: services.workflow.cancel_unknown,
-        ActionId.APPROVE_NOW: services.workflow.approve_now,
-        ActionId.POST_NOW: services.workflow.post_now,
-        ActionId.UNSCHEDULE: services.workflow.unschedule,
+        ActionId.APPROVE: desk.workflow.approve,
+        ActionId.RETRY: desk.workflow.retry,
+        ActionId.PUBLISH_AGAIN: desk.workflow.publish_again,
+        ActionId.MARK_PUBLISHED: desk.marking.mark_published,
+        ActionId.CANCEL: desk.workflow.cancel_unknown,
+        ActionId.APPROVE_NOW: desk.workflow.approve_now,
+        ActionId.POST_NOW: desk.workflow.post_now,
+        ActionId.UNSCHEDULE: desk.workflow.unschedule,
     }
-    outcome = services.workflow.undo(*parsed, replayed=replay) if action is ActionId.UNDO else moves[action](*parsed)
+    outcome = desk.workflow.undo(*parsed, replayed=replay) if action is ActionId.UNDO else moves[action](*parsed)
     if outcome.refused and replay:
         return None
     settle = partial(_settle, outcome, body, *parsed, services)
@@ -202,7 +203,7 @@ def _delete(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, 
         _tell(body, actor.user_id, delete_refusal(outcome), services)
         return
     _settle(outcome, body, ref, actor, services)
-    services.deleter.run(ref.draft_id, outcome.draft.attempt_id if outcome.draft else None)
+    services.desk_of(ref.draft_id).deleter.run(ref.draft_id, outcome.draft.attempt_id if outcome.draft else None)
 
 
 def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:
@@ -211,7 +212,7 @@ def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor
     if not parsed:
         return None
     ref, actor = parsed
-    draft, refused = services.workflow.decidable(ref, actor)
+    draft, refused = services.desk_of(ref.draft_id).workflow.decidable(ref, actor)
     if draft is None:
         _tell(body, actor.user_id, refusal(refused or Outcome(Kind.NOT_FOUND)), services)
         return None
@@ -224,11 +225,12 @@ def edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) 
     if not found:
         return
     ref, actor, draft = found
-    text = services.workflow.text_for_edit(draft)  # with the images' `alt:` lines, if it has images
+    workflow = services.desk_of(ref.draft_id).workflow
+    text = workflow.text_for_edit(draft)  # with the images' `alt:` lines, if it has images
     if len(text) > INPUT_LIMIT:
         _tell(body, actor.user_id, too_long_to_edit(INPUT_LIMIT), services)
         return
-    modal = edit_modal(ref, text, services.workflow.attribution_for(draft, actor.user_id))
+    modal = edit_modal(ref, text, workflow.attribution_for(draft, actor.user_id))  # the draft's brand's voice
     _open(client, body, modal, actor, services)
 
 
@@ -251,7 +253,7 @@ def ask_delete_reason(ack: Ack, body: dict[str, Any], client: WebClient, service
         return
     ref, actor = parsed
     draft = services.store.get(ref.draft_id)
-    refused = services.workflow.policy.refusal(actor)
+    refused = services.desk_of(ref.draft_id).policy.refusal(actor)
     if refused is not None or draft is None:
         _tell(body, actor.user_id, delete_refusal(Outcome(refused or Kind.NOT_FOUND, draft=draft)), services)
         return
@@ -272,14 +274,14 @@ def change_time(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
         if not found:
             return
     else:
-        refused = services.workflow.policy.refusal(actor, draft)
+        refused = services.desk_of(ref.draft_id).policy.refusal(actor, draft)
         if refused is None and (draft is None or not is_movable(draft)):
             refused = Kind.NOT_SCHEDULED
         if refused is not None:
             services.notifier.ephemeral(_channel(body), actor.user_id, refusal(Outcome(refused, draft=draft)))
             return
     assert draft is not None
-    modal = change_time_modal(ref, draft.publish_at, services.settings.timezone, approving)
+    modal = change_time_modal(ref, draft.publish_at, services.desk(draft.brand).brand.timezone, approving)
     _open(client, body, modal, actor, services)
 
 

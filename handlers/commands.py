@@ -17,9 +17,19 @@ from bot.jobs import digest_render
 from bot.jobs.digest import build
 from bot.jobs.schedule import Week
 from bot.reports import coming_up, history, status
+from bot.runtime.desks import Desk, refused_here
 from bot.runtime.services import Services
 from bot.slack.blocks import section
-from bot.slack.replies import OUTSIDERS_SHOW, OUTSIDERS_STATUS, delete_refusal, deletion_result, help_text, switch
+from bot.slack.replies import (
+    OUTSIDERS_SHOW,
+    OUTSIDERS_STATUS,
+    delete_refusal,
+    deletion_result,
+    help_text,
+    other_brand,
+    refusal,
+    switch,
+)
 from storage.types import utcnow
 
 COMMAND = "/countersign"
@@ -34,60 +44,121 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
     words = text.split()
     match [w.lower() for w in words[:1]] + words[1:2]:
         case [] | ["status"]:
-            if not _member(caller(command, services), services):
+            actor = caller(command, services)
+            if not _member(actor, services):
                 ack(response_type="ephemeral", text=OUTSIDERS_STATUS)
                 return
-            report = status.build(services.store, services.settings, viewer=command.get("user_id"))
-            ack(
-                response_type="ephemeral", **with_coming_up(status.render(report, services.team_url), command, services)
-            )
+            assert actor is not None
+            ack(response_type="ephemeral", **status_of(actor, command, services))
         case ["schedule", *_]:
-            if not _member(caller(command, services), services):
+            actor = caller(command, services)
+            desks = in_scope(command, services)
+            if not _member(actor, services) or not desks:
                 ack(response_type="ephemeral", text=OUTSIDERS_STATUS)
                 return
             now = services.workflow.clock()
-            drafts = coming_up.load(services.store, now, within=timedelta(days=3650), limit=coming_up.SCHEDULE_SHOWN)
-            title = f"Scheduled, next {coming_up.SCHEDULE_SHOWN} at most ({services.settings.timezone.key})"
-            ack(
-                response_type="ephemeral",
-                text="\n".join(coming_up.lines(drafts, now, services.settings.timezone, title=title)),
-            )
+            lines = []
+            for desk in desks:
+                zone = desk.brand.timezone
+                drafts = coming_up.load(
+                    services.store, now, within=timedelta(days=3650), limit=coming_up.SCHEDULE_SHOWN, brand=desk.key
+                )
+                title = f"Scheduled, next {coming_up.SCHEDULE_SHOWN} at most ({zone.key}){_of(desk, desks)}"
+                lines += coming_up.lines(drafts, now, zone, title=title)
+            ack(response_type="ephemeral", text="\n".join(lines))
         case ["show", ref]:
             ack(response_type="ephemeral", text=show(ref, services, caller(command, services)))
         case ["digest", *_]:
-            if not _member(caller(command, services), services):
+            desks = in_scope(command, services)
+            if not _member(caller(command, services), services) or not desks:
                 ack(response_type="ephemeral", text=OUTSIDERS_STATUS)
                 return
+            desk = desks[0]
             ack(response_type="ephemeral", text="Building this week's digest…")
-            week = Week.of(utcnow(), services.settings.timezone)
-            digest = build(services.store, services.account, week)
+            week = Week.of(utcnow(), desk.brand.timezone)
+            digest = build(services.store, desk.account, week, brand=desk.key)
             respond(response_type="ephemeral", replace_original=False, **digest_render.blocks(digest))
         case ["delete", ref, *_]:
             reason = text.split(None, 2)[2] if len(text.split(None, 2)) > 2 else None
             delete(ack, respond, ref, reason, caller(command, services), services)
-        case ["pause" | "resume" as verb, *_]:
-            actor = caller(command, services)
-            if actor is None:  # not ids Slack sends: nobody to authorize, nothing to store
-                ack(response_type="ephemeral", text=switch(Outcome(Kind.NOT_AN_APPROVER)))
-                return
-            outcome = services.switch.set_paused(actor, verb == "pause")
-            if verb == "resume" and not outcome.refused:
-                services.publisher.wake()
-            ack(response_type="ephemeral", text=switch(outcome))
+        case ["pause" | "resume" as verb, *rest]:
+            ack(response_type="ephemeral", text=pause(verb, rest[0] if rest else None, command, services))
         case _:
             ack(response_type="ephemeral", text=help_text())
 
 
-def with_coming_up(text: str, command: dict[str, Any], services: Services) -> dict[str, Any]:
+def in_scope(command: dict[str, Any], services: Services) -> list[Desk]:
+    """The brands a command is about: the brand whose drafts channel it was typed in; elsewhere the brands the
+    caller approves (or the one brand, when there is only one). A DM of a non-approver of several: none."""
+    here = services.desk_for_channel(slack_id(command.get("channel_id")))
+    if here is not None:
+        return [here]
+    return services.desks_of(slack_id(command.get("user_id"))) or (
+        list(services.desks.values()) if len(services.desks) == 1 else []
+    )
+
+
+def _of(desk: Desk, desks: list[Desk]) -> str:
+    return f" · {desk.name}" if len(desks) > 1 else ""
+
+
+def status_of(actor: Actor, command: dict[str, Any], services: Services) -> dict[str, Any]:
+    """`/countersign status`: the channel's brand, or each brand the caller approves, one section each."""
+    desks = in_scope(command, services)
+    if len(desks) == 1 and desks[0].elsewhere(actor.user_id):  # in another brand's drafts channel
+        outcome = refused_here(desks[0], actor, "status")
+        return {"text": other_brand(outcome.detail, "This channel", "see its status")}
+    if not desks:
+        return {"text": "Several brands are served here: ask `/countersign status` in your brand's drafts channel."}
+    text, blocks = [], []
+    for desk in desks:
+        report = status.build(
+            services.store, services.settings, brand=desk.key, zone=desk.brand.timezone, viewer=actor.user_id
+        )
+        said = status.render(report, services.team_url)
+        said = f"*{escape_mrkdwn(desk.name)}*\n{said}" if len(desks) > 1 else said
+        part = with_coming_up(said, actor.user_id, desk, services)
+        text.append(part["text"])
+        blocks += part.get("blocks") or [section(part["text"])]
+    if all(b.get("type") == "section" for b in blocks):
+        return {"text": "\n\n".join(text)}
+    return {"text": "\n\n".join(text), "blocks": blocks}
+
+
+def with_coming_up(text: str, user_id: str, desk: Desk, services: Services) -> dict[str, Any]:
     """The status text, then "Coming up" (next 7 days): as lines, or for an approver as blocks with the buttons."""
     now = services.workflow.clock()
-    drafts = coming_up.load(services.store, now)
-    zone = services.settings.timezone
+    drafts = coming_up.load(services.store, now, brand=desk.key)
+    zone = desk.brand.timezone
     title = "Coming up (next 7 days)"
-    if not drafts or command.get("user_id") not in services.settings.approvers:
+    if not drafts or user_id not in desk.policy.approvers:
         return {"text": "\n".join([text, *coming_up.lines(drafts, now, zone, title=title)])}
     blocks = [section(text), *coming_up.blocks(drafts, now, zone, title=title, is_approver=True)]
     return {"text": text, "blocks": blocks}
+
+
+def pause(verb: str, key: str | None, command: dict[str, Any], services: Services) -> str:
+    """`/countersign pause|resume [brand]`: the channel's brand; in a DM the caller's one brand, or the one named."""
+    actor = caller(command, services)
+    if actor is None:  # not ids Slack sends: nobody to authorize, nothing to store
+        return switch(Outcome(Kind.NOT_AN_APPROVER))
+    desk = services.desk_for_channel(slack_id(command.get("channel_id")))
+    if desk is None and key is not None:
+        desk = services.desks.get(key.lower())
+        if desk is None:
+            keys = ", ".join(f"`{k}`" for k in services.desks)
+            return f"There is no brand `{escape_mrkdwn(key[:40])}` here (the brands are {keys}). Nothing was changed."
+    if desk is None:
+        mine = services.desks_of(actor.user_id)
+        if len(mine) > 1:
+            which = " or ".join(f"`/countersign {verb} {d.key}`" for d in mine)
+            return f"You approve several brands: say which, {which}. Nothing was changed."
+        desk = mine[0] if mine else next(iter(services.desks.values()))
+    outcome = desk.switch.set_paused(actor, verb == "pause")
+    if verb == "resume" and not outcome.refused:
+        services.publisher.wake()
+    said = switch(outcome)
+    return f"{said} ({desk.name})" if len(services.desks) > 1 and not outcome.refused else said
 
 
 def caller(command: dict[str, Any], services: Services) -> Actor | None:
@@ -123,14 +194,15 @@ def delete(ack: Ack, respond: Respond, ref: str, reason: str | None, actor: Acto
     if actor is None:  # not ids Slack sends: nobody to authorize, nothing to store
         ack(response_type="ephemeral", text=delete_refusal(Outcome(Kind.NOT_AN_APPROVER)))
         return
-    outcome = services.deleter.request(draft_id, actor, reason, via="command")
+    desk = services.desk_of(draft_id)  # the draft's brand's approvers may delete it
+    outcome = desk.deleter.request(draft_id, actor, reason, via="command")
     if outcome.refused or outcome.draft is None:
         ack(response_type="ephemeral", text=delete_refusal(outcome))
         return
     parts = len(outcome.draft.post_ids or [])
     ack(response_type="ephemeral", text=f"Deleting draft #{draft_id} from X ({parts} post{'s' if parts != 1 else ''})…")
-    services.notifier.decided(draft_id)  # every card says "deleting…"
-    ended = services.deleter.run(draft_id, outcome.draft.attempt_id)
+    services.decided(draft_id)  # every card says "deleting…"
+    ended = desk.deleter.run(draft_id, outcome.draft.attempt_id)
     respond(
         response_type="ephemeral",
         replace_original=False,
@@ -145,6 +217,10 @@ def show(ref: str, services: Services, actor: Actor | None) -> str:
     if not (draft_id.isascii() and draft_id.isdigit()) or len(draft_id) > 18:  # "²".isdigit(), but int() refuses it
         return f"`{escape_mrkdwn(ref[:20])}` isn't a draft number. Try `/countersign show 12`."
     found = history.load(services.store, int(draft_id))
-    if not _member(actor, services) and (found is None or actor is None or found.draft.writer_id != actor.user_id):
+    writer = found is not None and actor is not None and found.draft.writer_id == actor.user_id
+    if not _member(actor, services) and not writer:
         return OUTSIDERS_SHOW
+    desk = services.desk(found.draft.brand) if found else None
+    if desk is not None and actor is not None and not writer and desk.elsewhere(actor.user_id):
+        return refusal(refused_here(desk, actor, f"show #{draft_id}", int(draft_id)))
     return history.render(found) if found else f"There is no draft #{draft_id}."

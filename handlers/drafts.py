@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 
 from bot.approval.outcomes import Outcome
 from bot.approval.refs import IncomingMessage, slack_event_id, slack_text
+from bot.approval.workflow import Workflow
 from bot.intake import media_intake
 from bot.intake.inbox import FollowUp, InboxKind
 from bot.intake.message_life import Life, classify
@@ -33,7 +34,7 @@ def receive(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
     so the write happens here; if it fails, Slack gets no 200 and retries. The draft itself is made after.
     (Bolt injects the arguments by these names.)
     """
-    if event.get("channel") == services.settings.drafts_channel and event.get("subtype") in SUBTYPES:
+    if services.desk_for_channel(event.get("channel")) is not None and event.get("subtype") in SUBTYPES:
         context["inbox_id"] = services.inbox.receive(InboxKind.MESSAGE, body)
     return next()
 
@@ -48,22 +49,30 @@ def on_message(ack: Ack, body: dict[str, Any], context: dict[str, Any], services
 def handle(body: dict[str, Any], replay: bool, services: Services) -> FollowUp | None:
     """The writer's move (a new draft, a revision, a withdrawal); then cards and the thread reply."""
     event = body.get("event")
-    recorded = record(body, event, services) if isinstance(event, dict) else None
-    return partial(services.notifier.intake, *recorded) if recorded is not None else None
+    # The brand whose drafts channel it is: the draft is that brand's, and so are its cards.
+    desk = services.desk_for_channel(event.get("channel")) if isinstance(event, dict) else None
+    if desk is None:  # the file changed since the message was recorded: no brand drafts there any more
+        return None
+    recorded = record(body, event, services, desk.workflow)
+    return partial(desk.notifier.intake, *recorded) if recorded is not None else None
 
 
 Recorded = tuple[Outcome, str, str]
 
 
-def record(body: dict[str, Any], event: dict[str, Any], services: Services) -> Recorded | None:
-    """Turn the event into its move on the draft (bot.intake.message_life says which), then make it."""
+def record(
+    body: dict[str, Any], event: dict[str, Any], services: Services, workflow: Workflow | None = None
+) -> Recorded | None:
+    """Turn the event into its move on the draft (bot.intake.message_life says which), then make it, by `workflow`:
+    the channel's brand's (default the first brand's)."""
     move = classify(event)
     if move is None:  # Slackbot, a bot, a thread reply, an unfurl: nothing a writer did to a draft
         return None
     event_id = slack_event_id(body.get("event_id"))
     channel = event["channel"]
+    workflow = workflow or services.workflow
     if move.life is Life.DELETE:
-        return services.workflow.withdraw(channel, move.ts, event_id, user=move.user), channel, move.ts
+        return workflow.withdraw(channel, move.ts, event_id, user=move.user), channel, move.ts
     converted = _text(move.message, services)
     media = media_intake.read(move.message, converted.text, partial(_download, services=services))  # no tx open yet
     message = IncomingMessage(
@@ -80,8 +89,8 @@ def record(body: dict[str, Any], event: dict[str, Any], services: Services) -> R
         media_dropped=media.dropped,
     )
     if move.life is Life.EDIT:
-        return services.workflow.revise(message), channel, move.ts
-    return services.workflow.submit(message), channel, move.ts
+        return workflow.revise(message), channel, move.ts
+    return workflow.submit(message), channel, move.ts
 
 
 def _download(url: str, services: Services) -> bytes:

@@ -91,11 +91,17 @@ def submit_edit(ack: Ack, body: dict[str, Any], services: Services) -> None:
     if submitted is None:
         return
     _, ref, actor, text = submitted
-    preview = services.workflow.preview_edit(ref, actor, text)
+    preview = services.desk_of(ref.draft_id).workflow.preview_edit(ref, actor, text)
     if preview is not None and not preview.fits:
         _errors(ack, BlockId.EDIT_TEXT, too_long(preview))
         return
-    _finish(ack, services.workflow.edit_and_approve(ref, actor, text), BlockId.EDIT_TEXT, actor, services)
+    _finish(
+        ack,
+        services.desk_of(ref.draft_id).workflow.edit_and_approve(ref, actor, text),
+        BlockId.EDIT_TEXT,
+        actor,
+        services,
+    )
 
 
 def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
@@ -104,9 +110,9 @@ def submit_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
         return
     view, ref, actor, reason = submitted
     if view.get("callback_id") == CallbackId.REJECT:
-        outcome = services.workflow.reject(ref, actor, reason)
+        outcome = services.desk_of(ref.draft_id).workflow.reject(ref, actor, reason)
     else:
-        outcome = services.workflow.request_changes(ref, actor, reason)
+        outcome = services.desk_of(ref.draft_id).workflow.request_changes(ref, actor, reason)
     _finish(ack, outcome, BlockId.REASON, actor, services)
 
 
@@ -116,12 +122,12 @@ def submit_delete_reason(ack: Ack, body: dict[str, Any], services: Services) -> 
     if submitted is None:
         return
     _, ref, actor, reason = submitted
-    outcome = services.deleter.add_reason(ref.draft_id, actor, reason)
+    outcome = services.desk_of(ref.draft_id).deleter.add_reason(ref.draft_id, actor, reason)
     if outcome.refused:
         _errors(ack, BlockId.REASON, delete_refusal(outcome))
         return
     ack()
-    services.notifier.refresh_cards(ref.draft_id)
+    services.refresh_cards(ref.draft_id)
 
 
 def submit_part_link(ack: Ack, body: dict[str, Any], services: Services) -> None:
@@ -134,7 +140,13 @@ def submit_part_link(ack: Ack, body: dict[str, Any], services: Services) -> None
     if post_id is None:
         _errors(ack, BlockId.PART_LINK, NOT_A_POST_LINK)
         return
-    _finish(ack, services.marking.mark_part_published(ref, actor, post_id), BlockId.PART_LINK, actor, services)
+    _finish(
+        ack,
+        services.desk_of(ref.draft_id).marking.mark_part_published(ref, actor, post_id),
+        BlockId.PART_LINK,
+        actor,
+        services,
+    )
 
 
 def submit_time(ack: Ack, body: dict[str, Any], services: Services) -> None:
@@ -153,7 +165,7 @@ def submit_time(ack: Ack, body: dict[str, Any], services: Services) -> None:
     except (OverflowError, OSError, ValueError):  # no such moment: a forged or damaged form
         _errors(ack, BlockId.WHEN, BAD_FORM)
         return
-    _finish(ack, services.workflow.schedule(ref, actor, when), BlockId.WHEN, actor, services)
+    _finish(ack, services.desk_of(ref.draft_id).workflow.schedule(ref, actor, when), BlockId.WHEN, actor, services)
 
 
 def submit_undo_reason(ack: Ack, body: dict[str, Any], services: Services) -> None:
@@ -162,7 +174,9 @@ def submit_undo_reason(ack: Ack, body: dict[str, Any], services: Services) -> No
     if submitted is None:
         return
     _, ref, actor, reason = submitted
-    _finish(ack, services.workflow.undo_reason(ref, actor, reason), BlockId.REASON, actor, services)
+    _finish(
+        ack, services.desk_of(ref.draft_id).workflow.undo_reason(ref, actor, reason), BlockId.REASON, actor, services
+    )
 
 
 def submit_unknown(ack: Ack, body: dict[str, Any], services: Services) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Table, case, delete, func, or_, update
 from sqlmodel import Session, col, select
 
+from storage.brands import of_brand
 from storage.models import Card, Draft, Status
 
 CARD: Table = Card.__table__  # type: ignore[attr-defined]
@@ -32,13 +33,14 @@ def fill_shown(session: Session, draft_id: int, approver_id: str, channel: str, 
     session.execute(stmt)
 
 
-def behind(session: Session, limit: int) -> list[int]:
-    """Drafts with a posted card that shows an older state than the draft has."""
+def behind(session: Session, limit: int, *, brand: str | None = None) -> list[int]:
+    """Drafts (of `brand`, or any) with a posted card that shows an older state than the draft has."""
     stmt = (
         select(Card.draft_id)
         .join(Draft, col(Draft.id) == col(Card.draft_id))
         .where(Card.ts != "")
         .where(or_(col(Card.shown_status) != col(Draft.status), col(Card.shown_version) != col(Draft.version)))
+        .where(of_brand(brand))
         .distinct()
         .limit(limit)
     )
@@ -53,6 +55,7 @@ def short_of_cards(
     no_card_for: Sequence[str] = (),
     *,
     not_counted: Sequence[str] = (),
+    brand: str | None = None,
 ) -> list[Draft]:
     """Pending drafts older than `created_before` with fewer cards than `expected` (a card never got out).
 
@@ -69,6 +72,7 @@ def short_of_cards(
         select(Draft)
         .where(Draft.status == Status.PENDING, col(Draft.created_at) < created_before)
         .where(count < expected - own)
+        .where(of_brand(brand))
         .order_by(col(Draft.id))
         .limit(limit)
     )

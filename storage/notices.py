@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Table, delete, func
 from sqlmodel import Session, col, select
 
+from storage.brands import of_brand
 from storage.models import AuditEvent, Draft, WriterNotice
 from storage.store import insert_ignore
 
@@ -57,7 +58,15 @@ def drop_abandoned_claims(session: Session, claimed_before: datetime) -> None:
     )
 
 
-def untold(session: Session, statuses: Sequence[str], since: datetime, before: datetime, limit: int) -> list[Draft]:
+def untold(
+    session: Session,
+    statuses: Sequence[str],
+    since: datetime,
+    before: datetime,
+    limit: int,
+    *,
+    brand: str | None = None,
+) -> list[Draft]:
     """Drafts in `statuses` last changed in [since, before) whose writer hasn't been told of that change."""
     newest = (
         select(func.max(AuditEvent.id))
@@ -70,6 +79,7 @@ def untold(session: Session, statuses: Sequence[str], since: datetime, before: d
         select(Draft)
         .where(col(Draft.status).in_(list(statuses)), col(Draft.updated_at) >= since, col(Draft.updated_at) < before)
         .where(~told)
+        .where(of_brand(brand))
         .order_by(col(Draft.id))
         .limit(limit)
     )

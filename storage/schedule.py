@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from storage.brands import of_brand, unpaused
 from storage.models import Draft, Status
 from storage.store import changed
 from storage.types import utcnow
@@ -19,6 +20,7 @@ from storage.types import utcnow
 def next_publish_at(session: Session, now: datetime) -> datetime | None:
     """When the next scheduled post is due: the publisher sleeps until then (no fixed polling for it)."""
     stmt = select(func.min(Draft.publish_at)).where(Draft.status == Status.APPROVED, col(Draft.publish_at) > now)
+    stmt = stmt.where(unpaused())  # a paused brand's time wakes nobody: its post waits for resume
     return session.exec(stmt).one()
 
 
@@ -34,24 +36,28 @@ def coming_up(session: Session, brand: str, start: datetime, end: datetime, *, l
     return list(session.exec(stmt).all())
 
 
-def late(session: Session, now: datetime, grace: timedelta, *, limit: int = 20) -> list[Draft]:
+def late(
+    session: Session, now: datetime, grace: timedelta, *, limit: int = 20, brand: str | None = None
+) -> list[Draft]:
     """Approved, never tried, its time more than `grace` ago, nobody told: the publisher won't post these."""
     stmt = (
         select(Draft)
         .where(Draft.status == Status.APPROVED, Draft.attempts == 0, col(Draft.publish_at) < now - grace)
         .where(col(Draft.time_noticed_at).is_(None))
+        .where(of_brand(brand))
         .order_by(col(Draft.publish_at))
         .limit(limit)
     )
     return list(session.exec(stmt).all())
 
 
-def missed(session: Session, now: datetime, *, limit: int = 20) -> list[Draft]:
+def missed(session: Session, now: datetime, *, limit: int = 20, brand: str | None = None) -> list[Draft]:
     """Still pending at the time the writer proposed, nobody told."""
     stmt = (
         select(Draft)
         .where(Draft.status == Status.PENDING, col(Draft.publish_at) <= now)
         .where(col(Draft.time_noticed_at).is_(None))
+        .where(of_brand(brand))
         .order_by(col(Draft.publish_at))
         .limit(limit)
     )

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
-from storage import undo
+from storage import brands, undo
 from storage.engine import READ_ONLY
 from storage.models import AuditEvent, Card, Draft, DraftVersion, SlackEvent, Status
 from storage.types import utcnow
@@ -212,6 +212,7 @@ class Tx:
             .where(col(Draft.publish_at).is_(None) | (col(Draft.attempts) > 0) | (col(Draft.publish_at) >= now - grace))
             .where(col(Draft.undo_until).is_(None) | (col(Draft.undo_until) <= now))  # UNDO_WINDOW: not while undoable
             .where(~undo.click_waiting())  # nor while an Undo click waits in the inbox (its receiver may have stopped)
+            .where(brands.unpaused())  # nor while its brand is paused (`/countersign pause`): other brands go on
             .order_by(col(Draft.decided_at), col(Draft.id))
             .limit(limit)
         )
@@ -223,7 +224,10 @@ class Tx:
 
     def next_attempt_due(self) -> datetime | None:
         """When the earliest postponed publication (rate limit, backoff) or look on X for an unknown post is due."""
-        stmt = select(func.min(Draft.next_attempt_at)).where(col(Draft.status).in_([Status.APPROVED, Status.UNKNOWN]))
+        held = (col(Draft.status) == Status.APPROVED) & ~brands.unpaused()  # a paused brand's retry waits for resume
+        stmt = select(func.min(Draft.next_attempt_at)).where(
+            col(Draft.status).in_([Status.APPROVED, Status.UNKNOWN]), ~held
+        )
         return self.session.exec(stmt).one()
 
     def looks_due(self, now: datetime, limit: int = 10) -> list[int]:
@@ -268,9 +272,15 @@ class Tx:
         to: str | None = None,
         version: int | None = None,
         detail: str | None = None,
+        brand: str | None = None,
     ) -> AuditEvent:
-        """Adds the row (written at the next flush or commit) and returns it."""
+        """Adds the row (written at the next flush or commit) and returns it. Its brand: `brand`, else its draft's
+        (usually in the session already), else the one-brand shortcut's."""
+        if brand is None and draft_id is not None:
+            draft = self.session.get(Draft, draft_id)
+            brand = draft.brand if draft is not None else None
         event = AuditEvent(
+            brand=brand or "default",
             draft_id=draft_id,
             action=action,
             actor_id=actor_id,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from storage.brands import unpaused
 from storage.models import Draft, InboxItem, Status
 
 HOLDING_ATTEMPTS = 3  # bot.intake.inbox.MAX_ATTEMPTS: a click given up on stops holding its draft
@@ -16,6 +17,7 @@ HOLDING_ATTEMPTS = 3  # bot.intake.inbox.MAX_ATTEMPTS: a click given up on stops
 def next_window_end(session: Session, now: datetime) -> datetime | None:
     """The earliest end of an open Undo window: the publisher sleeps until then, not a tick more."""
     stmt = select(func.min(Draft.undo_until)).where(Draft.status == Status.APPROVED, col(Draft.undo_until) > now)
+    stmt = stmt.where(unpaused())
     return session.exec(stmt).one()
 
 

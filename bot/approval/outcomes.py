@@ -62,6 +62,7 @@ class Kind(StrEnum):
     UNCHANGED = "unchanged"
     # refusals
     NOT_AN_APPROVER = "not_an_approver"
+    OTHER_BRAND = "other_brand"  # an approver of another brand of this deployment: detail is the draft's brand name
     OTHER_ORGANISATION = "other_organisation"
     OWN_DRAFT = "own_draft"
     STALE_CARD = "stale_card"
@@ -78,6 +79,7 @@ class Kind(StrEnum):
 REFUSALS = frozenset(
     {
         Kind.NOT_AN_APPROVER,
+        Kind.OTHER_BRAND,
         Kind.OTHER_ORGANISATION,
         Kind.OWN_DRAFT,
         Kind.STALE_CARD,

@@ -35,6 +35,10 @@ class Policy:
     rule: Rule = field(default_factory=Rule)  # APPROVAL_RULE
     order: tuple[str, ...] = ()  # APPROVERS as listed (cards name who is waiting in this order)
     backups: frozenset[str] = frozenset()  # BACKUP_APPROVERS: deciders once a draft is escalated (jobs/escalation)
+    # Several brands (bot/runtime/brands): this policy is one brand's; `elsewhere` are those who decide only for
+    # others, refused as such (`refused_other_brand`), and `brand_name` is what a refusal calls this brand.
+    elsewhere: frozenset[str] = frozenset()
+    brand_name: str = ""
 
     @property
     def listed(self) -> tuple[str, ...]:
@@ -66,7 +70,7 @@ class Policy:
         if not self.of_this_organisation(actor):
             return Kind.OTHER_ORGANISATION
         if actor.user_id not in self.approvers | self.backups:
-            return Kind.NOT_AN_APPROVER
+            return Kind.OTHER_BRAND if actor.user_id in self.elsewhere else Kind.NOT_AN_APPROVER
         if draft is not None and draft.writer_id == actor.user_id:
             return Kind.OWN_DRAFT
         if not may_decide(actor.user_id, draft, self.approvers, self.backups):  # a backup, before escalation

@@ -256,6 +256,7 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
         detail: str = "",
     ) -> Outcome:
         """Every refusal is audited: who tried what on which draft version."""
+        detail = self.policy.brand_name if kind is Kind.OTHER_BRAND and not detail else detail
         tx.audit(
             draft.id if draft else None,
             f"refused_{kind.value}",

@@ -53,7 +53,13 @@ class WriterMoves:
             seen = messages.get(tx.session, message.channel, message.ts)
             if seen is not None:  # deleted, or edited (and the edit refused), before this delivery of it
                 action = "ignored_after_deletion" if seen.deleted_at else "ignored_superseded"
-                tx.audit(None, action, actor_id=message.user, detail=f"creation of {message.channel} {message.ts}")
+                tx.audit(
+                    None,
+                    action,
+                    actor_id=message.user,
+                    detail=f"creation of {message.channel} {message.ts}",
+                    brand=self.brand,
+                )
                 return Outcome(Kind.IGNORED)
             return self._intake(tx, message, draft, post, text, bad_time)
 
@@ -76,27 +82,43 @@ class WriterMoves:
     ) -> Outcome:
         """Make `message` a draft, or say why not: its first delivery, or an edit of a message that has none."""
         if bad_time is not None:
-            tx.audit(None, "refused_bad_time", actor_id=message.user, detail=bad_time[:500])
+            tx.audit(None, "refused_bad_time", actor_id=message.user, detail=bad_time[:500], brand=self.brand)
             return Outcome(Kind.BAD_TIME, detail=bad_time)
         if message.refusals:
-            tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message))
+            tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message), brand=self.brand)
             return Outcome(Kind.SLACK_ONLY, refusals=message.refusals)
         if message.media_refusals:
-            tx.audit(None, "refused_media", actor_id=message.user, detail=draft_media.named(message.media_refusals))
+            tx.audit(
+                None,
+                "refused_media",
+                actor_id=message.user,
+                detail=draft_media.named(message.media_refusals),
+                brand=self.brand,
+            )
             return Outcome(Kind.MEDIA_REFUSED, media=message.media_refusals)
         if not text and not message.media:
             return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY, media=message.media_dropped)
         if not self.policy.approvers - {message.user}:
             # The writer is the only approver and nobody approves their own draft: a draft nobody can decide
             # would wait forever (and its card catch-up with it), so none is made.
-            tx.audit(None, f"refused_{Kind.NO_OTHER_APPROVER.value}", actor_id=message.user, detail="sole approver")
+            tx.audit(
+                None,
+                f"refused_{Kind.NO_OTHER_APPROVER.value}",
+                actor_id=message.user,
+                detail="sole approver",
+                brand=self.brand,
+            )
             return Outcome(Kind.NO_OTHER_APPROVER)
         if not (reach := self.policy.progress(draft, ())).possible:  # e.g. 2 approvals, one approver besides them
             detail = f"{reach.needed} {len(reach.waiting)}"
-            tx.audit(None, f"refused_{Kind.RULE_UNREACHABLE.value}", actor_id=message.user, detail=detail)
+            tx.audit(
+                None, f"refused_{Kind.RULE_UNREACHABLE.value}", actor_id=message.user, detail=detail, brand=self.brand
+            )
             return Outcome(Kind.RULE_UNREACHABLE, detail=detail)
         if not post.fits or len(text) > MAX_DRAFT_CHARS:
-            tx.audit(None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()))
+            tx.audit(
+                None, "refused_too_long", actor_id=message.user, detail=" ".join(post.problems()), brand=self.brand
+            )
             return Outcome(Kind.TOO_LONG, post=post)
         draft.waiting_since = draft.pending_since
         draft.escalate_at = due_at(draft.pending_since or self.clock(), draft.publish_at, self.escalate_after)
@@ -215,7 +237,7 @@ class WriterMoves:
             first = messages.record_deletion(tx.session, channel, ts, self.clock())
             if draft is None or draft.id is None:
                 if first:
-                    tx.audit(None, "message_deleted", actor_id=user or "", detail=f"{channel} {ts}")
+                    tx.audit(None, "message_deleted", actor_id=user or "", detail=f"{channel} {ts}", brand=self.brand)
                 return Outcome(Kind.IGNORED)
             if not first or draft.status == Status.WITHDRAWN:
                 return Outcome(Kind.IGNORED, draft=draft)

@@ -42,8 +42,9 @@ class BrandSwitch:
                     actor_id=actor.user_id,
                     actor_team_id=actor.team_id,
                     detail=f"{action} publishing",
+                    brand=self.brand,
                 )
-                return Outcome(refusal)
+                return Outcome(refusal, detail=self.policy.brand_name)
             tx._insert_ignore(BrandState, brand=self.brand, paused=False)
             changed = tx.session.execute(
                 update(BrandState)
@@ -53,5 +54,7 @@ class BrandSwitch:
             )
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 return Outcome(Kind.UNCHANGED, detail=action)
-            tx.audit(None, action, actor_id=actor.user_id, actor_team_id=actor.team_id, detail=self.brand)
+            tx.audit(
+                None, action, actor_id=actor.user_id, actor_team_id=actor.team_id, detail=self.brand, brand=self.brand
+            )
         return Outcome(Kind.PAUSED if paused else Kind.RESUMED)

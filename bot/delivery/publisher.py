@@ -14,6 +14,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import select
@@ -69,7 +70,9 @@ class Publisher:
         media: MediaUploader | None = None,
         grace: timedelta = timedelta(minutes=5),
         on_published: Callable[[Draft, int], None] | None = None,
+        accounts: Callable[[str], Account] | None = None,
     ) -> None:
+        self.accounts = accounts  # a brand's key → the account its drafts go out on (Services.accounts_for)
         # `on_published`: instead of `on_change` after a post went up; the outcome's transaction then also claims
         # telling the writer (the move's audit row id is given), so the telling needs no transaction of its own.
         self.on_published = on_published
@@ -207,13 +210,19 @@ class Publisher:
         with self.store.transaction() as tx:
             return tx.attempt_write(draft.id or 0, attempt_id, lease_until=self.clock() + self.lease)
 
-    def _media_ids(self, images: tuple[MediaItem, ...], part: int, parts: int) -> list[str]:
+    def _media_ids(
+        self, images: tuple[MediaItem, ...], part: int, parts: int, account: Account | None = None
+    ) -> list[str]:
         mine = for_part(images, part, parts)
         if not mine:
             return []
         if self.media is None:
             raise MediaNotReady(Diagnosis(Verdict.FAILED, "this instance can't read images from Slack"))
-        return self.media.prepare(mine)
+        return (replace(self.media, account=account) if account else self.media).prepare(mine)
+
+    def account_of(self, draft: Draft) -> Account:
+        """The account `draft` goes out on: its brand's."""
+        return self.accounts(draft.brand) if self.accounts is not None else self.account
 
     def _post_parts(
         self, draft: Draft, attempt_id: str, images: tuple[MediaItem, ...] = ()
@@ -222,25 +231,24 @@ class Publisher:
         the outcome and `on_published` will tell."""
         parts = draft.final_parts or []
         ids = list(draft.post_ids or [])
+        account = self.account_of(draft)
         for text in parts[len(ids) :]:
-            media_ids = self._media_ids(images, len(ids), len(parts))  # uploaded now: ids expire in 24 h
+            media_ids = self._media_ids(images, len(ids), len(parts), account)  # uploaded now: ids expire in 24 h
             if media_ids and not self._renew(draft, attempt_id):  # fetching and uploading took lease time
                 log.warning("draft %s: lease lost while uploading images; leaving it to the new owner", draft.id)
                 return
-            posted = self.account.post(
-                text, key=self.account.new_key(), reply_to=ids[-1] if ids else None, media=media_ids
-            )
+            posted = account.post(text, key=account.new_key(), reply_to=ids[-1] if ids else None, media=media_ids)
             ids.append(posted.id)
             failpoints.hit("after-x-call")
             if len(ids) == len(parts) and posted.link is not None:
                 # The last part, and the account knew its link without a call: its id and the outcome at once.
-                return self._record_published(draft, attempt_id, self.account.link(ids[0]), ids)
+                return self._record_published(draft, attempt_id, account.link(ids[0]), ids)
             with self.store.transaction() as tx:
                 # The part's id and a renewed lease in one fenced write: the next part goes out on a full lease.
                 if not tx.attempt_write(draft.id or 0, attempt_id, post_ids=ids, lease_until=self.clock() + self.lease):
                     log.warning("draft %s: lease lost mid-thread; leaving it to the new owner", draft.id)
                     return None
-        return self._record_published(draft, attempt_id, self.account.link(ids[0]))
+        return self._record_published(draft, attempt_id, account.link(ids[0]))
 
     def _record_published(
         self, draft: Draft, attempt_id: str, url: str | None, ids: list[str] | None = None

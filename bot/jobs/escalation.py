@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from bot.approval.escalation_rule import still_to_decide
 from bot.slack.notify import Notifier
+from storage.brands import of_brand
 from storage.models import Card, Draft, Status
 from storage.store import Store, changed
 
@@ -28,7 +29,8 @@ CARD_GRACE = timedelta(seconds=30)  # a backup card claimed this recently may st
 
 
 class Escalations:
-    def __init__(self, store: Store, notifier: Notifier, backups: tuple[str, ...]) -> None:
+    def __init__(self, store: Store, notifier: Notifier, backups: tuple[str, ...], *, brand: str | None = None) -> None:
+        self.brand = brand  # one brand's drafts, its backups; None: every draft
         self.store = store
         self.notifier = notifier
         self.backups = backups
@@ -51,7 +53,7 @@ class Escalations:
         stmt = (
             select(Draft)
             .where(Draft.status == Status.PENDING, col(Draft.escalated_at).is_(None))
-            .where(col(Draft.escalate_at).is_not(None), col(Draft.escalate_at) <= now)
+            .where(col(Draft.escalate_at).is_not(None), col(Draft.escalate_at) <= now, of_brand(self.brand))
             .order_by(col(Draft.escalate_at))
             .limit(BATCH)
         )
@@ -101,7 +103,7 @@ class Escalations:
         stmt = (
             select(Draft)
             .where(Draft.status == Status.PENDING, col(Draft.escalated_at).is_not(None))
-            .where(col(Draft.escalated_at) <= now - CARD_GRACE)
+            .where(col(Draft.escalated_at) <= now - CARD_GRACE, of_brand(self.brand))
             .where(count < len(self.backups) - own)  # in SQL, so a batch is never filled with drafts that are fine
             .order_by(col(Draft.id))
             .limit(BATCH)

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from bot.intake.schedule_line import describe
 from bot.reports.status import age
 from bot.slack.notify import Notifier
+from storage.brands import of_brand
 from storage.models import Draft, Reminder, Status
 from storage.store import Store
 
@@ -34,7 +35,16 @@ def _lead(draft: Draft, longest: timedelta) -> timedelta:
 
 
 class Reminders:
-    def __init__(self, store: Store, notifier: Notifier, after: timedelta | None, zone: ZoneInfo | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        notifier: Notifier,
+        after: timedelta | None,
+        zone: ZoneInfo | None = None,
+        *,
+        brand: str | None = None,
+    ) -> None:
+        self.brand = brand  # one brand's drafts (its notifier's cards); None: every draft
         self.zone = zone or ZoneInfo("UTC")
         self.store = store
         self.notifier = notifier
@@ -65,7 +75,7 @@ class Reminders:
         stmt = (
             select(Draft)
             .where(Draft.status == Status.PENDING, col(Draft.publish_at) > now)
-            .where(col(Draft.publish_at) <= now + BEFORE_TIME_LEAD)
+            .where(col(Draft.publish_at) <= now + BEFORE_TIME_LEAD, of_brand(self.brand))
             .order_by(col(Draft.publish_at))
             .limit(BATCH)
         )
@@ -84,7 +94,7 @@ class Reminders:
         stmt = (
             select(Draft)
             .where(Draft.status == Status.PENDING, col(Draft.pending_since) <= now - self.after)
-            .where((last.is_(None)) | (last <= now - self.after))
+            .where((last.is_(None)) | (last <= now - self.after), of_brand(self.brand))
             .order_by(col(Draft.pending_since))
             .limit(BATCH)
         )

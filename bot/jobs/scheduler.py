@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
@@ -21,7 +22,6 @@ from bot.jobs.digest_send import DigestSender, SendResult
 from bot.jobs.reminders import Reminders
 from bot.jobs.schedule import Week, digest_due
 from bot.networks.base import Account
-from bot.runtime.settings import Settings
 from storage.maintenance import optimize
 from storage.store import Store
 from storage.types import utcnow
@@ -33,16 +33,33 @@ OPTIMIZE_EVERY = timedelta(hours=6)
 
 
 class DigestJob:
-    def __init__(self, store: Store, client: WebClient, account: Account, settings: Settings, worker_id: str) -> None:
+    """One brand's weekly digest: its channel, schedule and time zone; its approvers hear of a failure."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        account: Account,
+        worker_id: str,
+        *,
+        brand: str = "default",
+        channel: str,
+        approvers: tuple[str, ...],
+        cron: str,
+        zone: ZoneInfo,
+    ) -> None:
         self.store = store
         self.account = account
-        self.settings = settings
-        self.sender = DigestSender(store, client, settings.digest_channel, worker_id, settings.approvers)
+        self.brand = brand
+        self.cron = cron
+        self.zone = zone
+        self.sender = DigestSender(store, client, channel, worker_id, approvers)
 
     def due(self, now: datetime) -> Week | None:
-        return digest_due(self.settings.digest_cron, now, self.settings.timezone)
+        return digest_due(self.cron, now, self.zone)
 
-    def send(self, week: Week, now: datetime | None = None, *, brand: str = "default") -> SendResult:
+    def send(self, week: Week, now: datetime | None = None, *, brand: str | None = None) -> SendResult:
+        brand = brand or self.brand
         return self.sender.send(
             brand,
             week,
@@ -60,6 +77,7 @@ class Tick:
     writers_told: int = 0
     times_told: int = 0
     escalated: int = 0
+    digests: tuple[SendResult, ...] = ()  # every brand's digest sent or tried at this tick (`digest`: the first)
 
 
 class Scheduler:
@@ -74,7 +92,9 @@ class Scheduler:
         tell_writers: Callable[[datetime], int] = lambda _now: 0,
         keep_time: Callable[[datetime], int] = lambda _now: 0,
         escalate: Callable[[datetime], int] = lambda _now: 0,
+        digests: Sequence[DigestJob] = (),
     ) -> None:
+        self.digests = tuple(digests) or (digest,)  # one per brand; `digest` is the first (the one-brand shortcut's)
         self.escalate = escalate  # bot.jobs.escalation: backups get the card of a draft nobody answered in time
         self.keep_time = keep_time  # bot.jobs.timekeeper: times that passed without a post are told
         self.digest = digest
@@ -96,20 +116,22 @@ class Scheduler:
             self._optimized_at = now
         replayed = self.replay(now)  # first: a replayed draft or decision is what the steps below report on
         escalated = self.escalate(now)
-        sent = None
-        week = self.digest.due(now)
-        if week is not None:
-            sent = self.digest.send(week, now)
-            if sent.sent:
-                log.info("weekly digest %s sent", sent.week)
+        results = []
+        for job in self.digests:  # each brand's on its own schedule, in its own time zone
+            week = job.due(now)
+            if week is not None:
+                results.append(sent := job.send(week, now))
+                if sent.sent:
+                    log.info("weekly digest %s of %s sent", sent.week, job.brand)
         return Tick(
-            sent,
+            results[0] if results else None,
             self.reminders.run(now),
             self.catch_up(now),
             replayed,
             self.tell_writers(now),
             self.keep_time(now),
             escalated,
+            tuple(results),
         )
 
     def start(self) -> None:

@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class Timekeeper:
-    def __init__(self, store: Store, notifier: Notifier, zone: ZoneInfo, grace: timedelta) -> None:
+    def __init__(
+        self, store: Store, notifier: Notifier, zone: ZoneInfo, grace: timedelta, *, brand: str | None = None
+    ) -> None:
+        self.brand = brand  # one brand's drafts (its notifier's cards); None: every draft
         self.store = store
         self.notifier = notifier
         self.zone = zone
@@ -34,7 +37,8 @@ class Timekeeper:
     def run(self, now: datetime) -> int:
         """Tell about every passed time nobody was told about yet; returns how many drafts were told."""
         with self.store.read() as tx:
-            waiting = schedule.missed(tx.session, now) + schedule.late(tx.session, now, self.grace)
+            waiting = schedule.missed(tx.session, now, brand=self.brand)
+            waiting += schedule.late(tx.session, now, self.grace, brand=self.brand)
         told = 0
         for draft in waiting:
             with self.store.transaction() as tx:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.approval.post_text import escape_mrkdwn
 from bot.jobs.schedule import Week
@@ -47,10 +48,17 @@ class StatusReport:
 
 
 def build(
-    store: Store, settings: Settings, *, brand: str = "default", viewer: str | None = None, now: datetime | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    brand: str = "default",
+    viewer: str | None = None,
+    now: datetime | None = None,
+    zone: ZoneInfo | None = None,
 ) -> StatusReport:
+    """`brand`'s drafts; its week in `zone` (the brand's time zone; default TIMEZONE)."""
     now = now or utcnow()
-    week = Week.of(now, settings.timezone)
+    week = Week.of(now, zone or settings.timezone)
     with store.read() as tx:
         session = tx.session
         queue = reports.drafts_in(session, brand, [Status.PENDING], limit=QUEUE_SHOWN)

@@ -56,7 +56,8 @@ def describe(body: Any) -> str:
 
 def build_app(services: Services, *, socket_mode: bool = False) -> App:
     settings = services.settings
-    redact_everywhere(settings.secrets)  # before Bolt or the publisher log anything, configure() or not
+    # before Bolt or the publisher log anything, configure() or not; every brand's credentials too
+    redact_everywhere(settings.secrets + services.brands.secrets)
     app = App(
         signing_secret=settings.slack_signing_secret or None,
         client=services.client,

@@ -10,6 +10,7 @@ import typer
 from dotenv import load_dotenv
 
 from bot.runtime import logs
+from bot.runtime.brands import Brands
 from bot.runtime.config_check import config_check_command
 from bot.runtime.doctor import DoctorInputs, doctor_command
 from bot.runtime.services import StartupError
@@ -58,6 +59,17 @@ def _settings(*, socket_mode: bool, need_slack: bool = True, need_brand: bool = 
         raise typer.Exit(2) from None
 
 
+def _brands(settings: Settings) -> Brands:
+    """The brands COUNTERSIGN_CONFIG names (or the one-brand shortcut); a bad file stops here, one line a problem."""
+    from bot.runtime.brands import ConfigError, for_deployment
+
+    try:
+        return for_deployment(os.environ, settings)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def run(
     http: Annotated[bool, typer.Option("--http", help="Serve Slack over HTTP instead of Socket Mode.")] = False,
@@ -68,17 +80,12 @@ def run(
     from bot.runtime.runner import serve_forever, start_http, start_socket_mode
 
     settings = _settings(socket_mode=not http)
-    if os.environ.get("COUNTERSIGN_CONFIG", "").strip():
-        typer.echo(
-            "COUNTERSIGN_CONFIG is set, but serving several brands from a file is not available yet: "
-            "`countersign config check` and `countersign doctor` read it. Unset COUNTERSIGN_CONFIG to run the "
-            "one-brand setup from the environment.",
-            err=True,
-        )
-        raise typer.Exit(2)
-    logs.configure(settings.log_level, settings.secrets, settings.log_format)
+    brands = _brands(settings)
+    logs.configure(settings.log_level, settings.secrets + brands.secrets, settings.log_format)
     try:
-        running = start_http(settings, host, port) if http else start_socket_mode(settings)
+        running = (
+            start_http(settings, host, port, brands=brands) if http else start_socket_mode(settings, brands=brands)
+        )
     except StartupError as exc:
         typer.echo(f"Countersign cannot start: {exc}", err=True)
         raise typer.Exit(1) from None

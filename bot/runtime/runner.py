@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime.app import build_app
+from bot.runtime.brands import Brands
 from bot.runtime.server import HttpServer, health_app, wsgi_app
 from bot.runtime.services import Services, StartupError, build_services
 from bot.runtime.settings import Settings
@@ -63,11 +64,12 @@ def start_http(
     worker_id: str | None = None,
     scheduler: bool = True,
     clock: Callable[[], datetime] | None = None,
+    brands: Brands | None = None,
 ) -> Running:
     """Start serving in background threads and return; the server is accepting when this returns. `clock`: the
     "now" of scheduled posts (tests move it; default the real one)."""
     migrate(settings)
-    services = build_services(settings, worker_id=worker_id, **({"clock": clock} if clock else {}))
+    services = build_services(settings, worker_id=worker_id, brands=brands, **({"clock": clock} if clock else {}))
     app = build_app(services)
     server = HttpServer(wsgi_app(app, services.store), host, port)
     server.start()
@@ -79,9 +81,11 @@ def start_http(
     return running
 
 
-def start_socket_mode(settings: Settings, *, worker_id: str | None = None, scheduler: bool = True) -> Running:
+def start_socket_mode(
+    settings: Settings, *, worker_id: str | None = None, scheduler: bool = True, brands: Brands | None = None
+) -> Running:
     migrate(settings)
-    services = build_services(settings, worker_id=worker_id)
+    services = build_services(settings, worker_id=worker_id, brands=brands)
     app = build_app(services, socket_mode=True)
     handler = SocketModeHandler(app, app_token=settings.slack_app_token)
     health = _health_server(settings, services, handler.client.is_connected)

@@ -18,7 +18,6 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.approval.marking import Marking
 from bot.approval.outcomes import Outcome
-from bot.approval.policy import Policy, Voice
 from bot.approval.workflow import Workflow
 from bot.delivery.deleter import Deleter
 from bot.delivery.media_publish import MediaUploader
@@ -26,14 +25,13 @@ from bot.delivery.pause import BrandSwitch
 from bot.delivery.publish_wait import goes_out_now
 from bot.delivery.publisher import Publisher
 from bot.intake.inbox import Inbox
-from bot.jobs.escalation import Escalations
-from bot.jobs.reminders import Reminders
-from bot.jobs.scheduler import DigestJob, Scheduler
-from bot.jobs.timekeeper import Timekeeper
-from bot.networks.base import Account, Network
+from bot.jobs.scheduler import Scheduler
+from bot.networks.base import Account
 from bot.networks.registry import Accounts
 from bot.networks.registry import x_account as build_x_account
 from bot.runtime import failures
+from bot.runtime.brands import Brands, from_settings
+from bot.runtime.desks import Desk, Shared, build_desk, nobodys
 from bot.runtime.logs import ContextExecutor
 from bot.runtime.settings import Settings
 from bot.slack.directory import SlackDirectory
@@ -44,6 +42,7 @@ from bot.slack.notify import Notifier
 from bot.slack.organisation import Organisation
 from bot.slack.retry import SafeConnectionErrorRetryHandler
 from storage.engine import make_engine
+from storage.models import Draft
 from storage.store import Store
 from storage.types import utcnow
 
@@ -61,7 +60,7 @@ class Services:
     settings: Settings
     client: WebClient
     store: Store
-    workflow: Workflow
+    workflow: Workflow  # the first brand's (the one-brand shortcut's); a draft's own is `desk_of(id).workflow`
     notifier: Notifier
     publisher: Publisher
     account: Account  # X's: every brand posts there today
@@ -76,9 +75,59 @@ class Services:
     bot_user_id: str
     marking: Marking
     deleter: Deleter
+    brands: Brands = field(default_factory=lambda: Brands(()))
+    desks: dict[str, Desk] = field(default_factory=dict)  # by brand key, in the file's order
+    nobodys: Desk | None = None  # drafts of a brand no longer configured: nobody decides them
     listeners: ThreadPoolExecutor = field(
         default_factory=lambda: ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     )
+    _brand_of: dict[int, str] = field(default_factory=dict, repr=False)  # a draft's brand never changes
+
+    # -- brands ----------------------------------------------------------------------------------
+
+    def desk(self, key: str) -> Desk:
+        """The desk of brand `key`. A key no brand has (rows written before the file named its brands) belongs to
+        the one brand when there is one, else to nobody: every approver is refused as another brand's."""
+        found = self.desks.get(key)
+        if found is not None:
+            return found
+        if len(self.desks) == 1 or self.nobodys is None:
+            return next(iter(self.desks.values()))
+        return self.nobodys
+
+    def desk_of(self, draft_id: int) -> Desk:
+        """The desk of the draft's brand (the first brand's for a draft that doesn't exist: it refuses as such)."""
+        brand = self._brand_of.get(draft_id)
+        if brand is None:
+            draft = self.store.get(draft_id)
+            if draft is None:
+                return next(iter(self.desks.values()))
+            brand = self._brand_of.setdefault(draft_id, draft.brand)
+        return self.desk(brand)
+
+    def desk_for_channel(self, channel: object) -> Desk | None:
+        """The brand whose drafts channel `channel` is, or None (for anything that isn't a channel id too: a
+        payload's `channel` is whatever the sender put there)."""
+        brand = self.brands.for_channel(channel) if isinstance(channel, str) else None
+        return self.desks.get(brand.key) if brand is not None else None
+
+    def desks_of(self, user_id: str | None) -> list[Desk]:
+        """The brands `user_id` approves (or backs up), in the file's order."""
+        return [d for d in self.desks.values() if user_id and d.approves(user_id)]
+
+    def accounts_for(self, brand_key: str) -> Accounts:
+        """The accounts a brand's drafts go out on, by network: the one seam publishing asks."""
+        return self.desk(brand_key).accounts
+
+    def decided(self, draft_id: int, outcome: Outcome | None = None) -> None:
+        """Cards and the writer's thread hear of a move, from the desk of the draft's brand."""
+        self.desk_of(draft_id).notifier.decided(draft_id, outcome)
+
+    def published(self, draft: Draft, move_id: int) -> None:
+        self.desk(draft.brand).notifier.published(draft, move_id)
+
+    def refresh_cards(self, draft_id: int) -> None:
+        self.desk_of(draft_id).notifier.refresh_cards(draft_id)
 
     def decision_taken(
         self, draft_id: int, by: str, *, refresh_home: bool = True, outcome: Outcome | None = None
@@ -93,7 +142,7 @@ class Services:
         self.publisher.wake()
         try:
             if waiter is None or not waiter.wait():
-                self.notifier.decided(draft_id, outcome)
+                self.decided(draft_id, outcome)
         finally:
             if waiter is not None:
                 self.publisher.waiters.forget(draft_id, waiter)
@@ -139,9 +188,15 @@ def x_account(settings: Settings) -> Account:
 
 
 def build_services(
-    settings: Settings, *, worker_id: str | None = None, clock: Callable[[], datetime] = utcnow
+    settings: Settings,
+    *,
+    worker_id: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    brands: Brands | None = None,
 ) -> Services:
-    """`clock` is what "now" is for times to go out (tests give their own, to move time without sleeping)."""
+    """`clock` is what "now" is for times to go out (tests give their own, to move time without sleeping).
+    `brands`: the deployment's (bot.runtime.brands.for_deployment); default the one-brand shortcut from `settings`."""
+    brands = brands or from_settings(settings)
     client = slack_client(settings)
     try:
         identity = client.auth_test()
@@ -152,84 +207,90 @@ def build_services(
     store = Store(make_engine(settings.database_url))
     worker_id = worker_id or default_worker_id()
     directory = SlackDirectory(client)
-    directory.warm(settings.approvers + settings.backup_approvers)
-    enterprise_id = identity.get("enterprise_id") or None  # on Enterprise Grid: the install's organisation
-    policy = Policy(
-        approvers=frozenset(settings.approvers),
-        team_id=str(identity["team_id"]),
-        enterprise_id=enterprise_id,
-        rule=settings.approval_rule,
-        order=settings.approvers,
-        backups=frozenset(settings.backup_approvers),
-    )
-    voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
-    workflow = Workflow(
-        store,
-        policy,
-        voice,
-        directory,
-        clock=clock,
-        zone=settings.timezone,
-        grace=settings.schedule_grace,
-        undo_window=settings.undo_window,
-        escalate_after=settings.escalate_after,
-    )
+    directory.warm(tuple(dict.fromkeys(u for b in brands for u in (*b.approvers, *b.backup_approvers))))
     team_url = str(identity.get("url") or "")
-    notifier = Notifier(
-        client,
-        store,
-        workflow,
-        approvers=settings.approvers,
-        approval_channel=settings.approval_channel,
+    shared = Shared(
+        settings=settings,
+        store=store,
+        client=client,
+        directory=directory,
+        team_id=str(identity["team_id"]),
+        enterprise_id=identity.get("enterprise_id") or None,  # on Enterprise Grid: the install's organisation
         team_url=team_url,
         bot_user_id=str(identity["user_id"]),
-        backups=settings.backup_approvers,
+        worker_id=worker_id,
+        clock=clock,
     )
-    accounts = Accounts.from_settings(settings)
-    account = accounts[Network.X]
-    switch = BrandSwitch(store, policy)
+    desks = {b.key: build_desk(b, brands, shared) for b in brands}
+    first = next(iter(desks.values()))
+    nobody = build_desk(nobodys(brands), brands, shared, account=first.account) if len(desks) > 1 else None
+    services_ref: list[Services] = []  # the publisher routes each draft to its brand's desk, built below
+
+    def route(name: str) -> Callable[..., None]:
+        return lambda *args: getattr(services_ref[0], name)(*args)
+
     publisher = Publisher(
         store,
-        account,
-        notifier.decided,
+        first.account,
+        route("decided"),
         worker_id=worker_id,
-        paused=switch.paused,
+        paused=lambda: all(d.switch.paused() for d in desks.values()),  # each brand's own: storage.brands.unpaused
         lease=settings.publish_lease,
-        media=MediaUploader(SlackFiles(settings.slack_bot_token, settings.slack_api_url).download, account),
+        media=MediaUploader(SlackFiles(settings.slack_bot_token, settings.slack_api_url).download, first.account),
         clock=clock,
         grace=settings.schedule_grace,
-        on_published=notifier.published,
+        on_published=route("published"),
+        accounts=lambda key: services_ref[0].desk(key).account,
     )
-    deleter = Deleter(store, account, policy, notifier.decided, worker_id=worker_id, clock=clock)
-    inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, notifier))
+    inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, first.notifier))
+    every = list(desks.values())
     scheduler = Scheduler(
-        DigestJob(store, client, account, settings, worker_id),
-        Reminders(store, notifier, settings.reminder_after, settings.timezone),
-        catch_up=lambda now: notifier.catch_up(now) + deleter.resume(now),  # a stopped deletion is finished
+        first.digest,
+        Every(every, lambda d, now: d.reminders.run(now)),  # type: ignore[arg-type]
+        # a stopped deletion is finished (by the first brand's deleter: it finds every brand's)
+        catch_up=lambda now: sum(d.notifier.catch_up(now) for d in every) + first.deleter.resume(now),
         replay=inbox.replay,
         replay_due=inbox.next_expiry,
-        tell_writers=notifier.tell_writers,
-        keep_time=Timekeeper(store, notifier, settings.timezone, settings.schedule_grace).run,
-        escalate=Escalations(store, notifier, settings.backup_approvers).run,
+        tell_writers=lambda now: sum(d.notifier.tell_writers(now) for d in every),
+        keep_time=lambda now: sum(d.timekeeper.run(now) for d in every),
+        escalate=lambda now: sum(d.escalations.run(now) for d in every),
         clock=clock,
+        digests=[d.digest for d in every],
     )
-    return Services(
+    services = Services(
         settings=settings,
         client=client,
         store=store,
-        workflow=workflow,
-        notifier=notifier,
+        workflow=first.workflow,
+        notifier=first.notifier,
         publisher=publisher,
-        account=account,
-        accounts=accounts,
-        switch=switch,
-        home=Home(client, store, workflow, settings),
+        account=first.account,
+        accounts=Accounts.of(first.account),
+        switch=first.switch,
+        home=Home(client, store, first.workflow, settings),
         scheduler=scheduler,
         inbox=inbox,
-        organisation=Organisation(client, policy),
-        team_id=str(identity["team_id"]),
+        organisation=Organisation(client, first.policy),
+        team_id=shared.team_id,
         team_url=team_url,
-        bot_user_id=str(identity["user_id"]),
-        marking=Marking(store, workflow, account),
-        deleter=deleter,
+        bot_user_id=shared.bot_user_id,
+        marking=first.marking,
+        deleter=first.deleter,
+        brands=brands,
+        desks=desks,
+        nobodys=nobody,
     )
+    services.home.desks = lambda: services  # the viewer's brands (bot.slack.home)
+    services_ref.append(services)
+    return services
+
+
+class Every:
+    """Several brands' job as one: `run(now)` runs each brand's and adds up what they did."""
+
+    def __init__(self, desks: list[Desk], run: Callable[[Desk, datetime], int]) -> None:
+        self.desks = desks
+        self._run = run
+
+    def run(self, now: datetime) -> int:
+        return sum(self._run(desk, now) for desk in self.desks)

@@ -25,6 +25,16 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_X_API_URL = "https://api.twitter.com"
 DEFAULT_DATABASE_URL = "sqlite:///countersign.db"
 DEFAULT_ATTRIBUTION = "— drafted by {agency}, approved by {approver}"
+# What a brands file (COUNTERSIGN_CONFIG) gives per brand: not required of the environment when it is set.
+BRAND_LEVEL = (
+    "DRAFTS_CHANNEL",
+    "APPROVERS",
+    "AGENCY_NAME",
+    "X_API_KEY",
+    "X_API_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+)
 DEFAULT_REMINDER_AFTER = "4h"
 DEFAULT_DIGEST_SCHEDULE = "mon 09:00"
 DEFAULT_TIMEZONE = "UTC"
@@ -92,6 +102,10 @@ class Settings:
         the signing secret for HTTP mode.
         """
         reader = _Reader(env)
+        # A brands file (COUNTERSIGN_CONFIG, bot/runtime/brands) gives each brand's channels, approvers, agency and
+        # accounts: then the environment's one-brand settings are optional (and, if given, unused).
+        per_brand = not (env.get("COUNTERSIGN_CONFIG") or "").strip()
+        reader.optional = () if per_brand else BRAND_LEVEL
         bot_token = reader.required("SLACK_BOT_TOKEN", prefix="xoxb-")
         signing_secret = reader.text("SLACK_SIGNING_SECRET", required=not socket_mode)
         app_token = reader.text("SLACK_APP_TOKEN", required=socket_mode, prefix="xapp-")
@@ -195,6 +209,7 @@ class _Reader:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = env
         self.problems: list[str] = []
+        self.optional: tuple[str, ...] = ()  # names a brands file gives instead (BRAND_LEVEL)
 
     def _get(self, name: str) -> str:
         return (self.env.get(name) or "").strip()
@@ -202,7 +217,7 @@ class _Reader:
     def text(self, name: str, *, required: bool, prefix: str = "") -> str:
         value = self._get(name)
         if not value:
-            if required:
+            if required and name not in self.optional:
                 self.problems.append(f"{name} is missing")
             return ""
         if prefix and not value.startswith(prefix):
@@ -237,7 +252,7 @@ class _Reader:
     def approvers(self) -> tuple[str, ...]:
         raw = self._get("APPROVERS")
         ids = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-        if not ids:
+        if not ids and "APPROVERS" not in self.optional:
             self.problems.append("APPROVERS is missing (comma-separated Slack user ids, e.g. U0123ABCD)")
         bad = [i for i in ids if not _USER_ID.match(i)]
         if bad:

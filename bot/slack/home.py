@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -31,6 +33,8 @@ class Home:
         self._refresh: Coalescer[str] = Coalescer(self._publish)
         self._notices: dict[str, str] = {}
         self._notices_lock = threading.Lock()
+        # The deployment's brands, once built (bot.runtime.services): the viewer's queue is of the brands they approve.
+        self.desks: Callable[[], Any] | None = None
 
     def publish(self, user_id: str, notice: str | None = None) -> None:
         """Publish `user_id`'s App Home, folding requests that arrive while it is being built into one more.
@@ -46,23 +50,37 @@ class Home:
     def _publish(self, user_id: str) -> None:
         with self._notices_lock:
             notice = self._notices.pop(user_id, None)
-        is_approver = user_id in self.settings.approvers
-        report = status.build(self.store, self.settings, viewer=user_id)
-        queue = []
-        if is_approver:
+        services = self.desks() if self.desks is not None else None
+        everyone = list(services.desks.values()) if services is not None else []
+        mine = [d for d in everyone if user_id in d.policy.approvers]  # a backup decides from their cards
+        is_approver = bool(mine) if services is not None else user_id in self.settings.approvers
+        home = mine[0] if mine else (everyone[0] if everyone else None)
+        brand, zone = (home.key, home.brand.timezone) if home else ("default", self.settings.timezone)
+        report = status.build(self.store, self.settings, brand=brand, zone=zone, viewer=user_id)
+        queue, images, labels = [], {}, {}
+        for desk in mine or ([None] if is_approver else []):
+            workflow = desk.workflow if desk is not None else self.workflow
             with self.store.read() as tx:
-                pending = reports.drafts_in(tx.session, "default", [Status.PENDING], limit=QUEUE_SHOWN + 1)
-                images = stored_media.counts(tx.session, pending)
-            queue = [(d, self.workflow.post_text(d, user_id)) for d in pending if d.writer_id != user_id]
-        else:
-            images = {}
+                pending = reports.drafts_in(tx.session, workflow.brand, [Status.PENDING], limit=QUEUE_SHOWN + 1)
+                images.update(stored_media.counts(tx.session, pending))
+            queue += [(d, workflow.post_text(d, user_id)) for d in pending if d.writer_id != user_id]
+            if desk is not None and len(mine) > 1:  # several brands: each draft says whose it is
+                labels.update({d.id or 0: desk.name for d in pending})
+        queue.sort(key=lambda item: item[0].pending_since or item[0].created_at)
         now = self.workflow.clock()
-        drafts = coming_up.load(self.store, now)
+        drafts = coming_up.load(self.store, now, brand=brand)
         title = "Coming up (next 7 days)"
-        coming = coming_up.blocks(drafts, now, self.settings.timezone, title=title, is_approver=is_approver)
-        timing = Timing(now, self.settings.timezone, self.settings.schedule_grace)
+        coming = coming_up.blocks(drafts, now, zone, title=title, is_approver=is_approver)
+        timing = Timing(now, zone, self.settings.schedule_grace)
         view = home_view(
-            report, queue, is_approver=is_approver, notice=notice, images=images, coming=coming, timing=timing
+            report,
+            queue,
+            is_approver=is_approver,
+            notice=notice,
+            images=images,
+            coming=coming,
+            timing=timing,
+            labels=labels,
         )
         try:
             self.client.views_publish(user_id=user_id, view=view)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.approval.post_text import PostText
+from bot.approval.post_text import PostText, escape_mrkdwn
 from bot.approval.refs import CardRef
 from bot.reports.status import StatusReport, age, count_line
 from bot.slack.blocks import DECISION_BUTTONS, button, context, part_label, plain_section, section
@@ -25,9 +25,11 @@ def home_view(
     images: dict[int, int] | None = None,
     coming: list[dict[str, Any]] | None = None,
     timing: Timing | None = None,
+    labels: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """`notice`: our own text (bot.slack.replies) about the person's last click here, shown above everything.
     `images`: how many images each queued draft's version carries (the card shows them).
+    `labels`: each draft's brand name, for a viewer who approves several brands.
     `coming`: the "Coming up" blocks (reports.coming_up), shown after the queue as far as Slack's 100 blocks allow."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Countersign"}}]
     if notice:
@@ -49,7 +51,9 @@ def home_view(
     for draft, post in queue[:QUEUE_SHOWN]:
         ref = str(CardRef(draft.id or 0, draft.version))
         waited = age(report.now - (draft.pending_since or draft.created_at))
-        blocks.append(section(f"*#{draft.id}* by <@{draft.writer_id}> · waiting {waited}"))
+        brand = (labels or {}).get(draft.id or 0)
+        of = f" · {escape_mrkdwn(brand)}" if brand else ""
+        blocks.append(section(f"*#{draft.id}*{of} by <@{draft.writer_id}> · waiting {waited}"))
         blocks.append(plain_section(_post(post)))  # the post's characters, unstyled, as on the card
         shown = count_label((images or {}).get(draft.id or 0, 0))
         when = f" · {time_line(draft, timing)}" if timing is not None and draft.publish_at is not None else ""

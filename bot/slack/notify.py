@@ -309,10 +309,17 @@ class Notifier:
             cards.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
             targets = self.card_targets()
             dm_approvers = [approver for approver, _ in targets if approver]
+            brand = self.workflow.brand  # each brand's notifier catches up its own drafts (bot/runtime/desks)
             missing = cards.short_of_cards(
-                tx.session, len(targets), now - MISSING_GRACE, limit, dm_approvers, not_counted=self.backups
+                tx.session,
+                len(targets),
+                now - MISSING_GRACE,
+                limit,
+                dm_approvers,
+                not_counted=self.backups,
+                brand=brand,
             )
-            stale = cards.behind(tx.session, limit)
+            stale = cards.behind(tx.session, limit, brand=brand)
             # Unknown or failed with no card on record (the card that was clicked was posted by a process that
             # died before saving its ts): without one, nobody has the buttons to settle it.
             waiting = reports.drafts_in(tx.session, self.workflow.brand, NEED_A_PERSON, limit=limit)
@@ -398,7 +405,9 @@ class Notifier:
         """Replies Slack never got (it was down, or the process stopped): send them now. Returns how many."""
         with self.store.transaction() as tx:
             notices.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
-            waiting = notices.untold(tx.session, TOLD, now - TELL_WITHIN, now - MISSING_GRACE, limit)
+            waiting = notices.untold(
+                tx.session, TOLD, now - TELL_WITHIN, now - MISSING_GRACE, limit, brand=self.workflow.brand
+            )
         return sum(self.tell_writer(draft.id or 0, now, look_first=True) for draft in waiting)
 
     def remind(self, draft: Draft, waited: str, due: str = "") -> None:

@@ -113,6 +113,8 @@ def switch(outcome: Outcome) -> str:
     """What `/countersign pause|resume` answers."""
     if outcome.kind is Kind.UNCHANGED:
         return f"Publishing was already {'paused' if outcome.detail == 'paused' else 'running'}: nothing changed."
+    if outcome.kind is Kind.OTHER_BRAND:
+        return other_brand(outcome.detail, "Publishing there", "pause or resume it")
     if outcome.refused:
         return "Only this brand's approvers in this workspace can pause or resume publishing. Nothing was changed."
     return SWITCH_TEXT[outcome.kind]
@@ -122,8 +124,16 @@ def status_words(status: str) -> str:
     return STATUS_WORDS.get(Status(status), status)
 
 
+def other_brand(name: str = "", subject: str = "That draft", what: str = "decide on it") -> str:
+    """An approver of another brand of this deployment: `name` is the brand the draft (or channel) is of."""
+    brand = f" ({name})" if name else ""
+    return f"{subject} belongs to another brand{brand}: only its approvers can {what}. Nothing was changed."
+
+
 def refusal(outcome: Outcome) -> str:
     """Ephemeral text for a click or submission that changed nothing."""
+    if outcome.kind is Kind.OTHER_BRAND:
+        return other_brand(outcome.detail)
     if outcome.kind is Kind.ALREADY_DECIDED and outcome.draft is not None:
         draft = outcome.draft
         who = f" by <@{draft.decided_by}>" if draft.decided_by else ""

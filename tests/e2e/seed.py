@@ -25,10 +25,12 @@ def draft(
     published_at: datetime | None = None,
     post_id: str | None = None,
     username: str = "acmecoffee",
+    brand: str = "default",
 ) -> int:
     """A draft submitted at `submitted`, then `steps` of (action, actor, at, detail) audited in order."""
     with store.transaction() as tx:
         row = Draft(
+            brand=brand,
             channel="C0DRAFTS",
             ts=f"1700000000.{next(_ts):06d}",
             writer_id=writer,
@@ -48,7 +50,9 @@ def draft(
         assert row.id is not None
         tx.session.add(DraftVersion(draft_id=row.id, version=1, text=text, author_id=writer, created_at=submitted))
         tx.session.add(
-            AuditEvent(draft_id=row.id, action="submitted", actor_id=writer, to_status="pending", at=submitted)
+            AuditEvent(
+                draft_id=row.id, action="submitted", actor_id=writer, to_status="pending", at=submitted, brand=brand
+            )
         )
         for action, actor, at, detail in steps:
             tx.session.add(AuditEvent(draft_id=row.id, action=action, actor_id=actor, at=at, detail=detail))
