@@ -10,7 +10,7 @@ import typer
 from dotenv import load_dotenv
 
 from bot.runtime import logs
-from bot.runtime.brands import Brands
+from bot.runtime.brands import Brand, Brands
 from bot.runtime.config_check import config_check_command
 from bot.runtime.doctor import DoctorInputs, doctor_command
 from bot.runtime.services import StartupError
@@ -116,55 +116,93 @@ def migrate() -> None:
     typer.echo("Database is up to date.")
 
 
+BrandOption = Annotated[
+    list[str] | None, typer.Option("--brand", help="Only this brand (its key in COUNTERSIGN_CONFIG); repeat for more.")
+]
+
+
+def _chosen_brands(settings: Settings, keys: list[str] | None) -> list[Brand]:
+    """The brands a command reports on: those named with --brand, else every brand of the deployment."""
+    brands = _brands(settings)
+    unknown = sorted(set(keys or ()) - set(brands.keys))
+    if unknown:
+        typer.echo(f"--brand: no brand {', '.join(unknown)}; the brands are {', '.join(brands.keys)}.", err=True)
+        raise typer.Exit(2)
+    return [b for b in brands if not keys or b.key in keys]
+
+
+def _file_settings(*, need_slack: bool) -> Settings:
+    from bot.runtime.brands import config_path
+
+    load_dotenv(os.path.join(os.getcwd(), ".env"))
+    return _settings(socket_mode=False, need_slack=need_slack, need_brand=config_path(os.environ) is None)
+
+
+def _heading(brand: Brand, several: bool) -> str:
+    return f"== {brand.name or brand.key} ({brand.key})\n" if several else ""
+
+
 @cli.command()
-def status() -> None:
-    """Print what `/countersign status` shows: counts, the queue, what needs a person."""
+def status(brand: BrandOption = None) -> None:
+    """Print what `/countersign status` shows: counts, the queue, what needs a person (each brand's)."""
     from bot.reports import status as report
     from storage.engine import make_engine
     from storage.store import Store
 
-    settings = _settings(socket_mode=False, need_slack=False)
+    settings = _file_settings(need_slack=False)
+    chosen = _chosen_brands(settings, brand)
     _migrated(settings)
     store = Store(make_engine(settings.database_url))
-    typer.echo(report.plain(report.build(store, settings)))
+    for b in chosen:
+        built = report.build(store, settings, brand=b.key, zone=b.timezone)
+        typer.echo(_heading(b, len(chosen) > 1) + report.plain(built))
 
 
 @cli.command()
 def digest(
     week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week).")] = None,
-    send: Annotated[bool, typer.Option("--send", help="Post it to DIGEST_CHANNEL (once per week, ever).")] = False,
+    send: Annotated[bool, typer.Option("--send", help="Post it to the digest channel (once per week, ever).")] = False,
+    brand: BrandOption = None,
 ) -> None:
-    """Print a week's digest as text, or send it to Slack with the scheduler's exactly-once key."""
+    """Print a week's digest as text, or send it to Slack with the scheduler's exactly-once key (each brand's)."""
     from bot.jobs import digest_render
     from bot.jobs.digest import build
     from bot.jobs.schedule import Week
     from storage.types import utcnow
 
-    settings = _settings(socket_mode=False, need_slack=send)
+    settings = _file_settings(need_slack=send)
+    chosen = _chosen_brands(settings, brand)
     try:
-        chosen = Week.parse(week, settings.timezone) if week else Week.of(utcnow(), settings.timezone).shift(-1)
+        weeks = {
+            b.key: Week.parse(week, b.timezone) if week else Week.of(utcnow(), b.timezone).shift(-1) for b in chosen
+        }
     except ValueError as exc:
         typer.echo(f"--week: {exc}", err=True)
         raise typer.Exit(2) from None
     _migrated(settings)
     if not send:
-        from bot.runtime.services import x_account
+        from bot.runtime.accounts import accounts_of
         from storage.engine import make_engine
         from storage.store import Store
 
         store = Store(make_engine(settings.database_url))
-        typer.echo(digest_render.plain(build(store, x_account(settings), chosen)))
+        for b in chosen:
+            x = next((a for a in accounts_of(b) if a.network == "x"), None)
+            text = digest_render.plain(build(store, x, weeks[b.key], brand=b.key))
+            typer.echo(_heading(b, len(chosen) > 1) + text)
         return
     from bot.runtime.services import build_services
 
     try:
-        services = build_services(settings)
+        services = build_services(settings, brands=_brands(settings))
     except StartupError as exc:
         typer.echo(f"Countersign cannot send the digest: {exc}", err=True)
         raise typer.Exit(1) from None
-    result = services.scheduler.digest.send(chosen)
+    for b in chosen:
+        result = services.desk(b.key).digest.send(weeks[b.key])
+        said = ("Sent: " if result.sent else "Not sent: ") + result.detail.replace("<#", "#").replace(">", "")
+        typer.echo(_heading(b, len(chosen) > 1) + said)
     services.store.engine.dispose()
-    typer.echo(("Sent: " if result.sent else "Not sent: ") + result.detail.replace("<#", "#").replace(">", ""))
 
 
 def _doctor_inputs() -> DoctorInputs:
