@@ -60,7 +60,7 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
                 return
             ack(response_type="ephemeral", text="Building this week's digest…")
             week = Week.of(utcnow(), services.settings.timezone)
-            digest = build(services.store, services.account, week)
+            digest = build(services.store, services.accounts, week)
             respond(response_type="ephemeral", replace_original=False, **digest_render.blocks(digest))
         case ["delete", ref, *_]:
             reason = text.split(None, 2)[2] if len(text.split(None, 2)) > 2 else None

@@ -1,5 +1,9 @@
 """Queries about deliveries: each approved draft version on its way to one network (storage.models.Delivery).
 
+The draft row still has its old delivery columns, as a projection of its deliveries written with every delivery
+move (`settle_draft`): its status is their aggregate, and the one-post fields (post ids, link, error, attempts…)
+are its first network's, so every reader written for one network reads as before until it reads deliveries.
+
 The same fencing as a draft's publishing used to have, per delivery: a compare-and-set claims it (`approved` →
 `publishing`, a fresh attempt id and lease); every write of the attempt (a part's key before its create call, a
 part's id, a renewed lease, the outcome) is made only while the delivery is still `publishing` under that attempt
@@ -22,6 +26,7 @@ from storage.models import Delivery, Draft, Status
 from storage.store import changed, insert_ignore
 from storage.types import utcnow
 
+NETWORK_TITLES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}  # storage knows no bot.networks
 RETURNING = {"synchronize_session": False, "populate_existing": True}  # the row as written replaces a loaded copy
 # Where a delivery is on its way; the draft's status says the same of all of them together.
 IN_FLIGHT = frozenset({Status.APPROVED, Status.PUBLISHING})
@@ -139,20 +144,115 @@ def of_drafts(session: Session, draft_ids: Sequence[int]) -> dict[int, list[Deli
     return found
 
 
+def links(session: Session, draft_id: int) -> list[tuple[str, str | None]]:
+    """(network, link) of each delivery of the draft's current version that is up, in network order."""
+    return [(d.network, d.post_url) for d in of_draft(session, draft_id) if d.status == Status.PUBLISHED]
+
+
 # -- the draft's status ------------------------------------------------------------------------
 
 
 def settle_draft(session: Session, draft_id: int, version: int, **values: Any) -> Status | None:
-    """Write the draft's status as its version's deliveries say (and `values`), when it is at `version`; returns
-    the status (None: no deliveries, or the draft moved on to another version)."""
-    rows = session.exec(select(Delivery.status).where(Delivery.draft_id == draft_id, Delivery.version == version)).all()
-    status = aggregate(rows)
+    """Write the draft as its version's deliveries say: its status their aggregate, its one-post fields the first
+    network's (`values` on top), when it is at `version` and past approval; returns the status written (None: no
+    deliveries, or the draft moved on)."""
+    rows = list(
+        session.exec(
+            select(Delivery)
+            .where(Delivery.draft_id == draft_id, Delivery.version == version)
+            .order_by(col(Delivery.id)),
+            execution_options={"populate_existing": True},
+        ).all()
+    )
+    status = aggregate(d.status for d in rows)
     if status is None:
         return None
     stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.version) == version)
     stmt = stmt.where(col(Draft.status).in_(list(DELIVERY_STATUSES)))
-    values.setdefault("updated_at", utcnow())
-    return status if changed(session, stmt.values(status=status, **values)) else None
+    projected = projection(rows) | values
+    projected.setdefault("updated_at", utcnow())
+    return status if changed(session, stmt.values(status=status, **projected)) else None
+
+
+def projection(rows: Sequence[Delivery]) -> dict[str, Any]:
+    """The draft's one-post fields from its deliveries: the first network's post, link, claim and deletion; tries
+    over all of them; the earliest booked retry or look; every network's error, named when there are several."""
+    first = rows[0]
+    errors = [(d.network, d.last_error) for d in rows if d.last_error]
+    error = errors[0][1] if errors else None
+    if len(errors) > 1:
+        error = " · ".join(f"{NETWORK_TITLES.get(n, n)}: {e}" for n, e in errors)
+    booked = [d.next_attempt_at for d in rows if d.next_attempt_at is not None]
+    return {
+        "post_ids": first.post_ids,
+        "post_url": first.post_url,
+        "attempt_id": first.attempt_id,
+        "claimed_by": first.claimed_by,
+        "lease_until": first.lease_until,
+        "attempts": sum(d.attempts for d in rows),
+        "next_attempt_at": min(booked, default=None),
+        "looks": first.looks,
+        "last_error": error,
+        "published_at": first.published_at,
+        "deleted_ids": first.deleted_ids,
+        "deleted_at": first.deleted_at,
+    }
+
+
+def hold_draft(session: Session, draft_id: int, version: int) -> bool:
+    """Lock the draft row first, as every move of it does (so a claim and an Undo take turns, never deadlock), and
+    say whether it is still past approval at `version` (an Undo that won put it back to pending)."""
+    stmt = update(Draft).where(
+        col(Draft.id) == draft_id, col(Draft.version) == version, col(Draft.status).in_(list(DELIVERY_STATUSES))
+    )
+    return changed(session, stmt.values(updated_at=utcnow()))
+
+
+def from_draft(session: Session, draft: Draft, network: str = "x") -> bool:
+    """The delivery a draft stored past approval has, made from its own columns: migration 0017's rule, for a
+    draft written straight into such a state (a test's seed, an import). False if it has one already."""
+    if draft.status not in DELIVERY_STATUSES or draft.id is None:
+        return False
+    return insert_ignore(
+        session,
+        Delivery,
+        draft_id=draft.id,
+        brand=draft.brand,
+        version=draft.version,
+        network=network,
+        status=draft.status,
+        final_parts=draft.final_parts,
+        post_ids=draft.post_ids,
+        keys=None,
+        post_url=draft.post_url,
+        attempt_id=draft.attempt_id,
+        claimed_by=draft.claimed_by,
+        lease_until=draft.lease_until,
+        attempts=draft.attempts,
+        next_attempt_at=draft.next_attempt_at,
+        looks=draft.looks,
+        last_error=draft.last_error,
+        published_at=draft.published_at,
+        deleted_ids=draft.deleted_ids,
+        deleted_at=draft.deleted_at,
+        created_at=draft.decided_at or draft.created_at,
+        updated_at=draft.updated_at,
+    )
+
+
+def mark_deleted(session: Session, draft_id: int, version: int, gone: Sequence[str], at: datetime) -> int:
+    """Delete finished for the draft (bot/delivery/deleter.py, which holds the claim on the draft): each of the
+    version's published deliveries is deleted too, with the ids of its own posts that went."""
+    count = 0
+    for index, delivery in enumerate(of_draft(session, draft_id, version)):
+        if delivery.status in (Status.PUBLISHED, Status.DELETE_FAILED, Status.DELETING):
+            prefix = f"{delivery.network}:"  # the deleter's mark of another network's ids (deleter.gone_mark)
+            marks = set(gone) if index == 0 else {i[len(prefix) :] for i in gone if i.startswith(prefix)}
+            mine = [i for i in delivery.post_ids or [] if i in marks]
+            count += move(
+                session, delivery.id or 0, frm={delivery.status}, to=Status.DELETED, deleted_ids=mine, deleted_at=at
+            )
+    return count
 
 
 # -- publishing: claim, fenced writes, moves ---------------------------------------------------
@@ -222,6 +322,7 @@ def due(
         select(Delivery.id)
         .join(Draft, col(Draft.id) == col(Delivery.draft_id))
         .where(Delivery.status == Status.APPROVED, col(Delivery.version) == col(Draft.version))
+        .where(col(Draft.status).in_(list(DELIVERY_STATUSES)))  # an Undo put it back to pending: not due
         .where(col(Delivery.next_attempt_at).is_(None) | (col(Delivery.next_attempt_at) <= now))
         .where(col(Draft.publish_at).is_(None) | (col(Draft.publish_at) <= now))
         .where(col(Draft.publish_at).is_(None) | (col(Delivery.attempts) > 0) | (col(Draft.publish_at) >= now - grace))

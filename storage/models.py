@@ -64,7 +64,10 @@ class Draft(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=32)
     decided_at: datetime | None = _ts(nullable=True)
     approver_name: str | None = Field(default=None, max_length=255)
-    final_parts: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
+    final_parts: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))  # as approved
+    # From here to `last_error`, and `published_at`, `deleted_ids`, `deleted_at`: a projection of the draft's
+    # deliveries (storage.deliveries.settle_draft, with every delivery move), read by one-post views; the truth
+    # about each network is its Delivery row. Dropped once those views read deliveries (migration 0017).
     post_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
     post_url: str | None = None
     attempt_id: str | None = Field(default=None, max_length=64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,7 +33,14 @@ OPTIMIZE_EVERY = timedelta(hours=6)
 
 
 class DigestJob:
-    def __init__(self, store: Store, client: WebClient, account: Account, settings: Settings, worker_id: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        account: Account | Mapping[str, Account],
+        settings: Settings,
+        worker_id: str,
+    ) -> None:
         self.store = store
         self.account = account
         self.settings = settings

@@ -163,6 +163,7 @@ def build_services(
         backups=frozenset(settings.backup_approvers),
     )
     voice = Voice(agency=settings.agency_name, template=settings.attribution_template)
+    accounts = Accounts.from_settings(settings)  # built here: no call to any network yet
     workflow = Workflow(
         store,
         policy,
@@ -173,6 +174,7 @@ def build_services(
         grace=settings.schedule_grace,
         undo_window=settings.undo_window,
         escalate_after=settings.escalate_after,
+        networks=accounts.networks,
     )
     team_url = str(identity.get("url") or "")
     notifier = Notifier(
@@ -185,12 +187,11 @@ def build_services(
         bot_user_id=str(identity["user_id"]),
         backups=settings.backup_approvers,
     )
-    accounts = Accounts.from_settings(settings)
     account = accounts[Network.X]
     switch = BrandSwitch(store, policy)
     publisher = Publisher(
         store,
-        account,
+        accounts,
         notifier.decided,
         worker_id=worker_id,
         paused=switch.paused,
@@ -200,10 +201,10 @@ def build_services(
         grace=settings.schedule_grace,
         on_published=notifier.published,
     )
-    deleter = Deleter(store, account, policy, notifier.decided, worker_id=worker_id, clock=clock)
+    deleter = Deleter(store, accounts, policy, notifier.decided, worker_id=worker_id, clock=clock)
     inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, notifier))
     scheduler = Scheduler(
-        DigestJob(store, client, account, settings, worker_id),
+        DigestJob(store, client, accounts, settings, worker_id),
         Reminders(store, notifier, settings.reminder_after, settings.timezone),
         catch_up=lambda now: notifier.catch_up(now) + deleter.resume(now),  # a stopped deletion is finished
         replay=inbox.replay,
@@ -230,6 +231,6 @@ def build_services(
         team_id=str(identity["team_id"]),
         team_url=team_url,
         bot_user_id=str(identity["user_id"]),
-        marking=Marking(store, workflow, account),
+        marking=Marking(store, workflow, accounts),
         deleter=deleter,
     )

@@ -16,13 +16,13 @@ NETWORKS = ("x", "mastodon")
 
 
 def approved_draft(store: Store, **values: object) -> Draft:
-    draft = Draft(
-        channel="C0DRAFTS", ts="1.000001", writer_id="U0WRITER", text="Hi", status=Status.APPROVED, decided_at=T0
-    )
+    draft = Draft(channel="C0DRAFTS", ts="1.000001", writer_id="U0WRITER", text="Hi", decided_at=T0)
     for name, value in values.items():
         setattr(draft, name, value)
     with store.transaction() as tx:
-        tx.insert_draft(draft, author_id="U0WRITER")
+        tx.insert_draft(draft, author_id="U0WRITER")  # pending: no delivery until it is approved
+        assert tx.move(draft.id or 0, frm={Status.PENDING}, to=Status.APPROVED)
+        draft.status = Status.APPROVED
         assert deliveries.create(tx.session, draft, NETWORKS, ["Hi — drafted by Agency"], now=T0) == 2
         assert deliveries.create(tx.session, draft, NETWORKS, ["Hi"], now=T0) == 0  # a replayed approval: kept
     return draft

@@ -5,10 +5,18 @@ Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-02
 
+Each delivery is the truth about its network from here on: the publisher claims, fences and records deliveries.
 The draft's delivery columns (post_ids, post_url, attempt_id, claimed_by, lease_until, attempts, next_attempt_at,
-looks, last_error, published_at, deleted_ids, deleted_at) are copied, not moved: `downgrade` copies each draft's X
-delivery back into its row, so the way back down loses nothing. Upgrade with every instance stopped: an instance
-of the previous release would go on publishing from the draft's columns.
+looks, last_error, published_at, deleted_ids, deleted_at) are left for one more release, as a projection of its
+deliveries that no publishing decision reads: storage.deliveries.settle_draft writes them (status: the aggregate;
+the rest: the first network's post) in the transaction of every delivery move. Delete's claim alone still lives
+on the draft row (one request for every network: storage/deletions.py); it runs only once every delivery is up,
+when no delivery moves, and its end marks each delivery deleted. About sixty readers written for one post
+(cards, replies, status, history, the Undo and schedule checks) keep reading them unchanged meanwhile; the next
+release moves those readers to deliveries and drops the columns (on SQLite a batch rebuild of `draft`, which
+needs foreign keys off around it). Keeping them also makes the way back down lossless: `downgrade` copies each
+draft's X delivery of its current version back into them. Upgrade with every instance stopped: an instance of
+the previous release would publish from the draft's columns.
 """
 
 from __future__ import annotations
