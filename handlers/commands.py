@@ -76,7 +76,7 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
             desk = desks[0]
             ack(response_type="ephemeral", text="Building this week's digest…")
             week = Week.of(utcnow(), desk.brand.timezone)
-            digest = build(services.store, desk.account, week, brand=desk.key)
+            digest = build(services.store, services.accounts_for(desk.key), week, brand=desk.key)
             respond(response_type="ephemeral", replace_original=False, **digest_render.blocks(digest))
         case ["delete", ref, *_]:
             reason = text.split(None, 2)[2] if len(text.split(None, 2)) > 2 else None

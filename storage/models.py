@@ -64,7 +64,10 @@ class Draft(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=32)
     decided_at: datetime | None = _ts(nullable=True)
     approver_name: str | None = Field(default=None, max_length=255)
-    final_parts: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
+    final_parts: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))  # as approved
+    # From here to `last_error`, and `published_at`, `deleted_ids`, `deleted_at`: a projection of the draft's
+    # deliveries (storage.deliveries.settle_draft, with every delivery move), read by one-post views; the truth
+    # about each network is its Delivery row. Dropped once those views read deliveries (migration 0017).
     post_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
     post_url: str | None = None
     attempt_id: str | None = Field(default=None, max_length=64)
@@ -98,6 +101,46 @@ class Draft(SQLModel, table=True):
     deleted_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
     deleted_by: str | None = Field(default=None, max_length=32)
     delete_reason: str | None = None
+    deleted_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """One approved draft version on its way to one network: its own status, attempt, lease, keys, post ids, link.
+
+    The draft row holds the decision (text, version, time, approvals); each (version, network) pair is delivered on its
+    own, so X failing never blocks or repeats Bluesky. The claim / uncertain / reconcile rules of publishing apply per
+    delivery; the draft's `status` is their aggregate (storage.deliveries.aggregate). `keys`: per part, the key chosen
+    and stored before that part's create call (`Account.new_key`), sent again on every retry of the part.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("draft_id", "version", "network", name="uq_delivery_version_network"),
+        Index("ix_delivery_status_next", "status", "next_attempt_at"),  # due to publish, looks due, next wake-up
+        Index("ix_delivery_status_lease", "status", "lease_until"),  # claims whose lease ran out
+        Index("ix_delivery_brand_status_published", "brand", "status", "published_at"),  # the digest's week
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    brand: str = Field(default="default", max_length=64)
+    version: int
+    network: str = Field(max_length=16)  # bot.networks.base.Network
+    status: str = Field(default=Status.APPROVED, max_length=32)
+    final_parts: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
+    post_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
+    keys: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
+    post_url: str | None = None
+    attempt_id: str | None = Field(default=None, max_length=64)
+    claimed_by: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(nullable=True)  # approved: the next try; unknown: the next look
+    looks: int = 0
+    last_error: str | None = None
+    published_at: datetime | None = _ts(nullable=True)
+    deleted_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
     deleted_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)

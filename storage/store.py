@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
@@ -14,9 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
-from storage import brands, undo
 from storage.engine import READ_ONLY
-from storage.models import AuditEvent, Card, Draft, DraftVersion, SlackEvent, Status
+from storage.models import AuditEvent, Card, Draft, DraftVersion, SlackEvent
 from storage.types import utcnow
 
 
@@ -117,10 +115,15 @@ class Tx:
         return self.session.exec(select(Draft).where(Draft.channel == channel, Draft.ts == ts)).first()
 
     def insert_draft(self, draft: Draft, author_id: str) -> Draft:
+        """A new draft (pending, from the drafts channel). One written straight past approval (a seed, an import)
+        gets its X delivery from its own columns, as migration 0017 gave every such draft."""
+        from storage import deliveries  # it builds on this module's helpers
+
         self.session.add(draft)
         self.session.flush()
         assert draft.id is not None
         self.add_version(draft.id, draft.version, draft.text, author_id)
+        deliveries.from_draft(self.session, draft)
         return draft
 
     def add_version(self, draft_id: int, version: int, text: str, author_id: str) -> None:
@@ -136,7 +139,8 @@ class Tx:
         **values: Any,
     ) -> bool:
         """Compare-and-set: change the row only if it is still in one of `frm` (and at `at_version`, when
-        given). Returns whether this caller won. A publishing attempt writes through `attempt_write` instead."""
+        given). Returns whether this caller won. A publishing attempt writes its delivery instead (storage.deliveries),
+        which projects onto the draft."""
         return self._changed(_move(draft_id, frm, to, at_version, values))
 
     def moved(
@@ -154,110 +158,8 @@ class Tx:
         options = {"synchronize_session": False, "populate_existing": True}
         return self.session.scalars(stmt, execution_options=options).first()
 
-    def claim(self, draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> bool:
-        """approved → publishing under a fresh attempt id and lease; only one claimer wins.
-
-        A compare-and-set on every backend. It deliberately doesn't skip a locked row: the lock may be
-        a losing approve click's UPDATE, held for a millisecond until that transaction commits, and a
-        claim that gave up then would leave the post waiting for the publisher's next tick. Instances
-        keep off each other's rows earlier, in `due_for_publishing`.
-        """
-        return self._changed(_claim(draft_id, attempt_id, worker, lease_until))
-
-    def claimed(self, draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> Draft | None:
-        """`claim`, returning the row as claimed (UPDATE … RETURNING: SQLite ≥ 3.35 and PostgreSQL), so the
-        publisher doesn't read it again. None if another claimer won."""
-        stmt = _claim(draft_id, attempt_id, worker, lease_until).returning(Draft)
-        return self.session.scalars(stmt, execution_options={"synchronize_session": False}).first()
-
     def _changed(self, stmt: Any) -> bool:
         return changed(self.session, stmt)
-
-    def attempt_write(
-        self, draft_id: int, attempt_id: str | None, *, to: str = Status.PUBLISHING, **values: Any
-    ) -> bool:
-        """Every write a publishing attempt makes (a part's id, a renewed lease, its outcome), and the recovery of
-        an attempt whose holder is gone: changed only while the draft is still `publishing` under `attempt_id`.
-
-        The attempt id alone is not enough: it used to survive recovery (publishing → unknown → approved), so a
-        slow holder's late answer was recorded, and it posted the next part, after another instance had taken the
-        thread over. Leaving `publishing` ends the attempt for good: its id and lease are cleared, so no stale
-        holder can ever match again, and a new claim brings a new id."""
-        if attempt_id is None:
-            return False
-        return self._changed(_attempt_write(draft_id, attempt_id, to, values))
-
-    def attempt_written(
-        self, draft_id: int, attempt_id: str, *, to: str = Status.PUBLISHING, **values: Any
-    ) -> Draft | None:
-        """`attempt_write`, returning the row as written (UPDATE … RETURNING), or None if the attempt is over."""
-        stmt = _attempt_write(draft_id, attempt_id, to, values).returning(Draft)
-        return self.session.scalars(stmt, execution_options={"synchronize_session": False}).first()
-
-    def due_for_publishing(self, now: datetime, limit: int = 10, grace: timedelta = timedelta(minutes=5)) -> list[int]:
-        """Approved drafts whose time has come, oldest decision first: candidates for `claim`.
-
-        On PostgreSQL `FOR UPDATE SKIP LOCKED` passes over rows another transaction holds (another
-        instance claiming them), so instances spread over the queue instead of all queueing on its
-        head; `claim` still decides who wins. If every due row is locked, they are returned anyway:
-        a skipped row is not "nothing due" (the holder may be a losing click about to commit), and
-        the caller would otherwise sleep until its next tick with a post waiting.
-        """
-        stmt = (
-            select(Draft.id)
-            .where(Draft.status == Status.APPROVED)
-            .where((col(Draft.next_attempt_at).is_(None)) | (col(Draft.next_attempt_at) <= now))
-            # Scheduled: not before its time; never silently late (past `grace` untried, people are asked instead).
-            .where(col(Draft.publish_at).is_(None) | (col(Draft.publish_at) <= now))
-            .where(col(Draft.publish_at).is_(None) | (col(Draft.attempts) > 0) | (col(Draft.publish_at) >= now - grace))
-            .where(col(Draft.undo_until).is_(None) | (col(Draft.undo_until) <= now))  # UNDO_WINDOW: not while undoable
-            .where(~undo.click_waiting())  # nor while an Undo click waits in the inbox (its receiver may have stopped)
-            .where(brands.unpaused())  # nor while its brand is paused (`/countersign pause`): other brands go on
-            .order_by(col(Draft.decided_at), col(Draft.id))
-            .limit(limit)
-        )
-        if self._postgresql:
-            unlocked = self.session.exec(stmt.with_for_update(skip_locked=True)).all()
-            if unlocked:
-                return [i for i in unlocked if i is not None]
-        return [i for i in self.session.exec(stmt).all() if i is not None]
-
-    def next_attempt_due(self) -> datetime | None:
-        """When the earliest postponed publication (rate limit, backoff) or look on X for an unknown post is due."""
-        held = (col(Draft.status) == Status.APPROVED) & ~brands.unpaused()  # a paused brand's retry waits for resume
-        stmt = select(func.min(Draft.next_attempt_at)).where(
-            col(Draft.status).in_([Status.APPROVED, Status.UNKNOWN]), ~held
-        )
-        return self.session.exec(stmt).one()
-
-    def looks_due(self, now: datetime, limit: int = 10) -> list[int]:
-        """Unknown drafts whose next look for their post on X has come."""
-        stmt = (
-            select(Draft.id)
-            .where(Draft.status == Status.UNKNOWN, col(Draft.next_attempt_at) <= now)
-            .order_by(col(Draft.next_attempt_at))
-            .limit(limit)
-        )
-        return [i for i in self.session.exec(stmt).all() if i is not None]
-
-    def look(self, draft_id: int, looks: int, next_look: datetime | None) -> bool:
-        """Claim one look for an unknown draft's post (its count of looks is still `looks`) and book the next."""
-        stmt = update(Draft).where(
-            col(Draft.id) == draft_id, col(Draft.status) == Status.UNKNOWN, col(Draft.looks) == looks
-        )
-        return self._changed(stmt.values(looks=looks + 1, next_attempt_at=next_look, updated_at=utcnow()))
-
-    def claims_to_check(self, now: datetime, host_prefix: str, *, lock: bool = True) -> list[Draft]:
-        """Claims whose lease ran out, and every claim made on this host (`host_prefix`: its holder may be a
-        process that no longer exists; the caller tells). On PostgreSQL they stay locked until this transaction
-        ends and rows another instance is already recovering are skipped (the moves are compare-and-set anyway)."""
-        stmt = select(Draft).where(
-            Draft.status == Status.PUBLISHING,
-            (col(Draft.lease_until) < now) | col(Draft.claimed_by).startswith(host_prefix, autoescape=True),
-        )
-        if self._postgresql and lock:  # `lock=False`: a look in a read-only transaction, which can't lock
-            stmt = stmt.with_for_update(skip_locked=True)
-        return list(self.session.exec(stmt).all())
 
     # -- audit, cards, events ----------------------------------------------------------------
 
@@ -336,31 +238,6 @@ def _move(draft_id: int, frm: Iterable[str], to: str, at_version: int | None, va
         stmt = stmt.where(col(Draft.version) == at_version)
     values.setdefault("updated_at", utcnow())
     return stmt.values(status=to, **values)
-
-
-def _attempt_write(draft_id: int, attempt_id: str, to: str, values: dict[str, Any]) -> Any:
-    stmt = update(Draft).where(
-        col(Draft.id) == draft_id, col(Draft.attempt_id) == attempt_id, col(Draft.status) == Status.PUBLISHING
-    )
-    if to != Status.PUBLISHING:
-        values.update(attempt_id=None, lease_until=None)
-    values.setdefault("updated_at", utcnow())
-    return stmt.values(status=to, **values)
-
-
-def _claim(draft_id: int, attempt_id: str, worker: str, lease_until: datetime) -> Any:
-    return (
-        update(Draft)
-        .where(col(Draft.id) == draft_id, col(Draft.status) == Status.APPROVED)
-        .values(
-            status=Status.PUBLISHING,
-            attempt_id=attempt_id,
-            claimed_by=worker,
-            lease_until=lease_until,
-            attempts=col(Draft.attempts) + 1,
-            updated_at=utcnow(),
-        )
-    )
 
 
 def changed(session: Session, stmt: Any) -> bool:

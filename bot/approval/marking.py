@@ -10,11 +10,13 @@ linked from its first part when that id is known.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.refs import Actor, CardRef
 from bot.approval.workflow import Workflow
 from bot.networks.base import Account
+from storage import deliveries
 from storage.models import Status
 from storage.store import Store
 
@@ -34,10 +36,12 @@ def post_id_from(link: str) -> str | None:
 
 
 class Marking:
-    def __init__(self, store: Store, workflow: Workflow, account: Account) -> None:
+    def __init__(self, store: Store, workflow: Workflow, accounts: Account | Mapping[str, Account]) -> None:
         self.store = store
         self.workflow = workflow
-        self.account = account
+        self.accounts: Mapping[str, Account] = (
+            accounts if isinstance(accounts, Mapping) else {str(accounts.network): accounts}
+        )
 
     def part_to_link(self, ref: CardRef, actor: Actor) -> tuple[int, int] | None:
         """(part, parts) when marking `ref` published needs the uncertain part's link first, for an approver who
@@ -51,12 +55,17 @@ class Marking:
         return (up + 1, parts) if up + 1 < parts else None
 
     def mark_published(self, ref: CardRef, actor: Actor) -> Outcome:
-        """The post (or the thread's last part) is there: published, linked from the first part if its id is
-        known. The link needs the account's username, asked of X before any transaction."""
-        draft = self.store.get(ref.draft_id)
-        ids = (draft.post_ids or []) if draft is not None else []
-        url = self.account.link(ids[0]) if ids else None
-        return self.workflow.mark_published(ref, actor, post_url=url)
+        """The post (or the thread's last part) is there, on each network it was uncertain on: published, linked
+        from the first part if its id is known. A link may need a call (X: the username), made before any
+        transaction."""
+        with self.store.read() as tx:
+            found = deliveries.of_draft(tx.session, ref.draft_id, ref.version)
+        links: dict[str, str | None] = {}
+        for delivery in found:
+            account = self.accounts.get(delivery.network)
+            ids = delivery.post_ids or []
+            links[delivery.network] = account.link(ids[0]) if account is not None and ids else None
+        return self.workflow.mark_published(ref, actor, links=links)
 
     def mark_part_published(self, ref: CardRef, actor: Actor, post_id: str) -> Outcome:
         """The uncertain part is up as `post_id`: record it and send the thread back to the publisher for the rest."""
@@ -65,16 +74,27 @@ class Marking:
             refusal = self.workflow.policy.refusal(actor, draft) if draft is not None else Kind.NOT_FOUND
             if draft is None or draft.id is None or refusal is not None:
                 return self.workflow.refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
-            ids = list(draft.post_ids or [])
-            moved = post_id not in ids and tx.move(
-                draft.id,
-                frm={Status.UNKNOWN},
-                to=Status.APPROVED,
-                at_version=ref.version,
-                post_ids=[*ids, post_id],
-                next_attempt_at=None,
-                last_error=None,
+            # The link is an X status link (post_id_from): it settles the X delivery's uncertain part.
+            delivery = next(
+                (d for d in deliveries.of_draft(tx.session, draft.id, ref.version) if d.network == "x"), None
             )
+            ids = list(delivery.post_ids or []) if delivery is not None else []
+            moved = (
+                delivery is not None
+                and post_id not in ids
+                and tx.move(draft.id, frm={Status.UNKNOWN}, to=Status.UNKNOWN, at_version=ref.version)
+                and deliveries.move(
+                    tx.session,
+                    delivery.id or 0,
+                    frm={Status.UNKNOWN},
+                    to=Status.APPROVED,
+                    post_ids=[*ids, post_id],
+                    next_attempt_at=None,
+                    last_error=None,
+                )
+            )
+            if moved:
+                deliveries.settle_draft(tx.session, draft.id, ref.version)
             if not moved:
                 tx.audit(
                     draft.id,

@@ -19,7 +19,7 @@ from bot.approval.escalation_rule import due_at
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.refs import Actor, CardRef
 from bot.intake.schedule_line import BadTime, Proposal, describe, propose
-from storage import approvals
+from storage import approvals, deliveries
 from storage.models import OPEN_FOR_DECISION, Draft, Status
 from storage.store import Tx, changed
 from storage.types import utcnow
@@ -132,7 +132,11 @@ def move_scheduled(tx: Tx, draft_id: int, at_version: int, to: Status, /, **valu
         col(Draft.attempts) == 0,
         col(Draft.publish_at).is_not(None),
     )
-    return changed(tx.session, stmt.values(status=to, updated_at=utcnow(), **values))
+    if not changed(tx.session, stmt.values(status=to, updated_at=utcnow(), **values)):
+        return False
+    if to is Status.PENDING:  # to be decided again: the version's deliveries, never claimed, are dropped
+        deliveries.withdraw(tx.session, draft_id, at_version)
+    return True
 
 
 def is_scheduled(draft: Draft, now: datetime) -> bool:

@@ -23,7 +23,7 @@ from sqlmodel import col
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.post_text import clean
 from bot.approval.refs import Actor, CardRef
-from storage import approvals
+from storage import approvals, deliveries
 from storage import undo as stored_undo
 from storage.models import Draft, Status
 from storage.store import Tx, changed
@@ -156,4 +156,7 @@ def _move_back(tx: Tx, draft_id: int, version: int, undone_by: str, now: datetim
         undone_at=now,
         updated_at=utcnow(),
     )
-    return changed(tx.session, stmt.values(**values))
+    if not changed(tx.session, stmt.values(**values)):
+        return False
+    deliveries.withdraw(tx.session, draft_id, version)  # never claimed (the guard above): nothing went out
+    return True

@@ -9,7 +9,7 @@ come from an injected directory so the texts that will be posted can be composed
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ from bot.approval.schedule_moves import DEFAULT_GRACE, ScheduleMoves
 from bot.approval.undo import UndoMoves
 from bot.approval.writer_moves import WriterMoves
 from bot.intake import edit_media
-from storage import approvals, notices
+from storage import approvals, deliveries, notices
 from storage.models import OPEN_FOR_DECISION, Draft, Status
 from storage.store import Store, Tx
 from storage.types import utcnow
@@ -52,7 +52,10 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
         grace: timedelta = DEFAULT_GRACE,
         undo_window: timedelta = timedelta(0),
         escalate_after: timedelta | None = None,
+        networks: Callable[[str], Sequence[str]] = lambda brand: ("x",),
     ) -> None:
+        # The networks a brand's approved version goes to: one delivery each, made with the approval (registry).
+        self.networks = networks
         self.undo_window = undo_window  # UNDO_WINDOW: an approval waits this long for an Undo (bot.approval.undo)
         self.escalate_after = escalate_after  # ESCALATE_AFTER: sets each draft's `escalate_at`
         self.zone = zone or ZoneInfo("UTC")  # `at:` lines are read in the brand's TIMEZONE
@@ -219,6 +222,8 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
             if version != draft.version:
                 tx.add_version(draft.id, version, text or "", author_id=actor.user_id)
                 edit_media.carry(tx.session, draft, version, alts)
+            if to is Status.APPROVED:  # decided: one delivery per network of the brand, with the decision
+                deliveries.create(tx.session, moved, self.networks(moved.brand), moved.final_parts or [])
             if to is Status.APPROVED or partly:
                 self._record_yes(tx, draft, version, actor, signer, moved=to is Status.APPROVED)
             move = tx.audit(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.approval.outcomes import Kind, Outcome
@@ -27,7 +27,7 @@ from bot.delivery.claimer import Claimer
 from bot.networks.base import Account
 from bot.networks.x.client import LONGEST_X_CALL
 from bot.runtime import failpoints
-from storage import deletions
+from storage import deletions, deliveries
 from storage.models import Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -36,6 +36,12 @@ log = logging.getLogger(__name__)
 LEASE = LONGEST_X_CALL * 2  # renewed after every part, so it only has to outlive one X call
 MAX_REASON = 1000
 STOPPED = "the bot stopped while deleting"
+
+
+def gone_mark(post_id: str, network: str, *, first: bool) -> str:
+    """How a post known gone is written in the draft's `deleted_ids`: the first network's ids as they are (as they
+    always were), another network's with its name, so two networks' ids can never be taken for each other."""
+    return post_id if first else f"{network}:{post_id}"
 
 
 def remaining(draft: Draft) -> list[int]:
@@ -48,7 +54,7 @@ class Deleter:
     def __init__(
         self,
         store: Store,
-        account: Account,
+        accounts: Account | Mapping[str, Account],
         policy: Policy,
         on_change: Callable[[int], None],
         *,
@@ -58,7 +64,9 @@ class Deleter:
         lease: timedelta = LEASE,
     ) -> None:
         self.store = store
-        self.account = account
+        self.accounts: Mapping[str, Account] = (
+            accounts if isinstance(accounts, Mapping) else {str(accounts.network): accounts}
+        )
         self.policy = policy
         self.on_change = on_change
         self.worker_id = worker_id
@@ -150,35 +158,46 @@ class Deleter:
         draft = self.store.get(draft_id)
         if draft is None or attempt_id is None or draft.attempt_id != attempt_id:
             return draft
-        ids = list(draft.post_ids or [])
         gone = list(draft.deleted_ids or [])
         asked_by = draft.deleted_by or self.worker_id
-        for number in range(len(ids), 0, -1):
-            post_id = ids[number - 1]
-            if post_id in gone:
-                continue
-            try:
-                deleted_now = self.account.delete(post_id)
-                failpoints.hit("after-delete-call")  # X has deleted it; nothing recorded yet
-            except Exception as exc:  # everything stops here: the card says which parts remain and offers Retry
-                return self._stop(draft, attempt_id, self.account.diagnose(exc).reason)
-            gone.append(post_id)
-            how = "deleted" if deleted_now else "already gone"
-            with self.store.transaction() as tx:
-                if not deletions.attempt_write(
-                    tx.session, draft_id, attempt_id, deleted_ids=gone, lease_until=self.clock() + self.lease
-                ):
-                    log.warning("draft %s: deletion claim lost mid-thread; leaving it to the new holder", draft_id)
-                    return tx.get(draft_id)
-                tx.audit(
-                    draft_id,
-                    "part_deleted",
-                    actor_id=asked_by,
-                    version=draft.version,
-                    detail=f"part {number} of {len(ids)}: {post_id} ({how})",
-                )
+        with self.store.read() as tx:
+            targets = [
+                (n, d) for n, d in enumerate(deliveries.of_draft(tx.session, draft_id, draft.version)) if d.post_ids
+            ]
+        for index, delivery in targets:  # each network's posts, by its own account
+            account = self.accounts.get(delivery.network)
+            ids = list(delivery.post_ids or [])
+            if account is None:
+                return self._stop(draft, attempt_id, f"this instance has no {delivery.network} account")
+            for number in range(len(ids), 0, -1):
+                post_id = ids[number - 1]
+                mark = gone_mark(post_id, delivery.network, first=index == 0)
+                if mark in gone:
+                    continue
+                try:
+                    deleted_now = account.delete(post_id)
+                    failpoints.hit("after-delete-call")  # the network has deleted it; nothing recorded yet
+                except Exception as exc:  # everything stops here: the card says which parts remain and offers Retry
+                    return self._stop(draft, attempt_id, account.diagnose(exc).reason)
+                gone.append(mark)
+                how = "deleted" if deleted_now else "already gone"
+                with self.store.transaction() as tx:
+                    if not deletions.attempt_write(
+                        tx.session, draft_id, attempt_id, deleted_ids=gone, lease_until=self.clock() + self.lease
+                    ):
+                        log.warning("draft %s: deletion claim lost mid-thread; leaving it to the new holder", draft_id)
+                        return tx.get(draft_id)
+                    where = "" if len(targets) == 1 else f"{delivery.network} "
+                    tx.audit(
+                        draft_id,
+                        "part_deleted",
+                        actor_id=asked_by,
+                        version=draft.version,
+                        detail=f"{where}part {number} of {len(ids)}: {post_id} ({how})",
+                    )
         with self.store.transaction() as tx:
             if deletions.attempt_write(tx.session, draft_id, attempt_id, to=Status.DELETED, deleted_at=self.clock()):
+                deliveries.mark_deleted(tx.session, draft_id, draft.version, gone, self.clock())
                 tx.audit(
                     draft_id,
                     "deleted_from_x",

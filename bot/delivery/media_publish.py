@@ -30,16 +30,17 @@ class MediaUploader:
     download: Callable[[str], bytes]
     account: Account
 
-    def prepare(self, items: Sequence[MediaItem]) -> list[str]:
-        """The account's media ids for `items`, in order, each with its alt text set. Raises MediaNotReady."""
-        return [self._one(item) for item in items]
+    def prepare(self, items: Sequence[MediaItem], account: Account | None = None) -> list[str]:
+        """`account`'s media ids for `items` (the brand's X account if none is given), in order, each with its alt
+        text set. Raises MediaNotReady."""
+        return [self._one(item, account or self.account) for item in items]
 
-    def _one(self, item: MediaItem) -> str:
+    def _one(self, item: MediaItem, account: Account) -> str:
         data = self._fetch(item)
         try:
-            media_id = self.account.upload_media(data, item.mime, item.alt or None)
+            media_id = account.upload_media(data, item.mime, item.alt or None)
         except Exception as exc:  # nothing is public: what would be "uncertain" for a post is a retry here
-            found = self.account.diagnose(exc)
+            found = account.diagnose(exc)
             verdict = Verdict.FAILED if found.verdict is Verdict.FAILED else Verdict.RETRY
             raise MediaNotReady(Diagnosis(verdict, f"uploading {item.name}: {found.reason}", found.retry_at)) from None
         return media_id

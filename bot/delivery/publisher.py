@@ -1,10 +1,15 @@
-"""Publishing to X: at most once per approved version, never waiting inside a Slack handler.
+"""Publishing: each approved version goes to each of its brand's networks at most once, one delivery per network
+(storage.deliveries), never waiting inside a Slack handler.
 
-Claim with a lease and commit; call X holding no database lock; record the result fenced by the
-attempt id and the status (`Tx.attempt_write`), so a worker whose claim was recovered can't record anything
-or go on with a thread. A thread records each part's id as it goes, renewing the lease for the next part,
-so a retry resumes after the last part that is known to be up. A claim names its process
-(`bot.delivery.claimer`): one of this host whose process is gone is recovered at once, others when their lease runs out.
+Claim a delivery with a lease and commit, with the key of every part still to go chosen and stored in that same
+transaction (`Account.new_key`: Mastodon's Idempotency-Key, Bluesky's record key, nothing for X), so each retry of
+a part sends the same key; call the delivery's account holding no database lock; record the result fenced by the
+attempt id and the status (`deliveries.attempt_write`), so a worker whose claim was recovered can't record anything
+or go on with a thread. A thread records each part's id as it goes, renewing the lease for the next part, so a
+retry resumes after the last part that is known to be up. Each delivery move writes the draft's status (their
+aggregate) in its transaction. One network failing never blocks or repeats another: each has its own claim,
+backoff, uncertainty and reconciliation. A claim names its process (`bot.delivery.claimer`): one of this host
+whose process is gone is recovered at once, others when their lease runs out.
 """
 
 from __future__ import annotations
@@ -13,23 +18,22 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-
-from sqlmodel import select
+from typing import cast
 
 from bot.delivery.claimer import Claimer
 from bot.delivery.media_publish import MediaNotReady, MediaUploader, for_part
 from bot.delivery.publish_wait import Waiter, Waiters
 from bot.delivery.reconcile import Reconciler
+from bot.delivery.recovery import FRESHLY_UNKNOWN, Recovery
 from bot.intake import draft_media
 from bot.intake.media_rules import MediaItem
 from bot.networks.base import Account, Diagnosis, Verdict
 from bot.runtime import failpoints
+from storage import deliveries, notices, schedule, undo
 from storage import media as stored_media
-from storage import notices, schedule, undo
-from storage.models import Draft, Status
+from storage.models import Delivery, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
 
@@ -41,8 +45,6 @@ BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
 IDLE_TICK_S = 5.0
 CANDIDATES = 5  # due drafts looked at per pass, oldest decision first
-STOPPED = "the bot stopped while posting: the post may or may not be up"
-FRESHLY_UNKNOWN = {"looks": 0, "next_attempt_at": None}  # not looked for on X yet: the first look follows at once
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> float:
@@ -55,11 +57,11 @@ def min_time(*times: datetime | None) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
-class Publisher:
+class Publisher(Recovery):
     def __init__(
         self,
         store: Store,
-        account: Account,
+        accounts: Account | Mapping[str, Account],
         on_change: Callable[[int], None],
         *,
         worker_id: str | None = None,
@@ -70,9 +72,8 @@ class Publisher:
         media: MediaUploader | None = None,
         grace: timedelta = timedelta(minutes=5),
         on_published: Callable[[Draft, int], None] | None = None,
-        accounts: Callable[[str], Account] | None = None,
+        accounts_for: Callable[[str], Mapping[str, Account]] | None = None,
     ) -> None:
-        self.accounts = accounts  # a brand's key → the account its drafts go out on (Services.accounts_for)
         # `on_published`: instead of `on_change` after a post went up; the outcome's transaction then also claims
         # telling the writer (the move's audit row id is given), so the telling needs no transaction of its own.
         self.on_published = on_published
@@ -80,9 +81,13 @@ class Publisher:
         self.grace = grace  # a scheduled post this late is held for a person (jobs.timekeeper), never posted silently
         self.paused = paused
         self.lease = lease
-        self.reconciler = Reconciler(store, account, clock=clock)
+        # Every network's account by name (bot.networks.registry.Accounts); one account alone is its network's.
+        self.accounts: Mapping[str, Account] = (
+            accounts if isinstance(accounts, Mapping) else {str(accounts.network): accounts}
+        )
+        # `accounts_for`: a brand's key → its accounts by network (Services.accounts_for), when brands have their own
+        self.reconciler = Reconciler(store, self.accounts, clock=clock, accounts_for=accounts_for)
         self.store = store
-        self.account = account
         self.on_change = on_change
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"  # who, in the audit trail
         self.claimer = claimer or Claimer.this_process()  # which process, in `claimed_by`
@@ -139,15 +144,17 @@ class Publisher:
         with self.store.read() as tx:
             now = self.clock()
             due = min_time(
-                tx.next_attempt_due(), schedule.next_publish_at(tx.session, now), undo.next_window_end(tx.session, now)
+                deliveries.next_due(tx.session),
+                schedule.next_publish_at(tx.session, now),
+                undo.next_window_end(tx.session, now),
             )
         if due is None:
             return IDLE_TICK_S
         return min(IDLE_TICK_S, max(0.0, (due - self.clock()).total_seconds()))
 
     def run_once(self) -> int:
-        """Recover abandoned claims, take the looks on X that are due, then publish everything that is due.
-        Returns posts attempted."""
+        """Recover abandoned claims, take the looks that are due, then publish every delivery that is due.
+        Returns deliveries attempted."""
         begun = self.waiters.pass_begins()
         try:
             return self._run_once()
@@ -162,42 +169,37 @@ class Publisher:
         done = 0
         while not self._stop.is_set():
             with self.store.read() as tx:
-                due = tx.due_for_publishing(self.clock(), limit=CANDIDATES, grace=self.grace)
+                due = deliveries.due(
+                    tx.session, self.clock(), limit=CANDIDATES, grace=self.grace, postgresql=tx.dialect == "postgresql"
+                )
             # Another instance may win a candidate; move on to the next rather than idle until the tick.
-            claimed = [draft_id for draft_id in due if not self._stop.is_set() and self.publish(draft_id)]
+            claimed = [i for i in due if not self._stop.is_set() and self.publish(i)]
             if not claimed:
                 break
             done += len(claimed)
         return done
 
-    # -- one draft -----------------------------------------------------------------------------
+    # -- one delivery --------------------------------------------------------------------------
 
-    def publish(self, draft_id: int) -> bool:
-        """Claim `draft_id` and post it. False if another worker got there first."""
+    def publish(self, delivery_id: int) -> bool:
+        """Claim the delivery `delivery_id` and post it. False if another worker (or an Undo) got there first."""
         attempt_id = uuid.uuid4().hex
         with self.store.transaction() as tx:
-            draft = tx.claimed(draft_id, attempt_id, str(self.claimer), self.clock() + self.lease)
-            images = draft_media.items(stored_media.of_version(tx.session, draft_id, draft.version)) if draft else ()
-            if draft is not None:
-                tx.audit(
-                    draft_id,
-                    "publish_claimed",
-                    actor_id=self.worker_id,
-                    frm=Status.APPROVED,
-                    to=Status.PUBLISHING,
-                    version=draft.version,
-                    detail=f"attempt {draft.attempts}",
-                )
-        if draft is None:
+            claim = self._claim(tx, delivery_id, attempt_id)
+        if claim is None:
             return False
+        delivery, images = claim
+        draft_id = delivery.draft_id
         failpoints.hit("after-claim")
         told: tuple[Draft, int] | None = None
+        # `_claim` took it only for a network the brand has an account on
+        account = cast(Account, self.reconciler.account_of(delivery.brand, delivery.network))
         try:
-            told = self._post_parts(draft, attempt_id, images)
+            told = self._post_parts(delivery, attempt_id, account, images)
         except MediaNotReady as exc:  # before the create call: nothing went out for this part
-            self._record_failure(draft, attempt_id, exc.diagnosis)
-        except Exception as exc:  # classified below; anything unknown counts as uncertain
-            self._record_failure(draft, attempt_id, self.account.diagnose(exc))
+            self._record_failure(delivery, attempt_id, exc.diagnosis)
+        except Exception as exc:  # classified by the account; anything unknown counts as uncertain
+            self._record_failure(delivery, attempt_id, account.diagnose(exc))
         if told is not None and self.on_published is not None:
             self.on_published(*told)
         else:
@@ -205,60 +207,100 @@ class Publisher:
         self.waiters.shown(draft_id)  # the outcome is on the cards: a decision waiting for it has nothing to show
         return True
 
-    def _renew(self, draft: Draft, attempt_id: str) -> bool:
+    def publish_draft(self, draft_id: int) -> bool:
+        """Claim and post every delivery of the draft's version still waiting to go, whatever their time (a person's
+        "now", and tests). False if none was ours to claim."""
+        with self.store.read() as tx:
+            waiting = [d.id for d in deliveries.of_draft(tx.session, draft_id) if d.status == Status.APPROVED]
+        return [self.publish(i) for i in waiting if i is not None].count(True) > 0
+
+    def _claim(self, tx: object, delivery_id: int, attempt_id: str) -> tuple[Delivery, tuple] | None:
+        """approved → publishing, audited, with the keys of the parts still to go stored: in one transaction that
+        holds the draft's row first (an Undo of it takes turns with this claim)."""
+        session = tx.session  # type: ignore[attr-defined]
+        found = deliveries.get(session, delivery_id)
+        if found is None or self.reconciler.account_of(found.brand, found.network) is None:
+            return None
+        if not deliveries.hold_draft(session, found.draft_id, found.version):
+            return None
+        delivery = deliveries.claimed(session, delivery_id, attempt_id, str(self.claimer), self.clock() + self.lease)
+        if delivery is None:
+            return None
+        parts = delivery.final_parts or []
+        keys = list(delivery.keys or [])
+        if len(keys) < len(parts):  # chosen once per part, before its first create call; every retry reuses it
+            account = self.reconciler.account_of(delivery.brand, delivery.network)
+            keys += [account.new_key() for _ in range(len(parts) - len(keys))]  # type: ignore[union-attr]
+            deliveries.attempt_write(session, delivery_id, attempt_id, keys=keys)
+            delivery.keys = keys
+        deliveries.settle_draft(session, delivery.draft_id, delivery.version)
+        images = draft_media.items(stored_media.of_version(session, delivery.draft_id, delivery.version))
+        tx.audit(  # type: ignore[attr-defined]
+            delivery.draft_id,
+            "publish_claimed",
+            actor_id=self.worker_id,
+            frm=Status.APPROVED,
+            to=Status.PUBLISHING,
+            version=delivery.version,
+            detail=self._detail(f"attempt {delivery.attempts}", delivery),
+        )
+        return delivery, images
+
+    def _renew(self, delivery: Delivery, attempt_id: str) -> bool:
         """Still ours (fenced by the attempt id)? Then the lease runs from now, before the create call."""
         with self.store.transaction() as tx:
-            return tx.attempt_write(draft.id or 0, attempt_id, lease_until=self.clock() + self.lease)
+            until = self.clock() + self.lease
+            return deliveries.attempt_write(tx.session, delivery.id or 0, attempt_id, lease_until=until)
 
-    def _media_ids(
-        self, images: tuple[MediaItem, ...], part: int, parts: int, account: Account | None = None
-    ) -> list[str]:
+    def _media_ids(self, images: tuple[MediaItem, ...], part: int, parts: int, account: Account) -> list[str]:
         mine = for_part(images, part, parts)
         if not mine:
             return []
         if self.media is None:
             raise MediaNotReady(Diagnosis(Verdict.FAILED, "this instance can't read images from Slack"))
-        return (replace(self.media, account=account) if account else self.media).prepare(mine)
-
-    def account_of(self, draft: Draft) -> Account:
-        """The account `draft` goes out on: its brand's."""
-        return self.accounts(draft.brand) if self.accounts is not None else self.account
+        return self.media.prepare(mine, account)
 
     def _post_parts(
-        self, draft: Draft, attempt_id: str, images: tuple[MediaItem, ...] = ()
+        self, delivery: Delivery, attempt_id: str, account: Account, images: tuple[MediaItem, ...] = ()
     ) -> tuple[Draft, int] | None:
-        """Post what is left of the thread; the published row and its move's claimed telling, if this recorded
-        the outcome and `on_published` will tell."""
-        parts = draft.final_parts or []
-        ids = list(draft.post_ids or [])
-        account = self.account_of(draft)
+        """Post what is left of the thread; the published draft and its move's claimed telling, if this recorded
+        the outcome that published the draft and `on_published` will tell."""
+        parts = delivery.final_parts or []
+        ids = list(delivery.post_ids or [])
+        keys = list(delivery.keys or [])
         for text in parts[len(ids) :]:
             media_ids = self._media_ids(images, len(ids), len(parts), account)  # uploaded now: ids expire in 24 h
-            if media_ids and not self._renew(draft, attempt_id):  # fetching and uploading took lease time
-                log.warning("draft %s: lease lost while uploading images; leaving it to the new owner", draft.id)
-                return
-            posted = account.post(text, key=account.new_key(), reply_to=ids[-1] if ids else None, media=media_ids)
+            if media_ids and not self._renew(delivery, attempt_id):  # fetching and uploading took lease time
+                log.warning("delivery %s: lease lost while uploading images; leaving it to the new owner", delivery.id)
+                return None
+            posted = account.post(text, key=keys[len(ids)], reply_to=ids[-1] if ids else None, media=media_ids)
             ids.append(posted.id)
             failpoints.hit("after-x-call")
             if len(ids) == len(parts) and posted.link is not None:
                 # The last part, and the account knew its link without a call: its id and the outcome at once.
-                return self._record_published(draft, attempt_id, account.link(ids[0]), ids)
+                return self._record_published(delivery, attempt_id, account.link(ids[0]), ids)
             with self.store.transaction() as tx:
                 # The part's id and a renewed lease in one fenced write: the next part goes out on a full lease.
-                if not tx.attempt_write(draft.id or 0, attempt_id, post_ids=ids, lease_until=self.clock() + self.lease):
-                    log.warning("draft %s: lease lost mid-thread; leaving it to the new owner", draft.id)
+                until = self.clock() + self.lease
+                if not deliveries.attempt_write(
+                    tx.session, delivery.id or 0, attempt_id, post_ids=ids, lease_until=until
+                ):
+                    log.warning("delivery %s: lease lost mid-thread; leaving it to the new owner", delivery.id)
                     return None
-        return self._record_published(draft, attempt_id, account.link(ids[0]))
+                deliveries.settle_draft(tx.session, delivery.draft_id, delivery.version)
+        return self._record_published(delivery, attempt_id, account.link(ids[0]) if ids else None)
 
     def _record_published(
-        self, draft: Draft, attempt_id: str, url: str | None, ids: list[str] | None = None
+        self, delivery: Delivery, attempt_id: str, url: str | None, ids: list[str] | None = None
     ) -> tuple[Draft, int] | None:
-        """The outcome, fenced by the attempt; with `ids`, the last part's id too, in the same write. With
-        `on_published`, the writer's telling is claimed in it too: returns the row as written and the move's id."""
+        """The outcome, fenced by the attempt; with `ids`, the last part's id too, in the same write. When it
+        publishes the draft (every delivery up) and `on_published` is set, the writer's telling is claimed in it
+        too: returns the draft as written and the move's id."""
         with_ids = {"post_ids": ids} if ids is not None else {}
         with self.store.transaction() as tx:
-            written = tx.attempt_written(
-                draft.id or 0,
+            written = deliveries.attempt_written(
+                tx.session,
+                delivery.id or 0,
                 attempt_id,
                 to=Status.PUBLISHED,
                 post_url=url,
@@ -268,99 +310,58 @@ class Publisher:
             )
             if written is None:
                 return None
+            now = deliveries.settle_draft(tx.session, delivery.draft_id, delivery.version)
             move = tx.audit(
-                draft.id,
+                delivery.draft_id,
                 "published",
                 actor_id=self.worker_id,
                 frm=Status.PUBLISHING,
                 to=Status.PUBLISHED,
-                version=draft.version,
-                detail=url,
+                version=delivery.version,
+                detail=self._detail(url, delivery),
             )
-            move_id = notices.claim_move(tx.session, move, utcnow()) if self.on_published is not None else None
-        return None if move_id is None else (written, move_id)
+            published = now is Status.PUBLISHED and self.on_published is not None
+            move_id = notices.claim_move(tx.session, move, utcnow()) if published else None
+            draft = tx.get(delivery.draft_id) if move_id is not None else None
+        return None if move_id is None or draft is None else (draft, move_id)
 
-    def _record_failure(self, draft: Draft, attempt_id: str, diagnosis: Diagnosis) -> None:
+    def _record_failure(self, delivery: Delivery, attempt_id: str, diagnosis: Diagnosis) -> None:
         now = self.clock()
-        to, extra = self._next_state(draft, diagnosis, now)
-        log.warning("draft %s: publishing attempt %s: %s -> %s", draft.id, draft.attempts, diagnosis.reason, to)
+        to, extra = self._next_state(delivery, diagnosis, now)
+        log.warning(
+            "delivery %s (%s): attempt %s: %s -> %s",
+            delivery.id,
+            delivery.network,
+            delivery.attempts,
+            diagnosis.reason,
+            to,
+        )
         with self.store.transaction() as tx:
-            if tx.attempt_write(draft.id or 0, attempt_id, to=to, last_error=diagnosis.reason, **extra):
+            if deliveries.attempt_write(
+                tx.session, delivery.id or 0, attempt_id, to=to, last_error=diagnosis.reason, **extra
+            ):
+                deliveries.settle_draft(tx.session, delivery.draft_id, delivery.version)
                 tx.audit(
-                    draft.id,
+                    delivery.draft_id,
                     f"publish_{diagnosis.verdict.value}",
                     actor_id=self.worker_id,
                     frm=Status.PUBLISHING,
                     to=to,
-                    version=draft.version,
-                    detail=diagnosis.reason,
+                    version=delivery.version,
+                    detail=self._detail(diagnosis.reason, delivery),
                 )
-        if to is Status.UNKNOWN and self.reconciler.settle(draft.id or 0, self.worker_id):
-            self.wake()  # found on X: published, or the rest of the thread is due now
+        if to is Status.UNKNOWN and self.reconciler.settle(delivery.id or 0, self.worker_id):
+            self.wake()  # found: published, or the rest of the thread is due now
 
-    def _next_state(self, draft: Draft, diagnosis: Diagnosis, now: datetime) -> tuple[Status, dict]:
-        if diagnosis.verdict is Verdict.RETRY and draft.attempts < MAX_ATTEMPTS:
+    def _next_state(self, delivery: Delivery, diagnosis: Diagnosis, now: datetime) -> tuple[Status, dict]:
+        """RETRY from the account means the create call never arrived, or arriving again is the same post (an
+        idempotent key, as Mastodon's); X and Bluesky answer UNCERTAIN when it may have arrived: looked for."""
+        if diagnosis.verdict is Verdict.RETRY and delivery.attempts < MAX_ATTEMPTS:
             if diagnosis.retry_at is not None:
                 when = datetime.fromtimestamp(diagnosis.retry_at, tz=now.tzinfo)
             else:
-                when = now + timedelta(seconds=backoff(draft.attempts))
+                when = now + timedelta(seconds=backoff(delivery.attempts))
             return Status.APPROVED, {"next_attempt_at": when}
         if diagnosis.verdict is Verdict.UNCERTAIN:
             return Status.UNKNOWN, FRESHLY_UNKNOWN
         return Status.FAILED, {}
-
-    def look_again(self) -> int:
-        """Once per start, look on X for every draft left unknown: a process that stopped between marking a
-        draft unknown and looking for its post left it unlooked-at. Returns how many the account settled."""
-        with self.store.read() as tx:
-            unknown = tx.session.exec(select(Draft.id).where(Draft.status == Status.UNKNOWN)).all()
-        settled = [i for i in unknown if i is not None and self.reconciler.settle(i, self.worker_id)]
-        for draft_id in settled:
-            self.on_change(draft_id)
-        return len(settled)
-
-    def look_when_due(self) -> int:
-        """The looks on X booked for unknown drafts (X's timeline lags): take those whose time has come."""
-        with self.store.read() as tx:
-            due = tx.looks_due(self.clock())
-        settled = 0
-        for draft_id in due:
-            settled += self.reconciler.settle(draft_id, self.worker_id)
-            self.on_change(draft_id)  # found, or the card's "still looking" changed
-        return settled
-
-    def recover_expired_leases(self) -> None:
-        """A worker died holding a claim: whether X got the post is unknown, so the account is looked at and, if
-        that can't tell, a person. Its lease ran out; or, on this host, its process no longer exists (no need
-        to wait for the lease then: a dead process renews nothing)."""
-        now = self.clock()
-        moved = []
-        with self.store.read() as tx:  # at every wake-up, and almost always none: no write transaction for that
-            if not tx.claims_to_check(now, self.claimer.prefix, lock=False):
-                return
-        with self.store.transaction() as tx:
-            for draft in tx.claims_to_check(now, self.claimer.prefix):
-                expired = draft.lease_until is not None and draft.lease_until < now
-                if expired:
-                    action, detail = "lease_expired", f"claimed by {draft.claimed_by}"
-                elif self.claimer.is_gone(draft.claimed_by):
-                    action, detail = "claimer_gone", f"claimed by {draft.claimed_by}, a process of this host now gone"
-                else:
-                    continue
-                if tx.attempt_write(
-                    draft.id or 0, draft.attempt_id, to=Status.UNKNOWN, last_error=STOPPED, **FRESHLY_UNKNOWN
-                ):
-                    tx.audit(
-                        draft.id,
-                        action,
-                        actor_id=self.worker_id,
-                        frm=Status.PUBLISHING,
-                        to=Status.UNKNOWN,
-                        version=draft.version,
-                        detail=detail,
-                    )
-                    moved.append(draft.id)
-        for draft_id in moved:
-            if draft_id is not None:
-                self.reconciler.settle(draft_id, self.worker_id)
-                self.on_change(draft_id)

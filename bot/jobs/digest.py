@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,8 +18,8 @@ from sqlmodel import col, select
 
 from bot.jobs.schedule import Week
 from bot.networks.base import Account
+from storage import deliveries, reports, schedule
 from storage import media as stored_media
-from storage import reports, schedule
 from storage.escalation_reports import escalation_waits
 from storage.models import Draft, Status
 from storage.store import Store
@@ -91,8 +92,41 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
+def engagement(
+    store: Store, accounts: Account | Mapping[str, Account], drafts: Sequence[Draft]
+) -> dict[int, dict[str, int]] | None:
+    """Each draft's public counts, summed over the networks its version went to (each delivery's first post, read
+    from that network's account, one call per network). None when a network won't say: the digest then says
+    "engagement unavailable" rather than show a part of the truth as the whole."""
+    by_network = accounts if isinstance(accounts, Mapping) else {str(accounts.network): accounts}
+    with store.read() as tx:
+        found = deliveries.of_drafts(tx.session, [d.id for d in drafts if d.id is not None])
+    firsts: dict[str, dict[str, int]] = {}  # network -> first post id -> draft id
+    for draft_id, delivered in found.items():
+        for delivery in delivered:
+            if delivery.status == Status.PUBLISHED and delivery.post_ids and delivery.network in by_network:
+                firsts.setdefault(delivery.network, {})[delivery.post_ids[0]] = draft_id
+    totals: dict[int, dict[str, int]] = {}
+    for network, ids in firsts.items():
+        counts = by_network[network].metrics(list(ids))
+        if counts is None:
+            return None
+        for post_id, draft_id in ids.items():
+            if post_id not in counts:  # deleted since, say: no counts for this network's post
+                continue
+            total = totals.setdefault(draft_id, {})
+            for name, value in counts[post_id].items():
+                total[name] = total.get(name, 0) + value
+    return totals
+
+
 def build(
-    store: Store, account: Account | None, week: Week, *, brand: str = "default", now: datetime | None = None
+    store: Store,
+    account: Account | Mapping[str, Account] | None,
+    week: Week,
+    *,
+    brand: str = "default",
+    now: datetime | None = None,
 ) -> Digest:
     now = now or utcnow()
     start, end = week.start, week.end
@@ -117,7 +151,7 @@ def build(
         submitted = reports.submitted_count(session, brand, start, end)
         escalated = escalation_waits(session, brand, start, end)
         upcoming = schedule.coming_up(session, brand, max(now, end), week.shift(1).end, limit=SCHEDULED_SHOWN)
-    metrics = account.metrics([d.post_ids[0] for d in drafts if d.post_ids]) if account and drafts else {}
+    metrics = engagement(store, account, drafts) if account and drafts else {}
     waits = [(d["at"] - d["asked_at"]).total_seconds() for d in decisions if d["asked_at"] is not None]
     backlog = [(d.id or 0, d.writer_id, now - (d.pending_since or d.created_at)) for d in pending]
     return Digest(
@@ -129,7 +163,7 @@ def build(
                 d.post_url or "",
                 d.text,
                 d.writer_id,
-                (metrics or {}).get(d.post_ids[0]) if d.post_ids else None,
+                (metrics or {}).get(d.id or 0),
                 images.get(d.id or 0, 0),
             )
             for d in drafts

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -39,7 +39,7 @@ class DigestJob:
         self,
         store: Store,
         client: WebClient,
-        account: Account,
+        account: Account | Mapping[str, Account],  # the brand's accounts by network, or one
         worker_id: str,
         *,
         brand: str = "default",

@@ -112,6 +112,7 @@ def build_desk(brand: Brand, brands: Brands, shared: Shared, *, account: Account
         elsewhere=deciders_elsewhere(brand, brands),
         brand_name=brand.name or brand.key,
     )
+    accounts = Accounts.of(*accounts_of(brand))  # built here: no call to any network yet
     workflow = Workflow(
         store,
         policy,
@@ -123,6 +124,7 @@ def build_desk(brand: Brand, brands: Brands, shared: Shared, *, account: Account
         grace=settings.schedule_grace,
         undo_window=settings.undo_window,
         escalate_after=brand.escalate_after,
+        networks=accounts.networks,
     )
     notifier = Notifier(
         shared.client,
@@ -134,12 +136,11 @@ def build_desk(brand: Brand, brands: Brands, shared: Shared, *, account: Account
         bot_user_id=shared.bot_user_id,
         backups=brand.backup_approvers,
     )
-    accounts = Accounts.of(*accounts_of(brand))
     account = account or x_account_of(accounts)
     digest = DigestJob(
         store,
         shared.client,
-        account,
+        accounts,
         shared.worker_id,
         brand=brand.key,
         channel=brand.digest_channel or brand.drafts_channels[0],
@@ -153,8 +154,8 @@ def build_desk(brand: Brand, brands: Brands, shared: Shared, *, account: Account
         workflow=workflow,
         notifier=notifier,
         switch=BrandSwitch(store, policy, brand=brand.key),
-        marking=Marking(store, workflow, account),
-        deleter=Deleter(store, account, policy, notifier.decided, worker_id=shared.worker_id, clock=shared.clock),
+        marking=Marking(store, workflow, accounts),
+        deleter=Deleter(store, accounts, policy, notifier.decided, worker_id=shared.worker_id, clock=shared.clock),
         account=account,
         accounts=accounts,
         digest=digest,

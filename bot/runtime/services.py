@@ -231,7 +231,7 @@ def build_services(
 
     publisher = Publisher(
         store,
-        first.account,
+        first.accounts,
         route("decided"),
         worker_id=worker_id,
         paused=lambda: all(d.switch.paused() for d in desks.values()),  # each brand's own: storage.brands.unpaused
@@ -240,7 +240,7 @@ def build_services(
         clock=clock,
         grace=settings.schedule_grace,
         on_published=route("published"),
-        accounts=lambda key: services_ref[0].desk(key).account,
+        accounts_for=lambda key: services_ref[0].accounts_for(key),
     )
     inbox = Inbox(store, worker_id, settings.request_lease, on_error=partial(failures.report, first.notifier))
     every = list(desks.values())
@@ -265,7 +265,7 @@ def build_services(
         notifier=first.notifier,
         publisher=publisher,
         account=first.account,
-        accounts=Accounts.of(first.account),
+        accounts=first.accounts,
         switch=first.switch,
         home=Home(client, store, first.workflow, settings),
         scheduler=scheduler,

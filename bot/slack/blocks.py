@@ -16,6 +16,7 @@ from bot.slack.block_kit import Block, button, context, plain_section, section
 from bot.slack.delete_blocks import delete_line, with_delete_button
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from bot.slack.media_blocks import image_blocks
+from bot.slack.network_links import network_links
 from bot.slack.replies import status_words
 from bot.slack.schedule_blocks import Timing, pending_extra, time_buttons, time_line
 from bot.slack.undo_blocks import UNDO_BUTTONS, undone_line, window_holds, window_line
@@ -97,8 +98,10 @@ def approval_card(
     media: Sequence[MediaItem] = (),
     timing: Timing | None = None,
     standing: Standing | None = None,
+    links: Sequence[tuple[str, str | None]] = (),
 ) -> dict[str, Any]:
-    """The card an approver decides on; once decided, the same card shows the decision instead.
+    """The card an approver decides on; once decided, the same card shows the decision instead (`links`: each
+    network's post, when the version went to several).
 
     `shared` marks the one card in an approvals channel, whose attribution can't yet name the approver. With
     `timing`, the card says when the post goes out and carries the buttons to move that time. `standing`
@@ -133,7 +136,7 @@ def approval_card(
         scheduled = time_buttons(draft, timing) if timing is not None and not held else ()
         signers = standing.progress.counted if standing is not None and status in SIGNED else ()
         by = signed_by(signers) if signers else f"<@{draft.decided_by}>"
-        line = f"Approved by {by} {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft, signers)
+        line = f"Approved by {by} {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft, signers, links)
         outcome = section(window_line(draft, by) if held else line, BlockId.CARD_OUTCOME)
         blocks.append(with_delete_button(outcome, draft, ref))
         settle = UNDO_BUTTONS if held else scheduled or SETTLE_BUTTONS.get(status, ())
@@ -160,8 +163,9 @@ def signed_by(signers: Sequence[str]) -> str:
     return joined([f"<@{s}>" for s in signers])
 
 
-def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
-    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`."""
+def outcome_line(draft: Draft, signers: Sequence[str] = (), links: Sequence[tuple[str, str | None]] = ()) -> str:
+    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`.
+    `links`: each network's post, when the version went to several (with one, the line reads as it always did)."""
     status = Status(draft.status)
     icon = OUTCOME_ICONS.get(status, "")
     who = f"<@{draft.decided_by}>" if draft.decided_by else "someone"
@@ -173,6 +177,8 @@ def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
             line = f"Approved by {who} {when} · publishing to X…"
             if draft.last_error:
                 line += f"\nLast attempt: {escape_mrkdwn(draft.last_error)}. Retrying automatically."
+        case Status.PUBLISHED if len(links) > 1:
+            line = f"Approved by {who} {when} · published: {network_links(links)}"
         case Status.PUBLISHED if draft.post_url:
             line = f"Approved by {who} {when} · published: <{draft.post_url}|view on X>"
         case Status.PUBLISHED:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -26,7 +27,7 @@ from bot.slack.blocks import approval_card, card_link
 from bot.slack.replies import decision_reply, intake_reply, revision_refused
 from bot.slack.retry import never_reached_slack
 from bot.slack.schedule_blocks import Timing
-from storage import cards, notices, reports
+from storage import cards, deliveries, notices, reports
 from storage import media as stored_media
 from storage.cards import mark_all_shown as cards_shown
 from storage.models import Card, Draft, DraftMedia, Status
@@ -139,7 +140,15 @@ class Notifier:
         timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
         card_post = self.card_post(draft, approver_id)
         standing = self.workflow.standing(draft, approver_id or None)
-        card = approval_card(draft, card_post, shared=not approver_id, media=images, timing=timing, standing=standing)
+        card = approval_card(
+            draft,
+            card_post,
+            shared=not approver_id,
+            media=images,
+            timing=timing,
+            standing=standing,
+            links=self._links(draft),
+        )
         if draft.escalated_at is not None and draft.status == Status.PENDING and self.backups:
             line = self.why_line(draft) if approver_id in self.backups else self.escalated_line(draft)
             card = escalation_blocks.with_why(card, line) if line else card
@@ -356,7 +365,7 @@ class Notifier:
         now = now or utcnow()
         with self.store.read() as tx:  # most moves (approved, publishing) have nothing to tell: no write lock
             draft = tx.get(draft_id)
-            text = decision_reply(draft, self._signers(draft)) if draft is not None else None
+            text = decision_reply(draft, self._signers(draft), self._links(draft, tx)) if draft is not None else None
             move = notices.latest_move(tx.session, draft_id) if text else None
         if draft is None or move is None or move.id is None or move.to_status != draft.status:
             return False
@@ -374,12 +383,21 @@ class Notifier:
 
     def _tell_move(self, draft: Draft, move_id: int) -> None:
         """Tell the writer of the move whose telling the caller claimed with it (`move_id`), from its row."""
-        text = decision_reply(draft, self._signers(draft))
+        text = decision_reply(draft, self._signers(draft), self._links(draft))
         if text is None:  # nothing to say after all: free the move for whoever would
             with self.store.transaction() as tx:
                 notices.release(tx.session, move_id)
             return
         self._tell_claimed(draft, move_id, text)
+
+    def _links(self, draft: Draft, tx: Any = None) -> list[tuple[str, str | None]]:
+        """Each network's post of a published version (read only when there is one to show)."""
+        if draft.status != Status.PUBLISHED or draft.id is None:
+            return []
+        if tx is not None:
+            return deliveries.links(tx.session, draft.id)
+        with self.store.read() as reading:
+            return deliveries.links(reading.session, draft.id)
 
     def _signers(self, draft: Draft) -> tuple[str, ...]:
         """Who approved the draft's version, when APPROVAL_RULE asked several (the writer's reply names them)."""

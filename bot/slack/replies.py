@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.approval.outcomes import Kind, Outcome
@@ -9,6 +10,7 @@ from bot.approval.post_text import PostText, escape_mrkdwn
 from bot.approval.refs import slack_id
 from bot.approval.undo import undone_now
 from bot.slack import media_replies
+from bot.slack.network_links import network_links
 from bot.slack.text import Problem, Refusal
 from storage.models import Draft, Status
 
@@ -323,9 +325,12 @@ def revision_refused(outcome: Outcome) -> str:
     return f"Your edit wasn't sent. {problem} Approvers still see version {outcome.draft.version}."
 
 
-def decision_reply(draft: Draft, signers: tuple[str, ...] = ()) -> str | None:
+def decision_reply(
+    draft: Draft, signers: tuple[str, ...] = (), links: Sequence[tuple[str, str | None]] = ()
+) -> str | None:
     """Thread reply telling the writer what became of their draft. `signers`: who approved it, when APPROVAL_RULE
-    asked several (named for an approval; a rejection or request names who made it)."""
+    asked several (named for an approval; a rejection or request names who made it). `links`: each network's
+    post, when the version went to several (`X: <link> · Bluesky: <link>`)."""
     who = f"<@{draft.decided_by}>" if draft.decided_by else "The approver"
     if len(signers) > 1 and draft.status not in (Status.CHANGES_REQUESTED, Status.REJECTED):
         who = ", ".join(f"<@{s}>" for s in signers[:-1]) + f" and <@{signers[-1]}>"
@@ -347,6 +352,8 @@ def decision_reply(draft: Draft, signers: tuple[str, ...] = ()) -> str | None:
                 f"Approved by {who} · goes out <!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>."
                 " Editing your message (its text or its `at:` line) sends it back for approval."
             )
+        case Status.PUBLISHED if len(links) > 1:
+            return f"Approved by {who} · published {network_links(links, mrkdwn=False)}"
         case Status.PUBLISHED if draft.post_url:
             return f"Approved by {who} · published {draft.post_url}"
         case Status.PUBLISHED:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from storage import deliveries
 from storage.models import AuditEvent, Draft, DraftVersion, Status
 from storage.store import Store
 
@@ -60,4 +61,6 @@ def draft(
                 row.decided_by, row.decided_at = actor, at
             if action in ("changes_requested", "rejected"):
                 row.reason = detail
+        tx.session.flush()
+        deliveries.from_draft(tx.session, row)  # past approval: its X delivery, as Tx.insert_draft makes one
         return row.id

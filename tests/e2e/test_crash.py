@@ -34,6 +34,7 @@ from sqlmodel import col, select
 from bot.runtime import failpoints
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
+from storage import deliveries
 from storage.engine import make_engine
 from storage.models import Card, Draft, InboxItem
 from storage.store import Store
@@ -438,13 +439,18 @@ def test_a_draft_marked_unknown_but_never_looked_up_is_settled_on_restart(
     [post] = x.posts
     still_leased(store, ts)
     with store.transaction() as tx:  # the first step, as the recovering process commits it before it dies
-        assert tx.move(
-            row(store, ts).id or 0,
-            frm={"publishing"},
+        held = row(store, ts)
+        [delivery] = deliveries.of_draft(tx.session, held.id or 0)
+        assert deliveries.attempt_write(
+            tx.session,
+            delivery.id or 0,
+            delivery.attempt_id,
             to="unknown",
             last_error="the bot stopped while posting: the post may or may not be up",
-            lease_until=None,
+            looks=0,
+            next_attempt_at=None,
         )
+        deliveries.settle_draft(tx.session, held.id or 0, held.version)
 
     again = restart(start_bot)
     for shown in cards:

@@ -14,7 +14,7 @@ from sqlalchemy import event, update
 from sqlmodel import col
 
 from bot.sandbox import SlackSandbox, XSandbox
-from storage.models import Draft
+from storage.models import Delivery
 from storage.types import utcnow
 from tests.e2e.harness import OWNER, Harness, app_env, attribution, posted
 from tests.e2e.test_running import run_cli
@@ -64,9 +64,11 @@ def expire_lease(harness: Harness, ts: str) -> None:
     """Time passes: the claim's lease runs out while its holder still waits on X (set in the database, as the
     real lease is minutes and the wait X's read timeout)."""
     draft_id = harness.row(ts).id
-    with harness.store.transaction() as tx:
+    with harness.store.transaction() as tx:  # the claim is its delivery's
         tx.session.execute(
-            update(Draft).where(col(Draft.id) == draft_id).values(lease_until=utcnow() - timedelta(seconds=1))
+            update(Delivery)
+            .where(col(Delivery.draft_id) == draft_id)
+            .values(lease_until=utcnow() - timedelta(seconds=1))
         )
 
 

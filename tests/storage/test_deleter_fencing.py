@@ -95,13 +95,13 @@ def test_a_holder_replaced_mid_thread_stops_at_its_next_record(store: Store, x: 
     assert claimed.draft is not None
     later = NOW + first.lease + timedelta(seconds=1)
 
-    real_delete = first.account.delete
+    real_delete = first.accounts["x"].delete
 
     def slow_delete(post_id: str) -> bool:  # while the first holder waits on X, the second takes the claim over
         second.resume(later)
         return real_delete(post_id)
 
-    first.account.delete = slow_delete  # type: ignore[method-assign]
+    first.accounts["x"].delete = slow_delete  # type: ignore[method-assign]
     first.run(draft_id, claimed.draft.attempt_id)
 
     done = store.get(draft_id)

@@ -10,8 +10,10 @@ import pytest
 from bot.delivery.reconcile import LOOK_AGAIN, Reconciler
 from bot.networks.x.client import XAccount
 from bot.sandbox import XSandbox
+from storage import deliveries
 from storage.models import Draft, Status
 from storage.store import Store
+from tests.delivered import x_of
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -57,15 +59,17 @@ def test_each_miss_books_the_next_look_until_the_last(store: Store, x: XSandbox)
     reconciler = Reconciler(store, account, clock=clock)
     draft_id = unknown_draft(store)
     booked = []
+    with store.read() as tx:
+        x_id = x_of(tx, draft_id).id or 0
     for _ in range(len(LOOK_AGAIN) + 1):
-        assert reconciler.settle(draft_id) is False
+        assert reconciler.settle(x_id) is False
         draft = store.get(draft_id)
         assert draft is not None and draft.status == Status.UNKNOWN
         booked.append(draft.next_attempt_at)
         with store.read() as tx:
-            assert tx.looks_due(clock.now) == []
+            assert deliveries.looks_due(tx.session, clock.now) == []
             if draft.next_attempt_at is not None:
-                assert tx.looks_due(draft.next_attempt_at) == [draft_id]
+                assert deliveries.looks_due(tx.session, draft.next_attempt_at) == [x_id]
                 clock.now = draft.next_attempt_at
     offsets = [(b - T0).total_seconds() if b else None for b in booked]
     assert offsets == [5, 15, 30, 60, 120, None]  # a few looks over two minutes, then the approvers decide
@@ -79,5 +83,6 @@ def test_a_look_taken_by_another_instance_is_not_taken_twice(store: Store, x: XS
     draft = store.get(draft_id)
     assert draft is not None
     with store.transaction() as tx:
-        assert tx.look(draft_id, draft.looks, T0 + timedelta(seconds=5))
-        assert not tx.look(draft_id, draft.looks, T0 + timedelta(seconds=5))
+        x_id = x_of(tx, draft_id).id or 0
+        assert deliveries.look(tx.session, x_id, draft.looks, T0 + timedelta(seconds=5))
+        assert not deliveries.look(tx.session, x_id, draft.looks, T0 + timedelta(seconds=5))

@@ -24,6 +24,7 @@ from storage.engine import make_engine
 from storage.migrate import alembic_config, downgrade, is_current, upgrade
 from storage.store import Store
 from tests import db
+from tests.delivered import due_drafts
 
 
 @pytest.fixture(params=db.BACKENDS)
@@ -189,4 +190,4 @@ def test_0014_from_0012_keeps_an_approved_draft_due_at_once(engine: Engine) -> N
     with Store(engine).read() as tx:
         draft = tx.get(draft_id)
         assert draft is not None and (draft.undo_until, draft.undone_by, draft.undone_at) == (None, None, None)
-        assert tx.due_for_publishing(at + timedelta(seconds=1)) == [draft_id]
+        assert due_drafts(tx, at + timedelta(seconds=1)) == [draft_id]  # its X delivery (0017)

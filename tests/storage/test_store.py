@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
+from storage import deliveries
 from storage.models import AuditEvent, Draft, SlackEvent, Status
 from storage.store import Store
 from tests import db
+from tests.delivered import due_drafts, x_of
 
 T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
@@ -36,10 +38,10 @@ def test_timestamps_come_back_aware_and_in_utc(store: Store) -> None:
     assert draft.decided_at == paris_evening and draft.decided_at.tzinfo == UTC
     assert draft.decided_at.isoformat() == "2026-11-22T22:30:00+00:00"
     assert draft.created_at.tzinfo == UTC
-    with store.transaction() as tx:  # compared in SQL, not only in Python
-        assert tx.due_for_publishing(T0 - timedelta(microseconds=1)) == []
-        assert tx.due_for_publishing(T0) == [draft_id]
-        assert tx.next_attempt_due() == T0
+    with store.transaction() as tx:  # compared in SQL, not only in Python (its X delivery's retry time)
+        assert due_drafts(tx, T0 - timedelta(microseconds=1)) == []
+        assert due_drafts(tx, T0) == [draft_id]
+        assert deliveries.next_due(tx.session) == T0
 
 
 def test_a_naive_timestamp_is_refused(store: Store) -> None:
@@ -60,13 +62,15 @@ def test_insert_if_absent_tells_the_first_caller_from_the_second(store: Store) -
 
 def test_racing_claims_have_one_winner(store: Store) -> None:
     draft_id = add_draft(store, 1)
+    with store.read() as tx:
+        x_id = x_of(tx, draft_id).id or 0
     barrier = threading.Barrier(6)
     won: list[str] = []
 
     def claim(worker: str) -> None:
         barrier.wait()
         with store.transaction() as tx:
-            if tx.claim(draft_id, f"attempt-{worker}", worker, T0 + timedelta(minutes=1)):
+            if deliveries.claimed(tx.session, x_id, f"attempt-{worker}", worker, T0 + timedelta(minutes=1)):
                 won.append(worker)
 
     threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(6)]
@@ -75,8 +79,8 @@ def test_racing_claims_have_one_winner(store: Store) -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert len(won) == 1
-    draft = store.get(draft_id)
-    assert draft is not None
+    with store.read() as tx:
+        draft = x_of(tx, draft_id)
     assert (draft.status, draft.claimed_by, draft.attempt_id, draft.attempts) == (
         Status.PUBLISHING,
         won[0],
@@ -85,32 +89,37 @@ def test_racing_claims_have_one_winner(store: Store) -> None:
     )
 
 
-def test_an_attempt_writes_only_while_its_draft_is_publishing_under_it(store: Store) -> None:
+def test_an_attempt_writes_only_while_its_delivery_is_publishing_under_it(store: Store) -> None:
     """The fence of every write a publishing attempt makes: its attempt id AND the status. Leaving publishing
-    clears the id, so a holder whose draft was recovered (and re-approved, and re-claimed) never matches again."""
+    clears the id, so a holder whose delivery was recovered (and re-approved, and re-claimed) never matches again."""
     draft_id = add_draft(store, 1)
     with store.transaction() as tx:
-        assert tx.claim(draft_id, "a1", "w1", T0)
-        assert tx.attempt_write(draft_id, "a1", post_ids=["p1"])
-        assert not tx.attempt_write(draft_id, "a2", post_ids=["x"])  # another attempt's id
-        assert tx.attempt_write(draft_id, "a1", to=Status.UNKNOWN, last_error="recovered")
-    draft = store.get(draft_id)
-    assert draft is not None and (draft.status, draft.attempt_id, draft.lease_until) == (Status.UNKNOWN, None, None)
+        x = x_of(tx, draft_id).id or 0
+        assert deliveries.claimed(tx.session, x, "a1", "w1", T0)
+        assert deliveries.attempt_write(tx.session, x, "a1", post_ids=["p1"])
+        assert not deliveries.attempt_write(tx.session, x, "a2", post_ids=["x"])  # another attempt's id
+        assert deliveries.attempt_write(tx.session, x, "a1", to=Status.UNKNOWN, last_error="recovered")
+    with store.read() as tx:
+        found = x_of(tx, draft_id)
+    assert (found.status, found.attempt_id, found.lease_until) == (Status.UNKNOWN, None, None)
     with store.transaction() as tx:
-        assert not tx.attempt_write(draft_id, "a1", post_ids=["p1", "late"])  # the slow holder's late answer
-        assert tx.move(draft_id, frm={Status.UNKNOWN}, to=Status.APPROVED)
-        assert not tx.attempt_write(draft_id, "a1", post_ids=["p1", "late"])  # approved, not publishing
-        assert not tx.attempt_write(draft_id, None, post_ids=["p1", "late"])
-        assert tx.claim(draft_id, "a2", "w2", T0)
-        assert not tx.attempt_write(draft_id, "a1", post_ids=["p1", "late"])
-    draft = store.get(draft_id)
-    assert draft is not None and (draft.post_ids, draft.attempt_id) == (["p1"], "a2")
+        assert not deliveries.attempt_write(tx.session, x, "a1", post_ids=["p1", "late"])  # the slow holder's answer
+        assert deliveries.move(tx.session, x, frm={Status.UNKNOWN}, to=Status.APPROVED)
+        assert not deliveries.attempt_write(tx.session, x, "a1", post_ids=["p1", "late"])  # approved, not publishing
+        assert not deliveries.attempt_write(tx.session, x, None, post_ids=["p1", "late"])
+        assert deliveries.claimed(tx.session, x, "a2", "w2", T0)
+        assert not deliveries.attempt_write(tx.session, x, "a1", post_ids=["p1", "late"])
+    with store.read() as tx:
+        found = x_of(tx, draft_id)
+    assert (found.post_ids, found.attempt_id) == (["p1"], "a2")
 
 
 @pytest.mark.parametrize("store", [db.POSTGRESQL], indirect=True)  # SQLite writers take turns at BEGIN IMMEDIATE
 def test_a_claim_waits_for_a_transaction_holding_the_row_instead_of_giving_up(store: Store) -> None:
     """A losing approve click holds the row for a moment; the publisher's claim must still win after it."""
     draft_id = add_draft(store, 1)
+    with store.read() as tx:
+        x_id = x_of(tx, draft_id).id or 0
     holding = threading.Event()
     release = threading.Event()
 
@@ -125,8 +134,9 @@ def test_a_claim_waits_for_a_transaction_holding_the_row_instead_of_giving_up(st
     assert holding.wait(10)
     threading.Timer(0.2, release.set).start()
     with store.transaction() as tx:
-        assert tx.due_for_publishing(T0) == [draft_id]  # every due row is locked: still a candidate
-        assert tx.claim(draft_id, "attempt-1", "w1", T0 + timedelta(minutes=1))
+        assert due_drafts(tx, T0) == [draft_id]  # every due row is locked: still a candidate
+        assert deliveries.hold_draft(tx.session, draft_id, 1)  # the claim holds the draft's row first: it waits
+        assert deliveries.claimed(tx.session, x_id, "attempt-1", "w1", T0 + timedelta(minutes=1))
     holder.join(10)
 
 
@@ -134,13 +144,17 @@ def test_a_claim_waits_for_a_transaction_holding_the_row_instead_of_giving_up(st
 def test_instances_pick_different_candidates(store: Store) -> None:
     """While one instance holds the oldest due draft (claiming it), another is offered the next one."""
     first, second = add_draft(store, 1), add_draft(store, 2)
+    with store.read() as tx:
+        x1, x2 = x_of(tx, first).id, x_of(tx, second).id
+    later = T0 + timedelta(hours=1)
     with store.transaction() as a:
-        assert a.due_for_publishing(T0 + timedelta(hours=1), limit=1) == [first]
+        assert deliveries.due(a.session, later, limit=1, postgresql=True) == [x1]
         with store.transaction() as b:
-            assert b.due_for_publishing(T0 + timedelta(hours=1), limit=1) == [second]
-            assert b.claim(second, "attempt-b", "b", T0 + timedelta(minutes=1))
-        assert a.claim(first, "attempt-a", "a", T0 + timedelta(minutes=1))
-    assert [store.get(i).claimed_by for i in (first, second)] == ["a", "b"]  # type: ignore[union-attr]
+            assert deliveries.due(b.session, later, limit=1, postgresql=True) == [x2]
+            assert deliveries.claimed(b.session, x2 or 0, "attempt-b", "b", T0 + timedelta(minutes=1))
+        assert deliveries.claimed(a.session, x1 or 0, "attempt-a", "a", T0 + timedelta(minutes=1))
+    with store.read() as tx:
+        assert [x_of(tx, i).claimed_by for i in (first, second)] == ["a", "b"]
 
 
 def test_a_compare_and_set_move_reports_whether_it_won(store: Store) -> None:
@@ -238,8 +252,8 @@ def test_a_scheduled_draft_is_due_at_its_time_and_not_once_past_the_grace(store:
     retrying = add_draft(store, 4, publish_at=T0 - timedelta(hours=1), attempts=1)
     within = add_draft(store, 5, publish_at=T0 - timedelta(minutes=4))
     with store.read() as tx:
-        assert tx.due_for_publishing(T0, grace=grace) == [now_draft, retrying, within]
-        assert scheduled in tx.due_for_publishing(T0 + timedelta(hours=1), grace=grace)
+        assert due_drafts(tx, T0, grace=grace) == [now_draft, retrying, within]
+        assert scheduled in due_drafts(tx, T0 + timedelta(hours=1), grace=grace)
     from storage import schedule
 
     with store.read() as tx:
@@ -251,19 +265,14 @@ def test_a_claim_returns_the_row_as_claimed_and_a_second_claim_returns_nothing(s
     draft_id = add_draft(store, 1, final_parts=["One", "Two"], post_ids=["1001"])
     until = T0 + timedelta(seconds=90)
     with store.transaction() as tx:
-        claimed = tx.claimed(draft_id, "attempt-1", "host-1", until)
+        x = x_of(tx, draft_id).id or 0
+        claimed = deliveries.claimed(tx.session, x, "attempt-1", "host-1", until)
     assert claimed is not None
     seen = (claimed.id, claimed.status, claimed.attempt_id, claimed.claimed_by, claimed.lease_until, claimed.attempts)
-    assert seen == (draft_id, Status.PUBLISHING, "attempt-1", "host-1", until, 1)
-    assert (claimed.final_parts, claimed.post_ids, claimed.text) == (["One", "Two"], ["1001"], "Draft 1")
-    stored = store.get(draft_id)
-    assert stored is not None and (stored.status, stored.attempt_id, stored.attempts) == (
-        Status.PUBLISHING,
-        "attempt-1",
-        1,
-    )
+    assert seen == (x, Status.PUBLISHING, "attempt-1", "host-1", until, 1)
+    assert (claimed.final_parts, claimed.post_ids, claimed.draft_id) == (["One", "Two"], ["1001"], draft_id)
     with store.transaction() as tx:
-        assert tx.claimed(draft_id, "attempt-2", "host-2", until) is None
+        assert deliveries.claimed(tx.session, x, "attempt-2", "host-2", until) is None
 
 
 def test_moved_returns_the_row_as_moved_and_none_when_another_move_won(store: Store) -> None:

@@ -159,7 +159,7 @@ class RuleMachine(RuleBasedStateMachine):
     @rule()
     def publish(self) -> None:
         before = self.now()
-        Publisher(self.store, self.x, on_change=lambda _id: None, worker_id="w1").publish(before.id or 0)  # type: ignore[arg-type]
+        Publisher(self.store, self.x, on_change=lambda _id: None, worker_id="w1").publish_draft(before.id or 0)  # type: ignore[arg-type]
         if self.x.posts:
             assert before.status in (Status.APPROVED, Status.PUBLISHED)
 

@@ -19,8 +19,9 @@ from bot.slack.blocks import approval_card
 from bot.slack.replies import decision_reply, refusal
 from bot.slack.schedule_blocks import Timing
 from bot.slack.undo_blocks import undo_reason_modal, window_holds
+from storage import deliveries as stored_deliveries
 from storage import undo as stored_undo
-from storage.models import Draft, Status
+from storage.models import Delivery, Draft, Status
 from storage.store import Store
 from tests.clock import FakeClock
 from tests.e2e.harness import block_text
@@ -68,8 +69,10 @@ def wf(store: Store, clock: FakeClock) -> Workflow:  # noqa: F811
 
 
 def due(store: Store, clock: FakeClock) -> list[int]:  # noqa: F811
+    """The drafts whose deliveries are due."""
     with store.read() as tx:
-        return tx.due_for_publishing(clock())
+        found = stored_deliveries.due(tx.session, clock(), postgresql=tx.dialect == "postgresql")
+        return list(dict.fromkeys(tx.session.get(Delivery, i).draft_id for i in found))  # type: ignore[union-attr]
 
 
 def publisher(store: Store, clock: FakeClock) -> tuple[Publisher, StubX]:  # noqa: F811
@@ -253,7 +256,10 @@ def test_the_claim_and_the_undo_race_on_one_row_and_one_wins(
     """A claim by an instance whose clock runs ahead (it saw the window end) against an Undo in the window."""
     draft = approved(wf, store)
     with store.transaction() as tx:
-        assert tx.claim(draft.id or 0, "a1", "w-ahead", clock() + timedelta(seconds=90))
+        [delivery] = stored_deliveries.of_draft(tx.session, draft.id or 0)
+        assert stored_deliveries.hold_draft(tx.session, draft.id or 0, draft.version)
+        assert stored_deliveries.claimed(tx.session, delivery.id or 0, "a1", "w-ahead", clock() + timedelta(seconds=90))
+        stored_deliveries.settle_draft(tx.session, draft.id or 0, draft.version)
     assert wf.undo(ref_of(draft), OWNER).kind is Kind.TOO_LATE_TO_UNDO
     assert reload(store, draft).status == Status.PUBLISHING
 

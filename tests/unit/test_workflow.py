@@ -39,7 +39,7 @@ from bot.intake.media_rules import Problem as MediaProblem
 from bot.networks.base import Diagnosis, Network, Posted
 from bot.networks.x.errors import diagnose
 from bot.slack.text import Problem, Refusal
-from storage import notices
+from storage import deliveries, notices
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import AuditEvent, Draft, Status
@@ -585,7 +585,7 @@ class StubX:
 def publish(store: Store, draft: Draft, error: BaseException | None = None) -> StubX:
     x = StubX()
     x.error = error
-    Publisher(store, x, on_change=lambda _id: None, worker_id="w1").publish(draft.id or 0)  # type: ignore[arg-type]
+    Publisher(store, x, on_change=lambda _id: None, worker_id="w1").publish_draft(draft.id or 0)  # type: ignore[arg-type]
     return x
 
 
@@ -831,14 +831,18 @@ def test_a_single_post_is_claimed_and_recorded_in_two_transactions(wf: Workflow,
     """The claim returns the row (no read after it) and the post's id rides in the outcome's fenced write."""
     draft = submitted(wf, "One")
     wf.approve(ref_of(draft), PARTNER)
+    with store.read() as tx:
+        [delivery] = deliveries.of_draft(tx.session, draft.id or 0)
     begun: list[object] = []
 
     def count(connection: object) -> None:
         begun.append(connection)
 
+    x = StubX()
+    publisher = Publisher(store, x, on_change=lambda _id: None, worker_id="w1")  # type: ignore[arg-type]
     event.listen(store.engine, "begin", count)
     try:
-        x = publish(store, draft)
+        assert publisher.publish(delivery.id or 0)
     finally:
         event.remove(store.engine, "begin", count)
     assert x.posts == [("One" + TAIL + "Pat", None)]
@@ -856,7 +860,7 @@ def test_the_writers_telling_of_a_post_is_claimed_in_the_outcomes_transaction(wf
     given: list[tuple[Draft, int]] = []
     x = StubX()
     publisher = Publisher(store, x, on_change=lambda _id: None, worker_id="w1", on_published=lambda *a: given.append(a))  # type: ignore[arg-type]
-    publisher.publish(draft.id or 0)
+    publisher.publish_draft(draft.id or 0)
     [(written, move_id)] = given
     assert (written.status, written.post_url) == (Status.PUBLISHED, "https://x.com/acme/status/1001")
     with store.transaction() as tx:

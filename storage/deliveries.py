@@ -1,0 +1,386 @@
+"""Queries about deliveries: each approved draft version on its way to one network (storage.models.Delivery).
+
+The draft row still has its old delivery columns, as a projection of its deliveries written with every delivery
+move (`settle_draft`): its status is their aggregate, and the one-post fields (post ids, link, error, attempts…)
+are its first network's, so every reader written for one network reads as before until it reads deliveries.
+
+The same fencing as a draft's publishing used to have, per delivery: a compare-and-set claims it (`approved` →
+`publishing`, a fresh attempt id and lease); every write of the attempt (a part's key before its create call, a
+part's id, a renewed lease, the outcome) is made only while the delivery is still `publishing` under that attempt
+id; leaving `publishing` clears the attempt, so a stale holder never matches again. The draft's `status` is the
+aggregate of its current version's deliveries (`aggregate`), written by `settle_draft` in the same transaction as
+each delivery move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from storage import brands, undo
+from storage.models import Delivery, Draft, Status
+from storage.store import changed, insert_ignore
+from storage.types import utcnow
+
+NETWORK_TITLES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}  # storage knows no bot.networks
+RETURNING = {"synchronize_session": False, "populate_existing": True}  # the row as written replaces a loaded copy
+# Where a delivery is on its way; the draft's status says the same of all of them together.
+IN_FLIGHT = frozenset({Status.APPROVED, Status.PUBLISHING})
+DELIVERY_STATUSES = frozenset(
+    {
+        Status.APPROVED,
+        Status.PUBLISHING,
+        Status.PUBLISHED,
+        Status.UNKNOWN,
+        Status.FAILED,
+        Status.DELETING,
+        Status.DELETED,
+        Status.DELETE_FAILED,
+    }
+)
+
+
+def aggregate(statuses: Iterable[str]) -> Status | None:
+    """The draft's status from its deliveries' (None when it has none): publishing while any is; unknown if any
+    is (a person may be needed); approved while any still waits to go; failed if any failed and none is in flight;
+    deleting / delete_failed while any is; deleted when all are; published when all are up."""
+    found = {Status(s) for s in statuses}
+    if not found:
+        return None
+    for status in (Status.PUBLISHING, Status.UNKNOWN, Status.APPROVED, Status.FAILED, Status.DELETING):
+        if status in found:
+            return status
+    if Status.DELETE_FAILED in found:
+        return Status.DELETE_FAILED
+    if found == {Status.DELETED}:
+        return Status.DELETED
+    if Status.DELETED in found:  # some gone, some still up: the deletion isn't finished
+        return Status.DELETE_FAILED
+    return Status.PUBLISHED
+
+
+# -- making them -------------------------------------------------------------------------------
+
+
+def create(
+    session: Session, draft: Draft, networks: Sequence[str], parts: Sequence[str], *, now: datetime | None = None
+) -> int:
+    """One delivery of the draft's version per network, waiting to go (the approval's own transaction). A delivery
+    that exists already is kept (a replayed approval). Returns how many were made."""
+    made = 0
+    for network in networks:
+        made += insert_ignore(
+            session,
+            Delivery,
+            draft_id=draft.id,
+            brand=draft.brand,
+            version=draft.version,
+            network=str(network),
+            status=Status.APPROVED,
+            final_parts=list(parts),
+            post_ids=None,
+            keys=None,
+            post_url=None,
+            attempt_id=None,
+            claimed_by=None,
+            lease_until=None,
+            attempts=0,
+            next_attempt_at=None,
+            looks=0,
+            last_error=None,
+            published_at=None,
+            deleted_ids=None,
+            deleted_at=None,
+            created_at=now or utcnow(),
+            updated_at=now or utcnow(),
+        )
+    return made
+
+
+def withdraw(session: Session, draft_id: int, version: int) -> int:
+    """The version's deliveries that never went out, dropped (an Undo, or a time moved back to pending)."""
+    stmt = (
+        Delivery.__table__.delete()  # type: ignore[attr-defined]
+        .where(Delivery.__table__.c.draft_id == draft_id, Delivery.__table__.c.version == version)  # type: ignore[attr-defined]
+        .where(Delivery.__table__.c.status == Status.APPROVED, Delivery.__table__.c.attempts == 0)  # type: ignore[attr-defined]
+    )
+    return session.execute(stmt).rowcount  # type: ignore[attr-defined]
+
+
+# -- reading them ------------------------------------------------------------------------------
+
+
+def get(session: Session, delivery_id: int) -> Delivery | None:
+    return session.get(Delivery, delivery_id, populate_existing=True)
+
+
+def of_draft(session: Session, draft_id: int, version: int | None = None) -> list[Delivery]:
+    """The draft's deliveries (of `version`; else of its current version), in network order of creation."""
+    if version is None:
+        current = select(Draft.version).where(Draft.id == draft_id).scalar_subquery()
+        stmt = select(Delivery).where(Delivery.draft_id == draft_id, col(Delivery.version) == current)
+    else:
+        stmt = select(Delivery).where(Delivery.draft_id == draft_id, Delivery.version == version)
+    return list(session.exec(stmt.order_by(col(Delivery.id)), execution_options={"populate_existing": True}).all())
+
+
+def of_drafts(session: Session, draft_ids: Sequence[int]) -> dict[int, list[Delivery]]:
+    """The current version's deliveries of each draft (for a list: the digest, status, history)."""
+    if not draft_ids:
+        return {}
+    stmt = (
+        select(Delivery)
+        .join(Draft, col(Draft.id) == col(Delivery.draft_id))
+        .where(col(Delivery.draft_id).in_(list(draft_ids)), col(Delivery.version) == col(Draft.version))
+        .order_by(col(Delivery.id))
+    )
+    found: dict[int, list[Delivery]] = {i: [] for i in draft_ids}
+    for delivery in session.exec(stmt).all():
+        found[delivery.draft_id].append(delivery)
+    return found
+
+
+def links(session: Session, draft_id: int) -> list[tuple[str, str | None]]:
+    """(network, link) of each delivery of the draft's current version that is up, in network order."""
+    return [(d.network, d.post_url) for d in of_draft(session, draft_id) if d.status == Status.PUBLISHED]
+
+
+# -- the draft's status ------------------------------------------------------------------------
+
+
+def settle_draft(session: Session, draft_id: int, version: int, **values: Any) -> Status | None:
+    """Write the draft as its version's deliveries say: its status their aggregate, its one-post fields the first
+    network's (`values` on top), when it is at `version` and past approval; returns the status written (None: no
+    deliveries, or the draft moved on)."""
+    rows = list(
+        session.exec(
+            select(Delivery)
+            .where(Delivery.draft_id == draft_id, Delivery.version == version)
+            .order_by(col(Delivery.id)),
+            execution_options={"populate_existing": True},
+        ).all()
+    )
+    status = aggregate(d.status for d in rows)
+    if status is None:
+        return None
+    stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.version) == version)
+    stmt = stmt.where(col(Draft.status).in_(list(DELIVERY_STATUSES)))
+    projected = projection(rows) | values
+    projected.setdefault("updated_at", utcnow())
+    return status if changed(session, stmt.values(status=status, **projected)) else None
+
+
+def projection(rows: Sequence[Delivery]) -> dict[str, Any]:
+    """The draft's one-post fields from its deliveries: the first network's post, link, claim and deletion; tries
+    over all of them; the earliest booked retry or look; every network's error, named when there are several."""
+    first = rows[0]
+    errors = [(d.network, d.last_error) for d in rows if d.last_error]
+    error = errors[0][1] if errors else None
+    if len(errors) > 1:
+        error = " · ".join(f"{NETWORK_TITLES.get(n, n)}: {e}" for n, e in errors)
+    booked = [d.next_attempt_at for d in rows if d.next_attempt_at is not None]
+    return {
+        "post_ids": first.post_ids,
+        "post_url": first.post_url,
+        "attempt_id": first.attempt_id,
+        "claimed_by": first.claimed_by,
+        "lease_until": first.lease_until,
+        "attempts": sum(d.attempts for d in rows),
+        "next_attempt_at": min(booked, default=None),
+        "looks": first.looks,
+        "last_error": error,
+        "published_at": first.published_at,
+        "deleted_ids": first.deleted_ids,
+        "deleted_at": first.deleted_at,
+    }
+
+
+def hold_draft(session: Session, draft_id: int, version: int) -> bool:
+    """Lock the draft row first, as every move of it does (so a claim and an Undo take turns, never deadlock), and
+    say whether it is still past approval at `version` (an Undo that won put it back to pending)."""
+    stmt = update(Draft).where(
+        col(Draft.id) == draft_id, col(Draft.version) == version, col(Draft.status).in_(list(DELIVERY_STATUSES))
+    )
+    return changed(session, stmt.values(updated_at=utcnow()))
+
+
+def from_draft(session: Session, draft: Draft, network: str = "x") -> bool:
+    """The delivery a draft stored past approval has, made from its own columns: migration 0017's rule, for a
+    draft written straight into such a state (a test's seed, an import). False if it has one already."""
+    if draft.status not in DELIVERY_STATUSES or draft.id is None:
+        return False
+    return insert_ignore(
+        session,
+        Delivery,
+        draft_id=draft.id,
+        brand=draft.brand,
+        version=draft.version,
+        network=network,
+        status=draft.status,
+        final_parts=draft.final_parts,
+        post_ids=draft.post_ids,
+        keys=None,
+        post_url=draft.post_url,
+        attempt_id=draft.attempt_id,
+        claimed_by=draft.claimed_by,
+        lease_until=draft.lease_until,
+        attempts=draft.attempts,
+        next_attempt_at=draft.next_attempt_at,
+        looks=draft.looks,
+        last_error=draft.last_error,
+        published_at=draft.published_at,
+        deleted_ids=draft.deleted_ids,
+        deleted_at=draft.deleted_at,
+        created_at=draft.decided_at or draft.created_at,
+        updated_at=draft.updated_at,
+    )
+
+
+def mark_deleted(session: Session, draft_id: int, version: int, gone: Sequence[str], at: datetime) -> int:
+    """Delete finished for the draft (bot/delivery/deleter.py, which holds the claim on the draft): each of the
+    version's published deliveries is deleted too, with the ids of its own posts that went."""
+    count = 0
+    for index, delivery in enumerate(of_draft(session, draft_id, version)):
+        if delivery.status in (Status.PUBLISHED, Status.DELETE_FAILED, Status.DELETING):
+            prefix = f"{delivery.network}:"  # the deleter's mark of another network's ids (deleter.gone_mark)
+            marks = set(gone) if index == 0 else {i[len(prefix) :] for i in gone if i.startswith(prefix)}
+            mine = [i for i in delivery.post_ids or [] if i in marks]
+            count += move(
+                session, delivery.id or 0, frm={delivery.status}, to=Status.DELETED, deleted_ids=mine, deleted_at=at
+            )
+    return count
+
+
+# -- publishing: claim, fenced writes, moves ---------------------------------------------------
+
+
+def claimed(session: Session, delivery_id: int, attempt_id: str, worker: str, lease_until: datetime) -> Delivery | None:
+    """approved → publishing under a fresh attempt id and lease; the row as claimed, or None if another won."""
+    stmt = (
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == Status.APPROVED)
+        .values(
+            status=Status.PUBLISHING,
+            attempt_id=attempt_id,
+            claimed_by=worker,
+            lease_until=lease_until,
+            attempts=col(Delivery.attempts) + 1,
+            updated_at=utcnow(),
+        )
+        .returning(Delivery)
+    )
+    return session.scalars(stmt, execution_options=RETURNING).first()
+
+
+def _attempt(delivery_id: int, attempt_id: str, to: str, values: dict[str, Any]) -> Any:
+    stmt = update(Delivery).where(
+        col(Delivery.id) == delivery_id,
+        col(Delivery.attempt_id) == attempt_id,
+        col(Delivery.status) == Status.PUBLISHING,
+    )
+    if to != Status.PUBLISHING:
+        values.update(attempt_id=None, lease_until=None)
+    values.setdefault("updated_at", utcnow())
+    return stmt.values(status=to, **values)
+
+
+def attempt_write(
+    session: Session, delivery_id: int, attempt_id: str | None, *, to: str = Status.PUBLISHING, **values: Any
+) -> bool:
+    """A write of the attempt `attempt_id` (a key, a part's id, a renewed lease, the outcome, a recovery): made
+    only while the delivery is still `publishing` under it."""
+    if attempt_id is None:
+        return False
+    return changed(session, _attempt(delivery_id, attempt_id, to, values))
+
+
+def attempt_written(
+    session: Session, delivery_id: int, attempt_id: str, *, to: str = Status.PUBLISHING, **values: Any
+) -> Delivery | None:
+    stmt = _attempt(delivery_id, attempt_id, to, values).returning(Delivery)
+    return session.scalars(stmt, execution_options=RETURNING).first()
+
+
+def move(session: Session, delivery_id: int, *, frm: Iterable[str], to: str, **values: Any) -> bool:
+    """Compare-and-set on the delivery's status (a look's outcome, Retry, Publish again, Mark as published)."""
+    stmt = update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status).in_(list(frm)))
+    values.setdefault("updated_at", utcnow())
+    return changed(session, stmt.values(status=to, **values))
+
+
+def due(
+    session: Session, now: datetime, *, limit: int = 10, grace: timedelta = timedelta(minutes=5), postgresql: bool
+) -> list[int]:
+    """Deliveries waiting to go whose time has come, oldest decision first: candidates for `claimed`. The draft's
+    decision says when (its time, its Undo window, an Undo click waiting); the delivery says whether it is held back
+    (a retry's backoff). On PostgreSQL `SKIP LOCKED` spreads instances over the queue (Tx.due_for_publishing)."""
+    stmt = (
+        select(Delivery.id)
+        .join(Draft, col(Draft.id) == col(Delivery.draft_id))
+        .where(Delivery.status == Status.APPROVED, col(Delivery.version) == col(Draft.version))
+        .where(col(Draft.status).in_(list(DELIVERY_STATUSES)))  # an Undo put it back to pending: not due
+        .where(col(Delivery.next_attempt_at).is_(None) | (col(Delivery.next_attempt_at) <= now))
+        .where(col(Draft.publish_at).is_(None) | (col(Draft.publish_at) <= now))
+        .where(col(Draft.publish_at).is_(None) | (col(Delivery.attempts) > 0) | (col(Draft.publish_at) >= now - grace))
+        .where(col(Draft.undo_until).is_(None) | (col(Draft.undo_until) <= now))
+        .where(~undo.click_waiting())
+        .where(brands.unpaused())  # nor while its brand is paused (`/countersign pause`): other brands go on
+        .order_by(col(Draft.decided_at), col(Delivery.draft_id), col(Delivery.id))
+        .limit(limit)
+    )
+    if postgresql:
+        unlocked = session.exec(stmt.with_for_update(of=Delivery, skip_locked=True)).all()  # type: ignore[arg-type]
+        if unlocked:
+            return [i for i in unlocked if i is not None]
+    return [i for i in session.exec(stmt).all() if i is not None]
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest postponed attempt (rate limit, backoff) or booked look for an unknown post is due."""
+    held = (col(Delivery.status) == Status.APPROVED) & ~brands.unpaused()  # a paused brand's retry waits for resume
+    stmt = (
+        select(func.min(Delivery.next_attempt_at))
+        .join(Draft, col(Draft.id) == col(Delivery.draft_id))
+        .where(col(Delivery.status).in_([Status.APPROVED, Status.UNKNOWN]), ~held)
+    )
+    return session.exec(stmt).one()
+
+
+def looks_due(session: Session, now: datetime, limit: int = 10) -> list[int]:
+    stmt = (
+        select(Delivery.id)
+        .where(Delivery.status == Status.UNKNOWN, col(Delivery.next_attempt_at) <= now)
+        .order_by(col(Delivery.next_attempt_at))
+        .limit(limit)
+    )
+    return [i for i in session.exec(stmt).all() if i is not None]
+
+
+def unknown(session: Session) -> list[int]:
+    stmt = select(Delivery.id).where(Delivery.status == Status.UNKNOWN).order_by(col(Delivery.id))
+    return [i for i in session.exec(stmt).all() if i is not None]
+
+
+def look(session: Session, delivery_id: int, looks: int, next_look: datetime | None) -> bool:
+    """Claim one look for an unknown delivery's post (its count of looks is still `looks`) and book the next."""
+    stmt = update(Delivery).where(
+        col(Delivery.id) == delivery_id, col(Delivery.status) == Status.UNKNOWN, col(Delivery.looks) == looks
+    )
+    return changed(session, stmt.values(looks=looks + 1, next_attempt_at=next_look, updated_at=utcnow()))
+
+
+def claims_to_check(
+    session: Session, now: datetime, host_prefix: str, *, lock: bool, postgresql: bool
+) -> list[Delivery]:
+    """Publishing claims whose lease ran out, and every claim made on this host (its holder may be gone)."""
+    stmt = select(Delivery).where(
+        Delivery.status == Status.PUBLISHING,
+        (col(Delivery.lease_until) < now) | col(Delivery.claimed_by).startswith(host_prefix, autoescape=True),
+    )
+    if postgresql and lock:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.exec(stmt).all())

@@ -1,0 +1,44 @@
+"""A version that went to several networks: the card's outcome and the writer's reply link each network's post;
+with one network both read exactly as they always did."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.slack.blocks import outcome_line
+from bot.slack.network_links import network_links
+from bot.slack.replies import decision_reply
+from storage.models import Draft, Status
+
+AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+X_LINK = "https://x.com/acme/status/1001"
+BSKY_LINK = "https://bsky.app/profile/acme.bsky.social/post/3k2a"
+
+
+def published(**fields: object) -> Draft:
+    draft = Draft(channel="C0DRAFTS", ts="1.1", writer_id="U0WRITER", text="Hi", status=Status.PUBLISHED)
+    for name, value in {"id": 7, "decided_by": "U0OWNER", "decided_at": AT, "post_url": X_LINK, **fields}.items():
+        setattr(draft, name, value)
+    return draft
+
+
+def test_two_networks_are_each_linked_on_the_card_and_in_the_writers_thread() -> None:
+    links = [("x", X_LINK), ("bluesky", BSKY_LINK)]
+    line = outcome_line(published(), links=links)
+    assert f"published: X: <{X_LINK}|view> · Bluesky: <{BSKY_LINK}|view>" in line
+    assert (
+        decision_reply(published(), links=links)
+        == f"Approved by <@U0OWNER> · published X: {X_LINK} · Bluesky: {BSKY_LINK}"
+    )
+
+
+def test_one_network_reads_as_it_always_did() -> None:
+    assert outcome_line(published(), links=[("x", X_LINK)]) == outcome_line(published())
+    assert f"<{X_LINK}|view on X>" in outcome_line(published())
+    assert decision_reply(published(), links=[("x", X_LINK)]) == f"Approved by <@U0OWNER> · published {X_LINK}"
+
+
+def test_a_link_not_known_yet_is_said_so() -> None:
+    assert network_links([("x", None), ("mastodon", "https://m.example/@acme/1")], mrkdwn=False) == (
+        "X: (link unknown) · Mastodon: https://m.example/@acme/1"
+    )
