@@ -230,7 +230,7 @@ cli.command("doctor")(doctor_command(_doctor_inputs))
 
 @cli.command()
 def demo() -> None:
-    """Play the whole approval loop offline against local stand-ins for Slack and X."""
+    """Play the whole approval loop offline against local stand-ins for Slack, X and Bluesky."""
     from bot.runtime.demo import play
 
     play(typer.echo)

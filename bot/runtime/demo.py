@@ -1,7 +1,7 @@
-"""`countersign demo`: the whole approval loop, offline, against the sandbox stand-ins for Slack and X.
+"""`countersign demo`: the whole approval loop, offline, against the sandbox stand-ins for Slack, X and Bluesky.
 
-It runs the real app in HTTP mode on loopback with a throwaway SQLite file, sends it the signed
-requests Slack would send, and prints what each person would see.
+It runs the real app in HTTP mode on loopback with a throwaway SQLite file and a brands file (one brand on X and
+Bluesky), sends it the signed requests Slack would send, and prints what each person would see.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from bot.networks.bluesky.sandbox import BlueskySandbox
+from bot.runtime.brands import for_deployment
 from bot.runtime.runner import Running, start_http
 from bot.runtime.settings import Settings
 from bot.sandbox import Sandbox, SlackDriver
@@ -60,40 +62,74 @@ def show_card(echo: Echo, card: Message) -> None:
 UNDO_WINDOW = "5s"  # a real window, short: the transcript shows the Undo card, then the post when it ends
 
 
-def env_for(sandbox: Sandbox, database: Path) -> dict[str, str]:
+BRANDS = """
+[brands.acme]
+name = "Acme Coffee"
+drafts_channels = ["{drafts}"]
+approvers = ["{owner}"]
+agency_name = "Northwind Agency"
+
+[brands.acme.x]
+api_key_env = "ACME_X_API_KEY"
+api_secret_env = "ACME_X_API_SECRET"
+access_token_env = "ACME_X_ACCESS_TOKEN"
+access_token_secret_env = "ACME_X_ACCESS_TOKEN_SECRET"
+api_url = "{x_url}"
+
+[brands.acme.bluesky]
+handle = "{handle}"
+app_password_env = "ACME_BLUESKY_APP_PASSWORD"
+service = "{bluesky_url}"
+"""
+
+
+def env_for(sandbox: Sandbox, bluesky: BlueskySandbox, folder: Path) -> dict[str, str]:
+    """The process settings, and a brands file naming the brand's two accounts (credentials by variable)."""
+    brands = folder / "countersign.toml"
+    brands.write_text(
+        BRANDS.format(
+            drafts=DRAFTS, owner=OWNER, x_url=sandbox.x.url, handle=bluesky.user_handle, bluesky_url=bluesky.url
+        ),
+        encoding="utf-8",
+    )
     return {
         "SLACK_BOT_TOKEN": sandbox.slack.bot_token,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": sandbox.slack.url,
-        "X_API_KEY": sandbox.x.consumer_key,
-        "X_API_SECRET": "demo",
-        "X_ACCESS_TOKEN": "demo",
-        "X_ACCESS_TOKEN_SECRET": "demo",
-        "X_API_URL": sandbox.x.url,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DRAFTS_CHANNEL": DRAFTS,
-        "APPROVERS": OWNER,
-        "AGENCY_NAME": "Northwind Agency",
+        "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
+        "COUNTERSIGN_CONFIG": str(brands),
+        "ACME_X_API_KEY": sandbox.x.consumer_key,
+        "ACME_X_API_SECRET": "demo",
+        "ACME_X_ACCESS_TOKEN": "demo",
+        "ACME_X_ACCESS_TOKEN_SECRET": "demo",
+        "ACME_BLUESKY_APP_PASSWORD": bluesky.app_password,
         "UNDO_WINDOW": UNDO_WINDOW,
     }
 
 
 def play(echo: Echo = print) -> None:
     logging.getLogger().setLevel(logging.ERROR)
-    with tempfile.TemporaryDirectory(prefix="countersign-demo-") as folder, Sandbox.start() as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="countersign-demo-") as folder,
+        Sandbox.start() as sandbox,
+        BlueskySandbox(handle="acmecoffee.bsky.social") as bluesky,
+    ):
         sandbox.slack.add_user(OWNER, "olivia", real_name="Olivia Ortiz")
         sandbox.slack.add_user(WRITER, "wendy", real_name="Wendy Wu")
-        running = start_http(Settings.from_env(env_for(sandbox, Path(folder) / "demo.db")), "127.0.0.1", 0)
+        env = env_for(sandbox, bluesky, Path(folder))
+        settings = Settings.from_env(env)
+        running = start_http(settings, "127.0.0.1", 0, brands=for_deployment(env, settings))
         try:
-            _story(echo, sandbox, running)
+            _story(echo, sandbox, bluesky, running)
         finally:
             running.stop()
 
 
-def _story(echo: Echo, sandbox: Sandbox, running: Running) -> None:
+def _story(echo: Echo, sandbox: Sandbox, bluesky: BlueskySandbox, running: Running) -> None:
     slack, x = sandbox.slack, sandbox.x
     driver = SlackDriver(f"{running.url}/slack/events", SIGNING_SECRET)
-    echo(f"Countersign demo · Slack and X are local stand-ins · app on {running.url}\n")
+    echo(f"Countersign demo · Slack, X and Bluesky are local stand-ins · app on {running.url}")
+    echo("Acme Coffee posts to X and Bluesky (countersign.toml); one approval sends the post to both.\n")
 
     first = "Fresh beans are in: Ethiopia Guji, roasted Tuesday. Come by for a cup, we is open till 8!"
     alt = "alt: A bag of Ethiopia Guji beans on the counter"
@@ -133,11 +169,18 @@ def _story(echo: Echo, sandbox: Sandbox, running: Running) -> None:
     for media_id in post.media_ids:
         media = x.media.items[media_id]
         echo(f"  │ [ image {media.mime}, {len(media.data):,} bytes, alt text “{media.alt_text}” ]")
+    [record] = bluesky.wait_until(lambda: bluesky.posts() or None, WAIT_S)
+    echo(
+        f"   Bluesky · @{bluesky.user_handle} posted https://bsky.app/profile/{bluesky.user_handle}/post/{record.rkey}:"
+    )
+    echo("  │ " + record.value["text"].replace("\n", "\n  │ "))
+    for image in record.value.get("embed", {}).get("images", []):
+        echo(f"  │ [ image, alt text “{image.get('alt', '')}” ]")
     echo("\n" + thread_reply(_reply(slack, ts, "published").text))
-    card = slack.wait_for(lambda s: (m := s.message(card.channel, card.ts)) and "view on X" in str(m.blocks) and m)
+    card = slack.wait_for(lambda s: (m := s.message(card.channel, card.ts)) and m.text.endswith("published") and m)
     echo("   The card now reads:")
     show_card(echo, card)
-    echo("\nNothing reached X without Olivia's click, and the post says who drafted it.")
+    echo("\nNothing reached X or Bluesky without Olivia's click, and each post says who drafted it.")
 
 
 def _photo() -> bytes:

@@ -171,9 +171,16 @@ def test_demo_plays_the_loop_and_prints_a_transcript() -> None:
         "[ image image/png,",
         "alt text “A bag of Ethiopia Guji beans on the counter”",
         "drafted by Northwind Agency",
-        "published https://x.com/",
+        "published X: https://x.com/",
+        "Bluesky · @acmecoffee.bsky.social posted https://bsky.app/profile/acmecoffee.bsky.social/post/",
+        "[ image, alt text “A bag of Ethiopia Guji beans on the counter” ]",
     ):
         assert beat in out
+    # one draft, one approval, one post on each of the brand's two networks, the same text on both
+    x_text = out.split("X · @acmecoffee posted")[1].split("\n", 1)[1].split("[ image")[0]
+    bluesky_text = out.split("Bluesky · @acmecoffee.bsky.social posted")[1].split("\n", 1)[1].split("[ image")[0]
+    assert x_text == bluesky_text and "Ethiopia Guji" in x_text
+    assert out.count("posted https://") == 2
     assert "Traceback" not in result.stderr
 
 
