@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, true
+from sqlalchemy import exists, true, update
 from sqlmodel import col, select
 
 from storage.models import BrandState, Draft
@@ -28,3 +29,15 @@ def unpaused() -> Any:
 
 def paused_brands(session: Any) -> set[str]:
     return set(session.exec(select(BrandState.brand).where(col(BrandState.paused).is_(True))).all())
+
+
+def set_paused(session: Any, brand: str, paused: bool, by: str, at: datetime) -> bool:
+    """Compare-and-set of the brand's switch: True when it flipped now (it was the other way), False when it was
+    already so. The caller has made sure the brand's row exists (`Tx._insert_ignore`)."""
+    changed = session.execute(
+        update(BrandState)
+        .where(col(BrandState.brand) == brand, col(BrandState.paused) == (not paused))
+        .values(paused=paused, changed_by=by, changed_at=at),
+        execution_options={"synchronize_session": False},
+    )
+    return changed.rowcount == 1

@@ -83,6 +83,17 @@ def count_in_status_since(session: Session, brand: str, status: str, since: date
     return session.exec(stmt).one()
 
 
+def oldest_pending(session: Session, brand: str, limit: int) -> list[Draft]:
+    """The brand's drafts waiting for a decision, the longest-waiting first."""
+    stmt = (
+        select(Draft)
+        .where(Draft.brand == brand, Draft.status == Status.PENDING)
+        .order_by(col(Draft.pending_since), col(Draft.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
 def is_paused(session: Session, brand: str) -> bool:
     state = session.get(BrandState, brand)
     return bool(state and state.paused)

@@ -88,3 +88,15 @@ def is_late(draft: Draft, now: datetime, grace: timedelta) -> bool:
 def is_movable(draft: Draft) -> bool:
     """Approved with a time and never tried: its time can still be moved, or it can be posted now or unscheduled."""
     return draft.status == Status.APPROVED and draft.attempts == 0 and draft.publish_at is not None
+
+
+def move_scheduled(session: Session, draft_id: int, at_version: int, to: Status, /, **values: object) -> bool:
+    """Compare-and-set on an approved, never-tried draft with a time; the publisher's claim is the other side."""
+    stmt = update(Draft).where(
+        col(Draft.id) == draft_id,
+        col(Draft.status) == Status.APPROVED,
+        col(Draft.version) == at_version,
+        col(Draft.attempts) == 0,
+        col(Draft.publish_at).is_not(None),
+    )
+    return changed(session, stmt.values(status=to, updated_at=utcnow(), **values))

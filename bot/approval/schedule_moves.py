@@ -12,17 +12,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
-from sqlmodel import col
-
 from bot.approval.escalation_rule import due_at
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.refs import Actor, CardRef
 from bot.intake.schedule_line import BadTime, Proposal, describe, propose
 from storage import approvals, deliveries
+from storage import schedule as stored_schedule
 from storage.models import OPEN_FOR_DECISION, Draft, Status
-from storage.store import Tx, changed
-from storage.types import utcnow
+from storage.store import Tx
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -125,14 +122,7 @@ class ScheduleMoves:
 
 def move_scheduled(tx: Tx, draft_id: int, at_version: int, to: Status, /, **values: Any) -> bool:
     """Compare-and-set on an approved, never-tried draft with a time; the publisher's claim is the other side."""
-    stmt = update(Draft).where(
-        col(Draft.id) == draft_id,
-        col(Draft.status) == Status.APPROVED,
-        col(Draft.version) == at_version,
-        col(Draft.attempts) == 0,
-        col(Draft.publish_at).is_not(None),
-    )
-    if not changed(tx.session, stmt.values(status=to, updated_at=utcnow(), **values)):
+    if not stored_schedule.move_scheduled(tx.session, draft_id, at_version, to, **values):
         return False
     if to is Status.PENDING:  # to be decided again: the version's deliveries, never claimed, are dropped
         deliveries.withdraw(tx.session, draft_id, at_version)

@@ -17,17 +17,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
-from sqlmodel import col
-
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.post_text import clean
 from bot.approval.refs import Actor, CardRef
 from storage import approvals, deliveries
 from storage import undo as stored_undo
 from storage.models import Draft, Status
-from storage.store import Tx, changed
-from storage.types import utcnow
+from storage.store import Tx
 
 if TYPE_CHECKING:
     from bot.approval.policy import Policy
@@ -107,14 +103,8 @@ class UndoMoves:
             if not text:
                 return Outcome(Kind.IGNORED, draft=draft)
             tx.audit(draft.id, "undo_reason", actor_id=actor.user_id, actor_team_id=actor.team_id, detail=text)
-            stmt = update(Draft).where(
-                col(Draft.id) == draft.id,
-                col(Draft.status) == Status.PENDING,
-                col(Draft.version) == ref.version,
-                col(Draft.undone_by) == actor.user_id,
-            )
             if undone_now(draft):
-                changed(tx.session, stmt.values(reason=text, updated_at=utcnow()))
+                stored_undo.keep_reason(tx.session, draft.id, ref.version, actor.user_id, text)
             return Outcome(Kind.UNDO_REASON, draft=tx.get(draft.id))
 
     def _not_undone(self, tx: Tx, ref: CardRef, actor: Actor, draft: Draft, now: datetime) -> Outcome:
@@ -133,30 +123,7 @@ class UndoMoves:
 def _move_back(tx: Tx, draft_id: int, version: int, undone_by: str, now: datetime, replayed: bool = False) -> bool:
     """approved → pending, only while the window is open and the publisher hasn't claimed it (its claim is the
     other side of this compare-and-set: both need `approved`). A replayed click: if it was received in the window."""
-    in_window = col(Draft.undo_until) > now
-    if replayed:
-        in_window = in_window | stored_undo.click_received_in_window(draft_id)
-    stmt = update(Draft).where(
-        col(Draft.id) == draft_id,
-        col(Draft.status) == Status.APPROVED,
-        col(Draft.version) == version,
-        col(Draft.attempts) == 0,
-        in_window,
-    )
-    values = dict(
-        status=Status.PENDING,
-        decided_by=None,
-        decided_at=None,
-        approver_name=None,
-        final_parts=None,
-        undo_until=None,
-        time_noticed_at=None,
-        reason=None,
-        undone_by=undone_by,
-        undone_at=now,
-        updated_at=utcnow(),
-    )
-    if not changed(tx.session, stmt.values(**values)):
+    if not stored_undo.move_back(tx.session, draft_id, version, undone_by, now, replayed=replayed):
         return False
     deliveries.withdraw(tx.session, draft_id, version)  # never claimed (the guard above): nothing went out
     return True

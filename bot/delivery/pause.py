@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlmodel import col
-
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.policy import Policy
 from bot.approval.refs import Actor
-from storage import reports
+from storage import brands, reports
 from storage.models import BrandState
 from storage.store import Store
 from storage.types import utcnow
@@ -46,13 +43,7 @@ class BrandSwitch:
                 )
                 return Outcome(refusal, detail=self.policy.brand_name)
             tx._insert_ignore(BrandState, brand=self.brand, paused=False)
-            changed = tx.session.execute(
-                update(BrandState)
-                .where(col(BrandState.brand) == self.brand, col(BrandState.paused) == (not paused))
-                .values(paused=paused, changed_by=actor.user_id, changed_at=self.clock()),
-                execution_options={"synchronize_session": False},
-            )
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
+            if not brands.set_paused(tx.session, self.brand, paused, actor.user_id, self.clock()):
                 return Outcome(Kind.UNCHANGED, detail=action)
             tx.audit(
                 None, action, actor_id=actor.user_id, actor_team_id=actor.team_id, detail=self.brand, brand=self.brand

@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
-
 from bot.jobs.schedule import Week
 from bot.networks.base import Account
 from storage import deliveries, reports, schedule
@@ -137,12 +135,7 @@ def build(
         actions = reports.action_counts(session, brand, start, end)
         decisions = reports.decisions_with_wait(session, brand, start, end)
         writers = reports.writer_counts(session, brand, start, end)
-        pending = session.exec(
-            select(Draft)
-            .where(Draft.brand == brand, Draft.status == Status.PENDING)
-            .order_by(col(Draft.pending_since), col(Draft.id))
-            .limit(10)
-        ).all()
+        pending = reports.oldest_pending(session, brand, limit=10)
         backlog_total = reports.counts_by_status(session, brand, [Status.PENDING]).get(Status.PENDING, 0)
         trend = [
             reports.count_published_between(session, brand, w.start, w.end)

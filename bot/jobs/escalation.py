@@ -13,14 +13,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, update
-from sqlmodel import col, select
-
 from bot.approval.escalation_rule import still_to_decide
 from bot.slack.notify import Notifier
-from storage.brands import of_brand
-from storage.models import Card, Draft, Status
-from storage.store import Store, changed
+from storage import escalations
+from storage.models import Draft
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -50,28 +47,15 @@ class Escalations:
         return escalated
 
     def _due(self, now: datetime) -> list[Draft]:
-        stmt = (
-            select(Draft)
-            .where(Draft.status == Status.PENDING, col(Draft.escalated_at).is_(None))
-            .where(col(Draft.escalate_at).is_not(None), col(Draft.escalate_at) <= now, of_brand(self.brand))
-            .order_by(col(Draft.escalate_at))
-            .limit(BATCH)
-        )
         with self.store.read() as tx:
-            return list(tx.session.exec(stmt).all())
+            return escalations.due(tx.session, self.brand, now, BATCH)
 
     def _claim(self, draft: Draft, now: datetime) -> bool:
         """pending, not escalated → escalated at `now`, audited; False when another instance or a decision won."""
         assert draft.id is not None
-        stmt = (
-            update(Draft)
-            .where(col(Draft.id) == draft.id, col(Draft.status) == Status.PENDING)
-            .where(col(Draft.escalated_at).is_(None), col(Draft.escalate_at) <= now)
-            .values(escalated_at=now)
-        )
         waiting = ",".join(still_to_decide(draft, self.notifier.approvers))
         with self.store.transaction() as tx:
-            if not changed(tx.session, stmt):
+            if not escalations.claim(tx.session, draft.id, now):
                 return False
             tx.audit(
                 draft.id,
@@ -94,19 +78,5 @@ class Escalations:
 
     def _short_of_cards(self, now: datetime) -> list[Draft]:
         """Escalated, still pending drafts with fewer backup cards (posted or on their way) than backups."""
-        count = (
-            select(func.count())
-            .where(col(Card.draft_id) == col(Draft.id), col(Card.approver_id).in_(list(self.backups)))
-            .scalar_subquery()
-        )
-        own = case((col(Draft.writer_id).in_(list(self.backups)), 1), else_=0)  # a backup's own draft: no card
-        stmt = (
-            select(Draft)
-            .where(Draft.status == Status.PENDING, col(Draft.escalated_at).is_not(None))
-            .where(col(Draft.escalated_at) <= now - CARD_GRACE, of_brand(self.brand))
-            .where(count < len(self.backups) - own)  # in SQL, so a batch is never filled with drafts that are fine
-            .order_by(col(Draft.id))
-            .limit(BATCH)
-        )
         with self.store.read() as tx:
-            return list(tx.session.exec(stmt).all())
+            return escalations.short_of_cards(tx.session, self.brand, self.backups, now - CARD_GRACE, BATCH)

@@ -11,13 +11,10 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
-from sqlmodel import col, select
-
 from bot.intake.schedule_line import describe
 from bot.reports.status import age
 from bot.slack.notify import Notifier
-from storage.brands import of_brand
+from storage import reminders
 from storage.models import Draft, Reminder, Status
 from storage.store import Store
 
@@ -72,34 +69,15 @@ class Reminders:
     def _before_time(self, now: datetime) -> list[Draft]:
         """Pending drafts whose proposed time is within its lead: `BEFORE_TIME_LEAD` (or `REMINDER_AFTER` if
         shorter), or half the time between going to the approvers and the proposed time, if that is shorter."""
-        stmt = (
-            select(Draft)
-            .where(Draft.status == Status.PENDING, col(Draft.publish_at) > now)
-            .where(col(Draft.publish_at) <= now + BEFORE_TIME_LEAD, of_brand(self.brand))
-            .order_by(col(Draft.publish_at))
-            .limit(BATCH)
-        )
         with self.store.read() as tx:
-            near = list(tx.session.exec(stmt).all())
+            near = reminders.near_their_time(tx.session, self.brand, now, BEFORE_TIME_LEAD, BATCH)
         lead = min(BEFORE_TIME_LEAD, self.after or BEFORE_TIME_LEAD)
         return [d for d in near if d.publish_at and now >= d.publish_at - _lead(d, lead)]
 
     def _due(self, now: datetime) -> list[Draft]:
         assert self.after is not None
-        last = (
-            select(func.max(Reminder.sent_at))
-            .where(col(Reminder.draft_id) == col(Draft.id), col(Reminder.version) == col(Draft.version))
-            .scalar_subquery()
-        )
-        stmt = (
-            select(Draft)
-            .where(Draft.status == Status.PENDING, col(Draft.pending_since) <= now - self.after)
-            .where((last.is_(None)) | (last <= now - self.after), of_brand(self.brand))
-            .order_by(col(Draft.pending_since))
-            .limit(BATCH)
-        )
         with self.store.read() as tx:
-            return list(tx.session.exec(stmt).all())
+            return reminders.unreminded(tx.session, self.brand, now, self.after, BATCH)
 
     def _claim(self, draft: Draft, now: datetime, period: int | None = None) -> bool:
         assert draft.pending_since is not None
