@@ -3,7 +3,9 @@ variables are set; the command itself, through typer, as an operator would run i
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -173,13 +175,17 @@ def countersign() -> typer.Typer:
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.MonkeyPatch]:
     """An empty working directory (no .env read by accident) and none of the test's variables set beforehand;
-    whatever the command's `.env` reading sets is undone afterwards."""
+    whatever the command's `.env` reading sets is undone afterwards (monkeypatch can't undo what it never set:
+    python-dotenv writes os.environ itself)."""
     monkeypatch.chdir(tmp_path)
     for name in [*GOOD_ENV, "COUNTERSIGN_CONFIG"]:
         monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+    before = dict(os.environ)
+    yield monkeypatch
+    os.environ.clear()
+    os.environ.update(before)
 
 
 def test_the_command_checks_the_file_it_is_given(good: Path, clean_env: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,8 @@ mistakes stops the start with its lines (no traceback, nothing served)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,17 @@ from bot.runtime.cli import cli
 from bot.runtime.settings import Settings, SettingsError
 
 SLACK = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret", "DATABASE_URL": "sqlite:///x.db"}
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """`run` in this process sets up logging (bot.runtime.logs.configure) on the runner's stream, which closes with
+    the test: later tests' log records would fail to print there. Put the root logger back as it was."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_settings_dont_ask_for_brand_level_values_when_a_brands_file_gives_them() -> None:

@@ -1,0 +1,253 @@
+"""Approval cards: who gets one, what it shows, posting each once (reserved in the database first), and updating every
+card of a draft from the database under its lock, so whichever update lands last shows the newest state."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.approval.escalation_rule import still_to_decide
+from bot.approval.post_text import Part, PostText, weighted_length
+from bot.intake import draft_media
+from bot.runtime import failpoints
+from bot.slack import escalation_blocks
+from bot.slack import lookup as slack_lookup
+from bot.slack.blocks import approval_card
+from bot.slack.notify_base import (
+    ABANDONED_CLAIM,
+    GONE,
+    MISSING_GRACE,
+    NEED_A_PERSON,
+    REFRESH_ROUNDS,
+    SLACK_FAILURES,
+    NotifierBase,
+    _why,
+)
+from bot.slack.schedule_blocks import Timing
+from storage import cards, reports
+from storage import media as stored_media
+from storage.cards import mark_all_shown as cards_shown
+from storage.models import Card, Draft, DraftMedia, Status
+
+log = logging.getLogger(__name__)
+
+
+class CardNotices(NotifierBase):
+    def card_targets(self) -> list[tuple[str, str]]:
+        """(approver_id, channel) per card: one DM per approver, or one card in the approvals channel."""
+        if self.approval_channel:
+            return [("", self.approval_channel)]
+        return [(approver, approver) for approver in self.approvers]
+
+    def card_post(self, draft: Draft, approver_id: str) -> PostText:
+        if draft.final_parts:
+            return PostText(parts=tuple(Part(t, weighted_length(t)) for t in draft.final_parts))
+        return self.workflow.post_text(draft, approver_id or None)
+
+    def render(self, draft: Draft, approver_id: str, media: list[DraftMedia] | None = None) -> dict:
+        """The card's message; `media`: the version's image rows, when the caller has read them already."""
+        if media is None:
+            with self.store.read() as tx:
+                media = stored_media.of_version(tx.session, draft.id or 0, draft.version)
+        images = draft_media.items(media)
+        timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
+        card_post = self.card_post(draft, approver_id)
+        standing = self.workflow.standing(draft, approver_id or None)
+        card = approval_card(
+            draft,
+            card_post,
+            shared=not approver_id,
+            media=images,
+            timing=timing,
+            standing=standing,
+            links=self._links(draft),
+        )
+        if draft.escalated_at is not None and draft.status == Status.PENDING and self.backups:
+            line = self.why_line(draft) if approver_id in self.backups else self.escalated_line(draft)
+            card = escalation_blocks.with_why(card, line) if line else card
+        return card
+
+    def escalated_line(self, draft: Draft) -> str:
+        """On an approver's card of an escalated draft: who else was asked, so nobody wonders who decided."""
+        waited = self.workflow.clock() - (draft.waiting_since or draft.pending_since or draft.created_at)
+        names = [self.workflow.directory.name(b) for b in self.backups if b != draft.writer_id]
+        return escalation_blocks.escalated_line(names, waited)
+
+    def why_line(self, draft: Draft) -> str:
+        """Why a backup has this card: who hasn't answered, for how long (and when it is due to go out)."""
+        now = self.workflow.clock()
+        answered = [a for a, _ in self.workflow.yeses(draft)]  # APPROVAL_RULE: those who said yes have answered
+        waiting = [self.workflow.directory.name(a) for a in still_to_decide(draft, self.approvers, answered)]
+        waited = now - (draft.waiting_since or draft.pending_since or draft.created_at)
+        zone = self.workflow.zone
+        return escalation_blocks.why_line(waiting, waited, publish_at=draft.publish_at, now=now, zone=zone)
+
+    def post_cards(
+        self,
+        draft: Draft,
+        *,
+        look_first: bool = False,
+        targets: list[tuple[str, str]] | None = None,
+        while_pending: bool = False,
+    ) -> None:
+        """One card per target (default: the approvers'). `look_first` (the catch-up): a card whose post never
+        answered may be in Slack already; then it is adopted (and brought up to date) instead of posted a second
+        time. `while_pending` (escalation): a card claimed after the draft was decided is given back, not posted."""
+        draft_id = draft.id or 0
+        for approver_id, channel in self.card_targets() if targets is None else targets:
+            if draft.writer_id == approver_id:
+                continue  # an approver who wrote the draft can't decide on it; don't ask them
+            with self._lock(draft_id):
+                # The slot is claimed (committed before the post, so no other path posts a second card) and the
+                # draft read as it is now, under the lock, in one transaction.
+                with self.store.transaction() as tx:
+                    if not tx.claim_card(draft_id, approver_id):
+                        continue
+                    current = tx.get(draft_id) or draft
+                    if while_pending and current.status != Status.PENDING:  # escalation: decided since the claim
+                        tx.release_card(draft_id, approver_id)
+                        continue
+                    images = stored_media.of_version(tx.session, draft_id, current.version)
+                if look_first and self._adopt(current, approver_id, channel):
+                    continue
+                try:
+                    sent = self.client.chat_postMessage(
+                        channel=channel,
+                        metadata=slack_lookup.card_metadata(draft_id, approver_id),
+                        **self.render(current, approver_id, images),
+                    )
+                except SLACK_FAILURES as exc:
+                    log.error("draft %s: card to %s failed (%s); catch-up will retry", draft_id, channel, _why(exc))
+                    with self.store.transaction() as tx:
+                        tx.release_card(draft_id, approver_id)
+                    continue
+                with self.store.transaction() as tx:
+                    cards.fill_shown(tx.session, draft_id, approver_id, sent["channel"], sent["ts"], current)
+
+    def _adopt(self, draft: Draft, approver_id: str, target: str, *, instead_of: str = "") -> bool:
+        """Record the card Slack kept from a post that never answered (or whose ts a process that stopped never
+        saved), and show the draft as it is now on it. `instead_of`: the recorded card's ts, gone from Slack."""
+        draft_id = draft.id or 0
+        found = slack_lookup.find_card(self.client, target, draft_id, approver_id, self.bot_user_id)
+        if found is None or found[1] == instead_of:
+            return False
+        log.warning("draft %s: the card to %s was in Slack already; keeping it", draft_id, target)
+        with self.store.transaction() as tx:
+            tx.fill_card(draft_id, approver_id, *found)
+            card = next(c for c in tx.cards(draft_id) if c.approver_id == approver_id)
+        self._update(card, draft)
+        return True
+
+    def refresh_cards(self, draft_id: int) -> None:
+        """Re-render every card of the draft from what the database says now.
+
+        The lock is this process's: another instance (its publisher) may move the draft and update the cards while
+        this update is on its way, and land first. So once the update is recorded, the draft is read again in that
+        transaction; if it moved meanwhile, the cards are rendered again, and the newest state is the last one sent."""
+        with self._lock(draft_id):
+            for _ in range(REFRESH_ROUNDS):
+                if not self._refresh_once(draft_id):
+                    return
+
+    def _refresh_once(self, draft_id: int) -> bool:
+        """One round of `refresh_cards`: True if the draft moved on while its cards were being updated."""
+        with self.store.read() as tx:
+            draft = tx.get(draft_id)
+            cards = tx.cards(draft_id)
+            # The version's images, read once for every card (each card's render would read them again).
+            images = stored_media.of_version(tx.session, draft_id, draft.version) if draft and cards else []
+        if draft is None:
+            return False
+        shown = []
+        for card in cards:
+            if draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (
+                draft.status,
+                draft.version,
+            ):
+                continue  # shown already: the decision's handler and the publisher both get here once it's out
+            if self._update(card, draft, images, mark=False):
+                shown.append(card.id or 0)
+        if not shown:
+            return False
+        with self.store.transaction() as tx:  # one write for every card that took the update
+            cards_shown(tx.session, shown, draft.status, draft.version)
+            now = tx.get(draft_id)
+        return now is not None and (now.status, now.version) != (draft.status, draft.version)
+
+    def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
+        """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the
+        catch-up has since posted the one that is kept up to date): show the draft as it is now on it too,
+        as nothing else knows it exists. If the clicker has no recorded card for the draft at all (it was never
+        re-posted: the draft was decided on this one), this one becomes theirs and is kept up to date from now on.
+        Returns whether it was such a card."""
+        approver = "" if self.approval_channel else clicker
+        with self.store.read() as tx:
+            recorded = tx.cards(draft_id)
+            known = {(c.channel, c.ts) for c in recorded}
+            draft = tx.get(draft_id) if (channel, ts) not in known else None  # the usual case reads no draft
+        if draft is None or (channel, ts) in known:
+            return False
+        with self._lock(draft_id):
+            try:
+                self.client.chat_update(channel=channel, ts=ts, **self.render(draft, approver))
+            except SLACK_FAILURES as exc:
+                log.warning("draft %s: unrecorded card %s/%s not updated (%s)", draft_id, channel, ts, _why(exc))
+                return True
+            if all(c.approver_id != approver for c in recorded):
+                with self.store.transaction() as tx:
+                    tx.claim_card(draft_id, approver)
+                    tx.fill_card(draft_id, approver, channel, ts)
+                    card = next(c for c in tx.cards(draft_id) if c.approver_id == approver)
+                    cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
+        return True
+
+    def _update(self, card: Card, draft: Draft, media: list[DraftMedia] | None = None, *, mark: bool = True) -> bool:
+        """Show `draft` on `card`. Returns whether the card now counts as showing it (updated, or gone from Slack
+        with nothing to adopt); `mark`: record that here (else the caller records it, for several cards at once)."""
+        failpoints.hit("before-card-update")
+        try:
+            self.client.chat_update(channel=card.channel, ts=card.ts, **self.render(draft, card.approver_id, media))
+        except SLACK_FAILURES as exc:
+            if _why(exc) not in GONE:
+                log.error(
+                    "draft %s: card %s/%s not updated (%s); catch-up will retry",
+                    draft.id,
+                    card.channel,
+                    card.ts,
+                    _why(exc),
+                )
+                return False
+            log.warning("draft %s: card %s/%s is gone from Slack (%s)", draft.id, card.channel, card.ts, _why(exc))
+            if self._adopt(draft, card.approver_id, card.channel, instead_of=card.ts):
+                return False  # the adopted card was updated and recorded by `_adopt`
+        if mark:
+            with self.store.transaction() as tx:
+                cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
+        return True
+
+    def catch_up(self, now: datetime, limit: int = 20) -> int:
+        """Cards Slack never got: post the missing ones, bring stale ones up to date. Returns drafts touched."""
+        with self.store.transaction() as tx:
+            cards.drop_abandoned_claims(tx.session, now - ABANDONED_CLAIM)
+            targets = self.card_targets()
+            dm_approvers = [approver for approver, _ in targets if approver]
+            brand = self.workflow.brand  # each brand's notifier catches up its own drafts (bot/runtime/desks)
+            missing = cards.short_of_cards(
+                tx.session,
+                len(targets),
+                now - MISSING_GRACE,
+                limit,
+                dm_approvers,
+                not_counted=self.backups,
+                brand=brand,
+            )
+            stale = cards.behind(tx.session, limit, brand=brand)
+            # Unknown or failed with no card on record (the card that was clicked was posted by a process that
+            # died before saving its ts): without one, nobody has the buttons to settle it.
+            waiting = reports.drafts_in(tx.session, self.workflow.brand, NEED_A_PERSON, limit=limit)
+            unseen = [d for d in waiting if not tx.cards(d.id or 0)]
+        for draft in missing + unseen:
+            self.post_cards(draft, look_first=True)
+        for draft_id in stale:
+            self.refresh_cards(draft_id)
+        return len(missing) + len(unseen) + len(stale)
