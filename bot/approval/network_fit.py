@@ -121,8 +121,7 @@ def _one_network(network: Network, part: PartCount, i: int, total: int) -> str:
         return f"{_where(i, total)} is {part.over_bytes} bytes over {network.title}'s limit of {part.byte_limit} bytes."
     unit = "" if part.unit == "characters" else f" {part.unit}"
     return (
-        f"{_where(i, total)} is {part.over_by} over {network.title}'s limit "
-        f"({part.shown}{unit}, attribution included)."
+        f"{_where(i, total)} is {part.over_by} over {network.title}'s limit ({part.shown}{unit}, attribution included)."
     )
 
 
