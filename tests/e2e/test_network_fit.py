@@ -21,7 +21,7 @@ from bot.runtime.settings import Settings
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import dm_channel_for
 from bot.slack.ids import BlockId
-from tests.e2e.harness import DRAFTS, OWNER, SECRET, Harness, app_env
+from tests.e2e.harness import DRAFTS, OWNER, SECRET, Harness, app_env, block_text
 
 URL = "https://example.com/" + "a" * 80  # 100 characters
 
@@ -96,3 +96,18 @@ def test_a_draft_that_fits_both_gets_a_card_counting_each_network(app: Harness) 
     assert count["elements"][0]["text"] == "X 52/280 · Bluesky 129/300 · attribution included, added to every post"
     [reply] = app.thread(ts)
     assert reply.text.endswith("· X 52/280 · Bluesky 129/300")
+
+
+def test_an_edit_over_bluesky_is_refused_naming_bluesky_and_the_card_keeps_the_version(app: Harness) -> None:
+    first = "Fresh beans are in. " + URL
+    ts = app.draft(first)
+    card = app.card(OWNER, containing="Fresh beans")
+    longer = first + " " + "b" * 190  # 311 graphemes (320 with the attribution); X: 20 + 23 + 1 + 190 + 9 = 243
+    app.edit(ts, longer, first)
+    [reply] = app.thread(ts, containing="edit wasn't sent")
+    assert reply.text == (
+        "Your edit wasn't sent. Too long for Bluesky: 320/300 graphemes (20 over, attribution included). "
+        "X: fits (243/280). Shorten it and try again: nothing is ever cut silently. Approvers still see version 1."
+    )
+    assert app.row(ts).version == 1
+    assert "version 1" in block_text(app.fresh(card).blocks) and "version 2" not in block_text(app.fresh(card).blocks)
