@@ -1,7 +1,8 @@
 """What goes out on X: the draft's text turned into post parts with the attribution, and their length.
 
 The card, the count and the post all come from `compose()`, so what the owner approves is exactly what
-is published. Length is X's weighted length (twitter-text v3) via twitter-text-parser.
+is published. Length is X's weighted length (twitter-text v3) via twitter-text-parser; given the brand's rules by
+network, the same parts are also measured on each network (`network_fit`), and the post fits only if it fits all.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from twitter_text import parse_tweet
+
+from bot.approval.network_fit import Fit, measure
+from bot.networks.base import Network, TextRules
 
 LIMIT = 280
 MAX_PARTS = 25  # a longer thread is rarely read, and its card would pass Slack's 50-block limit
@@ -47,6 +52,7 @@ class PostText:
 
     parts: tuple[Part, ...]
     limit: int = LIMIT
+    fit: Fit | None = None  # each of the brand's networks' count; None: X's alone (a Workflow given no rules)
 
     @property
     def is_thread(self) -> bool:
@@ -62,8 +68,16 @@ class PostText:
 
     @property
     def counts(self) -> str:
-        """`212/280`, or `140/280 · 96/280` for a thread."""
+        """`212/280`, or `140/280 · 96/280` for a thread; with several networks each one's count under its rules,
+        `X 212/280 · Bluesky 230/300`."""
+        if self.fit is not None and not self._x_alone:
+            return self.fit.counts
         return " · ".join(f"{p.weighted_length}/{self.limit}" for p in self.parts)
+
+    @property
+    def _x_alone(self) -> bool:
+        """Measured on X only (no brand rules, or a brand on X alone): X's own sentences, as always."""
+        return self.fit is None or (not self.fit.several and self.fit.networks[0].network is Network.X)
 
     def problems(self) -> list[str]:
         """Why this can't be posted, one sentence per part that doesn't fit."""
@@ -71,9 +85,11 @@ class PostText:
             return ["The post is empty."]
         if len(self.parts) > MAX_PARTS:
             return [f"A thread can have at most {MAX_PARTS} parts; this one has {len(self.parts)}."]
+        if not self._x_alone:
+            return self._network_problems()
         found = []
         for i, part in enumerate(self.parts, start=1):
-            where = f"Part {i} of {len(self.parts)}" if self.is_thread else "The post"
+            where = self._where(i)
             if not part.text.strip():
                 found.append(f"{where} is empty.")
             elif part.over_by:
@@ -83,6 +99,25 @@ class PostText:
                 )
             elif not part.acceptable:
                 found.append(f"{where} has characters X doesn't accept (such as U+FFFE).")
+        return found
+
+    def _where(self, i: int) -> str:
+        return f"Part {i} of {len(self.parts)}" if self.is_thread else "The post"
+
+    def _network_problems(self) -> list[str]:
+        """Empty parts, then each network that the post is too long for (and how much room the others leave),
+        then characters X refuses when X is one of the networks."""
+        assert self.fit is not None
+        found = [f"{self._where(i)} is empty." for i, p in enumerate(self.parts, start=1) if not p.text.strip()]
+        if found:
+            return found
+        found = self.fit.problems()
+        if self.fit.of(Network.X) is not None:
+            found += [
+                f"{self._where(i)} has characters X doesn't accept (such as U+FFFE)."
+                for i, p in enumerate(self.parts, start=1)
+                if not p.over_by and not p.acceptable
+            ]
         return found
 
 
@@ -119,12 +154,22 @@ def attribution(template: str, *, agency: str, approver: str, writer: str) -> st
     return template.format(agency=agency, approver=approver, writer=writer)
 
 
-def compose(text: str, *, template: str, agency: str, approver: str, writer: str) -> PostText:
-    """Draft text → post parts, attribution appended once to the last part."""
+def compose(
+    text: str,
+    *,
+    template: str,
+    agency: str,
+    approver: str,
+    writer: str,
+    rules: Mapping[Network, TextRules] | None = None,
+) -> PostText:
+    """Draft text → post parts, attribution appended once to the last part; measured on each network of `rules`
+    (the brand's), or on X alone without."""
     pieces = split_parts(clean(text))
     line = attribution(template, agency=agency, approver=approver, writer=writer)
     pieces[-1] = f"{pieces[-1]}{ATTRIBUTION_GAP}{line}" if pieces[-1] else ""
-    return PostText(parts=tuple(Part(p, weighted_length(p) if p else 0) for p in pieces))
+    fit = measure(pieces, rules) if rules else None
+    return PostText(parts=tuple(Part(p, weighted_length(p) if p else 0) for p in pieces), fit=fit)
 
 
 def escape_mrkdwn(text: str) -> str:

@@ -9,7 +9,7 @@ come from an injected directory so the texts that will be posted can be composed
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from bot.approval.schedule_moves import DEFAULT_GRACE, ScheduleMoves
 from bot.approval.undo import UndoMoves
 from bot.approval.writer_moves import WriterMoves
 from bot.intake import edit_media
+from bot.networks.base import Network, TextRules
 from storage import approvals, deliveries, notices
 from storage.models import OPEN_FOR_DECISION, Draft, Status
 from storage.store import Store, Tx
@@ -53,9 +54,12 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
         undo_window: timedelta = timedelta(0),
         escalate_after: timedelta | None = None,
         networks: Callable[[str], Sequence[str]] = lambda brand: ("x",),
+        rules: Callable[[str], Mapping[Network, TextRules]] | None = None,
     ) -> None:
         # The networks a brand's approved version goes to: one delivery each, made with the approval (registry).
         self.networks = networks
+        # How each of those networks counts text (each account's `rules()`): a post must fit all. None: X's alone.
+        self.rules = rules
         self.undo_window = undo_window  # UNDO_WINDOW: an approval waits this long for an Undo (bot.approval.undo)
         self.escalate_after = escalate_after  # ESCALATE_AFTER: sets each draft's `escalate_at`
         self.zone = zone or ZoneInfo("UTC")  # `at:` lines are read in the brand's TIMEZONE
@@ -85,16 +89,24 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
             approver = self.signature_for(draft, approver_id, lambda: self._longest_approver_name(draft.writer_id))
         return self._compose(draft, approver, text)
 
-    def _compose(self, draft: Draft, approver: str, text: str | None = None) -> PostText:
+    def _compose(
+        self, draft: Draft, approver: str, text: str | None = None, rules: Mapping[Network, TextRules] | None = None
+    ) -> PostText:
         """`post_text` with the approver's name already looked up: what runs inside a transaction, where no
-        Slack call may (on SQLite a slow users.info would hold the one writer lock past Slack's 3 s ack)."""
+        Slack call may (on SQLite a slow users.info would hold the one writer lock past Slack's 3 s ack). Inside a
+        transaction pass `rules` read before it (`text_rules`): Mastodon's first read of its limit is an HTTP call."""
         return compose(
             draft.text if text is None else text,
             template=self.voice.template,
             agency=self.voice.agency,
             approver=approver,
             writer=draft.writer_name or draft.writer_id,
+            rules=rules if rules is not None else self.text_rules(),
         )
+
+    def text_rules(self) -> Mapping[Network, TextRules] | None:
+        """The brand's networks' text rules now, or None (X's alone) for a Workflow given none."""
+        return self.rules(self.brand) if self.rules is not None else None
 
     def _longest_approver_name(self, writer: str | None = None) -> str:
         """The longest {approver} a post could get: one name under `any`, the longest names joined under a rule
@@ -176,6 +188,7 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
             if to is Status.APPROVED and actor.user_id in self.policy.approvers | self.policy.backups
             else ""
         )
+        self.text_rules()  # read before the transaction: Mastodon keeps its instance's limit once read
         with self.store.transaction() as tx:
             draft = approvals.lock_draft(tx.session, ref.draft_id)  # yeses are counted: concurrent ones take turns
             if reason is not None and not reason.strip():

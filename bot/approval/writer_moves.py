@@ -141,7 +141,8 @@ class WriterMoves:
         fresh = self._new_draft(message, text)
         fresh.publish_at, fresh.publish_said = proposal.at, proposal.said
         longest = self._longest_approver_name(message.user)  # before the transaction: names may need Slack
-        fresh_post = self._compose(fresh, longest)
+        rules = self.text_rules()  # before the transaction too: Mastodon's first read of its limit is HTTP
+        fresh_post = self._compose(fresh, longest, rules=rules)
         with self.store.transaction() as tx:
             if not tx.first_sighting(message.event_id):
                 return Outcome(Kind.DUPLICATE)
@@ -174,7 +175,7 @@ class WriterMoves:
             open_now = OPEN_FOR_WRITER | (draft_media.REOPENED if images_changed and not draft.post_ids else set())
             if draft.status not in open_now and not open_to_writer:
                 return self._too_late(tx, Kind.NOT_EDITABLE, draft, message.user)
-            post = self._compose(draft, longest, text)
+            post = self._compose(draft, longest, text, rules=rules)
             if (not text and not message.media) or not post.fits:
                 kind = Kind.TOO_LONG if text else Kind.EMPTY
                 detail = " ".join(post.problems()) if text else "the edit has no text"

@@ -125,6 +125,7 @@ def build_desk(brand: Brand, brands: Brands, shared: Shared, *, account: Account
         undo_window=settings.undo_window,
         escalate_after=brand.escalate_after,
         networks=accounts.networks,
+        rules=lambda key: {n: a.rules() for n, a in accounts.for_brand(key).items()},  # a post must fit each
     )
     notifier = Notifier(
         shared.client,
