@@ -24,8 +24,6 @@ cli = typer.Typer(
 config = typer.Typer(no_args_is_help=True, help="The brands file (COUNTERSIGN_CONFIG).")
 config.command("check")(config_check_command)
 cli.add_typer(config, name="config")
-# Brand-level settings a brands file gives instead of the environment: placeholders let Settings read the rest.
-BRAND_SETTINGS = ("DRAFTS_CHANNEL", "APPROVERS", "X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 
 
 def _migrated(settings: Settings) -> None:
@@ -39,19 +37,14 @@ def _migrated(settings: Settings) -> None:
         raise typer.Exit(1) from None
 
 
-def _settings(*, socket_mode: bool, need_slack: bool = True, need_brand: bool = True) -> Settings:
-    """Settings from the environment and `.env`; commands that never talk to Slack don't need its secrets, and
-    commands that read the brands from COUNTERSIGN_CONFIG don't need the one-brand shortcut's settings."""
+def _settings(*, socket_mode: bool, need_slack: bool = True) -> Settings:
+    """Settings from the environment and `.env`; commands that never talk to Slack don't need its secrets (and with
+    COUNTERSIGN_CONFIG set, Settings doesn't ask for the one-brand shortcut's)."""
     load_dotenv(os.path.join(os.getcwd(), ".env"))
     env = dict(os.environ)
     if not need_slack:
         env.setdefault("SLACK_BOT_TOKEN", "xoxb-unused")
         env.setdefault("SLACK_SIGNING_SECRET", "unused")
-    if not need_brand:
-        env.setdefault("DRAFTS_CHANNEL", "C0UNUSED")
-        env.setdefault("APPROVERS", "U0UNUSED")
-        for name in BRAND_SETTINGS[2:]:
-            env.setdefault(name, "unused")
     try:
         return Settings.from_env(env, socket_mode=socket_mode)
     except SettingsError as exc:
@@ -131,13 +124,6 @@ def _chosen_brands(settings: Settings, keys: list[str] | None) -> list[Brand]:
     return [b for b in brands if not keys or b.key in keys]
 
 
-def _file_settings(*, need_slack: bool) -> Settings:
-    from bot.runtime.brands import config_path
-
-    load_dotenv(os.path.join(os.getcwd(), ".env"))
-    return _settings(socket_mode=False, need_slack=need_slack, need_brand=config_path(os.environ) is None)
-
-
 def _heading(brand: Brand, several: bool) -> str:
     return f"== {brand.name or brand.key} ({brand.key})\n" if several else ""
 
@@ -149,7 +135,7 @@ def status(brand: BrandOption = None) -> None:
     from storage.engine import make_engine
     from storage.store import Store
 
-    settings = _file_settings(need_slack=False)
+    settings = _settings(socket_mode=False, need_slack=False)
     chosen = _chosen_brands(settings, brand)
     _migrated(settings)
     store = Store(make_engine(settings.database_url))
@@ -170,7 +156,7 @@ def digest(
     from bot.jobs.schedule import Week
     from storage.types import utcnow
 
-    settings = _file_settings(need_slack=send)
+    settings = _settings(socket_mode=False, need_slack=send)
     chosen = _chosen_brands(settings, brand)
     try:
         weeks = {
@@ -208,12 +194,11 @@ def digest(
 def _doctor_inputs() -> DoctorInputs:
     """The brands from COUNTERSIGN_CONFIG (or the one-brand shortcut), a Slack client, the database URL."""
     from bot.runtime.accounts import accounts_of
-    from bot.runtime.brands import ConfigError, config_path, for_deployment
+    from bot.runtime.brands import ConfigError, for_deployment
     from bot.runtime.doctor import BrandTarget
     from bot.runtime.services import slack_client
 
-    load_dotenv(os.path.join(os.getcwd(), ".env"))
-    settings = _settings(socket_mode=False, need_brand=config_path(os.environ) is None)
+    settings = _settings(socket_mode=False)
     try:
         brands = for_deployment(os.environ, settings)
     except ConfigError as exc:
