@@ -288,7 +288,8 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 def client_costs(calls: int) -> dict[str, float]:
     """Median CPU-ms of the calling thread per `chat.postMessage` and per post on X, through the clients the app
     builds (bot.runtime.services), against a sandbox in this process."""
-    from bot.runtime.services import slack_client, x_account
+    from bot.runtime.accounts import x_account
+    from bot.runtime.services import slack_client
 
     with harness.start_sandbox() as sandbox:
         settings = SimpleNamespace(

@@ -16,6 +16,7 @@ from bot.approval.outcomes import Kind, Outcome
 from bot.approval.refs import Actor, CardRef
 from bot.approval.workflow import Workflow
 from bot.networks.base import Account
+from bot.networks.registry import by_network
 from storage import deliveries
 from storage.models import Status
 from storage.store import Store
@@ -39,9 +40,7 @@ class Marking:
     def __init__(self, store: Store, workflow: Workflow, accounts: Account | Mapping[str, Account]) -> None:
         self.store = store
         self.workflow = workflow
-        self.accounts: Mapping[str, Account] = (
-            accounts if isinstance(accounts, Mapping) else {str(accounts.network): accounts}
-        )
+        self.accounts: Mapping[str, Account] = by_network(accounts)
 
     def part_to_link(self, ref: CardRef, actor: Actor) -> tuple[int, int] | None:
         """(part, parts) when marking `ref` published needs the uncertain part's link first, for an approver who

@@ -25,6 +25,7 @@ from bot.approval.post_text import clean
 from bot.approval.refs import Actor
 from bot.delivery.claimer import Claimer
 from bot.networks.base import Account
+from bot.networks.registry import by_network
 from bot.networks.x.client import LONGEST_X_CALL
 from bot.runtime import failpoints
 from storage import deletions, deliveries
@@ -64,9 +65,7 @@ class Deleter:
         lease: timedelta = LEASE,
     ) -> None:
         self.store = store
-        self.accounts: Mapping[str, Account] = (
-            accounts if isinstance(accounts, Mapping) else {str(accounts.network): accounts}
-        )
+        self.accounts: Mapping[str, Account] = by_network(accounts)
         self.policy = policy
         self.on_change = on_change
         self.worker_id = worker_id

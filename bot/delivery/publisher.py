@@ -30,6 +30,7 @@ from bot.delivery.recovery import FRESHLY_UNKNOWN, Recovery
 from bot.intake import draft_media
 from bot.intake.media_rules import MediaItem
 from bot.networks.base import Account, Diagnosis, Verdict
+from bot.networks.registry import by_network
 from bot.runtime import failpoints
 from storage import deliveries, notices, schedule, undo
 from storage import media as stored_media
@@ -82,9 +83,7 @@ class Publisher(Recovery):
         self.paused = paused
         self.lease = lease
         # Every network's account by name (bot.networks.registry.Accounts); one account alone is its network's.
-        self.accounts: Mapping[str, Account] = (
-            accounts if isinstance(accounts, Mapping) else {str(accounts.network): accounts}
-        )
+        self.accounts: Mapping[str, Account] = by_network(accounts)
         # `accounts_for`: a brand's key → its accounts by network (Services.accounts_for), when brands have their own
         self.reconciler = Reconciler(store, self.accounts, clock=clock, accounts_for=accounts_for)
         self.store = store

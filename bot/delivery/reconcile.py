@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.networks.base import Account
+from bot.networks.registry import by_network
 from storage import deliveries
 from storage.models import Delivery, Status
 from storage.store import Store
@@ -36,9 +37,7 @@ class Reconciler:
         """`accounts_for`: a brand's key → its accounts by network (Services.accounts_for), when brands have their
         own; else `accounts` serve every brand."""
         self.store = store
-        self.accounts: Mapping[str, Account] = (
-            accounts if isinstance(accounts, Mapping) else {str(accounts.network): accounts}
-        )
+        self.accounts: Mapping[str, Account] = by_network(accounts)
         self.accounts_for = accounts_for
         self.clock = clock
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.jobs.schedule import Week
 from bot.networks.base import Account
+from bot.networks.registry import by_network
 from storage import deliveries, reports, schedule
 from storage import media as stored_media
 from storage.escalation_reports import escalation_waits
@@ -96,17 +97,17 @@ def engagement(
     """Each draft's public counts, summed over the networks its version went to (each delivery's first post, read
     from that network's account, one call per network). None when a network won't say: the digest then says
     "engagement unavailable" rather than show a part of the truth as the whole."""
-    by_network = accounts if isinstance(accounts, Mapping) else {str(accounts.network): accounts}
+    named = by_network(accounts)
     with store.read() as tx:
         found = deliveries.of_drafts(tx.session, [d.id for d in drafts if d.id is not None])
     firsts: dict[str, dict[str, int]] = {}  # network -> first post id -> draft id
     for draft_id, delivered in found.items():
         for delivery in delivered:
-            if delivery.status == Status.PUBLISHED and delivery.post_ids and delivery.network in by_network:
+            if delivery.status == Status.PUBLISHED and delivery.post_ids and delivery.network in named:
                 firsts.setdefault(delivery.network, {})[delivery.post_ids[0]] = draft_id
     totals: dict[int, dict[str, int]] = {}
     for network, ids in firsts.items():
-        counts = by_network[network].metrics(list(ids))
+        counts = named[network].metrics(list(ids))
         if counts is None:
             return None
         for post_id, draft_id in ids.items():

@@ -16,7 +16,9 @@ from bot.runtime.brands import (
     MastodonAccountConfig,
     NetworkAccountConfig,
     XAccountConfig,
+    x_from_settings,
 )
+from bot.runtime.settings import Settings
 
 
 def _x(config: XAccountConfig) -> Account:
@@ -52,3 +54,8 @@ def account_of(config: NetworkAccountConfig) -> Account:
 
 def accounts_of(brand: Brand) -> list[Account]:
     return [account_of(config) for config in brand.networks]
+
+
+def x_account(settings: Settings) -> Account:
+    """The environment's X account (the one-brand shortcut's), built as every account is."""
+    return _x(x_from_settings(settings))

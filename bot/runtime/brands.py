@@ -205,15 +205,20 @@ def load(path: str | PathLike[str], environ: Mapping[str, str]) -> Brands:
     return read(Path(path), environ)
 
 
-def from_settings(settings: Settings) -> Brands:
-    """The one-brand shortcut: today's environment settings as a brand keyed `default`."""
-    x = XAccountConfig(
+def x_from_settings(settings: Settings) -> XAccountConfig:
+    """The environment's X account (X_API_KEY … X_API_URL), as a brands file would name it."""
+    return XAccountConfig(
         api_key=Secret("X_API_KEY", settings.x_api_key),
         api_secret=Secret("X_API_SECRET", settings.x_api_secret),
         access_token=Secret("X_ACCESS_TOKEN", settings.x_access_token),
         access_token_secret=Secret("X_ACCESS_TOKEN_SECRET", settings.x_access_token_secret),
         api_url=settings.x_api_url,
     )
+
+
+def from_settings(settings: Settings) -> Brands:
+    """The one-brand shortcut: today's environment settings as a brand keyed `default`."""
+    x = x_from_settings(settings)
     brand = Brand(
         key=DEFAULT_BRAND,
         name="",

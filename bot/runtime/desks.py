@@ -124,8 +124,8 @@ def build_desk(brand: Brand, brands: Brands, shared: Shared, *, account: Account
         grace=settings.schedule_grace,
         undo_window=settings.undo_window,
         escalate_after=brand.escalate_after,
-        networks=accounts.networks,
-        rules=lambda key: {n: a.rules() for n, a in accounts.for_brand(key).items()},  # a post must fit each
+        networks=lambda _brand: list(accounts),  # one delivery per network of the brand
+        rules=lambda _brand: {n: a.rules() for n, a in accounts.items()},  # a post must fit each
     )
     notifier = Notifier(
         shared.client,

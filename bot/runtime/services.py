@@ -28,7 +28,6 @@ from bot.intake.inbox import Inbox
 from bot.jobs.scheduler import Scheduler
 from bot.networks.base import Account
 from bot.networks.registry import Accounts
-from bot.networks.registry import x_account as build_x_account
 from bot.runtime import failures
 from bot.runtime.brands import Brands, from_settings
 from bot.runtime.desks import Desk, Shared, build_desk, nobodys
@@ -181,10 +180,6 @@ def slack_client(settings: Settings) -> WebClient:
             RateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
-
-
-def x_account(settings: Settings) -> Account:
-    return build_x_account(settings)
 
 
 def build_services(

@@ -27,7 +27,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.networks.x.client import XAccount
-from bot.runtime.services import slack_client, x_account
+from bot.runtime.accounts import x_account
+from bot.runtime.services import slack_client
 from bot.sandbox import SlackSandbox, XSandbox
 from bot.sandbox.http_base import Reply, Request, SandboxServer, _Server
 from bot.slack.http import KeptConnections
