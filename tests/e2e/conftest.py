@@ -10,9 +10,9 @@ import pytest
 
 from bot.runtime.runner import Running, start_http
 from bot.runtime.settings import Settings
-from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
+from bot.sandbox import SlackSandbox, XSandbox
 from tests import db
-from tests.e2e.harness import OTHER_TEAM, PEOPLE, SECRET, Harness, app_env
+from tests.e2e.harness import OTHER_TEAM, PEOPLE, Harness, app_env
 
 
 @pytest.fixture(scope="session")
@@ -55,13 +55,7 @@ def start_bot(slack: SlackSandbox, x: XSandbox, database_url: str) -> Iterator[C
         settings = Settings.from_env(app_env(slack, x, database_url, **overrides))
         running = start_http(settings, "127.0.0.1", 0, scheduler=scheduler, clock=clock)
         started.append(running)
-        driver = SlackDriver(
-            f"{running.url}/slack/events",
-            SECRET,
-            response_url_base=slack.response_url_base,
-            replies_of=slack.replies_of,
-        )
-        return Harness(running, driver, slack, x)
+        return Harness.of(running, slack, x)
 
     yield start
     for running in started:

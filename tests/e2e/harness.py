@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import requests
 
@@ -98,6 +98,18 @@ class Harness:
     driver: SlackDriver
     slack: SlackSandbox
     x: XSandbox
+
+    @classmethod
+    def of(cls, running: Running, slack: SlackSandbox, x: XSandbox) -> Self:
+        """The harness of an app started on loopback: a driver signing with SECRET, answering response_urls and
+        replies as the Slack stand-in does."""
+        driver = SlackDriver(
+            f"{running.url}/slack/events",
+            SECRET,
+            response_url_base=slack.response_url_base,
+            replies_of=slack.replies_of,
+        )
+        return cls(running, driver, slack, x)
 
     @property
     def store(self) -> Store:

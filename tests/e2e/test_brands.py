@@ -17,11 +17,11 @@ from sqlmodel import select
 from bot.runtime.brands import for_deployment
 from bot.runtime.runner import Running, start_http
 from bot.runtime.settings import Settings
-from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
+from bot.sandbox import SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
 from storage.models import DigestRun, Draft
 from tests.e2e import seed
-from tests.e2e.harness import OWNER, OWNER2, SECRET, WRITER, Harness, app_env, block_text, buttons
+from tests.e2e.harness import OWNER, OWNER2, WRITER, Harness, app_env, block_text, buttons
 
 NORTH, SOUTH, ELSEWHERE = "C0NORTH", "C0SOUTH", "C0RANDOM"
 BOTH = "U0BOTH"
@@ -124,13 +124,7 @@ def start_brands(
         settings = Settings.from_env(env)
         running = start_http(settings, "127.0.0.1", 0, scheduler=scheduler, brands=for_deployment(env, settings))
         started.append(running)
-        driver = SlackDriver(
-            f"{running.url}/slack/events",
-            SECRET,
-            response_url_base=slack.response_url_base,
-            replies_of=slack.replies_of,
-        )
-        return Brands(running, driver, slack, x)
+        return Brands.of(running, slack, x)
 
     yield start
     for running in started:

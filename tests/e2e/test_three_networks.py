@@ -19,9 +19,9 @@ from bot.networks.mastodon.sandbox import MastodonSandbox
 from bot.runtime.brands import for_deployment
 from bot.runtime.runner import start_http
 from bot.runtime.settings import Settings
-from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
+from bot.sandbox import SlackSandbox, XSandbox
 from storage.models import Delivery, Draft, Status
-from tests.e2e.harness import OWNER, SECRET, WRITER, Harness, app_env
+from tests.e2e.harness import OWNER, WRITER, Harness, app_env
 
 CHANNEL = "C0ACME"
 TOKEN = "mastodon-token"
@@ -78,8 +78,7 @@ def app(
     env |= {"ACME_BSKY": bluesky.app_password, "ACME_MASTODON": TOKEN}
     settings = Settings.from_env(env)
     running = start_http(settings, "127.0.0.1", 0, brands=for_deployment(env, settings))
-    driver = SlackDriver(f"{running.url}/slack/events", SECRET, response_url_base=slack.response_url_base)
-    yield Harness(running, driver, slack, x)
+    yield Harness.of(running, slack, x)
     running.stop()
 
 
