@@ -75,19 +75,18 @@ def keep_reason(session: Session, draft_id: int, reason: str) -> bool:
     return changed(session, stmt.values(delete_reason=reason, updated_at=utcnow()))
 
 
-def abandoned(session: Session, now: datetime, host_prefix: str, limit: int = 10) -> list[Draft]:
+def abandoned(
+    session: Session, now: datetime, host_prefix: str, limit: int = 10, *, brand: str | None = None
+) -> list[Draft]:
     """Deletions whose lease ran out, and every one claimed on this host (the caller tells whether its holder is
-    gone): candidates to resume."""
-    stmt = (
-        select(Draft)
-        .where(
-            Draft.status == Status.DELETING,
-            (col(Draft.lease_until) < now) | col(Draft.claimed_by).startswith(host_prefix, autoescape=True),
-        )
-        .order_by(col(Draft.id))
-        .limit(limit)
+    gone): candidates to resume, of `brand` only when given."""
+    stmt = select(Draft).where(
+        Draft.status == Status.DELETING,
+        (col(Draft.lease_until) < now) | col(Draft.claimed_by).startswith(host_prefix, autoescape=True),
     )
-    return list(session.exec(stmt).all())
+    if brand is not None:
+        stmt = stmt.where(Draft.brand == brand)
+    return list(session.exec(stmt.order_by(col(Draft.id)).limit(limit)).all())
 
 
 def count_deleted_between(session: Session, brand: str, start: datetime, end: datetime) -> int:

@@ -63,8 +63,12 @@ class Deleter:
         clock: Callable[[], datetime] = utcnow,
         claimer: Claimer | None = None,
         lease: timedelta = LEASE,
+        brand: str | None = None,
     ) -> None:
         self.store = store
+        # The brand whose stopped deletions this one resumes (its accounts are that brand's); None: every brand's,
+        # for a deployment of one.
+        self.brand = brand
         self.accounts: Mapping[str, Account] = by_network(accounts)
         self.policy = policy
         self.on_change = on_change
@@ -232,10 +236,11 @@ class Deleter:
 
     def resume(self, now: datetime | None = None) -> int:
         """Deletions whose holder stopped (lease run out, or its process on this host gone): take each over with
-        a new attempt id and finish it. Returns how many were taken over."""
+        a new attempt id and finish it: this deleter's brand's only, whose accounts it holds. Returns how many were
+        taken over."""
         now = now or self.clock()
         with self.store.read() as tx:
-            found = deletions.abandoned(tx.session, now, self.claimer.prefix)
+            found = deletions.abandoned(tx.session, now, self.claimer.prefix, brand=self.brand)
         taken = 0
         for draft in found:
             expired = draft.lease_until is not None and draft.lease_until < now

@@ -19,6 +19,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -29,7 +30,7 @@ from bot.delivery.reconcile import Reconciler
 from bot.delivery.recovery import FRESHLY_UNKNOWN, Recovery
 from bot.intake import draft_media
 from bot.intake.media_rules import MediaItem
-from bot.networks.base import Account, Diagnosis, Verdict
+from bot.networks.base import Account, Diagnosis, Network, Verdict
 from bot.networks.registry import by_network
 from bot.runtime import failpoints
 from storage import deliveries, notices, schedule, undo
@@ -52,6 +53,21 @@ def backoff(attempt: int, rng: random.Random | None = None) -> float:
     """Capped exponential backoff with jitter (between half and all of the step)."""
     step = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempt - 1))
     return step * (0.5 + 0.5 * (rng or random).random())
+
+
+@dataclass(frozen=True)
+class NoAccount:
+    """`_claim`'s answer when it failed the delivery instead: no account for its network on this instance."""
+
+    draft_id: int
+
+
+def no_account_reason(brand: str, network: str) -> str:
+    title = Network(network).title if network in {n.value for n in Network} else network
+    return (
+        f"no {title} account for brand '{brand}' on this instance: add it to the brand's networks and its "
+        "credentials to the environment, then Retry"
+    )
 
 
 def min_time(*times: datetime | None) -> datetime | None:
@@ -185,6 +201,9 @@ class Publisher(Recovery):
         attempt_id = uuid.uuid4().hex
         with self.store.transaction() as tx:
             claim = self._claim(tx, delivery_id, attempt_id)
+        if isinstance(claim, NoAccount):
+            self.on_change(claim.draft_id)
+            return True
         if claim is None:
             return False
         delivery, images = claim
@@ -213,15 +232,15 @@ class Publisher(Recovery):
             waiting = [d.id for d in deliveries.of_draft(tx.session, draft_id) if d.status == Status.APPROVED]
         return [self.publish(i) for i in waiting if i is not None].count(True) > 0
 
-    def _claim(self, tx: object, delivery_id: int, attempt_id: str) -> tuple[Delivery, tuple] | None:
+    def _claim(self, tx: object, delivery_id: int, attempt_id: str) -> tuple[Delivery, tuple] | NoAccount | None:
         """approved → publishing, audited, with the keys of the parts still to go stored: in one transaction that
         holds the draft's row first (an Undo of it takes turns with this claim)."""
         session = tx.session  # type: ignore[attr-defined]
         found = deliveries.get(session, delivery_id)
-        if found is None or self.reconciler.account_of(found.brand, found.network) is None:
+        if found is None or not deliveries.hold_draft(session, found.draft_id, found.version):
             return None
-        if not deliveries.hold_draft(session, found.draft_id, found.version):
-            return None
+        if self.reconciler.account_of(found.brand, found.network) is None:
+            return self._fail_without_account(tx, found)
         delivery = deliveries.claimed(session, delivery_id, attempt_id, str(self.claimer), self.clock() + self.lease)
         if delivery is None:
             return None
@@ -244,6 +263,26 @@ class Publisher(Recovery):
             detail=self._detail(f"attempt {delivery.attempts}", delivery),
         )
         return delivery, images
+
+    def _fail_without_account(self, tx: object, delivery: Delivery) -> NoAccount | None:
+        """A delivery to a network this instance has no account for (taken out of the brand after the approval,
+        or its credentials missing here): failed at once, saying so, rather than left due for ever, where enough
+        of them would fill every pass's candidates and hold back the rest of the queue. Retry, once fixed."""
+        reason = no_account_reason(delivery.brand, delivery.network)
+        session = tx.session  # type: ignore[attr-defined]
+        if not deliveries.move(session, delivery.id or 0, frm={Status.APPROVED}, to=Status.FAILED, last_error=reason):
+            return None
+        deliveries.settle_draft(session, delivery.draft_id, delivery.version)
+        tx.audit(  # type: ignore[attr-defined]
+            delivery.draft_id,
+            "publish_failed",  # counted with the others by the digest
+            actor_id=self.worker_id,
+            frm=Status.APPROVED,
+            to=Status.FAILED,
+            version=delivery.version,
+            detail=self._detail(reason, delivery),
+        )
+        return NoAccount(delivery.draft_id)
 
     def _renew(self, delivery: Delivery, attempt_id: str) -> bool:
         """Still ours (fenced by the attempt id)? Then the lease runs from now, before the create call."""

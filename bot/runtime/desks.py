@@ -156,7 +156,9 @@ def build_desk(brand: Brand, brands: Brands, shared: Shared, *, account: Account
         notifier=notifier,
         switch=BrandSwitch(store, policy, brand=brand.key),
         marking=Marking(store, workflow, accounts),
-        deleter=Deleter(store, accounts, policy, notifier.decided, worker_id=shared.worker_id, clock=shared.clock),
+        deleter=Deleter(
+            store, accounts, policy, notifier.decided, worker_id=shared.worker_id, clock=shared.clock, brand=brand.key
+        ),
         account=account,
         accounts=accounts,
         digest=digest,

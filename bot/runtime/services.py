@@ -242,8 +242,8 @@ def build_services(
     scheduler = Scheduler(
         first.digest,
         Every(every, lambda d, now: d.reminders.run(now)),  # type: ignore[arg-type]
-        # a stopped deletion is finished (by the first brand's deleter: it finds every brand's)
-        catch_up=lambda now: sum(d.notifier.catch_up(now) for d in every) + first.deleter.resume(now),
+        # a stopped deletion is finished by its own brand's deleter, with that brand's accounts
+        catch_up=lambda now: sum(d.notifier.catch_up(now) + d.deleter.resume(now) for d in every),
         replay=inbox.replay,
         replay_due=inbox.next_expiry,
         tell_writers=lambda now: sum(d.notifier.tell_writers(now) for d in every),

@@ -14,7 +14,7 @@ import pytest
 from bot.approval.policy import Policy, Voice
 from bot.approval.workflow import Workflow
 from bot.delivery.deleter import Deleter
-from bot.delivery.publisher import Publisher
+from bot.delivery.publisher import CANDIDATES, Publisher
 from bot.delivery.reconcile import LOOK_AGAIN
 from bot.delivery.recovery import STOPPED
 from bot.networks.base import Network
@@ -175,7 +175,7 @@ def test_retry_after_a_failure_on_one_network_runs_that_delivery_alone(
 CRASHING = """
 import sys
 from bot.delivery.deleter import Deleter
-from bot.delivery.publisher import Publisher
+from bot.delivery.publisher import CANDIDATES, Publisher
 from bot.networks.base import Network
 from bot.networks.x.client import XAccount
 from storage.engine import make_engine
@@ -235,3 +235,54 @@ def test_delete_takes_each_networks_posts_down_with_its_own_account(
     for network, sandbox in (("x", x), ("mastodon", other)):
         assert found[network].status == Status.DELETED
         assert sorted(found[network].deleted_ids or []) == sorted(sandbox.delete_requests())
+
+
+def test_a_network_without_an_account_here_fails_its_deliveries_and_never_holds_up_the_queue(
+    wf: Workflow, store: Store, x: XSandbox, clock: FakeClock
+) -> None:
+    """The brand's config names Mastodon but this instance has no account for it (the network was taken out of
+    the brand after these approvals, or its credentials are missing here). More of them than one pass looks at
+    must not stall X behind them: each fails at once, saying why, audited, and Retry is there once it is fixed."""
+    drafts = [approved(wf, f"Number {n} of a busy morning.") for n in range(CANDIDATES + 2)]
+    seen = Seen(store)
+    publishing = Publisher(store, {"x": account(x, Network.X)}, on_change=seen, worker_id="w1", clock=clock)
+
+    publishing.run_once()
+    for draft in drafts:
+        found = by_network(store, draft)
+        assert (found["x"].status, found["mastodon"].status) == (Status.PUBLISHED, Status.FAILED)
+        assert found["mastodon"].attempts == 0  # nothing was sent anywhere for it
+        assert found["mastodon"].last_error == (
+            "no Mastodon account for brand 'default' on this instance: add it to the brand's networks and its "
+            "credentials to the environment, then Retry"
+        )
+        assert status(store, draft) == Status.FAILED
+        with store.read() as tx:
+            failures = [e for e in tx.audit_trail(draft.id or 0) if e.action == "publish_failed"]
+        assert len(failures) == 1 and "no Mastodon account" in (failures[0].detail or "")
+    assert len(x.live_posts()) == len(drafts)  # every X delivery went out, once
+    assert publishing.run_once() == 0  # and nothing is left that a pass would look at again
+
+
+def test_a_stopped_deletion_is_finished_by_its_own_brands_deleter_with_that_brands_accounts(
+    wf: Workflow, store: Store, x: XSandbox, other: XSandbox, clock: FakeClock
+) -> None:
+    """Every brand's deleter looks for stopped deletions on each tick; only the draft's own brand's may take one
+    over: another brand's accounts would ask the wrong X account to delete the post, and its 404 reads as gone."""
+    draft = approved(wf, "Pulled after a restart.")
+    publishing = publisher(store, x, other, clock, Seen(store))
+    publishing.run_once()
+    assert status(store, draft) == Status.PUBLISHED
+    own = Deleter(store, publishing.accounts, wf.policy, lambda _id: None, clock=clock, brand=draft.brand)
+    south = {"x": account(other, Network.X), "mastodon": account(other, Network.MASTODON)}
+    elsewhere = Deleter(store, south, wf.policy, lambda _id: None, clock=clock, brand="south")
+    asked = own.request(draft.id or 0, OWNER, "typo")
+    assert asked.draft is not None and asked.draft.status == Status.DELETING  # and its holder stops here
+    clock.advance(own.lease * 2)
+
+    assert elsewhere.resume() == 0
+    assert x.delete_requests() == [] and other.delete_requests() == []
+    assert own.resume() == 1
+    assert status(store, draft) == Status.DELETED
+    assert x.live_posts() == [] and other.live_posts() == []
+    assert len(x.delete_requests()) == len(other.delete_requests()) == 1
