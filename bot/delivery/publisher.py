@@ -30,7 +30,7 @@ from bot.delivery.reconcile import Reconciler
 from bot.delivery.recovery import FRESHLY_UNKNOWN, Recovery
 from bot.intake import draft_media
 from bot.intake.media_rules import MediaItem
-from bot.networks.base import Account, Diagnosis, Network, Verdict
+from bot.networks.base import Account, Diagnosis, Verdict, title_of
 from bot.networks.registry import by_network
 from bot.runtime import failpoints
 from storage import deliveries, notices, schedule, undo
@@ -63,9 +63,8 @@ class NoAccount:
 
 
 def no_account_reason(brand: str, network: str) -> str:
-    title = Network(network).title if network in {n.value for n in Network} else network
     return (
-        f"no {title} account for brand '{brand}' on this instance: add it to the brand's networks and its "
+        f"no {title_of(network)} account for brand '{brand}' on this instance: add it to the brand's networks and its "
         "credentials to the environment, then Retry"
     )
 

@@ -24,6 +24,11 @@ class Network(StrEnum):
         return {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}[self.value]
 
 
+def title_of(network: str) -> str:
+    """A stored network name as people read it (`mastodon` → `Mastodon`); a name no network has any more, as is."""
+    return Network(network).title if network in Network.__members__.values() else network
+
+
 class Verdict(StrEnum):
     RETRY = "retry"  # never reached the network (refused connection, 429), or the call is idempotent: send again
     UNCERTAIN = "uncertain"  # may have been posted and sending again could post twice: look before anything else
