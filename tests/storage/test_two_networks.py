@@ -268,7 +268,9 @@ def test_a_stopped_deletion_is_finished_by_its_own_brands_deleter_with_that_bran
     wf: Workflow, store: Store, x: XSandbox, other: XSandbox, clock: FakeClock
 ) -> None:
     """Every brand's deleter looks for stopped deletions on each tick; only the draft's own brand's may take one
-    over: another brand's accounts would ask the wrong X account to delete the post, and its 404 reads as gone."""
+    over: another brand's accounts would ask the wrong account to delete the post. On these stand-ins (each one
+    account, knowing only its own posts) that reads as already gone; what each real network answers there is not
+    checked, which is why the wrong account must never be asked."""
     draft = approved(wf, "Pulled after a restart.")
     publishing = publisher(store, x, other, clock, Seen(store))
     publishing.run_once()
