@@ -74,7 +74,9 @@ def record(
     if move.life is Life.DELETE:
         return workflow.withdraw(channel, move.ts, event_id, user=move.user), channel, move.ts
     converted = _text(move.message, services)
-    media = media_intake.read(move.message, converted.text, partial(_download, services=services))  # no tx open yet
+    download = partial(_download, services=services)
+    limits = workflow.image_limits() if move.message.get("files") else {}  # Mastodon's: read from its instance
+    media = media_intake.read(move.message, converted.text, download, limits)  # no tx open yet
     message = IncomingMessage(
         channel=channel,
         ts=move.ts,

@@ -25,7 +25,9 @@ from bot.approval.schedule_moves import DEFAULT_GRACE, ScheduleMoves
 from bot.approval.undo import UndoMoves
 from bot.approval.writer_moves import WriterMoves
 from bot.intake import edit_media
-from bot.networks.base import Network, TextRules
+from bot.intake.media_rules import Limits
+from bot.networks.base import MediaLimits, Network, TextRules
+from bot.networks.x.rules import MEDIA as X_MEDIA
 from storage import approvals, deliveries, notices
 from storage.models import OPEN_FOR_DECISION, Draft, Status
 from storage.store import Store, Tx
@@ -55,11 +57,14 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
         escalate_after: timedelta | None = None,
         networks: Callable[[str], Sequence[str]] = lambda brand: ("x",),
         rules: Callable[[str], Mapping[Network, TextRules]] | None = None,
+        media_limits: Callable[[str], Mapping[Network, MediaLimits]] | None = None,
     ) -> None:
         # The networks a brand's approved version goes to: one delivery each, made with the approval (registry).
         self.networks = networks
         # How each of those networks counts text (each account's `rules()`): a post must fit all. None: X's alone.
         self.rules = rules
+        # What each of them takes as images (each account's `media_limits()`): a draft's images must suit all.
+        self.media_limits = media_limits
         self.undo_window = undo_window  # UNDO_WINDOW: an approval waits this long for an Undo (bot.approval.undo)
         self.escalate_after = escalate_after  # ESCALATE_AFTER: sets each draft's `escalate_at`
         self.zone = zone or ZoneInfo("UTC")  # `at:` lines are read in the brand's TIMEZONE
@@ -108,6 +113,11 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
         """The brand's networks' text rules now, or None (X's alone) for a Workflow given none."""
         return self.rules(self.brand) if self.rules is not None else None
 
+    def image_limits(self) -> Limits:
+        """The brand's networks' image limits now (X's for a Workflow given none). Read before any transaction:
+        Mastodon's first read of its instance's limits is an HTTP call."""
+        return self.media_limits(self.brand) if self.media_limits is not None else {Network.X: X_MEDIA}
+
     def _longest_approver_name(self, writer: str | None = None) -> str:
         """The longest {approver} a post could get: one name under `any`, the longest names joined under a rule
         that needs several (`writer`, who can't sign, left out). A backup may sign an escalated draft."""
@@ -153,9 +163,10 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
         return self._decide(ref, actor, Kind.EDITED, Status.APPROVED, new_text=text)
 
     def preview_edit(self, ref: CardRef, actor: Actor, text: str) -> PostText | None:
+        limits = self.image_limits()
         with self.store.read() as tx:
             draft = tx.get(ref.draft_id)
-            text = edit_media.read(tx.session, draft, clean(text)).text if draft is not None else text
+            text = edit_media.read(tx.session, draft, clean(text), limits).text if draft is not None else text
         if draft is None:
             return None
         if not self.policy.rule.single and text != draft.text:  # a new version: theirs is its only yes so far
@@ -189,6 +200,7 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
             else ""
         )
         self.text_rules()  # read before the transaction: Mastodon keeps its instance's limit once read
+        limits = self.image_limits() if text is not None else {}
         with self.store.transaction() as tx:
             draft = approvals.lock_draft(tx.session, ref.draft_id)  # yeses are counted: concurrent ones take turns
             if reason is not None and not reason.strip():
@@ -201,7 +213,7 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
             values: dict[str, object] = {"decided_by": actor.user_id, "decided_at": self.clock()}
             if reason is not None:
                 values["reason"] = reason.strip()
-            owner = edit_media.read(tx.session, draft, text) if text is not None else None  # `alt:` lines
+            owner = edit_media.read(tx.session, draft, text, limits) if text is not None else None  # `alt:` lines
             if owner is not None and owner.refusal is not None:
                 tx.audit(draft.id, "refused_media", actor_id=actor.user_id, version=ref.version, detail=str(ref))
                 return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=(owner.refusal,))

@@ -10,7 +10,8 @@ What we decided (the issue left the syntax open):
 - Threads: images go with the part the `alt:` lines are written in (the first such line decides); with no
   `alt:` line they go with the first part. The card says which part.
 - More `alt:` lines than images: the extra ones are refused by name (bot.intake.media_rules), never silently dropped.
-- X takes up to 1,000 characters of alt text per image; a longer one is refused, never cut.
+- Each network has its own alt-text limit (X and Bluesky 1,000 characters, Mastodon what the instance says); a
+  longer one is refused naming the network (bot.intake.media_rules), never cut.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from bot.approval.post_text import PART_SEPARATOR
 
 ALT_LINE = re.compile(r"^[ \t]*alt[ \t]*:[ \t]?(.*)$", re.IGNORECASE)
-ALT_LIMIT = 1000  # X's limit for POST /2/media/metadata alt_text.text
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 The form's text shows one `alt:` line per image, at the end of the part the images go with; the owner changes
 alt text (or moves the lines to another part) by editing those lines, and the submission makes a new version
-of the same images (same bytes, new alt texts). More `alt:` lines than images, or alt text over X's 1,000
-characters, is refused in the form, never dropped.
+of the same images (same bytes, new alt texts). More `alt:` lines than images, or alt text over any network's limit,
+is refused in the form, never dropped.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.intake.alt_text import ALT_LIMIT, AltLines, join_alt, split_alt
-from bot.intake.media_rules import MediaRefusal, Problem
+from bot.intake.alt_text import AltLines, join_alt, split_alt
+from bot.intake.media_rules import Limits, MediaRefusal, Problem, alt_problem
 from storage import media as stored_media
 from storage.models import Draft
 
@@ -32,7 +32,8 @@ def text_for_form(session: Session, draft: Draft) -> str:
     return join_alt(draft.text, [r.alt_text for r in rows], rows[0].part)
 
 
-def read(session: Session, draft: Draft, text: str) -> OwnerEdit:
+def read(session: Session, draft: Draft, text: str, limits: Limits) -> OwnerEdit:
+    """`limits`: the brand's networks', read before the transaction `session` is in."""
     rows = stored_media.of_version(session, draft.id or 0, draft.version)
     if not rows:
         return OwnerEdit(text)
@@ -41,9 +42,8 @@ def read(session: Session, draft: Draft, text: str) -> OwnerEdit:
         extra = f"alt: {alts.alts[len(rows)][:40]}"
         return OwnerEdit(alts.text, alts, MediaRefusal(Problem.EXTRA_ALT, extra, f"{len(alts.alts)} alt lines"))
     for row, alt in zip(rows, alts.alts, strict=False):
-        if len(alt) > ALT_LIMIT:
-            detail = f"{len(alt):,} characters; X takes up to {ALT_LIMIT:,}"
-            return OwnerEdit(alts.text, alts, MediaRefusal(Problem.ALT_TOO_LONG, row.name, detail))
+        if refusal := alt_problem(row.name, alt, limits):
+            return OwnerEdit(alts.text, alts, refusal)
     return OwnerEdit(alts.text, alts)
 
 

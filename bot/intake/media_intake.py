@@ -2,8 +2,9 @@
 
 Runs in the handler, before the workflow opens a transaction (no Slack call inside one). Each file is fetched
 from `url_private` with the bot token (bot.slack.files), read by content and bound to its sha256
-(bot.intake.media_rules). What X would refuse refuses the whole draft, naming the file and the limit; files that are
-not images (a video, a PDF) are dropped and the writer told, and the text goes as before.
+(bot.intake.media_rules). What any network of the brand would refuse refuses the whole draft, naming the file, the
+network and its limit; files that are not images (a video, a PDF) are dropped and the writer told, and the text goes
+as before.
 
 `alt:` lines (bot.intake.alt_text) are ours only when the message has files: in a text-only draft they are text.
 """
@@ -16,12 +17,13 @@ from typing import Any
 
 from bot.intake.alt_text import split_alt
 from bot.intake.media_rules import (
+    Limits,
     MediaItem,
     MediaRefusal,
     Problem,
     SlackFile,
-    count_problems,
     item_for,
+    limit_problems,
     too_big_before_download,
 )
 from bot.slack.files import FileUnavailable
@@ -41,7 +43,8 @@ class MediaIntake:
         return bool(self.items or self.refusals or self.dropped)
 
 
-def read(message: dict[str, Any], text: str, download: Download) -> MediaIntake:
+def read(message: dict[str, Any], text: str, download: Download, limits: Limits) -> MediaIntake:
+    """`limits`: each network of the brand's, read before (Mastodon's come from its instance, over HTTP)."""
     files = [f for f in (SlackFile.of(raw) for raw in message.get("files") or []) if f is not None]
     if not files:
         return MediaIntake(text)
@@ -50,7 +53,7 @@ def read(message: dict[str, Any], text: str, download: Download) -> MediaIntake:
     refusals: list[MediaRefusal] = []
     dropped: list[MediaRefusal] = []
     for file in files:
-        early = too_big_before_download(file)
+        early = too_big_before_download(file, limits)
         if early is not None:
             (dropped if early.problem is Problem.UNSUPPORTED else refusals).append(early)
             continue
@@ -67,5 +70,5 @@ def read(message: dict[str, Any], text: str, download: Download) -> MediaIntake:
             dropped.append(found)
         else:
             refusals.append(found)
-    refusals += count_problems(items, lines.alts)
+    refusals += limit_problems(items, lines.alts, limits)
     return MediaIntake(lines.text, tuple(items), tuple(refusals), tuple(dropped))

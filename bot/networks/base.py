@@ -59,10 +59,14 @@ class TextRules:
 
 @dataclass(frozen=True)
 class MediaLimits:
+    """What a network takes in one post, checked at intake (bot.intake.media_rules) so a draft one network would
+    refuse never reaches a card."""
+
     max_images: int
     image_bytes: int
-    alt_limit: int
+    alt_limit: int  # characters
     mimes: frozenset[str] = field(default_factory=lambda: frozenset({"image/jpeg", "image/png", "image/webp"}))
+    gif_bytes: int = 0  # a GIF's own limit where the network has one (X: 15 MB); 0: as any image
 
 
 @dataclass(frozen=True)

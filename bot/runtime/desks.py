@@ -126,6 +126,7 @@ def build_desk(brand: Brand, brands: Brands, shared: Shared, *, account: Account
         escalate_after=brand.escalate_after,
         networks=lambda _brand: list(accounts),  # one delivery per network of the brand
         rules=lambda _brand: {n: a.rules() for n, a in accounts.items()},  # a post must fit each
+        media_limits=lambda _brand: {n: a.media_limits() for n, a in accounts.items()},  # and its images suit each
     )
     notifier = Notifier(
         shared.client,

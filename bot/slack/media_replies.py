@@ -1,9 +1,10 @@
-"""What the writer is told about their files: each refused or left-out file by name, with X's limit."""
+"""What the writer is told about their files: each refused or left-out file by name, with the network whose limit it
+breaks and that limit."""
 
 from __future__ import annotations
 
 from bot.approval.post_text import escape_mrkdwn
-from bot.intake.media_rules import MAX_IMAGES, MediaRefusal, Problem
+from bot.intake.media_rules import MediaRefusal, Problem
 
 SUPPORTED = "JPEG, PNG or WebP images (up to 4, 5 MB each) or one GIF (up to 15 MB)"
 
@@ -13,14 +14,16 @@ def _name(refusal: MediaRefusal) -> str:
 
 
 def sentence(refusal: MediaRefusal) -> str:
-    name, detail = _name(refusal), escape_mrkdwn(refusal.detail)
+    name, detail, network = _name(refusal), escape_mrkdwn(refusal.detail), refusal.network or "X"
     match refusal.problem:
         case Problem.TOO_BIG:
-            return f"{name} is too big for X ({detail})."
+            return f"{name} is too big for {network} ({detail})."
         case Problem.TOO_MANY:
-            return f"X takes at most {MAX_IMAGES} images in a post; this message has {detail}."
+            return f"{network} takes at most {refusal.limit} images in a post; this message has {detail}."
+        case Problem.NOT_TAKEN:
+            return f"{name} is an image type {network} doesn't take: it takes {detail}."
         case Problem.GIF_NOT_ALONE:
-            return f"{name} is a GIF: X posts a GIF on its own, with no other image ({detail} here)."
+            return f"{name} is a GIF: {network} posts a GIF on its own, with no other image ({detail} here)."
         case Problem.UNREADABLE:
             return f"{name} couldn't be read from Slack: {detail}."
         case Problem.ALT_TOO_LONG:

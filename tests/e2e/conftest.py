@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.networks.bluesky.sandbox import BlueskySandbox
+from bot.networks.mastodon.sandbox import MastodonSandbox
 from bot.runtime.runner import Running, start_http
 from bot.runtime.settings import Settings
 from bot.sandbox import SlackSandbox, XSandbox
 from tests import db
 from tests.e2e.harness import OTHER_TEAM, PEOPLE, Harness, app_env
+from tests.e2e.three_networks import TOKEN
+from tests.e2e.three_networks import start as start_three
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +69,30 @@ def start_bot(slack: SlackSandbox, x: XSandbox, database_url: str) -> Iterator[C
 @pytest.fixture
 def bot(start_bot: Callable[..., Harness]) -> Harness:
     return start_bot()
+
+
+@pytest.fixture
+def networks() -> Iterator[tuple[BlueskySandbox, MastodonSandbox]]:
+    """Bluesky's and Mastodon's stand-ins, fresh for the test (the brand `acme` posts to both, and to X)."""
+    with BlueskySandbox() as bluesky, MastodonSandbox(token=TOKEN) as mastodon:
+        yield bluesky, mastodon
+
+
+@pytest.fixture
+def start_acme(
+    slack: SlackSandbox,
+    x: XSandbox,
+    database_url: str,
+    tmp_path: Path,
+    networks: tuple[BlueskySandbox, MastodonSandbox],
+) -> Iterator[Callable[[str], Harness]]:
+    """Start the app with the one brand `acme` on X, Bluesky and Mastodon, drafting in the channel given."""
+    started: list[Harness] = []
+
+    def start(channel: str) -> Harness:
+        started.append(start_three(slack, x, *networks, database_url, tmp_path, channel))
+        return started[-1]
+
+    yield start
+    for harness in started:
+        harness.running.stop()

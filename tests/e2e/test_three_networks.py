@@ -8,78 +8,23 @@ every network's post."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlmodel import select
 
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
-from bot.runtime.brands import for_deployment
-from bot.runtime.runner import start_http
-from bot.runtime.settings import Settings
-from bot.sandbox import SlackSandbox, XSandbox
 from storage.models import Delivery, Draft, Status
-from tests.e2e.harness import OWNER, WRITER, Harness, app_env
+from tests.e2e.harness import OWNER, WRITER, Harness
+from tests.e2e.three_networks import LINE
 
 CHANNEL = "C0ACME"
-TOKEN = "mastodon-token"
-LINE = "— drafted by Acme Agency, approved by Olivia Owner"
-
-
-def brands_file(x: XSandbox, bluesky: BlueskySandbox, mastodon: MastodonSandbox) -> str:
-    return f"""
-[brands.acme]
-name = "Acme Coffee"
-drafts_channels = ["{CHANNEL}"]
-approvers = ["{OWNER}"]
-agency_name = "Acme Agency"
-
-[brands.acme.x]
-api_key_env = "ACME_X_KEY"
-api_secret_env = "ACME_X_SECRET"
-access_token_env = "ACME_X_TOKEN"
-access_token_secret_env = "ACME_X_TOKEN_SECRET"
-api_url = "{x.url}"
-
-[brands.acme.bluesky]
-handle = "{bluesky.user_handle}"
-app_password_env = "ACME_BSKY"
-service = "{bluesky.url}"
-
-[brands.acme.mastodon]
-instance = "{mastodon.url}"
-access_token_env = "ACME_MASTODON"
-"""
 
 
 @pytest.fixture
-def networks() -> Iterator[tuple[BlueskySandbox, MastodonSandbox]]:
-    with BlueskySandbox() as bluesky, MastodonSandbox(token=TOKEN) as mastodon:
-        yield bluesky, mastodon
-
-
-@pytest.fixture
-def app(
-    slack: SlackSandbox,
-    x: XSandbox,
-    database_url: str,
-    tmp_path: Path,
-    networks: tuple[BlueskySandbox, MastodonSandbox],
-) -> Iterator[Harness]:
-    bluesky, mastodon = networks
-    path = tmp_path / "countersign.toml"
-    path.write_text(brands_file(x, bluesky, mastodon), encoding="utf-8")
-    env = app_env(slack, x, database_url, COUNTERSIGN_CONFIG=str(path))
-    for name in ("DRAFTS_CHANNEL", "APPROVERS", "AGENCY_NAME"):
-        env.pop(name)
-    env |= {"ACME_X_KEY": x.consumer_key, "ACME_X_SECRET": "s", "ACME_X_TOKEN": "t", "ACME_X_TOKEN_SECRET": "ts"}
-    env |= {"ACME_BSKY": bluesky.app_password, "ACME_MASTODON": TOKEN}
-    settings = Settings.from_env(env)
-    running = start_http(settings, "127.0.0.1", 0, brands=for_deployment(env, settings))
-    yield Harness.of(running, slack, x)
-    running.stop()
+def app(start_acme: Callable[[str], Harness]) -> Harness:
+    return start_acme(CHANNEL)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float) -> None:

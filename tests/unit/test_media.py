@@ -1,4 +1,4 @@
-"""Pure image rules: `alt:` lines, X's limits by content, the card's image blocks."""
+"""Pure image rules: `alt:` lines, each network's limits by content, the card's image blocks."""
 
 from __future__ import annotations
 
@@ -6,25 +6,41 @@ import pytest
 
 from bot.intake.alt_text import AltLines, join_alt, split_alt
 from bot.intake.media_rules import (
-    IMAGE_LIMIT,
+    MB,
     MediaItem,
     MediaKind,
     MediaRefusal,
     Problem,
     SlackFile,
-    count_problems,
+    alt_problem,
     detect,
     item_for,
+    limit_problems,
     too_big_before_download,
 )
+from bot.networks.base import MediaLimits, Network
+from bot.networks.bluesky.limits import LIMITS as BLUESKY
+from bot.networks.mastodon.text_rules import rules_from_instance
+from bot.networks.x.rules import MEDIA as X
 from bot.slack.media_blocks import image_blocks, summary
 from tests.e2e.images import PDF, gif, image, noisy_png
 
 FILE = SlackFile("F1", "cup.png", "image/png", 100, "https://files.slack.com/files-pri/T-F1/cup.png")
 
 
-def item(name: str = "a.png", kind: MediaKind = MediaKind.IMAGE, alt: str = "", part: int = 0) -> MediaItem:
-    return MediaItem("F" + name, name, "image/png", kind, 1000, "0" * 64, alt, part)
+X_ONLY = {Network.X: X}
+THREE = {
+    Network.X: X,
+    Network.BLUESKY: BLUESKY,
+    Network.MASTODON: rules_from_instance({"configuration": {"statuses": {"max_media_attachments": 2}}})[1],
+}
+
+
+def item(
+    name: str = "a.png", kind: MediaKind = MediaKind.IMAGE, alt: str = "", part: int = 0, size: int = 1000
+) -> MediaItem:
+    mime = "image/gif" if kind is MediaKind.GIF else "image/png"
+    return MediaItem("F" + name, name, mime, kind, size, "0" * 64, alt, part)
 
 
 def test_alt_lines_leave_the_text_in_order_and_name_their_part() -> None:
@@ -59,8 +75,10 @@ def test_what_x_does_not_take_is_not_an_image(data: bytes) -> None:
 
 
 def test_an_image_over_5_mb_is_refused_naming_the_size_and_the_limit() -> None:
-    refused = item_for(FILE, noisy_png(IMAGE_LIMIT + 1), "", 0)
-    assert isinstance(refused, MediaRefusal) and refused.problem is Problem.TOO_BIG
+    found = item_for(FILE, noisy_png(5 * MB + 1), "", 0)
+    assert isinstance(found, MediaItem)
+    [refused] = limit_problems([found], (), X_ONLY)
+    assert (refused.problem, refused.network) == (Problem.TOO_BIG, "X")
     assert refused.detail.endswith("X takes an image up to 5.0 MB")
 
 
@@ -70,18 +88,57 @@ def test_an_image_is_bound_to_its_hash_alt_and_part() -> None:
     assert (found.file_id, found.alt, found.part, found.size, len(found.sha256)) == ("F1", "A cup", 2, len(image()), 64)
 
 
-def test_a_huge_file_is_judged_unread_by_slacks_size() -> None:
-    huge = SlackFile("F2", "movie.mp4", "video/mp4", 200 * 1024 * 1024, "")
-    assert too_big_before_download(huge) == MediaRefusal(Problem.UNSUPPORTED, "movie.mp4", "video/mp4")
-    big = SlackFile("F3", "poster.png", "image/png", 20 * 1024 * 1024, "")
-    assert too_big_before_download(big).problem is Problem.TOO_BIG  # type: ignore[union-attr]
+def test_a_file_bigger_than_every_network_takes_is_judged_unread_by_slacks_size() -> None:
+    huge = SlackFile("F2", "movie.mp4", "video/mp4", 200 * MB, "")
+    assert too_big_before_download(huge, X_ONLY) == MediaRefusal(Problem.UNSUPPORTED, "movie.mp4", "video/mp4")
+    big = SlackFile("F3", "poster.png", "image/png", 20 * MB, "")
+    refused = too_big_before_download(big, THREE)
+    assert refused == MediaRefusal(Problem.TOO_BIG, "poster.png", "20.0 MB; X takes an image up to 5.0 MB", "X")
+    # Mastodon takes 16 MB: a 15.5 MB file is fetched and judged by its bytes, network by network.
+    assert too_big_before_download(SlackFile("F4", "p.png", "image/png", 15 * MB + MB // 2, ""), THREE) is None
 
 
 def test_counts_four_images_or_one_gif_and_no_extra_alt_lines() -> None:
-    assert count_problems([item(str(n)) for n in range(4)], ()) == []
-    assert [r.problem for r in count_problems([item(str(n)) for n in range(5)], ())] == [Problem.TOO_MANY]
-    assert [r.problem for r in count_problems([item("g", MediaKind.GIF), item("p")], ())] == [Problem.GIF_NOT_ALONE]
-    assert [r.problem for r in count_problems([item()], ("one", "two"))] == [Problem.EXTRA_ALT]
+    assert limit_problems([item(str(n)) for n in range(4)], (), X_ONLY) == []
+    too_many = limit_problems([item(str(n)) for n in range(5)], (), X_ONLY)
+    assert [(r.problem, r.network, r.limit) for r in too_many] == [(Problem.TOO_MANY, "X", 4)]
+    mixed = limit_problems([item("g", MediaKind.GIF), item("p")], (), X_ONLY)
+    assert [(r.problem, r.network) for r in mixed] == [(Problem.GIF_NOT_ALONE, "X")]
+    assert [r.problem for r in limit_problems([item()], ("one", "two"), X_ONLY)] == [Problem.EXTRA_ALT]
+
+
+def test_an_image_within_x_but_over_bluesky_is_refused_naming_bluesky_and_its_limit() -> None:
+    refused = limit_problems([item("hero.png", size=3 * MB)], (), THREE)
+    assert refused == [
+        MediaRefusal(Problem.TOO_BIG, "hero.png", "3.0 MB; Bluesky takes an image up to 1.9 MB", "Bluesky")
+    ]
+
+
+def test_a_gif_for_a_brand_on_bluesky_is_refused_by_type_naming_what_bluesky_takes() -> None:
+    [refused] = limit_problems([item("party.gif", MediaKind.GIF)], (), THREE)
+    assert refused == MediaRefusal(Problem.NOT_TAKEN, "party.gif", "JPEG, PNG and WebP", "Bluesky")
+    assert limit_problems([item("party.gif", MediaKind.GIF, size=12 * MB)], (), X_ONLY) == []  # X: a GIF to 15 MB
+
+
+def test_more_images_than_the_mastodon_instance_takes_name_mastodon_and_its_number() -> None:
+    refused = limit_problems([item(f"{n}.png") for n in range(3)], (), THREE)
+    assert [(r.problem, r.name, r.network, r.limit, r.detail) for r in refused] == [
+        (Problem.TOO_MANY, "2.png", "Mastodon", 2, "3 images")
+    ]
+
+
+def test_alt_text_is_held_to_the_strictest_network_and_names_it() -> None:
+    strict = {Network.MASTODON: MediaLimits(4, 16 * MB, 200), Network.X: X}
+    assert alt_problem("cup.png", "a" * 200, strict) is None
+    refused = alt_problem("cup.png", "a" * 300, strict)
+    assert refused == MediaRefusal(
+        Problem.ALT_TOO_LONG, "cup.png", "300 characters; Mastodon takes up to 200", "Mastodon"
+    )
+    refused_by = limit_problems([item("cup.png", alt="a" * 1001)], (), THREE)  # Mastodon takes 1,500
+    assert [(r.problem, r.network) for r in refused_by] == [
+        (Problem.ALT_TOO_LONG, "X"),
+        (Problem.ALT_TOO_LONG, "Bluesky"),
+    ]
 
 
 def test_card_blocks_reference_the_slack_file_and_say_no_alt_text_plainly() -> None:

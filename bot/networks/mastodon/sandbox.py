@@ -84,6 +84,7 @@ class MastodonSandbox(Routes, SandboxServer):
             "max_media_attachments": 4,
             "characters_reserved_per_url": 23,
             "image_size_limit": 16 * 1024 * 1024,
+            "description_limit": 1500,
             "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"],
         }
         self.has_v2_instance = True

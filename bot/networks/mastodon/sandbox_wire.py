@@ -159,7 +159,7 @@ def instance_v2(domain: str, limits: dict[str, Any]) -> dict[str, Any]:
             },
             "media_attachments": {
                 "supported_mime_types": limits["supported_mime_types"],
-                "description_limit": 1500,
+                "description_limit": limits["description_limit"],
                 "image_size_limit": limits["image_size_limit"],
                 "image_matrix_limit": 33177600,
                 "video_size_limit": 103809024,

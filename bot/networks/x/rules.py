@@ -1,5 +1,5 @@
 """X's text and media rules: weighted length (twitter-text v3: NFC, URLs 23, emoji 2, CJK 2; limit 280), and
-X's image limits (4 images, 5 MB each, alt text up to 1000 characters)."""
+X's image limits (4 images, 5 MB each or one GIF up to 15 MB, alt text up to 1000 characters)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from bot.networks.base import MediaLimits, Network, TextRules
 LIMIT = 280
 MEDIA = MediaLimits(
     max_images=4,
-    image_bytes=5 * 1024 * 1024,  # a GIF may be 15 MB (bot/intake/media_rules checks each kind)
+    image_bytes=5 * 1024 * 1024,
     alt_limit=1000,
     mimes=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
+    gif_bytes=15 * 1024 * 1024,
 )
 
 
