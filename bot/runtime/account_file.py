@@ -6,11 +6,11 @@ credentials. Whether the credentials are good is `countersign doctor`'s question
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from bot.networks.base import Network
+from bot.networks.bluesky.handle import is_handle, normal
 from bot.runtime.brands import (
     DEFAULT_BLUESKY_SERVICE,
     BlueskyAccountConfig,
@@ -26,11 +26,6 @@ X_KEYS = ("api_key_env", "api_secret_env", "access_token_env", "access_token_sec
 BLUESKY_KEYS = ("handle", "app_password_env", "service")
 MASTODON_KEYS = ("instance", "access_token_env")
 NETWORK_KEYS = tuple(n.value for n in Network)
-
-# atproto's handle syntax (atproto.com/specs/handle): a host name of two or more ASCII labels, each 1-63 letters,
-# digits or hyphens, not starting or ending with a hyphen; the last label does not start with a digit.
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_HANDLE = re.compile(rf"^(?:{_LABEL}\.)+[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?$")
 
 
 def read_accounts(
@@ -81,8 +76,8 @@ def _x(table: Table) -> XAccountConfig:
 
 def _bluesky(table: Table) -> BlueskyAccountConfig:
     table.unknown_keys(BLUESKY_KEYS)
-    handle = table.string("handle", required=True, example='"northwind.bsky.social"').removeprefix("@").lower()
-    if handle and not _HANDLE.match(handle):
+    handle = normal(table.string("handle", required=True, example='"northwind.bsky.social"'))
+    if handle and not is_handle(handle):
         table.problem(
             "handle",
             f"{quoted(handle)} is not a Bluesky handle: write the account's full handle without the @, "

@@ -216,8 +216,22 @@ def x_from_settings(settings: Settings) -> XAccountConfig:
     )
 
 
+def others_from_settings(settings: Settings) -> tuple[NetworkAccountConfig, ...]:
+    """The environment's Bluesky and Mastodon accounts, when their variables are set, as a brands file names them."""
+    found: list[NetworkAccountConfig] = []
+    if settings.bluesky_handle:
+        password = Secret("BLUESKY_APP_PASSWORD", settings.bluesky_app_password)
+        service = settings.bluesky_service or DEFAULT_BLUESKY_SERVICE
+        found.append(BlueskyAccountConfig(settings.bluesky_handle, password, service))
+    if settings.mastodon_instance:
+        token = Secret("MASTODON_ACCESS_TOKEN", settings.mastodon_access_token)
+        found.append(MastodonAccountConfig(settings.mastodon_instance, token))
+    return tuple(found)
+
+
 def from_settings(settings: Settings) -> Brands:
-    """The one-brand shortcut: today's environment settings as a brand keyed `default`."""
+    """The one-brand shortcut: today's environment settings as a brand keyed `default`, on X and on Bluesky and
+    Mastodon when their variables are set."""
     x = x_from_settings(settings)
     brand = Brand(
         key=DEFAULT_BRAND,
@@ -225,7 +239,7 @@ def from_settings(settings: Settings) -> Brands:
         drafts_channels=(settings.drafts_channel,),
         approvers=settings.approvers,
         agency_name=settings.agency_name,
-        networks=(x,),
+        networks=(x, *others_from_settings(settings)),
         approval_rule=settings.approval_rule,
         approval_channel=settings.approval_channel,
         backup_approvers=settings.backup_approvers,

@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.approval.approval_rule import Rule
 from bot.jobs.schedule import parse_duration, to_cron
+from bot.networks.bluesky.handle import is_handle, normal
 from bot.networks.x.client import CONNECT_TIMEOUT_S, LONGEST_X_CALL, READ_TIMEOUT_S
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -93,6 +94,12 @@ class Settings:
     # Escalation (bot/jobs/escalation.py): who else gets the card when the approvers haven't answered in time.
     backup_approvers: tuple[str, ...] = ()
     escalate_after: timedelta | None = None
+    # The one-brand setup's other networks, beside X (bot.runtime.brands.from_settings); "" = not used.
+    bluesky_handle: str = ""
+    bluesky_app_password: str = field(default="", repr=False)
+    bluesky_service: str = ""  # "" = Bluesky's own (bsky.social)
+    mastodon_instance: str = ""
+    mastodon_access_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, socket_mode: bool = False) -> Settings:
@@ -146,6 +153,8 @@ class Settings:
             )
         backups, escalate_after = reader.escalation(settings.approvers)
         settings = replace(settings, backup_approvers=backups, escalate_after=escalate_after)
+        if per_brand:  # a brands file names each brand's networks itself
+            settings = replace(settings, **reader.other_networks())
         if reader.problems:
             raise SettingsError(reader.problems)
         if not settings.digest_channel:
@@ -163,6 +172,8 @@ def _with_secrets(settings: Settings) -> Settings:
         settings.x_api_secret,
         settings.x_access_token,
         settings.x_access_token_secret,
+        settings.bluesky_app_password,
+        settings.mastodon_access_token,
     )
     return replace(settings, secrets=tuple(v for v in values if v))
 
@@ -235,6 +246,36 @@ class _Reader:
         if trailing_slash and not value.endswith("/"):
             value += "/"
         return value
+
+    def pair(self, first: str, second: str) -> tuple[str, str]:
+        """Two variables that only mean something together (an account and its credential): both or neither."""
+        a, b = self._get(first), self._get(second)
+        if bool(a) != bool(b):
+            missing, given = (second, first) if a else (first, second)
+            self.problems.append(f"{missing} is missing: {given} is set, and the account needs both (or unset it)")
+        return a, b
+
+    def other_networks(self) -> dict[str, str]:
+        """Bluesky (BLUESKY_HANDLE, BLUESKY_APP_PASSWORD, BLUESKY_SERVICE) and Mastodon (MASTODON_INSTANCE,
+        MASTODON_ACCESS_TOKEN) for the one-brand setup, as Settings' fields."""
+        handle, password = self.pair("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+        handle = normal(handle)
+        if handle and not is_handle(handle):
+            self.problems.append(
+                f"BLUESKY_HANDLE '{handle}' is not a Bluesky handle: the account's full handle without the @, "
+                "like northwind.bsky.social or a domain of your own"
+            )
+        service = self.url("BLUESKY_SERVICE", "").rstrip("/") if self._get("BLUESKY_SERVICE") else ""
+        instance, token = self.pair("MASTODON_INSTANCE", "MASTODON_ACCESS_TOKEN")
+        if instance:
+            instance = self.url("MASTODON_INSTANCE", "").rstrip("/")
+        return {
+            "bluesky_handle": handle,
+            "bluesky_app_password": password,
+            "bluesky_service": service,
+            "mastodon_instance": instance,
+            "mastodon_access_token": token,
+        }
 
     def database_url(self) -> str:
         value = self._get("DATABASE_URL") or DEFAULT_DATABASE_URL
