@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from twitter_text import parse_tweet
 
+from bot.approval.approval_rule import joined
 from bot.approval.network_fit import Fit, measure
 from bot.networks.base import Network, TextRules
 
@@ -57,6 +58,11 @@ class PostText:
     @property
     def is_thread(self) -> bool:
         return len(self.parts) > 1
+
+    @property
+    def networks(self) -> str:
+        """Where it goes, as the card's header says it: `X`, `X and Bluesky`, `X, Bluesky and Mastodon`."""
+        return joined([n.network.title for n in self.fit.networks]) if self.fit else Network.X.title
 
     @property
     def fits(self) -> bool:
@@ -170,6 +176,13 @@ def compose(
     pieces[-1] = f"{pieces[-1]}{ATTRIBUTION_GAP}{line}" if pieces[-1] else ""
     fit = measure(pieces, rules) if rules else None
     return PostText(parts=tuple(Part(p, weighted_length(p) if p else 0) for p in pieces), fit=fit)
+
+
+def approved(parts: Sequence[str], rules: Mapping[Network, TextRules] | None = None) -> PostText:
+    """The parts an approval fixed (`final_parts`, attribution in), measured again on each network of `rules`, so a
+    decided card counts what each network got as the pending card did."""
+    fit = measure(parts, rules) if rules else None
+    return PostText(parts=tuple(Part(t, weighted_length(t)) for t in parts), fit=fit)
 
 
 def escape_mrkdwn(text: str) -> str:

@@ -109,7 +109,8 @@ def approval_card(
     Approve (nor Change time, which approves) but may still Edit, Request changes or Reject.
     """
     ref = str(CardRef(draft.id or 0, draft.version))
-    kind = f"a thread of {len(post.parts)} posts for X" if post.is_thread else "a post for X"
+    kind = f"a thread of {len(post.parts)} posts" if post.is_thread else "a post"
+    kind += f" for {post.networks}"
     header = f"<@{draft.writer_id}> drafted {kind} · draft #{draft.id}, version {draft.version}"
     blocks = [section(header, BlockId.CARD_HEADER), *post_sections(post)]
     blocks += image_blocks(media, len(post.parts), BlockId.CARD_MEDIA)

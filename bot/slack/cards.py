@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from bot.approval.escalation_rule import still_to_decide
-from bot.approval.post_text import Part, PostText, weighted_length
+from bot.approval.post_text import PostText, approved
 from bot.intake import draft_media
 from bot.runtime import failpoints
 from bot.slack import escalation_blocks
@@ -41,7 +41,7 @@ class CardNotices(NotifierBase):
 
     def card_post(self, draft: Draft, approver_id: str) -> PostText:
         if draft.final_parts:
-            return PostText(parts=tuple(Part(t, weighted_length(t)) for t in draft.final_parts))
+            return approved(draft.final_parts, self.workflow.text_rules())
         return self.workflow.post_text(draft, approver_id or None)
 
     def render(self, draft: Draft, approver_id: str, media: list[DraftMedia] | None = None) -> dict:

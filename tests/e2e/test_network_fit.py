@@ -98,6 +98,22 @@ def test_a_draft_that_fits_both_gets_a_card_counting_each_network(app: Harness) 
     assert reply.text.endswith("· X 52/280 · Bluesky 129/300")
 
 
+def test_the_decided_card_still_counts_each_network_of_the_approved_post(app: Harness) -> None:
+    text = "Fresh beans are in. " + URL  # as above: the approved parts, measured again on each network
+    app.draft(text)
+    card = app.card(OWNER, containing="Fresh beans")
+    app.click(card, "Approve")
+    app.x.wait_for_posts(1)
+
+    def counted(m: object) -> bool:
+        count = [b for b in m.blocks if b.get("block_id") == BlockId.CARD_COUNT]  # type: ignore[attr-defined]
+        return "published" in block_text(m.blocks) and bool(count)  # type: ignore[attr-defined]
+
+    decided = app.wait_card(card, counted, timeout=10)
+    [count] = [b for b in decided.blocks if b.get("block_id") == BlockId.CARD_COUNT]
+    assert count["elements"][0]["text"] == "X 52/280 · Bluesky 129/300 · attribution included, added to every post"
+
+
 def test_an_edit_over_bluesky_is_refused_naming_bluesky_and_the_card_keeps_the_version(app: Harness) -> None:
     first = "Fresh beans are in. " + URL
     ts = app.draft(first)

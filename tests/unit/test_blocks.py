@@ -11,6 +11,10 @@ import pytest
 
 from bot.approval.post_text import PostText, compose
 from bot.approval.refs import CardRef
+from bot.networks.base import Network
+from bot.networks.bluesky.text_rules import BlueskyTextRules
+from bot.networks.mastodon.text_rules import default_rules
+from bot.networks.x.rules import RULES
 from bot.slack.blocks import approval_card, edit_modal, reason_modal
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from storage.models import Draft, Status
@@ -381,3 +385,12 @@ def test_modals_metadata_and_excerpt_stay_within_limits() -> None:
     for block in view["blocks"]:
         if block["type"] == "section":
             assert len(block["text"]["text"]) <= 3000
+
+
+def test_the_header_names_every_network_the_post_goes_to() -> None:
+    rules = {RULES.network: RULES, Network.BLUESKY: BlueskyTextRules(), Network.MASTODON: default_rules()[0]}
+    post = compose("One\n---\nTwo", template=TEMPLATE, agency="Ag", approver="Olivia", writer="Wes", rules=rules)
+    [header] = blocks_with(approval_card(make_draft(), post), BlockId.CARD_HEADER)
+    assert "drafted a thread of 2 posts for X, Bluesky and Mastodon ·" in header["text"]["text"]
+    [one] = blocks_with(approval_card(make_draft(), make_post("One")), BlockId.CARD_HEADER)
+    assert "drafted a post for X ·" in one["text"]["text"]  # a Workflow given no rules: X's alone, as always
