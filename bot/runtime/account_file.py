@@ -20,7 +20,7 @@ from bot.runtime.brands import (
     XAccountConfig,
 )
 from bot.runtime.config_table import Table, quoted, type_name
-from bot.runtime.settings import DEFAULT_X_API_URL
+from bot.runtime.env_reader import DEFAULT_X_API_URL
 
 X_KEYS = ("api_key_env", "api_secret_env", "access_token_env", "access_token_secret_env", "api_url")
 BLUESKY_KEYS = ("handle", "app_password_env", "service")

@@ -19,13 +19,13 @@ from bot.jobs.schedule import parse_duration, to_cron
 from bot.runtime.account_file import NETWORK_KEYS, read_accounts
 from bot.runtime.brands import Brand, Brands, ConfigError, Problem
 from bot.runtime.config_table import Table, quoted, type_name
-from bot.runtime.settings import (
-    _CHANNEL_ID,
-    _USER_ID,
+from bot.runtime.env_reader import (
+    CHANNEL_ID,
     DEFAULT_ATTRIBUTION,
     DEFAULT_DIGEST_SCHEDULE,
     TEMPLATE_FIELDS,
-    _fields,
+    USER_ID,
+    template_fields,
 )
 
 BRAND_KEYS = (
@@ -146,14 +146,14 @@ def _channels(table: Table, key: str) -> tuple[str, ...]:
             table.problem(key, f'{said}: give the channel ids writers post drafts in, like {key} = ["C0123ABCD"]')
         return ()
     for channel in ids:
-        if not _CHANNEL_ID.match(channel):
+        if not CHANNEL_ID.match(channel):
             table.problem(key, f"{quoted(channel)} is not a channel id (C… or G…, like C0123ABCD): {_CHANNEL_HOW}")
     return ids  # bad ones kept, as the environment's reader does: a brand with problems is never returned
 
 
 def _channel(table: Table, key: str) -> str:
     value = table.string(key, example='"C0123ABCD"')
-    if value and not _CHANNEL_ID.match(value):
+    if value and not CHANNEL_ID.match(value):
         table.problem(key, f"{quoted(value)} is not a channel id (C… or G…, like C0123ABCD): {_CHANNEL_HOW}")
         return ""
     return value
@@ -167,7 +167,7 @@ def _user_ids(table: Table, key: str, *, required: bool) -> tuple[str, ...]:
             table.problem(key, f'{said}: give the Slack user ids of the people who approve, like {key} = ["U0123ABCD"]')
         return ()
     for user in ids:
-        if not _USER_ID.match(user):
+        if not USER_ID.match(user):
             table.problem(key, f"{quoted(user)} is not a Slack user id (U… or W…, like U0123ABCD): {_USER_HOW}")
     return ids  # kept, bad ones too, so the rule is checked against the count the operator wrote
 
@@ -224,7 +224,7 @@ def _template(table: Table) -> str:
         table.problem(
             "attribution_template", f"may use only {{agency}}, {{approver}} and {{writer}} ({exc!r} in {quoted(value)})"
         )
-    if "agency" not in _fields(value):
+    if "agency" not in template_fields(value):
         table.problem("attribution_template", "must name the agency with {agency}: every post discloses it")
     return value
 

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from bot.approval.approval_rule import Rule
 from bot.networks.base import Network
-from bot.runtime.settings import DEFAULT_ATTRIBUTION, DEFAULT_X_API_URL, Settings
+from bot.runtime.env_reader import DEFAULT_ATTRIBUTION, DEFAULT_X_API_URL
+from bot.runtime.settings import Settings
 
 CONFIG_ENV = "COUNTERSIGN_CONFIG"
 DEFAULT_BRAND = "default"  # the key the one-brand shortcut uses; rows written before brands carry it

@@ -93,7 +93,7 @@ def run(
 @cli.command()
 def migrate() -> None:
     """Bring the database schema up to date, then exit."""
-    from bot.runtime.settings import DEFAULT_DATABASE_URL
+    from bot.runtime.env_reader import DEFAULT_DATABASE_URL
     from storage.engine import MissingDriver
     from storage.migrate import upgrade_url
 
