@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.runtime.demo import OWNER, SIGNING_SECRET, WRITER, env_for
+from bot.runtime.demo import DRAFTS, OWNER, SIGNING_SECRET, WRITER
 from bot.sandbox import Sandbox, SlackDriver
 from bot.sandbox.slack_api import ApiCall, SlackSandbox
 from storage.engine import make_engine
@@ -323,11 +323,24 @@ def start_sandbox() -> Sandbox:
 
 
 def app_env(sandbox: Sandbox, database_url: str, **extra: str) -> dict[str, str]:
-    """What an operator would put in `.env` for this sandbox, plus `extra`."""
-    env = env_for(sandbox, Path("unused.db"))
-    env["DATABASE_URL"] = database_url
-    env.setdefault("LOG_LEVEL", "INFO")
-    env["UNDO_WINDOW"] = "0"  # Approve → post is measured from the end of the window (docs/performance.md)
+    """What an operator would put in `.env` for this sandbox, plus `extra`: the one-brand environment setup on X
+    alone, as every figure in docs/performance.md was measured (the demo's brands file adds Bluesky)."""
+    env = {
+        "SLACK_BOT_TOKEN": sandbox.slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": sandbox.slack.url,
+        "X_API_KEY": sandbox.x.consumer_key,
+        "X_API_SECRET": "bench",
+        "X_ACCESS_TOKEN": "bench",
+        "X_ACCESS_TOKEN_SECRET": "bench",
+        "X_API_URL": sandbox.x.url,
+        "DATABASE_URL": database_url,
+        "DRAFTS_CHANNEL": DRAFTS,
+        "APPROVERS": OWNER,
+        "AGENCY_NAME": "Northwind Agency",
+        "LOG_LEVEL": "INFO",
+        "UNDO_WINDOW": "0",  # Approve → post is measured from the end of the window (docs/performance.md)
+    }
     env.update(extra)
     return env
 
