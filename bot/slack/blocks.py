@@ -11,13 +11,14 @@ from bot.approval.approving import Standing
 from bot.approval.post_text import PostText, escape_mrkdwn
 from bot.approval.refs import CardRef
 from bot.intake.media_rules import MediaItem
+from bot.networks.base import title_of
 from bot.slack.approval_blocks import YES_ACTIONS, progress_blocks
 from bot.slack.block_kit import Block, button, context, plain_section, section
 from bot.slack.delete_blocks import delete_line, with_delete_button
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from bot.slack.media_blocks import image_blocks
 from bot.slack.network_links import network_links
-from bot.slack.replies import status_words
+from bot.slack.replies import COPY_LINK, status_words
 from bot.slack.schedule_blocks import Timing, pending_extra, time_buttons, time_line
 from bot.slack.undo_blocks import UNDO_BUTTONS, undone_line, window_holds, window_line
 from storage.models import Card, Draft, Status
@@ -283,17 +284,16 @@ def reason_modal(callback_id: CallbackId, ref: CardRef, excerpt: str) -> dict[st
     return _modal(callback_id, title, submit, ref, [about, quoted, field])
 
 
-def part_link_modal(ref: CardRef, part: int, parts: int) -> dict[str, Any]:
+def part_link_modal(ref: CardRef, part: int, parts: int, network: str = "x") -> dict[str, Any]:
     """Mark as published on a thread whose uncertain part isn't the last: the rest must reply to that part, so
-    the approver who found it on X gives its link."""
+    the approver who found it on `network` gives its link (read by that network's account)."""
+    title = title_of(network)
+    how, example = COPY_LINK.get(network, ("Copy link", "its link"))
     field = {
         "type": "input",
         "block_id": BlockId.PART_LINK,
-        "label": {"type": "plain_text", "text": f"Link to part {part} of {parts} on X"},
-        "hint": {
-            "type": "plain_text",
-            "text": "Copy it from the post on X (Share → Copy link), e.g. https://x.com/…/status/…",
-        },
+        "label": {"type": "plain_text", "text": f"Link to part {part} of {parts} on {title}"},
+        "hint": {"type": "plain_text", "text": f"Copy it from the post on {title} ({how}), e.g. {example}"},
         "element": {"type": "plain_text_input", "action_id": InputId.LINK.value, "max_length": 300},
     }
     rest = f"part {parts} goes" if part + 1 == parts else f"parts {part + 1} to {parts} go"
