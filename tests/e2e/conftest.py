@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.networks.bluesky.sandbox import BlueskySandbox
+from bot.networks.mastodon.sandbox import MastodonSandbox
 from bot.runtime.runner import Running, start_http
 from bot.runtime.settings import Settings
 from bot.sandbox import SlackSandbox, XSandbox
 from tests import db
 from tests.e2e.harness import OTHER_TEAM, PEOPLE, Harness, app_env
+from tests.e2e.three_networks import TOKEN, start_three
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +68,24 @@ def start_bot(slack: SlackSandbox, x: XSandbox, database_url: str) -> Iterator[C
 @pytest.fixture
 def bot(start_bot: Callable[..., Harness]) -> Harness:
     return start_bot()
+
+
+@pytest.fixture
+def networks() -> Iterator[tuple[BlueskySandbox, MastodonSandbox]]:
+    """Bluesky's and Mastodon's stand-ins, fresh for each test (tests/e2e/three_networks.py)."""
+    with BlueskySandbox() as bluesky, MastodonSandbox(token=TOKEN) as mastodon:
+        yield bluesky, mastodon
+
+
+@pytest.fixture
+def three(
+    slack: SlackSandbox,
+    x: XSandbox,
+    database_url: str,
+    tmp_path: Path,
+    networks: tuple[BlueskySandbox, MastodonSandbox],
+) -> Iterator[Harness]:
+    """The app serving Acme on X, Bluesky and Mastodon, and South on X (tests/e2e/three_networks.py)."""
+    running = start_three(slack, x, *networks, database_url, tmp_path)
+    yield Harness.of(running, slack, x)
+    running.stop()

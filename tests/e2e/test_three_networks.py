@@ -7,87 +7,13 @@ every network's post."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
 from sqlmodel import select
 
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
-from bot.runtime.brands import for_deployment
-from bot.runtime.runner import start_http
-from bot.runtime.settings import Settings
-from bot.sandbox import SlackSandbox, XSandbox
 from storage.models import Delivery, Draft, Status
-from tests.e2e.harness import OWNER, WRITER, Harness, app_env
-
-CHANNEL = "C0ACME"
-TOKEN = "mastodon-token"
-LINE = "— drafted by Acme Agency, approved by Olivia Owner"
-
-
-def brands_file(x: XSandbox, bluesky: BlueskySandbox, mastodon: MastodonSandbox) -> str:
-    return f"""
-[brands.acme]
-name = "Acme Coffee"
-drafts_channels = ["{CHANNEL}"]
-approvers = ["{OWNER}"]
-agency_name = "Acme Agency"
-
-[brands.acme.x]
-api_key_env = "ACME_X_KEY"
-api_secret_env = "ACME_X_SECRET"
-access_token_env = "ACME_X_TOKEN"
-access_token_secret_env = "ACME_X_TOKEN_SECRET"
-api_url = "{x.url}"
-
-[brands.acme.bluesky]
-handle = "{bluesky.user_handle}"
-app_password_env = "ACME_BSKY"
-service = "{bluesky.url}"
-
-[brands.acme.mastodon]
-instance = "{mastodon.url}"
-access_token_env = "ACME_MASTODON"
-"""
-
-
-@pytest.fixture
-def networks() -> Iterator[tuple[BlueskySandbox, MastodonSandbox]]:
-    with BlueskySandbox() as bluesky, MastodonSandbox(token=TOKEN) as mastodon:
-        yield bluesky, mastodon
-
-
-@pytest.fixture
-def app(
-    slack: SlackSandbox,
-    x: XSandbox,
-    database_url: str,
-    tmp_path: Path,
-    networks: tuple[BlueskySandbox, MastodonSandbox],
-) -> Iterator[Harness]:
-    bluesky, mastodon = networks
-    path = tmp_path / "countersign.toml"
-    path.write_text(brands_file(x, bluesky, mastodon), encoding="utf-8")
-    env = app_env(slack, x, database_url, COUNTERSIGN_CONFIG=str(path))
-    for name in ("DRAFTS_CHANNEL", "APPROVERS", "AGENCY_NAME"):
-        env.pop(name)
-    env |= {"ACME_X_KEY": x.consumer_key, "ACME_X_SECRET": "s", "ACME_X_TOKEN": "t", "ACME_X_TOKEN_SECRET": "ts"}
-    env |= {"ACME_BSKY": bluesky.app_password, "ACME_MASTODON": TOKEN}
-    settings = Settings.from_env(env)
-    running = start_http(settings, "127.0.0.1", 0, brands=for_deployment(env, settings))
-    yield Harness.of(running, slack, x)
-    running.stop()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> None:
-    """Poll what several stand-ins and the database show (no one condition variable spans them)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.e2e.harness import OWNER, WRITER, Harness
+from tests.e2e.three_networks import CHANNEL, LINE, wait_until
 
 
 def deliveries(app: Harness) -> dict[str, Delivery]:
@@ -96,38 +22,38 @@ def deliveries(app: Harness) -> dict[str, Delivery]:
 
 
 def test_one_approval_posts_once_on_each_network_and_x_is_reconciled_after_a_500(
-    app: Harness, networks: tuple[BlueskySandbox, MastodonSandbox]
+    three: Harness, networks: tuple[BlueskySandbox, MastodonSandbox]
 ) -> None:
     bluesky, mastodon = networks
     text = "Fresh beans are in: Ethiopia Guji, roasted Tuesday."
-    ts, response = app.driver.message(WRITER, text, CHANNEL)
+    ts, response = three.driver.message(WRITER, text, CHANNEL)
     assert response.status_code == 200
-    card = app.card(OWNER, containing="Ethiopia Guji")
-    app.x.fail("POST /2/tweets", status=500, record_anyway=True)  # X made the post, then answered 500
+    card = three.card(OWNER, containing="Ethiopia Guji")
+    three.x.fail("POST /2/tweets", status=500, record_anyway=True)  # X made the post, then answered 500
 
-    app.click(card, "Approve", OWNER)
+    three.click(card, "Approve", OWNER)
 
     final = f"{text}\n\n{LINE}"
-    [x_post] = app.x.wait_for_posts(1)
+    [x_post] = three.x.wait_for_posts(1)
     assert x_post.text == final
     wait_until(lambda: len(bluesky.posts()) == 1 and len(mastodon.live_statuses()) == 1, timeout=10)
     assert [p.value["text"] for p in bluesky.posts()] == [final]
     assert [s.text for s in mastodon.live_statuses()] == [final]
-    wait_until(lambda: {d.status for d in deliveries(app).values()} == {Status.PUBLISHED}, timeout=15)
+    wait_until(lambda: {d.status for d in deliveries(three).values()} == {Status.PUBLISHED}, timeout=15)
 
-    found = deliveries(app)
+    found = deliveries(three)
     assert set(found) == {"x", "bluesky", "mastodon"}
     assert found["x"].post_ids == [x_post.id]  # found on X's timeline, not posted again
-    assert len(app.x.live_posts()) == 1 and len(bluesky.posts()) == 1 and len(mastodon.live_statuses()) == 1
-    assert [r.status for r in app.x.requests if r.route == "POST /2/tweets"] == [500]  # sent once, answered 500
+    assert len(three.x.live_posts()) == 1 and len(bluesky.posts()) == 1 and len(mastodon.live_statuses()) == 1
+    assert [r.status for r in three.x.requests if r.route == "POST /2/tweets"] == [500]  # sent once, answered 500
     assert len(mastodon.requests_to("POST /api/v1/statuses")) == 1
     assert len(bluesky.calls("com.atproto.repo.createRecord")) == 1
-    uncertain = [a for a in app.audit() if a.action == "publish_uncertain"]
+    uncertain = [a for a in three.audit() if a.action == "publish_uncertain"]
     assert len(uncertain) == 1 and (uncertain[0].detail or "").startswith("x: "), uncertain  # X's, and only X's
-    with app.store.read() as tx:
+    with three.store.read() as tx:
         [draft] = tx.session.exec(select(Draft)).all()
     assert draft.status == Status.PUBLISHED and draft.brand == "acme"
-    app.settle()
-    replies = " ".join(m.text for m in app.slack.thread(CHANNEL, ts))
+    three.settle()
+    replies = " ".join(m.text for m in three.slack.thread(CHANNEL, ts))
     for link in (found["x"].post_url, found["bluesky"].post_url, found["mastodon"].post_url):
         assert link and link in replies, (link, replies)
