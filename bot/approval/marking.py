@@ -134,7 +134,7 @@ class Marking:
                     version=ref.version,
                     detail=str(ref),
                 )
-                return Outcome(Kind.ALREADY_DECIDED, draft=draft)
+                return Outcome(Kind.ALREADY_DECIDED, draft=draft, detail=ref.network.value if ref.network else "")
             assert delivery is not None  # it moved
             parts = len(delivery.final_parts or [])
             tx.audit(

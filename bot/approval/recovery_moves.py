@@ -132,8 +132,9 @@ class RecoveryMoves:
             refusal = self.policy.refusal(actor, draft)
             if draft is None or draft.id is None or refusal:
                 return self.refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
+            network = ref.network.value if ref.network is not None else ""  # the refusal says which was settled
             if not self.hold_settling(tx, draft, ref, frm, **own):
-                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft)
+                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft, detail=network)
             moved = 0
             for index, delivery in enumerate(deliveries.of_draft(tx.session, draft.id, ref.version)):
                 if ref.network is not None and delivery.network != ref.network:
@@ -144,7 +145,7 @@ class RecoveryMoves:
                 if delivery.status == frm:
                     moved += deliveries.move(tx.session, delivery.id or 0, frm={frm}, to=to, **theirs, **extra)
             if not moved:
-                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft)
+                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft, detail=network)
             deliveries.settle_draft(tx.session, draft.id, ref.version)
             tx.audit(
                 draft.id,

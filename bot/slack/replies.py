@@ -137,6 +137,11 @@ def refusal(outcome: Outcome) -> str:
     """Ephemeral text for a click or submission that changed nothing."""
     if outcome.kind is Kind.OTHER_BRAND:
         return other_brand(outcome.detail)
+    if outcome.kind is Kind.ALREADY_DECIDED and outcome.draft is not None and outcome.detail:  # one network's
+        return (
+            f"Draft #{outcome.draft.id} on {title_of(outcome.detail)} was already settled, by someone or by the bot:"
+            " the card shows where it is now. Nothing was changed."
+        )
     if outcome.kind is Kind.ALREADY_DECIDED and outcome.draft is not None:
         draft = outcome.draft
         who = f" by <@{draft.decided_by}>" if draft.decided_by else ""
