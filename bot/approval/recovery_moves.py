@@ -102,12 +102,11 @@ class RecoveryMoves:
     def hold_settling(self, tx: Tx, draft: Draft, ref: CardRef, frm: Status, **values: object) -> bool:
         """The draft's compare-and-set of a settling move (`values`: the decision's own, e.g. `publish_at`). For
         every network: still `frm` at the card's version, as it always was. For one network: at the card's version
-        and as it was just read, in a state one failed or unknown delivery allows (`SETTLING`): the aggregate needn't
-        be `frm` then, and the delivery's own compare-and-set from `frm` is what refuses a second click."""
-        status = frm if ref.network is None else Status(draft.status)
-        if status not in SETTLING:
-            return False
-        return tx.move(draft.id or 0, frm={status}, to=status, at_version=ref.version, **values)
+        and in a state one failed or unknown delivery allows (`SETTLING`), whatever the others made it (the
+        aggregate needn't be `frm`): the delivery's own compare-and-set from `frm` is what refuses a second click."""
+        if ref.network is None:
+            return tx.move(draft.id or 0, frm={frm}, to=frm, at_version=ref.version, **values)
+        return deliveries.hold_draft(tx.session, draft.id or 0, ref.version, among=SETTLING, **values)
 
     def _recover(
         self,
