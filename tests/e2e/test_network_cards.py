@@ -5,6 +5,8 @@ click and another brand's approver change nothing, and marking X published sends
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlmodel import select
 
 from bot.networks.bluesky import BlueskyAccount
@@ -98,6 +100,25 @@ def test_a_second_click_on_a_networks_button_is_refused_and_sends_nothing(
     assert [a.detail for a in refused] == [f"{draft.id}:{draft.version}:mastodon"]
     three.settle()
     assert len(mastodon.live_statuses()) == 1 and three.x.posts == []
+
+
+def test_three_concurrent_clicks_on_retry_mastodon_send_it_once(
+    three: Harness, networks: tuple[BlueskySandbox, MastodonSandbox]
+) -> None:
+    _, mastodon = networks
+    card = three.fresh(approved_into_three_outcomes(three, mastodon))
+    with ThreadPoolExecutor(3) as pool:
+        responses = list(pool.map(lambda _: three.driver.click(card, "Retry Mastodon", OWNER), range(3)))
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    told = three.slack.wait_for(
+        lambda s: len(found := [e for e in s.ephemerals(OWNER) if "already settled" in e.text]) >= 2 and found
+    )
+    assert len(told) == 2
+    wait_until(lambda: status_on(three, "mastodon") == "published", timeout=10)
+    three.settle()
+    assert len([a for a in three.audit() if a.action == "retry"]) == 1
+    assert len(mastodon.live_statuses()) == 1 and len(mastodon.requests_to("POST /api/v1/statuses")) == 2
+    assert three.x.posts == []
 
 
 def test_another_brands_approver_cant_settle_a_network_and_marking_x_sends_nothing(
