@@ -17,7 +17,6 @@ from bot.slack.delete_blocks import delete_line, with_delete_button
 from bot.slack.delivery_blocks import OUTCOME_ICONS, network_blocks, shown_per_network, uncertain_words
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from bot.slack.media_blocks import image_blocks
-from bot.slack.network_links import network_links
 from bot.slack.replies import COPY_LINK, status_words
 from bot.slack.schedule_blocks import Timing, pending_extra, time_buttons, time_line
 from bot.slack.undo_blocks import UNDO_BUTTONS, undone_line, window_holds, window_line
@@ -159,9 +158,9 @@ def networks_headline(draft: Draft, signers: Sequence[str], found: Sequence[Deli
     return f"{icon} Approved by {who} {slack_date(draft.decided_at)} for {where}:"
 
 
-def outcome_line(draft: Draft, signers: Sequence[str] = (), links: Sequence[tuple[str, str | None]] = ()) -> str:
-    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`.
-    `links`: each network's post, when the version went to several (with one, the line reads as it always did)."""
+def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
+    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`. A
+    version out on several networks has a line per network instead (`networks_headline`, bot/slack/delivery_blocks)."""
     status = Status(draft.status)
     icon = OUTCOME_ICONS.get(status, "")
     who = f"<@{draft.decided_by}>" if draft.decided_by else "someone"
@@ -173,8 +172,6 @@ def outcome_line(draft: Draft, signers: Sequence[str] = (), links: Sequence[tupl
             line = f"Approved by {who} {when} · publishing to X…"
             if draft.last_error:
                 line += f"\nLast attempt: {escape_mrkdwn(draft.last_error)}. Retrying automatically."
-        case Status.PUBLISHED if len(links) > 1:
-            line = f"Approved by {who} {when} · published: {network_links(links)}"
         case Status.PUBLISHED if draft.post_url:
             line = f"Approved by {who} {when} · published: <{draft.post_url}|view on X>"
         case Status.PUBLISHED:
