@@ -164,7 +164,7 @@ def handle_decision(body: dict[str, Any], replay: bool, services: Services) -> F
     desk = services.desk_of(parsed[0].draft_id)  # the draft's brand decides who may move it
     if action is ActionId.MARK_PUBLISHED and (part := desk.marking.part_to_link(*parsed)):
         # The rest of the thread must reply to the uncertain part: ask for its link (a replay can't open a form).
-        modal = part_link_modal(parsed[0], *part)
+        modal = part_link_modal(parsed[0], part.part, part.parts, part.network)
         return None if replay else partial(_open, services.client, body, modal, parsed[1], services)
     if action in DELETES:  # claimed now; X is called after the inbox row is done (bot/delivery/deleter.py)
         ref, actor = parsed

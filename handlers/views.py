@@ -13,16 +13,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.approval.marking import post_id_from
 from bot.approval.outcomes import Outcome
 from bot.approval.refs import Actor, BadRef, CardRef, slack_id, slack_text
 from bot.runtime.services import Services
 from bot.slack.ids import BlockId, CallbackId, InputId
-from bot.slack.replies import delete_refusal, refusal, too_long
+from bot.slack.replies import delete_refusal, part_link_refused, refusal, too_long
 
-NOT_A_POST_LINK = (
-    "That isn't a link to a post on X. Copy it from the post (Share → Copy link): https://x.com/…/status/…"
-)
 BAD_FORM = "This form is out of date or damaged. Close it and use the buttons on the card again."
 
 
@@ -136,13 +132,14 @@ def submit_part_link(ack: Ack, body: dict[str, Any], services: Services) -> None
     if submitted is None:
         return
     _, ref, actor, link = submitted
-    post_id = post_id_from(link)
-    if post_id is None:
-        _errors(ack, BlockId.PART_LINK, NOT_A_POST_LINK)
+    marking = services.desk_of(ref.draft_id).marking
+    read = marking.read_link(ref, link)  # the network may be asked (Bluesky: the post's cid): no transaction open
+    if read.post_id is None:
+        _errors(ack, BlockId.PART_LINK, part_link_refused(read.network, read.unreadable))
         return
     _finish(
         ack,
-        services.desk_of(ref.draft_id).marking.mark_part_published(ref, actor, post_id),
+        marking.mark_part_published(ref, actor, read.post_id),
         BlockId.PART_LINK,
         actor,
         services,

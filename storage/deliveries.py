@@ -199,13 +199,17 @@ def projection(rows: Sequence[Delivery]) -> dict[str, Any]:
     }
 
 
-def hold_draft(session: Session, draft_id: int, version: int) -> bool:
+def hold_draft(
+    session: Session, draft_id: int, version: int, *, among: Iterable[str] = DELIVERY_STATUSES, **values: Any
+) -> bool:
     """Lock the draft row first, as every move of it does (so a claim and an Undo take turns, never deadlock), and
-    say whether it is still past approval at `version` (an Undo that won put it back to pending)."""
+    say whether it is still past approval at `version` (an Undo that won put it back to pending). `among`: the
+    statuses it may have (a narrower set), `values`: the decision's own values written with the lock."""
     stmt = update(Draft).where(
-        col(Draft.id) == draft_id, col(Draft.version) == version, col(Draft.status).in_(list(DELIVERY_STATUSES))
+        col(Draft.id) == draft_id, col(Draft.version) == version, col(Draft.status).in_(list(among))
     )
-    return changed(session, stmt.values(updated_at=utcnow()))
+    values.setdefault("updated_at", utcnow())
+    return changed(session, stmt.values(**values))
 
 
 def from_draft(session: Session, draft: Draft, network: str = "x") -> bool:

@@ -9,31 +9,46 @@ linked from its first part when that id is known.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bot.approval.outcomes import Kind, Outcome
+from bot.approval.recovery_moves import about_network
 from bot.approval.refs import Actor, CardRef
 from bot.approval.workflow import Workflow
 from bot.networks.base import Account
 from bot.networks.registry import by_network
 from storage import deliveries
-from storage.models import Status
+from storage.models import Delivery, Status
 from storage.store import Store
 
-_STATUS_LINK = re.compile(
-    r"(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?:[A-Za-z0-9_]{1,15}|i/web)/status(?:es)?/(\d{1,20})"
-    r"(?:[/?#]\S*)?"
-)
+
+@dataclass(frozen=True)
+class PartToLink:
+    """Marking needs the uncertain part's link first: part `part` of `parts`, on `network`."""
+
+    part: int
+    parts: int
+    network: str
 
 
-def post_id_from(link: str) -> str | None:
-    """The post id in an x.com / twitter.com status link, or a bare id; None for anything else."""
-    text = link.strip().strip("<>")
-    if text.isdigit() and 0 < len(text) <= 20:
-        return text
-    match = _STATUS_LINK.fullmatch(text)
-    return match.group(1) if match else None
+@dataclass(frozen=True)
+class PartLink:
+    """What a pasted link came to, on the network of the uncertain part: the post's id, or None with why not
+    (`unreadable`: the network couldn't be asked now, in its account's words; else the link isn't to one of the
+    account's posts)."""
+
+    network: str
+    post_id: str | None
+    unreadable: str = ""
+
+
+def uncertain(found: list[Delivery], ref: CardRef) -> Delivery | None:
+    """The delivery a Mark as published of `ref` settles a part of: the button's network's; without one (a card of
+    one network, or one drawn before cards named networks), the first whose post is unknown."""
+    if ref.network is not None:
+        return next((d for d in found if d.network == ref.network), None)
+    return next((d for d in found if d.status == Status.UNKNOWN), None)
 
 
 class Marking:
@@ -42,16 +57,32 @@ class Marking:
         self.workflow = workflow
         self.accounts: Mapping[str, Account] = by_network(accounts)
 
-    def part_to_link(self, ref: CardRef, actor: Actor) -> tuple[int, int] | None:
-        """(part, parts) when marking `ref` published needs the uncertain part's link first, for an approver who
-        may settle it; None otherwise (marking then goes ahead, or is refused, as for a single post)."""
-        draft = self.store.get(ref.draft_id)
-        if draft is None or draft.status != Status.UNKNOWN or draft.version != ref.version:
+    def part_to_link(self, ref: CardRef, actor: Actor) -> PartToLink | None:
+        """What marking `ref` published needs first when the uncertain part isn't the thread's last, for an approver
+        who may settle it; None otherwise (marking then goes ahead, or is refused, as for a single post)."""
+        with self.store.read() as tx:
+            draft = tx.get(ref.draft_id)
+            delivery = uncertain(deliveries.of_draft(tx.session, ref.draft_id, ref.version), ref)
+        if draft is None or draft.version != ref.version or delivery is None or delivery.status != Status.UNKNOWN:
             return None
         if self.workflow.policy.refusal(actor, draft) is not None:
             return None
-        parts, up = len(draft.final_parts or []), len(draft.post_ids or [])
-        return (up + 1, parts) if up + 1 < parts else None
+        parts, up = len(delivery.final_parts or []), len(delivery.post_ids or [])
+        return PartToLink(up + 1, parts, delivery.network) if up + 1 < parts else None
+
+    def read_link(self, ref: CardRef, link: str) -> PartLink:
+        """The post id in the link an approver pasted for the uncertain part, read by that network's account (which
+        may ask the network: here, before any transaction)."""
+        with self.store.read() as tx:
+            delivery = uncertain(deliveries.of_draft(tx.session, ref.draft_id, ref.version), ref)
+        network = delivery.network if delivery is not None else str(ref.network or "x")
+        account = self.accounts.get(network)
+        if account is None:
+            return PartLink(network, None)
+        try:
+            return PartLink(network, account.post_id_from_link(link))
+        except Exception as exc:  # the account's own errors, which only it can read: in its words
+            return PartLink(network, None, account.diagnose(exc).reason)
 
     def mark_published(self, ref: CardRef, actor: Actor) -> Outcome:
         """The post (or the thread's last part) is there, on each network it was uncertain on: published, linked
@@ -61,6 +92,8 @@ class Marking:
             found = deliveries.of_draft(tx.session, ref.draft_id, ref.version)
         links: dict[str, str | None] = {}
         for delivery in found:
+            if ref.network is not None and delivery.network != ref.network:
+                continue  # one network's button: the others' links are not asked for
             account = self.accounts.get(delivery.network)
             ids = delivery.post_ids or []
             links[delivery.network] = account.link(ids[0]) if account is not None and ids else None
@@ -73,15 +106,13 @@ class Marking:
             refusal = self.workflow.policy.refusal(actor, draft) if draft is not None else Kind.NOT_FOUND
             if draft is None or draft.id is None or refusal is not None:
                 return self.workflow.refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
-            # The link is an X status link (post_id_from): it settles the X delivery's uncertain part.
-            delivery = next(
-                (d for d in deliveries.of_draft(tx.session, draft.id, ref.version) if d.network == "x"), None
-            )
+            # The link was read by this delivery's network (`read_link`): it settles that delivery's uncertain part.
+            delivery = uncertain(deliveries.of_draft(tx.session, draft.id, ref.version), ref)
             ids = list(delivery.post_ids or []) if delivery is not None else []
             moved = (
                 delivery is not None
                 and post_id not in ids
-                and tx.move(draft.id, frm={Status.UNKNOWN}, to=Status.UNKNOWN, at_version=ref.version)
+                and self.workflow.hold_settling(tx, draft, ref, Status.UNKNOWN)
                 and deliveries.move(
                     tx.session,
                     delivery.id or 0,
@@ -103,7 +134,9 @@ class Marking:
                     version=ref.version,
                     detail=str(ref),
                 )
-                return Outcome(Kind.ALREADY_DECIDED, draft=draft)
+                return Outcome(Kind.ALREADY_DECIDED, draft=draft, detail=ref.network.value if ref.network else "")
+            assert delivery is not None  # it moved
+            parts = len(delivery.final_parts or [])
             tx.audit(
                 draft.id,
                 "marked_part_published",
@@ -112,6 +145,6 @@ class Marking:
                 frm=Status.UNKNOWN,
                 to=Status.APPROVED,
                 version=draft.version,
-                detail=f"part {len(ids) + 1} of {len(draft.final_parts or [])} is post {post_id}",
+                detail=about_network(ref, f"part {len(ids) + 1} of {parts} is post {post_id}"),
             )
             return Outcome(Kind.RETRYING, draft=tx.get(draft.id))

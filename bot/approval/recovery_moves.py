@@ -1,5 +1,6 @@
 """After publishing left a draft failed or unknown, an approver settles it: Retry, Publish again, Mark as
-published, or Cancel — each a compare-and-set from that one state, audited as theirs.
+published, or Cancel — each a compare-and-set from that one state, audited as theirs. On a version that went to
+several networks each network has its own buttons (`CardRef.network`): the move is then that delivery's alone.
 
 A mixin of `bot.approval.workflow.Workflow`.
 """
@@ -12,15 +13,25 @@ from typing import TYPE_CHECKING
 
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.refs import Actor, CardRef
+from bot.networks.base import title_of
 from storage import deliveries
-from storage.models import Status
+from storage.models import Draft, Status
 
 if TYPE_CHECKING:
     from bot.approval.policy import Policy
-    from storage.store import Store
+    from storage.store import Store, Tx
 
 DRAFT_FIELDS = frozenset({"publish_at"})  # the decision's; every other value is the deliveries'
-CANCEL_REASON = "X didn't confirm the post, and the approver chose neither Mark as published nor Publish again"
+# What the draft's status (its deliveries' aggregate) may be while one of them is failed or unknown: another
+# network can be on its way, unknown, failed or waiting (X unknown makes the draft unknown while Mastodon failed).
+SETTLING = frozenset({Status.APPROVED, Status.PUBLISHING, Status.UNKNOWN, Status.FAILED})
+
+
+def cancel_reason(network: str = "X") -> str:
+    return f"{network} didn't confirm the post, and the approver chose neither Mark as published nor Publish again"
+
+
+CANCEL_REASON = cancel_reason()
 
 
 class RecoveryMoves:
@@ -76,6 +87,7 @@ class RecoveryMoves:
 
     def cancel_unknown(self, ref: CardRef, actor: Actor) -> Outcome:
         """Neither: stop here. The card keeps a Retry button in case of second thoughts."""
+        network = title_of(ref.network) if ref.network is not None else "X"
         return self._recover(
             ref,
             actor,
@@ -83,9 +95,18 @@ class RecoveryMoves:
             Status.FAILED,
             "cancelled",
             Kind.CANCELLED,
-            detail=CANCEL_REASON,
-            last_error=f"cancelled by <@{actor.user_id}> after X didn't confirm the post",
+            detail=cancel_reason(network),
+            last_error=f"cancelled by <@{actor.user_id}> after {network} didn't confirm the post",
         )
+
+    def hold_settling(self, tx: Tx, draft: Draft, ref: CardRef, frm: Status, **values: object) -> bool:
+        """The draft's compare-and-set of a settling move (`values`: the decision's own, e.g. `publish_at`). For
+        every network: still `frm` at the card's version, as it always was. For one network: at the card's version
+        and in a state one failed or unknown delivery allows (`SETTLING`), whatever the others made it (the
+        aggregate needn't be `frm`): the delivery's own compare-and-set from `frm` is what refuses a second click."""
+        if ref.network is None:
+            return tx.move(draft.id or 0, frm={frm}, to=frm, at_version=ref.version, **values)
+        return deliveries.hold_draft(tx.session, draft.id or 0, ref.version, among=SETTLING, **values)
 
     def _recover(
         self,
@@ -98,9 +119,10 @@ class RecoveryMoves:
         detail: str | None = None,
         **values: object,
     ) -> Outcome:
-        """An approver settles what publishing left failed or unknown: policy, a compare-and-set on the draft (still
-        `frm` at the card's version), then on each of its deliveries in `frm` (only those: a network that went out
-        is not sent again), the draft's status their aggregate, audited."""
+        """An approver settles what publishing left failed or unknown: policy, a compare-and-set on the draft
+        (`hold_settling`), then on each of its deliveries in `frm` (only those: a network that went out is not sent
+        again; with `ref.network`, that network's alone), the draft's status their aggregate, audited (the network
+        first in `detail` when the move was one network's, as the publisher's rows of several networks read)."""
         links = values.pop("links", None)
         own = {k: v for k, v in values.items() if k in DRAFT_FIELDS}
         theirs = {k: v for k, v in values.items() if k not in DRAFT_FIELDS}
@@ -109,17 +131,20 @@ class RecoveryMoves:
             refusal = self.policy.refusal(actor, draft)
             if draft is None or draft.id is None or refusal:
                 return self.refused(tx, ref, actor, refusal or Kind.NOT_FOUND, draft)
-            if not tx.move(draft.id, frm={frm}, to=frm, at_version=ref.version, **own):
-                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft)
+            network = ref.network.value if ref.network is not None else ""  # the refusal says which was settled
+            if not self.hold_settling(tx, draft, ref, frm, **own):
+                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft, detail=network)
             moved = 0
             for index, delivery in enumerate(deliveries.of_draft(tx.session, draft.id, ref.version)):
+                if ref.network is not None and delivery.network != ref.network:
+                    continue
                 extra = {}
                 if isinstance(links, dict):  # `""`: the link given for the first network alone
                     extra["post_url"] = links.get(delivery.network, links.get("") if index == 0 else None)
                 if delivery.status == frm:
                     moved += deliveries.move(tx.session, delivery.id or 0, frm={frm}, to=to, **theirs, **extra)
             if not moved:
-                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft)
+                return self.refused(tx, ref, actor, Kind.ALREADY_DECIDED, draft, detail=network)
             deliveries.settle_draft(tx.session, draft.id, ref.version)
             tx.audit(
                 draft.id,
@@ -129,6 +154,13 @@ class RecoveryMoves:
                 frm=frm,
                 to=to,
                 version=draft.version,
-                detail=detail,
+                detail=about_network(ref, detail),
             )
             return Outcome(kind, draft=tx.get(draft.id))
+
+
+def about_network(ref: CardRef, detail: str | None) -> str | None:
+    """An audit row's detail for a move of `ref`: as it always read; for one network's move, that network first."""
+    if ref.network is None:
+        return detail
+    return f"{ref.network.value}: {detail}" if detail else ref.network.value

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 
 from bot.intake.media_rules import MediaItem, MediaRefusal
+from bot.networks.base import Network
 from bot.slack.text import Refusal
 
-_REF = re.compile(r"([0-9]{1,18}):([0-9]{1,9})")
+_REF = re.compile(r"([0-9]{1,18}):([0-9]{1,9})(?::([a-z]{1,16}))?")
 # What Slack puts in these fields. Anything else didn't come from Slack, and would reach users.info (a form body
 # that can't carry a lone surrogate) or a 32-character database column: it is treated as absent.
 _SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")  # U0OWNER, W0GUEST, T0ACME, C0DRAFTS
@@ -24,20 +25,34 @@ class BadRef(ValueError):
 
 @dataclass(frozen=True)
 class CardRef:
-    """`draft_id:version` — all a button carries; the owner decides on exactly that version."""
+    """`draft_id:version` — all a decision button carries; the owner decides on exactly that version. A button about
+    one network of a version that went to several (Retry Mastodon) carries it too: `draft_id:version:network`, and
+    then moves only that network's delivery. Without one, a move is about every network, as it always was."""
 
     draft_id: int
     version: int
+    network: Network | None = None
+
+    def __post_init__(self) -> None:
+        if self.network is not None and self.network not in Network.__members__.values():
+            raise BadRef(f"not a network: {str(self.network)[:20]!r}")
+        if self.network is not None:
+            object.__setattr__(self, "network", Network(self.network))
 
     @classmethod
     def parse(cls, value: object) -> CardRef:
         match = _REF.fullmatch(value) if isinstance(value, str) else None
         if not match:
             raise BadRef(f"not a card reference: {str(value)[:40]!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
+        return cls(int(match.group(1)), int(match.group(2)), match.group(3))  # type: ignore[arg-type]
 
     def __str__(self) -> str:
-        return f"{self.draft_id}:{self.version}"
+        base = f"{self.draft_id}:{self.version}"
+        return f"{base}:{self.network.value}" if self.network is not None else base
+
+    def of(self, network: str) -> CardRef:
+        """The same version, about `network` alone (the value of that network's buttons)."""
+        return CardRef(self.draft_id, self.version, Network(network))
 
 
 @dataclass(frozen=True)

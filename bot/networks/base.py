@@ -121,6 +121,13 @@ class Account(Protocol):
 
     def link(self, post_id: str) -> str | None: ...
 
+    def post_id_from_link(self, link: str) -> str | None:
+        """The id `post` would have given for one of this account's posts, from the link a person copies from the
+        network's app (Mark as published on a thread's part: the rest replies to it); None if the link isn't to a
+        post of this account. May ask the network (Bluesky: the record's cid and thread root, which a reply names),
+        raising the network's own exceptions when it can't say now (`diagnose` reads them): call it before any
+        transaction."""
+
     def diagnose(self, exc: BaseException) -> Diagnosis: ...
 
     def check(self) -> list[Check]:

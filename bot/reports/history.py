@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bot.approval.post_text import escape_mrkdwn
 from bot.intake.media_rules import file_size
 from bot.reports import stops
-from bot.slack.blocks import slack_date
+from bot.slack.block_kit import slack_date
 from storage import approvals, reports
 from storage import media as stored_media
 from storage.models import Approval, AuditEvent, Draft, DraftMedia, DraftVersion

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.approval.post_text import escape_mrkdwn
-from bot.slack.blocks import slack_date
+from bot.slack.block_kit import slack_date
 from storage.models import AuditEvent
 
 LABELS = {

@@ -39,6 +39,7 @@ def plain(mrkdwn: str, names: dict[str, str] = NAMES) -> str:
     text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
     text = re.sub(r":[a-z_]+: ", "", text)  # emoji shortcodes
+    text = re.sub(r"\*([^*\n]+)\*", r"\1", text)  # bold, as a terminal can't show it
     return html.unescape(text)
 
 
@@ -48,8 +49,9 @@ def thread_reply(text: str) -> str:
 
 def show_card(echo: Echo, card: Message) -> None:
     for block in card.blocks:
-        if block["type"] == "section":
-            body = plain(block["text"]["text"])
+        if block["type"] == "section":  # the post itself is plain_text: shown as the characters it is
+            text = block["text"]
+            body = plain(text["text"]) if text.get("type") == "mrkdwn" else text["text"]
             echo("  │ " + body.replace("\n", "\n  │ "))
         elif block["type"] == "context":
             echo("  │ " + plain(block["elements"][0]["text"]))

@@ -3,12 +3,21 @@ data in and dict out, within Slack's limits."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.slack.ids import ActionId
 
 SECTION_LIMIT = 3000
 Block = dict[str, Any]
+
+
+def slack_date(when: datetime | None) -> str:
+    """Shown in each reader's own time zone by Slack; the fallback is UTC."""
+    if when is None:
+        return ""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def section(text: str, block_id: str | None = None) -> Block:

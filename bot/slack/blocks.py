@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from bot.approval.approval_rule import joined
@@ -11,16 +10,17 @@ from bot.approval.approving import Standing
 from bot.approval.post_text import PostText, escape_mrkdwn
 from bot.approval.refs import CardRef
 from bot.intake.media_rules import MediaItem
+from bot.networks.base import title_of
 from bot.slack.approval_blocks import YES_ACTIONS, progress_blocks
-from bot.slack.block_kit import Block, button, context, plain_section, section
+from bot.slack.block_kit import Block, button, context, plain_section, section, slack_date
 from bot.slack.delete_blocks import delete_line, with_delete_button
+from bot.slack.delivery_blocks import OUTCOME_ICONS, network_blocks, shown_per_network, uncertain_words
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from bot.slack.media_blocks import image_blocks
-from bot.slack.network_links import network_links
-from bot.slack.replies import status_words
+from bot.slack.replies import COPY_LINK, status_words
 from bot.slack.schedule_blocks import Timing, pending_extra, time_buttons, time_line
 from bot.slack.undo_blocks import UNDO_BUTTONS, undone_line, window_holds, window_line
-from storage.models import Card, Draft, Status
+from storage.models import Card, Delivery, Draft, Status
 
 INPUT_LIMIT = 3000
 
@@ -40,25 +40,6 @@ SETTLE_BUTTONS = {
         (ActionId.CANCEL, "Cancel", None),
     ),
 }
-
-OUTCOME_ICONS = {
-    Status.APPROVED: ":hourglass_flowing_sand:",
-    Status.PUBLISHING: ":hourglass_flowing_sand:",
-    Status.PUBLISHED: ":white_check_mark:",
-    Status.REJECTED: ":no_entry_sign:",
-    Status.CHANGES_REQUESTED: ":leftwards_arrow_with_hook:",
-    Status.WITHDRAWN: ":wastebasket:",
-    Status.FAILED: ":warning:",
-    Status.UNKNOWN: ":grey_question:",
-}
-
-
-def slack_date(when: datetime | None) -> str:
-    """Shown in each reader's own time zone by Slack; the fallback is UTC."""
-    if when is None:
-        return ""
-    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def card_link(team_url: str, card: Card | None) -> str:
@@ -98,10 +79,11 @@ def approval_card(
     media: Sequence[MediaItem] = (),
     timing: Timing | None = None,
     standing: Standing | None = None,
-    links: Sequence[tuple[str, str | None]] = (),
+    deliveries: Sequence[Delivery] = (),
 ) -> dict[str, Any]:
-    """The card an approver decides on; once decided, the same card shows the decision instead (`links`: each
-    network's post, when the version went to several).
+    """The card an approver decides on; once decided, the same card shows the decision instead. `deliveries`: the
+    version's, one per network in the brand's order; with several, the outcome is told network by network, each
+    with its own buttons (bot/slack/delivery_blocks.py); with one, the card reads as it always did.
 
     `shared` marks the one card in an approvals channel, whose attribution can't yet name the approver. With
     `timing`, the card says when the post goes out and carries the buttons to move that time. `standing`
@@ -137,13 +119,18 @@ def approval_card(
         scheduled = time_buttons(draft, timing) if timing is not None and not held else ()
         signers = standing.progress.counted if standing is not None and status in SIGNED else ()
         by = signed_by(signers) if signers else f"<@{draft.decided_by}>"
-        line = f"Approved by {by} {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft, signers, links)
-        outcome = section(window_line(draft, by) if held else line, BlockId.CARD_OUTCOME)
-        blocks.append(with_delete_button(outcome, draft, ref))
-        settle = UNDO_BUTTONS if held else scheduled or SETTLE_BUTTONS.get(status, ())
-        if settle:
-            elements = [button(a, label, ref, style) for a, label, style in settle]
-            blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
+        if not held and not scheduled and shown_per_network(draft, deliveries):  # several networks, each its own
+            headline = section(networks_headline(draft, signers, deliveries), BlockId.CARD_OUTCOME)
+            blocks.append(with_delete_button(headline, draft, ref))
+            blocks += network_blocks(deliveries, CardRef(draft.id or 0, draft.version))
+        else:
+            line = f"Approved by {by} {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft, signers)
+            outcome = section(window_line(draft, by) if held else line, BlockId.CARD_OUTCOME)
+            blocks.append(with_delete_button(outcome, draft, ref))
+            settle = UNDO_BUTTONS if held else scheduled or SETTLE_BUTTONS.get(status, ())
+            if settle:
+                elements = [button(a, label, ref, style) for a, label, style in settle]
+                blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     fallback = f"Draft #{draft.id} from the agency: {status_words(draft.status)}"
     return {"text": fallback, "blocks": blocks}
 
@@ -164,9 +151,17 @@ def signed_by(signers: Sequence[str]) -> str:
     return joined([f"<@{s}>" for s in signers])
 
 
-def outcome_line(draft: Draft, signers: Sequence[str] = (), links: Sequence[tuple[str, str | None]] = ()) -> str:
-    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`.
-    `links`: each network's post, when the version went to several (with one, the line reads as it always did)."""
+def networks_headline(draft: Draft, signers: Sequence[str], found: Sequence[Delivery]) -> str:
+    """Above the networks' lines: the draft's state (their aggregate), who approved it and when, and where to."""
+    icon = OUTCOME_ICONS.get(Status(draft.status), "")
+    who = signed_by(signers) if signers else f"<@{draft.decided_by}>" if draft.decided_by else "someone"
+    where = joined([title_of(d.network) for d in found])
+    return f"{icon} Approved by {who} {slack_date(draft.decided_at)} for {where}:"
+
+
+def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
+    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`. A
+    version out on several networks has a line per network instead (`networks_headline`, bot/slack/delivery_blocks)."""
     status = Status(draft.status)
     icon = OUTCOME_ICONS.get(status, "")
     who = f"<@{draft.decided_by}>" if draft.decided_by else "someone"
@@ -178,8 +173,6 @@ def outcome_line(draft: Draft, signers: Sequence[str] = (), links: Sequence[tupl
             line = f"Approved by {who} {when} · publishing to X…"
             if draft.last_error:
                 line += f"\nLast attempt: {escape_mrkdwn(draft.last_error)}. Retrying automatically."
-        case Status.PUBLISHED if len(links) > 1:
-            line = f"Approved by {who} {when} · published: {network_links(links)}"
         case Status.PUBLISHED if draft.post_url:
             line = f"Approved by {who} {when} · published: <{draft.post_url}|view on X>"
         case Status.PUBLISHED:
@@ -206,21 +199,10 @@ def outcome_line(draft: Draft, signers: Sequence[str] = (), links: Sequence[tupl
 
 def unknown_line(draft: Draft, who: str, when: str) -> str:
     """X didn't confirm a post: which one (a thread's part), what to check, and whether the bot still looks."""
-    parts, up = len(draft.final_parts or []), len(draft.post_ids or [])
     error = escape_mrkdwn(draft.last_error or "")
-    which = "the post"
-    line = f"Approved by {who} {when}, but X didn't confirm the post: {error}."
-    if parts > 1 and up < parts:
-        which = f"part {up + 1} of {parts}"
-        done = "" if not up else " (part 1 is up)" if up == 1 else f" (parts 1 to {up} are up)"
-        line = f"Approved by {who} {when}, but X didn't confirm {which}: {error}."
-        line += f" *Part {up + 1} of {parts} may or may not be on X*{done}."
-    line += f" Check the account on X, then say what you found: *Mark as published* if {which} is there,"
-    line += " *Publish again* if it isn't."
-    if draft.next_attempt_at is not None:
-        line += "\nThe bot is still looking for it on the account (X's timeline can lag): next look "
-        line += f"{slack_date(draft.next_attempt_at)}."
-    return line
+    return f"Approved by {who} {when}, but X " + uncertain_words(
+        draft, "X", error, "*Mark as published*", "*Publish again*"
+    )
 
 
 def _modal(callback_id: CallbackId, title: str, submit: str, ref: CardRef, blocks: list[Block]) -> dict[str, Any]:
@@ -284,17 +266,16 @@ def reason_modal(callback_id: CallbackId, ref: CardRef, excerpt: str) -> dict[st
     return _modal(callback_id, title, submit, ref, [about, quoted, field])
 
 
-def part_link_modal(ref: CardRef, part: int, parts: int) -> dict[str, Any]:
+def part_link_modal(ref: CardRef, part: int, parts: int, network: str = "x") -> dict[str, Any]:
     """Mark as published on a thread whose uncertain part isn't the last: the rest must reply to that part, so
-    the approver who found it on X gives its link."""
+    the approver who found it on `network` gives its link (read by that network's account)."""
+    title = title_of(network)
+    how, example = COPY_LINK.get(network, ("Copy link", "its link"))
     field = {
         "type": "input",
         "block_id": BlockId.PART_LINK,
-        "label": {"type": "plain_text", "text": f"Link to part {part} of {parts} on X"},
-        "hint": {
-            "type": "plain_text",
-            "text": "Copy it from the post on X (Share → Copy link), e.g. https://x.com/…/status/…",
-        },
+        "label": {"type": "plain_text", "text": f"Link to part {part} of {parts} on {title}"},
+        "hint": {"type": "plain_text", "text": f"Copy it from the post on {title} ({how}), e.g. {example}"},
         "element": {"type": "plain_text_input", "action_id": InputId.LINK.value, "max_length": 300},
     }
     rest = f"part {parts} goes" if part + 1 == parts else f"parts {part + 1} to {parts} go"

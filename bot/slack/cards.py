@@ -4,6 +4,7 @@ card of a draft from the database under its lock, so whichever update lands last
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.approval.escalation_rule import still_to_decide
@@ -24,12 +25,28 @@ from bot.slack.notify_base import (
     _why,
 )
 from bot.slack.schedule_blocks import Timing
-from storage import cards, reports
+from storage import cards, deliveries, reports
 from storage import media as stored_media
 from storage.cards import mark_all_shown as cards_shown
-from storage.models import Card, Draft, DraftMedia, Status
+from storage.models import Card, Delivery, Draft, DraftMedia, Status
+from storage.store import Tx
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VersionRows:
+    """What a card of a draft's version shows besides the draft: its images, and its deliveries (one per network),
+    read together once for every card of the draft."""
+
+    media: list[DraftMedia] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, tx: Tx, draft: Draft) -> VersionRows:
+        draft_id = draft.id or 0
+        media = stored_media.of_version(tx.session, draft_id, draft.version)
+        return cls(media, deliveries.of_draft(tx.session, draft_id, draft.version))
 
 
 class CardNotices(NotifierBase):
@@ -44,12 +61,12 @@ class CardNotices(NotifierBase):
             return approved(draft.final_parts, self.workflow.text_rules())
         return self.workflow.post_text(draft, approver_id or None)
 
-    def render(self, draft: Draft, approver_id: str, media: list[DraftMedia] | None = None) -> dict:
-        """The card's message; `media`: the version's image rows, when the caller has read them already."""
-        if media is None:
+    def render(self, draft: Draft, approver_id: str, rows: VersionRows | None = None) -> dict:
+        """The card's message; `rows`: the version's images and deliveries, when the caller has read them already."""
+        if rows is None:
             with self.store.read() as tx:
-                media = stored_media.of_version(tx.session, draft.id or 0, draft.version)
-        images = draft_media.items(media)
+                rows = VersionRows.read(tx, draft)
+        images = draft_media.items(rows.media)
         timing = Timing(self.workflow.clock(), self.workflow.zone, self.workflow.grace)
         card_post = self.card_post(draft, approver_id)
         standing = self.workflow.standing(draft, approver_id or None)
@@ -60,7 +77,7 @@ class CardNotices(NotifierBase):
             media=images,
             timing=timing,
             standing=standing,
-            links=self._links(draft),
+            deliveries=rows.deliveries,
         )
         if draft.escalated_at is not None and draft.status == Status.PENDING and self.backups:
             line = self.why_line(draft) if approver_id in self.backups else self.escalated_line(draft)
@@ -107,14 +124,14 @@ class CardNotices(NotifierBase):
                     if while_pending and current.status != Status.PENDING:  # escalation: decided since the claim
                         tx.release_card(draft_id, approver_id)
                         continue
-                    images = stored_media.of_version(tx.session, draft_id, current.version)
+                    rows = VersionRows.read(tx, current)
                 if look_first and self._adopt(current, approver_id, channel):
                     continue
                 try:
                     sent = self.client.chat_postMessage(
                         channel=channel,
                         metadata=slack_lookup.card_metadata(draft_id, approver_id),
-                        **self.render(current, approver_id, images),
+                        **self.render(current, approver_id, rows),
                     )
                 except SLACK_FAILURES as exc:
                     log.error("draft %s: card to %s failed (%s); catch-up will retry", draft_id, channel, _why(exc))
@@ -154,8 +171,8 @@ class CardNotices(NotifierBase):
         with self.store.read() as tx:
             draft = tx.get(draft_id)
             cards = tx.cards(draft_id)
-            # The version's images, read once for every card (each card's render would read them again).
-            images = stored_media.of_version(tx.session, draft_id, draft.version) if draft and cards else []
+            # The version's images and deliveries, read once for every card (each card's render would read them again).
+            rows = VersionRows.read(tx, draft) if draft and cards else VersionRows()
         if draft is None:
             return False
         shown = []
@@ -165,7 +182,7 @@ class CardNotices(NotifierBase):
                 draft.version,
             ):
                 continue  # shown already: the decision's handler and the publisher both get here once it's out
-            if self._update(card, draft, images, mark=False):
+            if self._update(card, draft, rows, mark=False):
                 shown.append(card.id or 0)
         if not shown:
             return False
@@ -201,12 +218,12 @@ class CardNotices(NotifierBase):
                     cards.mark_shown(tx.session, card.id or 0, draft.status, draft.version)
         return True
 
-    def _update(self, card: Card, draft: Draft, media: list[DraftMedia] | None = None, *, mark: bool = True) -> bool:
+    def _update(self, card: Card, draft: Draft, rows: VersionRows | None = None, *, mark: bool = True) -> bool:
         """Show `draft` on `card`. Returns whether the card now counts as showing it (updated, or gone from Slack
         with nothing to adopt); `mark`: record that here (else the caller records it, for several cards at once)."""
         failpoints.hit("before-card-update")
         try:
-            self.client.chat_update(channel=card.channel, ts=card.ts, **self.render(draft, card.approver_id, media))
+            self.client.chat_update(channel=card.channel, ts=card.ts, **self.render(draft, card.approver_id, rows))
         except SLACK_FAILURES as exc:
             if _why(exc) not in GONE:
                 log.error(

@@ -34,6 +34,8 @@ class BlockId(StrEnum):
     CARD_COUNT = "card.count"
     CARD_ACTIONS = "card.actions"
     CARD_OUTCOME = "card.outcome"
+    CARD_NETWORK = "card.network"  # .<network>: one network's line, when a version went to several
+    CARD_NETWORK_ACTIONS = "card.network_actions"  # .<network>: that network's buttons
     CARD_MEDIA = "card.media"
     EDIT_TEXT = "edit.text"
     REASON = "decision.reason"

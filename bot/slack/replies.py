@@ -9,6 +9,7 @@ from bot.approval.outcomes import Kind, Outcome
 from bot.approval.post_text import PostText, escape_mrkdwn
 from bot.approval.refs import slack_id
 from bot.approval.undo import undone_now
+from bot.networks.base import title_of
 from bot.slack import media_replies
 from bot.slack.network_links import network_links
 from bot.slack.text import Problem, Refusal
@@ -136,6 +137,11 @@ def refusal(outcome: Outcome) -> str:
     """Ephemeral text for a click or submission that changed nothing."""
     if outcome.kind is Kind.OTHER_BRAND:
         return other_brand(outcome.detail)
+    if outcome.kind is Kind.ALREADY_DECIDED and outcome.draft is not None and outcome.detail:  # one network's
+        return (
+            f"Draft #{outcome.draft.id} on {title_of(outcome.detail)} was already settled, by someone or by the bot:"
+            " the card shows where it is now. Nothing was changed."
+        )
     if outcome.kind is Kind.ALREADY_DECIDED and outcome.draft is not None:
         draft = outcome.draft
         who = f" by <@{draft.decided_by}>" if draft.decided_by else ""
@@ -216,6 +222,26 @@ def too_late_to_undo(draft: Draft) -> str:
         "Too late to undo: the window closed and it is going out to X now. Once it is up, use Delete from X"
         " to take it down. Nothing was changed."
     )
+
+
+# Where a person copies a post's link on each network, and what it looks like: the part-link form's hint and its
+# refusal say the same.
+COPY_LINK = {
+    "x": ("Share → Copy link", "https://x.com/…/status/…"),
+    "bluesky": ("… → Copy link to post", "https://bsky.app/profile/…/post/…"),
+    "mastodon": ("… → Copy link to post", "https://<instance>/@…/…"),
+}
+
+
+def part_link_refused(network: str, unreadable: str = "") -> str:
+    """The part-link form's answer to a link that gave no post id: not one of the account's posts on `network`, or
+    (`unreadable`) the network couldn't be asked about it now."""
+    title = title_of(network)
+    if unreadable:
+        return f"{title} couldn't be asked about that post just now ({unreadable}). Try again in a moment."
+    how, example = COPY_LINK.get(network, ("Copy link", "its link"))
+    where = "a post on X" if network == "x" else f"a post of this account on {title}"
+    return f"That isn't a link to {where}. Copy it from the post ({how}): {example}"
 
 
 def too_long(post: PostText) -> str:

@@ -15,8 +15,7 @@ from bot.runtime.settings import Settings
 from bot.sandbox import SlackSandbox, XSandbox
 from tests import db
 from tests.e2e.harness import OTHER_TEAM, PEOPLE, Harness, app_env
-from tests.e2e.three_networks import TOKEN
-from tests.e2e.three_networks import start as start_three
+from tests.e2e.three_networks import TOKEN, start_three
 
 
 @pytest.fixture(scope="session")
@@ -73,26 +72,20 @@ def bot(start_bot: Callable[..., Harness]) -> Harness:
 
 @pytest.fixture
 def networks() -> Iterator[tuple[BlueskySandbox, MastodonSandbox]]:
-    """Bluesky's and Mastodon's stand-ins, fresh for the test (the brand `acme` posts to both, and to X)."""
+    """Bluesky's and Mastodon's stand-ins, fresh for each test (tests/e2e/three_networks.py)."""
     with BlueskySandbox() as bluesky, MastodonSandbox(token=TOKEN) as mastodon:
         yield bluesky, mastodon
 
 
 @pytest.fixture
-def start_acme(
+def three(
     slack: SlackSandbox,
     x: XSandbox,
     database_url: str,
     tmp_path: Path,
     networks: tuple[BlueskySandbox, MastodonSandbox],
-) -> Iterator[Callable[[str], Harness]]:
-    """Start the app with the one brand `acme` on X, Bluesky and Mastodon, drafting in the channel given."""
-    started: list[Harness] = []
-
-    def start(channel: str) -> Harness:
-        started.append(start_three(slack, x, *networks, database_url, tmp_path, channel))
-        return started[-1]
-
-    yield start
-    for harness in started:
-        harness.running.stop()
+) -> Iterator[Harness]:
+    """The app serving Acme on X, Bluesky and Mastodon, and South on X (tests/e2e/three_networks.py)."""
+    running = start_three(slack, x, *networks, database_url, tmp_path)
+    yield Harness.of(running, slack, x)
+    running.stop()

@@ -121,8 +121,8 @@ class Harness:
 
     # -- the writer ----------------------------------------------------------------------------
 
-    def draft(self, text: str, user: str = WRITER, **kw: Any) -> str:
-        ts, response = self.driver.message(user, text, DRAFTS, **kw)
+    def draft(self, text: str, user: str = WRITER, channel: str = DRAFTS, **kw: Any) -> str:
+        ts, response = self.driver.message(user, text, channel, **kw)
         assert response.status_code == 200, response.text
         return ts
 
@@ -168,9 +168,11 @@ class Harness:
         """Wait until the card (as updated by chat.update) satisfies `predicate`."""
         return self.slack.wait_for(lambda s: (m := s.message(card.channel, card.ts)) and predicate(m) and m, timeout)
 
-    def thread(self, ts: str, count: int = 1, containing: str = "", timeout: float = 5.0) -> list[Message]:
+    def thread(
+        self, ts: str, count: int = 1, containing: str = "", timeout: float = 5.0, channel: str = DRAFTS
+    ) -> list[Message]:
         def find(sandbox: SlackSandbox) -> list[Message] | None:
-            replies = [m for m in sandbox.thread(DRAFTS, ts) if containing in m.text]
+            replies = [m for m in sandbox.thread(channel, ts) if containing in m.text]
             return replies if len(replies) >= count else None
 
         return self.slack.wait_for(find, timeout)
@@ -208,9 +210,9 @@ class Harness:
     def wait_status(self, ts: str, status: str, timeout: float = 5.0) -> Draft:
         return self.slack.wait_until(lambda: (d := self._maybe_row(ts)) and d.status == status and d, timeout)
 
-    def _maybe_row(self, ts: str) -> Draft | None:
+    def _maybe_row(self, ts: str, channel: str = DRAFTS) -> Draft | None:
         with self.store.transaction() as tx:
-            return tx.by_message(DRAFTS, ts)
+            return tx.by_message(channel, ts)
 
     def wait_audit(self, action: str, timeout: float = 5.0) -> AuditEvent:
         """The first audit row of `action`, once the app has written it (polled: a move Slack never hears of

@@ -9,27 +9,36 @@ from its `/api/v2/instance`, as the stand-in serves them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
 from bot.sandbox.slack_api import dm_channel_for
 from bot.slack.ids import BlockId, CallbackId, InputId
-from tests.e2e.harness import DRAFTS, OWNER, Harness
+from tests.e2e.harness import OWNER, Harness
 from tests.e2e.images import gif, image, noisy_png
+from tests.e2e.three_networks import CHANNEL
 
 
 @pytest.fixture
-def app(start_acme: Callable[[str], Harness]) -> Harness:
-    return start_acme(DRAFTS)
+def app(three: Harness) -> Harness:
+    return three
+
+
+def draft(app: Harness, text: str, files: list[dict]) -> str:
+    """A writer's message with files in Acme's drafts channel."""
+    return app.draft(text, channel=CHANNEL, files=files)
+
+
+def reply(app: Harness, ts: str) -> str:
+    [said] = app.thread(ts, channel=CHANNEL)
+    return said.text
 
 
 def nothing_sent(app: Harness, networks: tuple[BlueskySandbox, MastodonSandbox], ts: str) -> None:
     """No draft was made of the message `ts`, no approver got a card and no network was called."""
     bluesky, mastodon = networks
-    assert app._maybe_row(ts) is None
+    assert app._maybe_row(ts, CHANNEL) is None
     assert app.slack.messages(dm_channel_for(OWNER)) == []  # no card
     assert app.x.requests == []
     assert bluesky.calls("com.atproto.repo.uploadBlob") == []
@@ -40,22 +49,22 @@ def test_an_image_x_takes_but_over_bluesky_s_limit_is_refused_naming_bluesky(
     app: Harness, networks: tuple[BlueskySandbox, MastodonSandbox]
 ) -> None:
     data = noisy_png(3 * 1024 * 1024)  # within X's 5 MB and Mastodon's 16 MB
-    ts = app.draft("Our new hero shot", files=[app.slack.add_file("hero.png", data)])
-    [reply] = app.thread(ts)
+    ts = draft(app, "Our new hero shot", [app.slack.add_file("hero.png", data)])
+    said = reply(app, ts)
     size = f"{len(data) / 1024 / 1024:.1f} MB"
-    assert reply.text.startswith(
+    assert said.startswith(
         f"Not sent for approval. `hero.png` is too big for Bluesky ({size}; Bluesky takes an image up to 1.9 MB)."
-    ), reply.text
-    assert "for X" not in reply.text and "Mastodon" not in reply.text
+    ), said
+    assert "for X" not in said and "Mastodon" not in said
     nothing_sent(app, networks, ts)
 
 
 def test_a_gif_is_refused_for_a_brand_on_bluesky_saying_what_bluesky_takes(
     app: Harness, networks: tuple[BlueskySandbox, MastodonSandbox]
 ) -> None:
-    ts = app.draft("Happy Friday", files=[app.slack.add_file("party.gif", gif())])
-    [reply] = app.thread(ts)
-    assert "`party.gif` is an image type Bluesky doesn't take: it takes JPEG, PNG and WebP." in reply.text
+    ts = draft(app, "Happy Friday", [app.slack.add_file("party.gif", gif())])
+    said = reply(app, ts)
+    assert "`party.gif` is an image type Bluesky doesn't take: it takes JPEG, PNG and WebP." in said
     nothing_sent(app, networks, ts)
 
 
@@ -65,10 +74,10 @@ def test_more_images_than_the_instance_takes_are_refused_naming_mastodon_and_its
     _, mastodon = networks
     mastodon.limits["max_media_attachments"] = 2  # what this instance's /api/v2/instance says
     files = [app.slack.add_file(f"{n}.png", image(color=(n, n, n))) for n in range(3)]
-    ts = app.draft("Three cups", files=files)
-    [reply] = app.thread(ts)
-    assert "Mastodon takes at most 2 images in a post; this message has 3 images." in reply.text
-    assert "X takes" not in reply.text and "Bluesky" not in reply.text  # both take 4
+    ts = draft(app, "Three cups", files)
+    said = reply(app, ts)
+    assert "Mastodon takes at most 2 images in a post; this message has 3 images." in said
+    assert "X takes" not in said and "Bluesky" not in said  # both take 4
     nothing_sent(app, networks, ts)
 
 
@@ -77,9 +86,9 @@ def test_alt_text_over_the_instance_s_description_limit_is_refused_naming_mastod
 ) -> None:
     _, mastodon = networks
     mastodon.limits["description_limit"] = 200
-    ts = app.draft("A cup\nalt: " + "a" * 250, files=[app.slack.add_file("cup.png", image())])
-    [reply] = app.thread(ts)
-    assert "The alt text of `cup.png` is too long (250 characters; Mastodon takes up to 200)." in reply.text
+    ts = draft(app, "A cup\nalt: " + "a" * 250, [app.slack.add_file("cup.png", image())])
+    said = reply(app, ts)
+    assert "The alt text of `cup.png` is too long (250 characters; Mastodon takes up to 200)." in said
     nothing_sent(app, networks, ts)
 
 
@@ -88,7 +97,7 @@ def test_the_owners_edit_is_held_to_the_instance_s_alt_text_limit(
 ) -> None:
     _, mastodon = networks
     mastodon.limits["description_limit"] = 200
-    app.draft("A cup\nalt: a cup", files=[app.slack.add_file("cup.png", image())])
+    draft(app, "A cup\nalt: a cup", [app.slack.add_file("cup.png", image())])
     card = app.card(OWNER, containing="A cup")
     app.click(card, "Edit")
     modal = app.modal(CallbackId.EDIT)

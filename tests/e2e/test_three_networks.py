@@ -7,32 +7,13 @@ every network's post."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-import pytest
 from sqlmodel import select
 
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
 from storage.models import Delivery, Draft, Status
 from tests.e2e.harness import OWNER, WRITER, Harness
-from tests.e2e.three_networks import LINE
-
-CHANNEL = "C0ACME"
-
-
-@pytest.fixture
-def app(start_acme: Callable[[str], Harness]) -> Harness:
-    return start_acme(CHANNEL)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> None:
-    """Poll what several stand-ins and the database show (no one condition variable spans them)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.e2e.three_networks import CHANNEL, LINE, wait_until
 
 
 def deliveries(app: Harness) -> dict[str, Delivery]:
@@ -41,38 +22,38 @@ def deliveries(app: Harness) -> dict[str, Delivery]:
 
 
 def test_one_approval_posts_once_on_each_network_and_x_is_reconciled_after_a_500(
-    app: Harness, networks: tuple[BlueskySandbox, MastodonSandbox]
+    three: Harness, networks: tuple[BlueskySandbox, MastodonSandbox]
 ) -> None:
     bluesky, mastodon = networks
     text = "Fresh beans are in: Ethiopia Guji, roasted Tuesday."
-    ts, response = app.driver.message(WRITER, text, CHANNEL)
+    ts, response = three.driver.message(WRITER, text, CHANNEL)
     assert response.status_code == 200
-    card = app.card(OWNER, containing="Ethiopia Guji")
-    app.x.fail("POST /2/tweets", status=500, record_anyway=True)  # X made the post, then answered 500
+    card = three.card(OWNER, containing="Ethiopia Guji")
+    three.x.fail("POST /2/tweets", status=500, record_anyway=True)  # X made the post, then answered 500
 
-    app.click(card, "Approve", OWNER)
+    three.click(card, "Approve", OWNER)
 
     final = f"{text}\n\n{LINE}"
-    [x_post] = app.x.wait_for_posts(1)
+    [x_post] = three.x.wait_for_posts(1)
     assert x_post.text == final
     wait_until(lambda: len(bluesky.posts()) == 1 and len(mastodon.live_statuses()) == 1, timeout=10)
     assert [p.value["text"] for p in bluesky.posts()] == [final]
     assert [s.text for s in mastodon.live_statuses()] == [final]
-    wait_until(lambda: {d.status for d in deliveries(app).values()} == {Status.PUBLISHED}, timeout=15)
+    wait_until(lambda: {d.status for d in deliveries(three).values()} == {Status.PUBLISHED}, timeout=15)
 
-    found = deliveries(app)
+    found = deliveries(three)
     assert set(found) == {"x", "bluesky", "mastodon"}
     assert found["x"].post_ids == [x_post.id]  # found on X's timeline, not posted again
-    assert len(app.x.live_posts()) == 1 and len(bluesky.posts()) == 1 and len(mastodon.live_statuses()) == 1
-    assert [r.status for r in app.x.requests if r.route == "POST /2/tweets"] == [500]  # sent once, answered 500
+    assert len(three.x.live_posts()) == 1 and len(bluesky.posts()) == 1 and len(mastodon.live_statuses()) == 1
+    assert [r.status for r in three.x.requests if r.route == "POST /2/tweets"] == [500]  # sent once, answered 500
     assert len(mastodon.requests_to("POST /api/v1/statuses")) == 1
     assert len(bluesky.calls("com.atproto.repo.createRecord")) == 1
-    uncertain = [a for a in app.audit() if a.action == "publish_uncertain"]
+    uncertain = [a for a in three.audit() if a.action == "publish_uncertain"]
     assert len(uncertain) == 1 and (uncertain[0].detail or "").startswith("x: "), uncertain  # X's, and only X's
-    with app.store.read() as tx:
+    with three.store.read() as tx:
         [draft] = tx.session.exec(select(Draft)).all()
     assert draft.status == Status.PUBLISHED and draft.brand == "acme"
-    app.settle()
-    replies = " ".join(m.text for m in app.slack.thread(CHANNEL, ts))
+    three.settle()
+    replies = " ".join(m.text for m in three.slack.thread(CHANNEL, ts))
     for link in (found["x"].post_url, found["bluesky"].post_url, found["mastodon"].post_url):
         assert link and link in replies, (link, replies)

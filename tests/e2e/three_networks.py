@@ -1,27 +1,32 @@
-"""One brand, `acme`, on X, Bluesky and Mastodon from a brands file: the app as a deployment with three networks
-runs it, each network its own stand-in driven by its own unpatched SDK."""
+"""A deployment whose brand Acme posts to X, Bluesky and Mastodon (each its own stand-in, driven by its own unpatched
+SDK), from a brands file, with a second brand (South, X only, approved by OWNER2) beside it: what a brand on several
+networks looks like to the real app, and to another brand's approver."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
 from bot.runtime.brands import for_deployment
-from bot.runtime.runner import start_http
+from bot.runtime.runner import Running, start_http
 from bot.runtime.settings import Settings
 from bot.sandbox import SlackSandbox, XSandbox
-from tests.e2e.harness import OWNER, Harness, app_env
+from tests.e2e.harness import OWNER, OWNER2, app_env
 
+CHANNEL = "C0ACME"
+SOUTH = "C0SOUTH"
 TOKEN = "mastodon-token"
 LINE = "— drafted by Acme Agency, approved by Olivia Owner"
 
 
-def brands_file(x: XSandbox, bluesky: BlueskySandbox, mastodon: MastodonSandbox, channel: str) -> str:
+def brands_file(x: XSandbox, bluesky: BlueskySandbox, mastodon: MastodonSandbox) -> str:
     return f"""
 [brands.acme]
 name = "Acme Coffee"
-drafts_channels = ["{channel}"]
+drafts_channels = ["{CHANNEL}"]
 approvers = ["{OWNER}"]
 agency_name = "Acme Agency"
 
@@ -40,25 +45,42 @@ service = "{bluesky.url}"
 [brands.acme.mastodon]
 instance = "{mastodon.url}"
 access_token_env = "ACME_MASTODON"
+
+[brands.south]
+name = "Southside Bikes"
+drafts_channels = ["{SOUTH}"]
+approvers = ["{OWNER2}"]
+agency_name = "South Agency"
+
+[brands.south.x]
+api_key_env = "SOUTH_X_KEY"
+api_secret_env = "SOUTH_X_SECRET"
+access_token_env = "SOUTH_X_TOKEN"
+access_token_secret_env = "SOUTH_X_TOKEN_SECRET"
+api_url = "{x.url}"
 """
 
 
-def start(
-    slack: SlackSandbox,
-    x: XSandbox,
-    bluesky: BlueskySandbox,
-    mastodon: MastodonSandbox,
-    database_url: str,
-    tmp_path: Path,
-    channel: str,
-) -> Harness:
-    """The real app over signed HTTP, its one brand drafting in `channel`; `stop()` it when done."""
-    path = tmp_path / "countersign.toml"
-    path.write_text(brands_file(x, bluesky, mastodon, channel), encoding="utf-8")
+def start_three(
+    slack: SlackSandbox, x: XSandbox, bluesky: BlueskySandbox, mastodon: MastodonSandbox, database_url: str, tmp: Path
+) -> Running:
+    """The app over HTTP on loopback, serving both brands with every scheduler off but the publisher's."""
+    path = tmp / "countersign.toml"
+    path.write_text(brands_file(x, bluesky, mastodon), encoding="utf-8")
     env = app_env(slack, x, database_url, COUNTERSIGN_CONFIG=str(path))
     for name in ("DRAFTS_CHANNEL", "APPROVERS", "AGENCY_NAME"):
         env.pop(name)
-    env |= {"ACME_X_KEY": x.consumer_key, "ACME_X_SECRET": "s", "ACME_X_TOKEN": "t", "ACME_X_TOKEN_SECRET": "ts"}
+    for brand in ("ACME", "SOUTH"):
+        env |= {f"{brand}_X_KEY": x.consumer_key, f"{brand}_X_SECRET": "s"}
+        env |= {f"{brand}_X_TOKEN": f"{brand.lower()}-t", f"{brand}_X_TOKEN_SECRET": "ts"}
     env |= {"ACME_BSKY": bluesky.app_password, "ACME_MASTODON": TOKEN}
     settings = Settings.from_env(env)
-    return Harness.of(start_http(settings, "127.0.0.1", 0, brands=for_deployment(env, settings)), slack, x)
+    return start_http(settings, "127.0.0.1", 0, brands=for_deployment(env, settings))
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> None:
+    """Poll what several stand-ins and the database show (no one condition variable spans them)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

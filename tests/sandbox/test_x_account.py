@@ -74,3 +74,39 @@ def test_diagnose_reads_xs_answers(x: XSandbox) -> None:
     with pytest.raises(Exception) as caught:
         account.post("Fresh beans")
     assert account.diagnose(caught.value).verdict is Verdict.UNCERTAIN
+
+
+# -- a post's link, as an approver copies it (Mark as published on a thread's part) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("link", "post_id"),
+    [
+        ("https://x.com/acmecoffee/status/1990000000008388608", "1990000000008388608"),
+        ("https://x.com/acmecoffee/status/1990000000008388608?s=20", "1990000000008388608"),
+        ("  <https://twitter.com/acme_coffee/status/123/photo/1>  ", "123"),
+        ("mobile.twitter.com/acme/statuses/42", "42"),
+        ("https://x.com/i/web/status/77", "77"),
+        ("1990000000008388608", "1990000000008388608"),
+    ],
+)
+def test_a_status_link_or_an_id_gives_the_post_id(x: XSandbox, link: str, post_id: str) -> None:
+    assert account_of(x).post_id_from_link(link) == post_id
+    assert x.requests == []  # read from the link alone: nothing asked of X
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "",
+        "it's there",
+        "https://x.com/acmecoffee",
+        "https://example.com/acme/status/1",
+        "https://x.com/a/status/",
+        "0x12",
+        "1" * 21,
+        "https://x.com/acmecoffee/status/12 and more",
+    ],
+)
+def test_anything_else_is_not_a_post_link(x: XSandbox, link: str) -> None:
+    assert account_of(x).post_id_from_link(link) is None

@@ -11,7 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.approval.marking import Marking
+from bot.approval.outcomes import Kind
 from bot.approval.policy import Policy, Voice
+from bot.approval.recovery_moves import cancel_reason
+from bot.approval.refs import CardRef
 from bot.approval.workflow import Workflow
 from bot.delivery.deleter import Deleter
 from bot.delivery.publisher import CANDIDATES, Publisher
@@ -22,7 +26,7 @@ from bot.networks.x.client import XAccount
 from bot.runtime import failpoints
 from bot.sandbox import XSandbox
 from storage import deliveries
-from storage.models import Draft, Status
+from storage.models import AuditEvent, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
 from tests.clock import FakeClock
@@ -288,3 +292,98 @@ def test_a_stopped_deletion_is_finished_by_its_own_brands_deleter_with_that_bran
     assert status(store, draft) == Status.DELETED
     assert x.live_posts() == [] and other.live_posts() == []
     assert len(x.delete_requests()) == len(other.delete_requests()) == 1
+
+
+# -- settling one network of several (the card's per-network buttons: `draft:version:network`) -------------------
+
+
+def unknown_and_failed(wf: Workflow, store: Store, x: XSandbox, other: XSandbox, clock: FakeClock) -> Draft:
+    """X didn't confirm the post (503, and it is not on the account); the other network refused the keys (401)."""
+    draft = approved(wf, "One unsure, one refused.")
+    x.fail("POST /2/tweets", status=503)
+    other.fail("POST /2/tweets", status=401)
+    publisher(store, x, other, clock, Seen(store)).run_once()
+    found = by_network(store, draft)
+    assert (found["x"].status, found["mastodon"].status) == (Status.UNKNOWN, Status.FAILED)
+    assert status(store, draft) == Status.UNKNOWN  # the aggregate: a person is needed
+    return draft
+
+
+def test_retry_of_one_network_moves_its_delivery_alone_while_another_is_unknown(
+    wf: Workflow, store: Store, x: XSandbox, other: XSandbox, clock: FakeClock
+) -> None:
+    draft = unknown_and_failed(wf, store, x, other, clock)
+    assert wf.retry(ref_of(draft), OWNER).kind is Kind.ALREADY_DECIDED  # all networks: the draft isn't `failed`
+
+    outcome = wf.retry(ref_of(draft).of("mastodon"), OWNER)
+    assert outcome.kind is Kind.RETRYING
+    found = by_network(store, draft)
+    assert (found["x"].status, found["mastodon"].status) == (Status.UNKNOWN, Status.APPROVED)
+    assert found["mastodon"].last_error is None and found["x"].last_error  # X's question is still open
+    [retry] = [a for a in audit(store, draft) if a.action == "retry"]
+    assert (retry.detail, retry.from_status, retry.to_status) == ("mastodon", Status.FAILED, Status.APPROVED)
+
+    publisher(store, x, other, clock, Seen(store)).run_once()
+    found = by_network(store, draft)
+    assert (found["x"].status, found["mastodon"].status) == (Status.UNKNOWN, Status.PUBLISHED)
+    assert x.live_posts() == [] and len(other.live_posts()) == 1  # X was not sent again by Mastodon's Retry
+
+
+def test_a_second_click_on_one_networks_button_is_refused_and_audited(
+    wf: Workflow, store: Store, x: XSandbox, other: XSandbox, clock: FakeClock
+) -> None:
+    draft = unknown_and_failed(wf, store, x, other, clock)
+    assert wf.retry(ref_of(draft).of("mastodon"), OWNER).kind is Kind.RETRYING
+    again = wf.retry(ref_of(draft).of("mastodon"), OWNER)
+    assert again.kind is Kind.ALREADY_DECIDED
+    refused = [a for a in audit(store, draft) if a.action == "refused_already_decided"]
+    assert [a.detail for a in refused] == [f"{draft.id}:{draft.version}:mastodon"]  # which button it was
+    assert wf.retry(ref_of(draft).of("x"), OWNER).kind is Kind.ALREADY_DECIDED  # X is unknown, not failed
+    assert by_network(store, draft)["x"].status == Status.UNKNOWN
+
+
+def test_publish_again_cancel_and_mark_as_published_each_settle_their_own_network(
+    wf: Workflow, store: Store, x: XSandbox, other: XSandbox, clock: FakeClock
+) -> None:
+    draft = approved(wf, "Neither confirmed.")
+    x.fail("POST /2/tweets", status=503)
+    other.fail("POST /2/tweets", status=503)
+    publishing = publisher(store, x, other, clock, Seen(store))
+    publishing.run_once()
+    assert {d.status for d in by_network(store, draft).values()} == {Status.UNKNOWN}
+    marking = Marking(store, wf, {"x": account(x, Network.X), "mastodon": account(other, Network.MASTODON)})
+
+    assert wf.cancel_unknown(ref_of(draft).of("mastodon"), OWNER).kind is Kind.CANCELLED
+    found = by_network(store, draft)
+    assert (found["x"].status, found["mastodon"].status) == (Status.UNKNOWN, Status.FAILED)
+    assert found["mastodon"].last_error == "cancelled by <@U0OWNER> after Mastodon didn't confirm the post"
+    assert marking.mark_published(ref_of(draft).of("x"), OWNER).kind is Kind.MARKED
+    found = by_network(store, draft)
+    assert (found["x"].status, found["mastodon"].status) == (Status.PUBLISHED, Status.FAILED)
+    assert status(store, draft) == Status.FAILED
+    assert marking.mark_published(ref_of(draft).of("x"), OWNER).kind is Kind.ALREADY_DECIDED  # a stale card
+    assert wf.publish_again(ref_of(draft).of("mastodon"), OWNER).kind is Kind.ALREADY_DECIDED  # failed now
+    assert wf.retry(ref_of(draft).of("mastodon"), OWNER).kind is Kind.RETRYING
+    publishing.run_once()
+    assert status(store, draft) == Status.PUBLISHED
+    assert x.live_posts() == [] and len(other.live_posts()) == 1  # marked on X: nothing sent there
+    actions = [(a.action, a.detail) for a in audit(store, draft) if a.actor_id == OWNER.user_id]
+    assert [a for a in actions if a[0] in ("cancelled", "marked_published", "retry")] == [
+        ("cancelled", "mastodon: " + cancel_reason("Mastodon")),
+        ("marked_published", "x"),
+        ("retry", "mastodon"),
+    ]
+
+
+def test_a_networks_button_from_an_older_version_is_refused(
+    wf: Workflow, store: Store, x: XSandbox, other: XSandbox, clock: FakeClock
+) -> None:
+    draft = unknown_and_failed(wf, store, x, other, clock)
+    old = CardRef(draft.id or 0, draft.version - 1, Network.MASTODON)
+    assert wf.retry(old, OWNER).kind is Kind.ALREADY_DECIDED
+    assert by_network(store, draft)["mastodon"].status == Status.FAILED
+
+
+def audit(store: Store, draft: Draft) -> list[AuditEvent]:
+    with store.read() as tx:
+        return tx.audit_trail(draft.id or 0)

@@ -4,45 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
-from bot.approval.marking import post_id_from
 from bot.approval.refs import CardRef
+from bot.networks.base import Network
 from bot.slack.blocks import part_link_modal, unknown_line
 from bot.slack.ids import BlockId, CallbackId
+from bot.slack.replies import part_link_refused
 from storage.models import Draft, Status
-
-
-@pytest.mark.parametrize(
-    ("link", "post_id"),
-    [
-        ("https://x.com/acmecoffee/status/1990000000008388608", "1990000000008388608"),
-        ("https://x.com/acmecoffee/status/1990000000008388608?s=20", "1990000000008388608"),
-        ("  <https://twitter.com/acme_coffee/status/123/photo/1>  ", "123"),
-        ("mobile.twitter.com/acme/statuses/42", "42"),
-        ("https://x.com/i/web/status/77", "77"),
-        ("1990000000008388608", "1990000000008388608"),
-    ],
-)
-def test_a_status_link_or_an_id_gives_the_post_id(link: str, post_id: str) -> None:
-    assert post_id_from(link) == post_id
-
-
-@pytest.mark.parametrize(
-    "link",
-    [
-        "",
-        "it's there",
-        "https://x.com/acmecoffee",
-        "https://example.com/acme/status/1",
-        "https://x.com/a/status/",
-        "0x12",
-        "1" * 21,
-        "https://x.com/acmecoffee/status/12 and more",
-    ],
-)
-def test_anything_else_is_not_a_post_link(link: str) -> None:
-    assert post_id_from(link) is None
 
 
 def unknown(parts: int, up: int, next_look: bool = False) -> Draft:
@@ -75,3 +42,23 @@ def test_the_part_link_form_asks_for_that_part_and_names_the_rest() -> None:
     assert modal["blocks"][0]["label"]["text"] == "Link to part 2 of 4 on X"
     assert "parts 3 to 4 go out as replies" in modal["blocks"][1]["elements"][0]["text"]
     assert "part 3 goes out" in part_link_modal(CardRef(7, 2), 2, 3)["blocks"][1]["elements"][0]["text"]
+
+
+def test_the_part_link_form_of_one_network_names_it_and_keeps_it_in_the_ref() -> None:
+    modal = part_link_modal(CardRef(7, 2, Network.BLUESKY), 2, 3, "bluesky")
+    assert modal["private_metadata"] == "7:2:bluesky"  # the submission settles Bluesky's part, read by its account
+    assert modal["blocks"][0]["label"]["text"] == "Link to part 2 of 3 on Bluesky"
+    assert "https://bsky.app/profile/…/post/…" in modal["blocks"][0]["hint"]["text"]
+    assert part_link_modal(CardRef(7, 2), 2, 3)["blocks"][0]["hint"]["text"] == (
+        "Copy it from the post on X (Share → Copy link), e.g. https://x.com/…/status/…"
+    )
+
+
+def test_a_link_that_gave_no_post_is_refused_in_the_networks_words() -> None:
+    assert part_link_refused("x") == (
+        "That isn't a link to a post on X. Copy it from the post (Share → Copy link): https://x.com/…/status/…"
+    )
+    assert "a post of this account on Mastodon" in part_link_refused("mastodon")
+    assert part_link_refused("bluesky", "Bluesky answered 502") == (
+        "Bluesky couldn't be asked about that post just now (Bluesky answered 502). Try again in a moment."
+    )

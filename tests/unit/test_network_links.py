@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.slack.blocks import outcome_line
+from bot.approval.post_text import Part, PostText
+from bot.slack.blocks import approval_card, outcome_line
 from bot.slack.network_links import network_links
 from bot.slack.replies import decision_reply
-from storage.models import Draft, Status
+from storage.models import Delivery, Draft, Status
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 X_LINK = "https://x.com/acme/status/1001"
@@ -24,8 +25,11 @@ def published(**fields: object) -> Draft:
 
 def test_two_networks_are_each_linked_on_the_card_and_in_the_writers_thread() -> None:
     links = [("x", X_LINK), ("bluesky", BSKY_LINK)]
-    line = outcome_line(published(), links=links)
-    assert f"published: X: <{X_LINK}|view> · Bluesky: <{BSKY_LINK}|view>" in line
+    found = [
+        Delivery(draft_id=7, brand="acme", version=1, network=n, status=Status.PUBLISHED, post_url=u) for n, u in links
+    ]
+    text = str(approval_card(published(), PostText(parts=(Part("Hi", 2),)), deliveries=found)["blocks"])
+    assert f"<{X_LINK}|view on X>" in text and f"<{BSKY_LINK}|view on Bluesky>" in text
     assert (
         decision_reply(published(), links=links)
         == f"Approved by <@U0OWNER> · published X: {X_LINK} · Bluesky: {BSKY_LINK}"
@@ -33,7 +37,6 @@ def test_two_networks_are_each_linked_on_the_card_and_in_the_writers_thread() ->
 
 
 def test_one_network_reads_as_it_always_did() -> None:
-    assert outcome_line(published(), links=[("x", X_LINK)]) == outcome_line(published())
     assert f"<{X_LINK}|view on X>" in outcome_line(published())
     assert decision_reply(published(), links=[("x", X_LINK)]) == f"Approved by <@U0OWNER> · published {X_LINK}"
 

@@ -85,6 +85,32 @@ def test_parse_refuses_values_that_do_not_round_trip(value: str) -> None:
         CardRef.parse(value)
 
 
+@pytest.mark.parametrize("network", ["x", "bluesky", "mastodon"])
+def test_a_networks_button_names_its_network_and_round_trips(network: str) -> None:
+    ref = CardRef.parse(f"42:7:{network}")
+    assert (ref.draft_id, ref.version, ref.network) == (42, 7, network)
+    assert str(ref) == f"42:7:{network}" and CardRef.parse(str(ref)) == ref
+
+
+def test_a_ref_without_a_network_means_every_network_as_before() -> None:
+    ref = CardRef.parse("42:7")
+    assert ref.network is None and ref == CardRef(42, 7) and str(ref) == "42:7"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1:2:twitter", "1:2:X", "1:2:Bluesky", "1:2:", "1:2:x:", "1:2:x:x", "1:2: x", "1:2:x ", "1:2:threads", "1:2:3"],
+)
+def test_a_network_no_account_has_is_refused(value: str) -> None:
+    with pytest.raises(BadRef):
+        CardRef.parse(value)
+
+
+def test_a_ref_cannot_be_made_for_an_unknown_network() -> None:
+    with pytest.raises(BadRef):
+        CardRef(1, 2, "friendster")
+
+
 # -- Actor -----------------------------------------------------------------------------------
 
 

@@ -67,6 +67,12 @@ def test_already_decided_names_who_decided_and_the_state() -> None:
     assert "#17" in text
 
 
+def test_a_networks_button_already_settled_says_which_network() -> None:
+    draft = make_draft(status=Status.UNKNOWN, decided_by="U0OWNER")
+    text = refusal(Outcome(Kind.ALREADY_DECIDED, draft=draft, detail="mastodon"))
+    assert text.startswith(f"Draft #{draft.id} on Mastodon was already settled") and "Nothing was changed" in text
+
+
 def test_already_decided_reports_each_state_differently() -> None:
     texts = {
         refusal(Outcome(Kind.ALREADY_DECIDED, draft=make_draft(status=status, decided_by="U0OWNER")))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://bsky.social"
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5.0, 20.0
 GET_POSTS_MAX = 25  # app.bsky.feed.getPosts takes at most 25 uris
+# A post's link in the app: https://bsky.app/profile/<handle or DID>/post/<record key>
+_POST_LINK = re.compile(r"https://(?:www\.)?bsky\.app/profile/([A-Za-z0-9._:%-]{1,253})/post/([A-Za-z0-9._:~-]{1,512})")
+_LINK_TAIL = re.compile(r"[/?#]\S*")
 # What a read can fail with: the SDK's errors, and the httpx errors it lets through (a connection closed unanswered).
 UNREACHABLE = (atx.AtProtocolError, httpx.HTTPError)
 
@@ -181,7 +185,7 @@ class BlueskyAccount:
             raise
         value = out.value
         text = value.get("text") if isinstance(value, dict) else getattr(value, "text", None)
-        return _Found(out.uri, str(out.cid), text)
+        return _Found(out.uri, str(out.cid), text, _root_of(value))
 
     def delete(self, post_id: str) -> bool:
         """`com.atproto.repo.deleteRecord`: the PDS answers `{commit}` when it deleted, `{}` when it was gone."""
@@ -215,6 +219,25 @@ class BlueskyAccount:
         session = self.session.current
         handle = session.handle if session is not None else self.handle
         return f"https://bsky.app/profile/{handle}/post/{PostRef.decode(post_id).rkey}"
+
+    def post_id_from_link(self, link: str) -> str | None:
+        """The post's id from its link in the app: the link names the account and the record key, the id is the
+        record's uri and cid (a reply names its parent by both) and, for a thread's later part, its root's, all
+        read from the record at that key. None for a link to another account's post, or to no post."""
+        text = link.strip().strip("<>")
+        match = _POST_LINK.match(text)
+        if match is None or (text[match.end() :] and not _LINK_TAIL.fullmatch(text[match.end() :])):
+            return None
+        actor, rkey = match.group(1).lower(), match.group(2)
+        did = self.session.did()
+        session = self.session.current
+        if actor not in {self.handle, did.lower(), (session.handle.lower() if session is not None else self.handle)}:
+            return None
+        found = self._read(did, rkey)
+        if found is None:
+            return None
+        root = found.root if found.root and found.root["uri"] != found.uri else None
+        return PostRef(found.uri, found.cid, *(root["uri"], root["cid"]) if root else ()).encode()
 
     def diagnose(self, exc: BaseException) -> Diagnosis:
         return diagnose(exc, password_var=self.password_var)
@@ -260,10 +283,22 @@ class BlueskyAccount:
 
 
 class _Found:
-    __slots__ = ("cid", "uri", "value_text")
+    __slots__ = ("cid", "root", "uri", "value_text")
 
-    def __init__(self, uri: str, cid: str, value_text: str | None) -> None:
-        self.uri, self.cid, self.value_text = uri, cid, value_text
+    def __init__(self, uri: str, cid: str, value_text: str | None, root: dict[str, str] | None = None) -> None:
+        self.uri, self.cid, self.value_text, self.root = uri, cid, value_text, root
+
+
+def _root_of(value: Any) -> dict[str, str] | None:
+    """The thread root a post's record replies under (`reply.root`: uri and cid), or None for a thread's first
+    post. The SDK hands the record back as a model or as a dict, depending on whether it knows the type."""
+    reply = value.get("reply") if isinstance(value, dict) else getattr(value, "reply", None)
+    root = reply.get("root") if isinstance(reply, dict) else getattr(reply, "root", None)
+    if isinstance(root, dict):
+        uri, cid = root.get("uri"), root.get("cid")
+    else:
+        uri, cid = getattr(root, "uri", None), getattr(root, "cid", None)
+    return {"uri": str(uri), "cid": str(cid)} if uri and cid else None
 
 
 def _aspect_ratio(data: bytes) -> dict[str, int] | None:

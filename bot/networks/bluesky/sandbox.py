@@ -129,13 +129,16 @@ class BlueskySandbox(SessionsMixin, SandboxServer):
         message: str | None = None,
         headers: dict[str, str] | None = None,
         record_anyway: bool = False,
+        after: int = 0,
     ) -> None:
         """Answer `status` with an XRPC error body `times` times; `record_anyway` does the work first (a 500
-        after the record was created)."""
+        after the record was created); `after`: once that many requests went through (a thread's later part)."""
         body = dict(INTERNAL) if status >= 500 and error is None else {"error": error or "InvalidRequest"}
         if message is not None or status < 500:
             body["message"] = message or body["error"]
         with self._lock:
+            if after:
+                self._faults.add(route, "pass", after)
             self._faults.add(
                 route, "fail", times, status=status, body=body, headers=headers or {}, record_anyway=record_anyway
             )
@@ -225,7 +228,7 @@ class BlueskySandbox(SessionsMixin, SandboxServer):
         if refused is not None:
             return refused
         with self._lock:
-            fault = (
+            fault = self._faults.take(nsid, "pass") or (
                 self._faults.take(nsid, "drop") or self._faults.take(nsid, "hang") or self._faults.take(nsid, "fail")
             )
 
@@ -235,7 +238,7 @@ class BlueskySandbox(SessionsMixin, SandboxServer):
                 self._changed.notify_all()
                 return reply
 
-        if fault is None:
+        if fault is None or fault.kind == "pass":
             return run()
         options = fault.options
         done = run() if options.get("record_anyway") else None

@@ -19,6 +19,7 @@ How Mastodon.py is set up, and why:
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 import time
@@ -26,6 +27,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from mastodon import Mastodon, MastodonError, MastodonNotFoundError, MastodonRatelimitError
@@ -41,6 +43,10 @@ PINNED_VERSION = "4.0.0"
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5.0, 20.0
 CLOCK_SLACK = timedelta(minutes=2)  # the instance's clock may run behind ours
 PAGE = 40  # the most /api/v1/accounts/:id/statuses gives at once
+# A status's link as the web app copies it (`/@user/<id>`), or its ActivityPub uri (`/users/user/statuses/<id>`).
+_STATUS_LINK = re.compile(
+    r"https?://([^/\s@]+)/(?:@([A-Za-z0-9_]{1,30})|users/([A-Za-z0-9_]{1,30})/statuses)/([0-9]{1,20})(?:[/?#]\S*)?"
+)
 
 
 class _Session(requests.Session):
@@ -212,6 +218,19 @@ class MastodonAccount:
             return f"{self._account()['url'].rstrip('/')}/{post_id}"
         except MastodonError:
             return None
+
+    def post_id_from_link(self, link: str) -> str | None:
+        """The status id in a link to one of this account's statuses on its own instance; None for anything else.
+        Another instance shows our status under its own id (`/@user@domain/<its id>`), and another account's status
+        can't be a part of our thread. Reads the account once (its `url` names the instance's public domain, which
+        may differ from the API's)."""
+        match = _STATUS_LINK.fullmatch(link.strip().strip("<>"))
+        if match is None:
+            return None
+        host, user, status_id = match.group(1).lower(), match.group(2) or match.group(3), match.group(4)
+        me = self._account()
+        ours = {urlsplit(self.instance_url).netloc.lower(), urlsplit(me["url"]).netloc.lower()}
+        return status_id if host in ours and user.lower() == me["acct"].lower() else None
 
     def diagnose(self, exc: BaseException) -> Diagnosis:
         return diagnose(exc, self.token_env)

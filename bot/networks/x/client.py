@@ -21,6 +21,7 @@ import tweepy
 from bot.networks.base import Check, Diagnosis, MediaLimits, Network, Posted, TextRules
 from bot.networks.x import errors
 from bot.networks.x.errors import DeleteStopped, NotDeleted
+from bot.networks.x.links import status_id
 from bot.networks.x.match import comparable, comparable_from_x
 from bot.networks.x.rules import MEDIA, RULES
 
@@ -240,6 +241,9 @@ class XAccount:
         except (tweepy.TweepyException, requests.RequestException) as exc:
             log.warning("the account's username is unknown (%s): recorded without the post's link", exc)
             return None
+
+    def post_id_from_link(self, link: str) -> str | None:
+        return status_id(link)
 
     def _known_link(self, post_id: str) -> str | None:
         """The link if the account's username is known already (no call to X), else None."""

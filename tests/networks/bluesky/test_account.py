@@ -16,7 +16,7 @@ from bot.networks.bluesky.errors import MediaRefused
 from bot.networks.bluesky.refs import PostRef
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.bluesky.tid import is_tid
-from tests.networks.bluesky.conftest import BOB_DID, HANDLE
+from tests.networks.bluesky.conftest import BOB, BOB_DID, HANDLE
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -218,3 +218,70 @@ def test_check_with_the_server_unreachable_says_where_it_looked(pds: BlueskySand
     (check,) = account.check()
     assert not check.ok
     assert check.fix == f"could not connect to Bluesky: check the network, and the Bluesky server address ({pds.url})"
+
+
+# -- a post's link, as an approver copies it from the app (Mark as published on a thread's part) ------------------
+
+
+def test_a_post_link_gives_the_id_a_reply_needs_read_from_the_record(
+    account: BlueskyAccount, pds: BlueskySandbox
+) -> None:
+    posted = account.post("The harvest.", key=account.new_key())
+    (record,) = pds.posts()
+    link = f"https://bsky.app/profile/{HANDLE}/post/{record.rkey}"
+    assert account.post_id_from_link(link) == posted.id
+    assert account.post_id_from_link(f"  <{link}?utm=share>  ") == posted.id
+    assert account.post_id_from_link(f"https://bsky.app/profile/{pds.did}/post/{record.rkey}") == posted.id
+    found = PostRef.decode(account.post_id_from_link(link) or "")
+    assert found.strong() == strong(record) and found.root_uri is None  # the thread's first post is its own root
+
+
+def test_a_later_parts_link_carries_the_threads_root_so_the_next_part_names_it(
+    account: BlueskyAccount, pds: BlueskySandbox
+) -> None:
+    first = account.post("1/3 The harvest.", key=account.new_key())
+    second = account.post("2/3 The roast.", key=account.new_key(), reply_to=first.id)
+    _, two = pds.posts()
+    from_link = account.post_id_from_link(f"https://bsky.app/profile/{HANDLE}/post/{two.rkey}")
+    assert from_link == second.id  # uri and cid of the part, and the root's: what `post` gave
+    account.post("3/3 The cup.", key=account.new_key(), reply_to=from_link)
+    one, _, three = pds.posts()
+    assert refs(three.value["reply"]) == {"root": strong(one), "parent": strong(two)}
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "",
+        "it's there",
+        f"https://bsky.app/profile/{HANDLE}",
+        f"https://bsky.app/profile/{HANDLE}/post/",
+        "https://x.com/acme/status/123",
+        f"https://example.com/profile/{HANDLE}/post/3kabc2defgh22",
+        f"https://bsky.app/profile/{HANDLE}/post/3kabc2defgh22 and more",
+    ],
+)
+def test_anything_but_a_bluesky_post_link_is_none_without_a_call(
+    account: BlueskyAccount, pds: BlueskySandbox, link: str
+) -> None:
+    assert account.post_id_from_link(link) is None
+    assert pds.calls("com.atproto.repo.getRecord") == []
+
+
+def test_a_link_to_someone_elses_post_or_to_no_post_is_none(account: BlueskyAccount, pds: BlueskySandbox) -> None:
+    account.post("Ours.", key=account.new_key())
+    (record,) = pds.posts()
+    assert account.post_id_from_link(f"https://bsky.app/profile/{BOB}/post/{record.rkey}") is None
+    assert account.post_id_from_link(f"https://bsky.app/profile/{BOB_DID}/post/{record.rkey}") is None
+    assert account.post_id_from_link(f"https://bsky.app/profile/{HANDLE}/post/3kzzzzzzzzz22") is None
+
+
+def test_a_link_bluesky_cant_be_asked_about_now_raises_what_diagnose_reads(
+    account: BlueskyAccount, pds: BlueskySandbox
+) -> None:
+    account.post("Ours.", key=account.new_key())
+    (record,) = pds.posts()
+    pds.fail("com.atproto.repo.getRecord", status=502)
+    with pytest.raises(atx.AtProtocolError) as caught:
+        account.post_id_from_link(f"https://bsky.app/profile/{HANDLE}/post/{record.rkey}")
+    assert account.diagnose(caught.value).reason

@@ -84,6 +84,18 @@ def test_create_at_a_key_that_exists_is_a_bare_500(pds: BlueskySandbox) -> None:
     assert len(pds.posts()) == 1
 
 
+def test_a_fault_after_some_requests_lets_those_through_first(pds: BlueskySandbox) -> None:
+    """A thread's second part failing: `after=1` passes the first create, then fails the next one."""
+    client = login(pds)
+    pds.fail("com.atproto.repo.createRecord", status=500, after=1)
+    client.com.atproto.repo.create_record(post_data(pds, "One."))
+    with pytest.raises(atx.RequestException) as caught:
+        client.com.atproto.repo.create_record(post_data(pds, "Two."))
+    assert caught.value.response.status_code == 500
+    client.com.atproto.repo.create_record(post_data(pds, "Three."))
+    assert [p.text for p in pds.posts()] == ["One.", "Three."]
+
+
 def test_get_missing_record_is_record_not_found_and_delete_of_gone_has_no_commit(pds: BlueskySandbox) -> None:
     client, rkey = login(pds), new_tid()
     params = models.ComAtprotoRepoGetRecord.Params(repo=pds.did, collection="app.bsky.feed.post", rkey=rkey)

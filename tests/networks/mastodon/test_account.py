@@ -226,3 +226,43 @@ def test_check_when_the_instance_is_down(sandbox: MastodonSandbox) -> None:
     instance, token = account.check()
     assert not instance.ok and "could not connect" in instance.fix
     assert not token.ok
+
+
+# -- a status's link, as an approver copies it (Mark as published on a thread's part) -------------------------------
+
+
+def test_a_status_link_on_the_accounts_instance_gives_its_id(
+    account: MastodonAccount, sandbox: MastodonSandbox
+) -> None:
+    posted = account.post("Fresh beans.", key=account.new_key())
+    assert account.post_id_from_link(sandbox.link_of(posted.id)) == posted.id
+    assert account.post_id_from_link(f" <{sandbox.link_of(posted.id)}> ") == posted.id
+    uri = f"https://{sandbox.domain}/users/{sandbox.username}/statuses/{posted.id}"
+    assert account.post_id_from_link(uri) == posted.id
+    assert account.post_id_from_link(f"{sandbox.url}/@{sandbox.username}/{posted.id}") == posted.id  # the API's host
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "",
+        "it's there",
+        "https://social.example.com/@acmecoffee",
+        "https://social.example.com/@acmecoffee/",
+        "https://social.example.com/@acmecoffee/12ab",
+        "https://x.com/acmecoffee/status/123",
+        "https://social.example.com/@acmecoffee/123 and more",
+    ],
+)
+def test_anything_but_a_status_link_is_none(account: MastodonAccount, link: str) -> None:
+    assert account.post_id_from_link(link) is None
+
+
+def test_a_link_to_another_account_or_through_another_instance_is_none(
+    account: MastodonAccount, sandbox: MastodonSandbox
+) -> None:
+    """Another instance shows our status under its own id (`/@acmecoffee@social.example.com/<its id>`); another
+    account's status can't be a part of our thread."""
+    assert account.post_id_from_link("https://social.example.com/@someoneelse/109000000000000002") is None
+    assert account.post_id_from_link("https://mastodon.online/@acmecoffee/109000000000000002") is None
+    assert account.post_id_from_link("https://mastodon.online/@acmecoffee@social.example.com/1090000") is None
