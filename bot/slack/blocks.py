@@ -121,12 +121,13 @@ def approval_card(
         by = signed_by(signers) if signers else f"<@{draft.decided_by}>"
         if not held and not scheduled and shown_per_network(draft, deliveries):  # several networks, each its own
             headline = section(networks_headline(draft, signers, deliveries), BlockId.CARD_OUTCOME)
-            blocks.append(with_delete_button(headline, draft, ref))
+            blocks.append(with_delete_button(headline, draft, ref, post.networks))
             blocks += network_blocks(deliveries, CardRef(draft.id or 0, draft.version))
         else:
-            line = f"Approved by {by} {slack_date(draft.decided_at)}" if scheduled else outcome_line(draft, signers)
+            approved = f"Approved by {by} {slack_date(draft.decided_at)}"
+            line = approved if scheduled else outcome_line(draft, signers, post.networks)
             outcome = section(window_line(draft, by) if held else line, BlockId.CARD_OUTCOME)
-            blocks.append(with_delete_button(outcome, draft, ref))
+            blocks.append(with_delete_button(outcome, draft, ref, post.networks))
             settle = UNDO_BUTTONS if held else scheduled or SETTLE_BUTTONS.get(status, ())
             if settle:
                 elements = [button(a, label, ref, style) for a, label, style in settle]
@@ -159,9 +160,10 @@ def networks_headline(draft: Draft, signers: Sequence[str], found: Sequence[Deli
     return f"{icon} Approved by {who} {slack_date(draft.decided_at)} for {where}:"
 
 
-def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
-    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`. A
-    version out on several networks has a line per network instead (`networks_headline`, bot/slack/delivery_blocks)."""
+def outcome_line(draft: Draft, signers: Sequence[str] = (), where: str = "X") -> str:
+    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`. `where`:
+    the brand's one network (`X`, `Bluesky`). A version out on several networks has a line per network instead
+    (`networks_headline`, bot/slack/delivery_blocks)."""
     status = Status(draft.status)
     icon = OUTCOME_ICONS.get(status, "")
     who = f"<@{draft.decided_by}>" if draft.decided_by else "someone"
@@ -170,13 +172,13 @@ def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
     when = slack_date(draft.decided_at)
     match status:
         case Status.APPROVED | Status.PUBLISHING:
-            line = f"Approved by {who} {when} · publishing to X…"
+            line = f"Approved by {who} {when} · publishing to {where}…"
             if draft.last_error:
                 line += f"\nLast attempt: {escape_mrkdwn(draft.last_error)}. Retrying automatically."
         case Status.PUBLISHED if draft.post_url:
-            line = f"Approved by {who} {when} · published: <{draft.post_url}|view on X>"
+            line = f"Approved by {who} {when} · published: <{draft.post_url}|view on {where}>"
         case Status.PUBLISHED:
-            line = f"Approved by {who} {when} · marked as published after a check on X"
+            line = f"Approved by {who} {when} · marked as published after a check on {where}"
         case Status.CHANGES_REQUESTED:
             line = f"Changes requested by {who} {when}: _{escape_mrkdwn(draft.reason or '')}_"
         case Status.REJECTED:
@@ -189,19 +191,20 @@ def outcome_line(draft: Draft, signers: Sequence[str] = ()) -> str:
                 " Fix the cause, then press Retry."
             )
         case Status.UNKNOWN:
-            line = unknown_line(draft, who, when)
+            line = unknown_line(draft, who, when, where)
         case Status.DELETING | Status.DELETED | Status.DELETE_FAILED:  # the icon is delete_line's
-            return delete_line(draft, f"Approved by {who} {when}", slack_date(draft.deleted_at))
+            return delete_line(draft, f"Approved by {who} {when}", slack_date(draft.deleted_at), where)
         case _:
             line = status_words(draft.status)
     return f"{icon} {line}".strip()
 
 
-def unknown_line(draft: Draft, who: str, when: str) -> str:
-    """X didn't confirm a post: which one (a thread's part), what to check, and whether the bot still looks."""
+def unknown_line(draft: Draft, who: str, when: str, where: str = "X") -> str:
+    """The network (`where`) didn't confirm a post: which one (a thread's part), what to check, and whether the bot
+    still looks."""
     error = escape_mrkdwn(draft.last_error or "")
-    return f"Approved by {who} {when}, but X " + uncertain_words(
-        draft, "X", error, "*Mark as published*", "*Publish again*"
+    return f"Approved by {who} {when}, but {where} " + uncertain_words(
+        draft, where, error, "*Mark as published*", "*Publish again*"
     )
 
 

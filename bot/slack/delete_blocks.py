@@ -1,4 +1,5 @@
-"""What a card shows about Delete from X: the button (behind Slack's confirmation dialog) and the outcome line.
+"""What a card shows about Delete (from X, or every network the post is on): the button, behind Slack's
+confirmation dialog, and the outcome line.
 
 Pure builders, like bot/slack/blocks.py, which calls them for published, deleting, deleted and delete_failed drafts.
 """
@@ -12,7 +13,7 @@ from storage.models import Draft, Status
 
 # Slack's confirmation dialog object: title ≤ 100, text ≤ 300, confirm/deny ≤ 30 characters, all plain_text;
 # `style: danger` makes the confirm button red. Slack sends the click only once the person confirms.
-CONFIRM_TITLE = "Delete from X?"
+CONFIRM_LIMIT = 30
 CONFIRM_DENY = "Keep it"
 
 ICONS = {
@@ -22,27 +23,39 @@ ICONS = {
 }
 
 
-def confirm_dialog(parts: int) -> Block:
+def delete_label(where: str) -> str:
+    """`Delete from X`, `Delete from X and Bluesky`: the button, and its dialog's confirm button while that fits
+    Slack's 30 characters (`Delete from all 3 networks` past it)."""
+    return f"Delete from {where}"
+
+
+def confirm_dialog(parts: int, where: str = "X") -> Block:
+    """`where`: the networks the post is on, as people read them (`X`, `X and Bluesky`)."""
     what = "this post" if parts == 1 else f"all {parts} posts of this thread"
-    text = f"This deletes {what} from X for everyone. It can't be undone; the card and the audit trail keep the text."
+    text = f"This deletes {what} from {where} for everyone. It can't be undone; the card and the audit trail keep"
+    text += " the text."
+    label = delete_label(where)
+    if len(label) > CONFIRM_LIMIT:
+        label = f"Delete from all {where.count(',') + 2} networks"
     return {
-        "title": {"type": "plain_text", "text": CONFIRM_TITLE},
+        "title": {"type": "plain_text", "text": f"{delete_label(where)}?"},  # at most 100: three networks are 36
         "text": {"type": "plain_text", "text": text},
-        "confirm": {"type": "plain_text", "text": "Delete from X"},
+        "confirm": {"type": "plain_text", "text": label},
         "deny": {"type": "plain_text", "text": CONFIRM_DENY},
         "style": "danger",
     }
 
 
-def with_delete_button(outcome: Block, draft: Draft, ref: str) -> Block:
-    """The card's outcome section, with *Delete from X* beside it on a published post (behind the confirmation
-    dialog), or *Retry* on one whose deletion stopped. An accessory, not an actions block: the decision buttons
-    stay gone once a draft is decided. A deletion pressed on the card (no reason asked: Slack's confirmation is
-    the one step) gets *Add a reason* until one is kept."""
+def with_delete_button(outcome: Block, draft: Draft, ref: str, where: str = "X") -> Block:
+    """The card's outcome section, with *Delete from X* (from `where`: every network the post is on) beside it on
+    a published post (behind the confirmation dialog), or *Retry* on one whose deletion stopped. An accessory, not
+    an actions block: the decision buttons stay gone once a draft is decided. A deletion pressed on the card (no
+    reason asked: Slack's confirmation is the one step) gets *Add a reason* until one is kept."""
     status = Status(draft.status)
     parts = len(draft.post_ids or [])
     if status is Status.PUBLISHED and parts:
-        outcome["accessory"] = button(ActionId.DELETE_FROM_X, "Delete from X", ref, "danger", confirm_dialog(parts))
+        dialog = confirm_dialog(parts, where)
+        outcome["accessory"] = button(ActionId.DELETE_FROM_X, delete_label(where), ref, "danger", dialog)
     elif status is Status.DELETE_FAILED:
         outcome["accessory"] = button(ActionId.RETRY_DELETE, "Retry", ref, "danger")
     elif status in (Status.DELETING, Status.DELETED) and not draft.delete_reason:
@@ -57,8 +70,9 @@ def part_link(draft: Draft, post_id: str) -> str:
     return f"<{draft.post_url.rsplit('/status/', 1)[0]}/status/{post_id}|view>"
 
 
-def delete_line(draft: Draft, approved: str, when_deleted: str) -> str:
-    """The card's outcome line once Delete from X was pressed. `approved`: "Approved by <@U> <date>"."""
+def delete_line(draft: Draft, approved: str, when_deleted: str, where: str = "X") -> str:
+    """The card's outcome line once Delete was pressed. `approved`: "Approved by <@U> <date>"; `where`: the
+    network(s) it deletes from."""
     status = Status(draft.status)
     ids = draft.post_ids or []
     gone = set(draft.deleted_ids or [])
@@ -66,16 +80,17 @@ def delete_line(draft: Draft, approved: str, when_deleted: str) -> str:
     why = f": _{escape_mrkdwn(draft.delete_reason)}_" if draft.delete_reason else ""
     icon = ICONS[status]
     if status is Status.DELETED:
-        return f"{icon} {approved} · deleted from X by {asked} {when_deleted}{why}"
+        return f"{icon} {approved} · deleted from {where} by {asked} {when_deleted}{why}"
     if status is Status.DELETING:
         progress = f" ({len(gone)} of {len(ids)} gone)" if len(ids) > 1 else ""
-        return f"{icon} {approved} · deleting from X, asked by {asked}{progress}…"
+        return f"{icon} {approved} · deleting from {where}, asked by {asked}{progress}…"
     left = [n for n, post_id in enumerate(ids, start=1) if post_id not in gone]
     still = ", ".join(f"{n} ({part_link(draft, ids[n - 1])})" for n in left)
     done = [n for n, post_id in enumerate(ids, start=1) if post_id in gone]
     deleted = f" Deleted: part {', '.join(map(str, done))}." if done else ""
     of = f" of {len(ids)}" if len(ids) > 1 else ""
+    error = escape_mrkdwn(draft.last_error or "")
     return (
-        f"{icon} {approved} · deleting from X (asked by {asked}) stopped: {escape_mrkdwn(draft.last_error or '')}."
-        f" *Still on X: part {still}{of}.*{deleted} Press Retry to finish."
+        f"{icon} {approved} · deleting from {where} (asked by {asked}) stopped: {error}."
+        f" *Still on {where}: part {still}{of}.*{deleted} Press Retry to finish."
     )
