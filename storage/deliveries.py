@@ -240,21 +240,6 @@ def from_draft(session: Session, draft: Draft, network: str = "x") -> bool:
     )
 
 
-def mark_deleted(session: Session, draft_id: int, version: int, gone: Sequence[str], at: datetime) -> int:
-    """Delete finished for the draft (bot/delivery/deleter.py, which holds the claim on the draft): each of the
-    version's published deliveries is deleted too, with the ids of its own posts that went."""
-    count = 0
-    for index, delivery in enumerate(of_draft(session, draft_id, version)):
-        if delivery.status in (Status.PUBLISHED, Status.DELETE_FAILED, Status.DELETING):
-            prefix = f"{delivery.network}:"  # the deleter's mark of another network's ids (deleter.gone_mark)
-            marks = set(gone) if index == 0 else {i[len(prefix) :] for i in gone if i.startswith(prefix)}
-            mine = [i for i in delivery.post_ids or [] if i in marks]
-            count += move(
-                session, delivery.id or 0, frm={delivery.status}, to=Status.DELETED, deleted_ids=mine, deleted_at=at
-            )
-    return count
-
-
 # -- publishing: claim, fenced writes, moves ---------------------------------------------------
 
 
