@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, union_all
 from sqlmodel import Session, col, select
 
-from storage.models import AuditEvent, BrandState, Card, Draft, DraftVersion, Status
+from storage.models import AuditEvent, BrandState, Card, Delivery, Draft, DraftVersion, Status
 
 DECISIONS = ("approved", "edited", "changes_requested", "rejected")
 
@@ -27,23 +27,36 @@ def counts_by_status(session: Session, brand: str, statuses: Sequence[str]) -> d
     return {status: count for status, count in session.exec(stmt).all()}
 
 
-def count_published_between(session: Session, brand: str, start: datetime, end: datetime) -> int:
-    stmt = select(func.count()).where(
-        Draft.brand == brand,
-        Draft.status == Status.PUBLISHED,
-        col(Draft.published_at) >= start,
-        col(Draft.published_at) < end,
+def _went_out(brand: str, start: datetime | None = None, end: datetime | None = None) -> Any:
+    """(draft id, first and last time) of the brand's drafts with a post up on some network, published in
+    [start, end) when given: each delivery of the draft's current version has its own time (a draft up on X and
+    Bluesky and failed on Mastodon went out, on two networks). A post deleted since is not up."""
+    stmt = (
+        select(
+            col(Delivery.draft_id).label("draft_id"),
+            func.min(Delivery.published_at).label("first_at"),
+            func.max(Delivery.published_at).label("last_at"),
+        )
+        .join(Draft, col(Draft.id) == col(Delivery.draft_id))
+        .where(Delivery.brand == brand, Delivery.status == Status.PUBLISHED)
+        .where(col(Delivery.version) == col(Draft.version))
+        .group_by(col(Delivery.draft_id))
     )
-    return session.exec(stmt).one()
+    if start is not None and end is not None:
+        stmt = stmt.where(col(Delivery.published_at) >= start, col(Delivery.published_at) < end)
+    return stmt.subquery()
+
+
+def count_published_between(session: Session, brand: str, start: datetime, end: datetime) -> int:
+    """Drafts with a post that went out in [start, end) on any of their networks."""
+    went = _went_out(brand, start, end)
+    return session.exec(select(func.count()).select_from(went)).one()
 
 
 def published_between(session: Session, brand: str, start: datetime, end: datetime) -> list[Draft]:
-    stmt = (
-        select(Draft)
-        .where(Draft.brand == brand, Draft.status == Status.PUBLISHED)
-        .where(col(Draft.published_at) >= start, col(Draft.published_at) < end)
-        .order_by(col(Draft.published_at))
-    )
+    """The drafts of `count_published_between`, in the order their first post of the period went out."""
+    went = _went_out(brand, start, end)
+    stmt = select(Draft).join(went, went.c.draft_id == col(Draft.id)).order_by(went.c.first_at, col(Draft.id))
     return list(session.exec(stmt).all())
 
 
@@ -69,10 +82,12 @@ def drafts_in(
 
 
 def last_published(session: Session, brand: str, limit: int) -> list[Draft]:
+    """The drafts whose newest post (on any network) went out last, newest first."""
+    went = _went_out(brand)
     stmt = (
         select(Draft)
-        .where(Draft.brand == brand, Draft.status == Status.PUBLISHED)
-        .order_by(col(Draft.published_at).desc(), col(Draft.id).desc())
+        .join(went, went.c.draft_id == col(Draft.id))
+        .order_by(went.c.last_at.desc(), col(Draft.id).desc())
         .limit(limit)
     )
     return list(session.exec(stmt).all())
