@@ -144,6 +144,13 @@ def of_drafts(session: Session, draft_ids: Sequence[int]) -> dict[int, list[Deli
     return found
 
 
+def posted(session: Session, draft_id: int, version: int) -> bool:
+    """Whether any delivery of the draft's `version` has a post up (or had: a thread's first parts, a post deleted
+    since): its text went out somewhere, so it can no longer be reopened as if nothing had."""
+    stmt = select(Delivery.post_ids).where(Delivery.draft_id == draft_id, Delivery.version == version)
+    return any(ids for ids in session.exec(stmt).all())
+
+
 def links(session: Session, draft_id: int) -> list[tuple[str, str | None]]:
     """(network, link) of each delivery of the draft's current version that is up, in network order."""
     return [(d.network, d.post_url) for d in of_draft(session, draft_id) if d.status == Status.PUBLISHED]
