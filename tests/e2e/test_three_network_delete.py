@@ -11,12 +11,19 @@ from sqlmodel import select
 
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
+from bot.slack.blocks import slack_date
 from storage.models import Draft, Status
 from tests.e2e.harness import OWNER, WRITER, Harness
 from tests.e2e.test_three_networks import CHANNEL, app, deliveries, networks, wait_until  # noqa: F401 (fixtures)
 
 DELETE_RECORD = "com.atproto.repo.deleteRecord"
 MASTODON_DELETE = "DELETE /api/v1/statuses/:id"
+
+
+def command(app: Harness, text: str) -> str:  # noqa: F811
+    response = app.driver.command(text, OWNER, channel=CHANNEL)
+    assert response.status_code == 200
+    return response.json()["text"]
 
 
 def delete(app: Harness, draft_id: int) -> str:  # noqa: F811
@@ -55,6 +62,15 @@ def test_a_network_refusing_a_delete_stops_only_its_own_and_retry_finishes_it(
     assert app.store.get(draft.id).status == Status.DELETE_FAILED  # type: ignore[union-attr]
     assert app.x.live_posts() == [] and mastodon.live_statuses() == [] and len(bluesky.posts()) == 1
     assert all(d.attempt_id is None and d.lease_until is None for d in found.values())  # every claim let go
+    shown = command(app, f"show {draft.id}")  # each network's own state, from its delivery
+    for network, title in (("x", "X"), ("mastodon", "Mastodon")):
+        at = found[network].deleted_at
+        assert at and f"{title}: published" in shown and f"· deleted by <@{OWNER}> {slack_date(at)}" in shown
+    assert f"Bluesky: published {slack_date(found['bluesky'].published_at)} {found['bluesky'].post_url}" in shown
+    assert f"· now delete_failed: {found['bluesky'].last_error}" in shown
+    status = command(app, "status")
+    assert "0 being deleted, 1 deletion stopped" in status
+    assert f"X deleted · Bluesky delete failed: {found['bluesky'].last_error} · Mastodon deleted" in status
 
     delete(app, draft.id)  # Retry: only Bluesky is still up
 

@@ -13,6 +13,7 @@ from sqlmodel import select
 from bot.networks.bluesky.refs import PostRef
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
+from bot.reports import status
 from bot.slack.blocks import slack_date
 from storage.models import Delivery, Draft, Status
 from tests.e2e.harness import OWNER, WRITER, Harness, block_text
@@ -64,6 +65,11 @@ def test_status_says_per_network_what_is_up_and_what_failed(
     last = text.split("*Last published*", 1)[1]
     assert f"#{draft.id}" in last
     assert f"<{found['x'].post_url}|X>" in last and f"<{found['bluesky'].post_url}|Bluesky>" in last
+
+    printed = status.plain(status.build(app.store, app.running.services.settings, brand="acme"))  # the CLI's text
+    both = f"X {found['x'].post_url} · Bluesky {found['bluesky'].post_url}"
+    assert f"  #{draft.id} failed: {both} · Mastodon failed: the instance refused" in printed
+    assert f"  #{draft.id} {both} · Mastodon failed" in printed.split("Last published:", 1)[1]
 
 
 def test_show_gives_each_networks_link_and_its_own_time(
