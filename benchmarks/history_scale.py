@@ -36,7 +36,7 @@ from bot.runtime.settings import Settings
 from storage.engine import make_engine
 from storage.maintenance import optimize
 from storage.migrate import upgrade
-from storage.models import AuditEvent, Draft, DraftVersion
+from storage.models import AuditEvent, Delivery, Draft, DraftVersion
 from storage.store import Store
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -52,7 +52,7 @@ def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None, d
         statuses = [s for s in statuses if s not in ("pending", "failed")]
     with store.engine.begin() as connection:
         for start in range(0, drafts, BATCH):
-            rows, versions, audits = [], [], []
+            rows, versions, audits, delivered = [], [], [], []
             for i in range(start, min(drafts, start + BATCH)):
                 created = NOW - timedelta(seconds=rng.randrange(days * 86400))
                 state = rng.choice(statuses)
@@ -86,6 +86,8 @@ def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None, d
                 versions.append(
                     {"draft_id": i + 1, "version": 1, "text": "v1", "author_id": f"U0W{i % 7}", "created_at": created}
                 )
+                if state in ("published", "failed"):  # past approval: its X delivery, as migration 0017 makes one
+                    delivered.append(delivery(rows[-1]))
                 audits.append(
                     {
                         "draft_id": i + 1,
@@ -113,6 +115,28 @@ def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None, d
             connection.execute(insert(Draft), rows)
             connection.execute(insert(DraftVersion), versions)
             connection.execute(insert(AuditEvent), audits)
+            if delivered:
+                connection.execute(insert(Delivery), delivered)
+
+
+def delivery(draft: dict) -> dict:
+    """The X delivery of a draft row of `fill` (what status, the digest and history read what went out from)."""
+    return {
+        "draft_id": draft["id"],
+        "brand": draft["brand"],
+        "version": draft["version"],
+        "network": "x",
+        "status": draft["status"],
+        "final_parts": draft["final_parts"],
+        "post_ids": draft["post_ids"],
+        "post_url": draft["post_url"],
+        "attempts": 1,
+        "looks": 0,
+        "published_at": draft["published_at"],
+        "last_error": "X refused the keys (401)" if draft["status"] == "failed" else None,
+        "created_at": draft["decided_at"],
+        "updated_at": draft["updated_at"],
+    }
 
 
 def timed(fn, runs: int) -> dict[str, float]:

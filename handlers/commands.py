@@ -12,7 +12,6 @@ from slack_bolt import Ack, App, Respond
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.post_text import escape_mrkdwn
 from bot.approval.refs import Actor, slack_id
-from bot.delivery.deleter import remaining
 from bot.jobs import digest_render
 from bot.jobs.digest import build
 from bot.jobs.schedule import Week
@@ -199,14 +198,14 @@ def delete(ack: Ack, respond: Respond, ref: str, reason: str | None, actor: Acto
     if outcome.refused or outcome.draft is None:
         ack(response_type="ephemeral", text=delete_refusal(outcome))
         return
-    parts = len(outcome.draft.post_ids or [])
+    parts = desk.deleter.posts(draft_id)
     ack(response_type="ephemeral", text=f"Deleting draft #{draft_id} from X ({parts} post{'s' if parts != 1 else ''})…")
     services.decided(draft_id)  # every card says "deleting…"
-    ended = desk.deleter.run(draft_id, outcome.draft.attempt_id)
+    ended = desk.deleter.run(draft_id, outcome.attempt_id)
     respond(
         response_type="ephemeral",
         replace_original=False,
-        text=deletion_result(ended, remaining(ended) if ended else []),
+        text=deletion_result(ended, desk.deleter.left(draft_id) if ended else []),
     )
 
 

@@ -144,6 +144,13 @@ def of_drafts(session: Session, draft_ids: Sequence[int]) -> dict[int, list[Deli
     return found
 
 
+def posted(session: Session, draft_id: int, version: int) -> bool:
+    """Whether any delivery of the draft's `version` has a post up (or had: a thread's first parts, a post deleted
+    since): its text went out somewhere, so it can no longer be reopened as if nothing had."""
+    stmt = select(Delivery.post_ids).where(Delivery.draft_id == draft_id, Delivery.version == version)
+    return any(ids for ids in session.exec(stmt).all())
+
+
 def links(session: Session, draft_id: int) -> list[tuple[str, str | None]]:
     """(network, link) of each delivery of the draft's current version that is up, in network order."""
     return [(d.network, d.post_url) for d in of_draft(session, draft_id) if d.status == Status.PUBLISHED]
@@ -242,21 +249,6 @@ def from_draft(session: Session, draft: Draft, network: str = "x") -> bool:
         created_at=draft.decided_at or draft.created_at,
         updated_at=draft.updated_at,
     )
-
-
-def mark_deleted(session: Session, draft_id: int, version: int, gone: Sequence[str], at: datetime) -> int:
-    """Delete finished for the draft (bot/delivery/deleter.py, which holds the claim on the draft): each of the
-    version's published deliveries is deleted too, with the ids of its own posts that went."""
-    count = 0
-    for index, delivery in enumerate(of_draft(session, draft_id, version)):
-        if delivery.status in (Status.PUBLISHED, Status.DELETE_FAILED, Status.DELETING):
-            prefix = f"{delivery.network}:"  # the deleter's mark of another network's ids (deleter.gone_mark)
-            marks = set(gone) if index == 0 else {i[len(prefix) :] for i in gone if i.startswith(prefix)}
-            mine = [i for i in delivery.post_ids or [] if i in marks]
-            count += move(
-                session, delivery.id or 0, frm={delivery.status}, to=Status.DELETED, deleted_ids=mine, deleted_at=at
-            )
-    return count
 
 
 # -- publishing: claim, fenced writes, moves ---------------------------------------------------

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from storage.brands import of_brand, unpaused
 from storage.models import Draft, Status
 from storage.store import changed
+from storage.tries import never_tried
 from storage.types import utcnow
 
 
@@ -42,7 +43,7 @@ def late(
     """Approved, never tried, its time more than `grace` ago, nobody told: the publisher won't post these."""
     stmt = (
         select(Draft)
-        .where(Draft.status == Status.APPROVED, Draft.attempts == 0, col(Draft.publish_at) < now - grace)
+        .where(Draft.status == Status.APPROVED, never_tried(), col(Draft.publish_at) < now - grace)
         .where(col(Draft.time_noticed_at).is_(None))
         .where(of_brand(brand))
         .order_by(col(Draft.publish_at))
@@ -96,7 +97,7 @@ def move_scheduled(session: Session, draft_id: int, at_version: int, to: Status,
         col(Draft.id) == draft_id,
         col(Draft.status) == Status.APPROVED,
         col(Draft.version) == at_version,
-        col(Draft.attempts) == 0,
+        never_tried(),
         col(Draft.publish_at).is_not(None),
     )
     return changed(session, stmt.values(status=to, updated_at=utcnow(), **values))

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from storage.brands import unpaused
 from storage.models import Draft, InboxItem, Status
 from storage.store import changed
+from storage.tries import never_tried
 from storage.types import utcnow
 
 HOLDING_ATTEMPTS = 3  # bot.intake.inbox.MAX_ATTEMPTS: a click given up on stops holding its draft
@@ -55,7 +56,7 @@ def move_back(session: Session, draft_id: int, version: int, undone_by: str, now
         col(Draft.id) == draft_id,
         col(Draft.status) == Status.APPROVED,
         col(Draft.version) == version,
-        col(Draft.attempts) == 0,
+        never_tried(),
         in_window,
     )
     values = dict(

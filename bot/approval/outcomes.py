@@ -116,6 +116,7 @@ class Outcome:
     refusals: tuple[Refusal, ...] = ()  # for SLACK_ONLY: what the writer has to write as text
     media: tuple[MediaRefusal, ...] = ()  # for MEDIA_REFUSED: the files X won't take; else files left out
     told: int | None = None  # the writer's reply, claimed in the move's own transaction: that move's audit row id
+    attempt_id: str | None = None  # for DELETING: the claim on the deliveries that `Deleter.run` deletes under
 
     @property
     def refused(self) -> bool:

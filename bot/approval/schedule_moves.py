@@ -16,7 +16,7 @@ from bot.approval.escalation_rule import due_at
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.refs import Actor, CardRef
 from bot.intake.schedule_line import BadTime, Proposal, describe, propose
-from storage import approvals, deliveries
+from storage import approvals, deliveries, tries
 from storage import schedule as stored_schedule
 from storage.models import OPEN_FOR_DECISION, Draft, Status
 from storage.store import Tx
@@ -129,11 +129,12 @@ def move_scheduled(tx: Tx, draft_id: int, at_version: int, to: Status, /, **valu
     return True
 
 
-def is_scheduled(draft: Draft, now: datetime) -> bool:
-    """Approved for a time still ahead and not tried: the writer may still edit it (back to pending)."""
+def is_scheduled(tx: Tx, draft: Draft, now: datetime) -> bool:
+    """Approved for a time still ahead and not tried on any network: the writer may still edit it (back to
+    pending)."""
     return (
         draft.status == Status.APPROVED
-        and draft.attempts == 0
         and draft.publish_at is not None
         and draft.publish_at > now
+        and not tries.tried(tx.session, draft.id or 0, draft.version)
     )

@@ -34,13 +34,11 @@ GONE_OUT = frozenset({Status.PUBLISHING, Status.PUBLISHED, Status.UNKNOWN, Statu
 
 
 def is_undoable(draft: Draft, now: datetime) -> bool:
-    """Approved, never claimed, and its window still open: an Undo now would win against the publisher."""
-    return (
-        draft.status == Status.APPROVED
-        and draft.attempts == 0
-        and draft.undo_until is not None
-        and draft.undo_until > now
-    )
+    """Approved and its window still open: an Undo now would win against the publisher. No network can have been
+    tried yet: the window opens with the approval that makes the version's deliveries, and the publisher claims
+    none while it is open (storage.deliveries.due); the move itself re-checks on the deliveries
+    (storage.undo.move_back, `never_tried`), which settles a click on the edge of the window."""
+    return draft.status == Status.APPROVED and draft.undo_until is not None and draft.undo_until > now
 
 
 def undone_now(draft: Draft) -> bool:

@@ -18,8 +18,8 @@ from bot.approval.refs import IncomingMessage
 from bot.approval.schedule_moves import is_scheduled, move_scheduled
 from bot.intake import draft_media
 from bot.intake.message_life import order_key
+from storage import deliveries, messages
 from storage import media as stored_media
-from storage import messages
 from storage.messages import EditIs
 from storage.models import OPEN_FOR_WRITER, Draft, Status
 from storage.store import Tx
@@ -153,7 +153,7 @@ class WriterMoves:
             if draft is None or draft.id is None:
                 return self._intake(tx, message, fresh, fresh_post, text, bad_time)
             now = self.clock()
-            open_to_writer = draft.status in OPEN_FOR_WRITER or is_scheduled(draft, now)
+            open_to_writer = draft.status in OPEN_FOR_WRITER or is_scheduled(tx, draft, now)
             publish_at = proposal.at
             if proposal.said is not None and proposal.said == draft.publish_said:
                 publish_at, bad_time = draft.publish_at, None  # the line wasn't touched: not read again ("tomorrow")
@@ -172,7 +172,8 @@ class WriterMoves:
             images_changed = draft_media.changed(tx.session, draft, message.media)
             if draft.text == text and draft.publish_at == publish_at and not images_changed:
                 return Outcome(Kind.IGNORED, draft=draft)
-            open_now = OPEN_FOR_WRITER | (draft_media.REOPENED if images_changed and not draft.post_ids else set())
+            posted = deliveries.posted(tx.session, draft.id, draft.version)  # up (or partly) on some network
+            open_now = OPEN_FOR_WRITER | (draft_media.REOPENED if images_changed and not posted else set())
             if draft.status not in open_now and not open_to_writer:
                 return self._too_late(tx, Kind.NOT_EDITABLE, draft, message.user)
             post = self._compose(draft, longest, text, rules=rules)

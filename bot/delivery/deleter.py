@@ -1,12 +1,14 @@
-"""Delete from X: every part of a published thread, at most once each, whoever clicks and whatever stops.
+"""Delete: every part of a published thread on each network, at most once each, whoever clicks and whatever stops.
 
-Fenced like publishing (bot/delivery/publisher.py): a compare-and-set claims the draft (`published` or `delete_failed` →
-`deleting`, a fresh attempt id and lease) and commits; the X calls run holding no database lock; each part's
-result is recorded fenced by the attempt id, with a renewed lease, and an audit row saying who asked and which
-post went. A second click, another instance or a stale Retry loses the claim and is told. A holder that stops
-mid-way leaves its claim to run out (or, on this host, its process to be gone); `resume` takes it over with a
-new attempt id and finishes: parts recorded as gone are never sent again, and a part whose answer was lost is
-sent again harmlessly, since a post already gone counts as deleted (`Account.delete`).
+Fenced like publishing (bot/delivery/publisher.py), per delivery: a compare-and-set claims each of the version's
+deliveries that is up (`published` or `delete_failed` → `deleting`, one fresh attempt id and lease) and commits; the
+network calls run holding no database lock; each part's result is recorded on its own delivery fenced by that
+delivery's attempt id, with a renewed lease, and an audit row saying who asked and which post went. A second click,
+another instance or a stale Retry loses the claim and is told. A network that refuses stops only its own delivery
+(`delete_failed`, with its reason); the others go on. A holder that stops mid-way leaves its claims to run out (or,
+on this host, its process to be gone); `resume` takes them over with a new attempt id and finishes: parts recorded
+as gone are never sent again, and a part whose answer was lost is sent again harmlessly, since a post already gone
+counts as deleted (`Account.delete`). The draft's status is its deliveries' aggregate (`deliveries.settle_draft`).
 
 The last part goes first: a reader who opens the thread meanwhile sees it shorter, never replies hanging under
 a deleted first post.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.approval.outcomes import Kind, Outcome
@@ -24,12 +26,12 @@ from bot.approval.policy import Policy
 from bot.approval.post_text import clean
 from bot.approval.refs import Actor
 from bot.delivery.claimer import Claimer
-from bot.networks.base import Account
+from bot.networks.base import Account, title_of
 from bot.networks.registry import by_network
 from bot.networks.x.client import LONGEST_X_CALL
 from bot.runtime import failpoints
 from storage import deletions, deliveries
-from storage.models import Draft, Status
+from storage.models import Delivery, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
 
@@ -39,16 +41,14 @@ MAX_REASON = 1000
 STOPPED = "the bot stopped while deleting"
 
 
-def gone_mark(post_id: str, network: str, *, first: bool) -> str:
-    """How a post known gone is written in the draft's `deleted_ids`: the first network's ids as they are (as they
-    always were), another network's with its name, so two networks' ids can never be taken for each other."""
-    return post_id if first else f"{network}:{post_id}"
-
-
-def remaining(draft: Draft) -> list[int]:
-    """1-based numbers of the parts still on X (or not known to be gone)."""
-    gone = set(draft.deleted_ids or [])
-    return [n for n, post_id in enumerate(draft.post_ids or [], start=1) if post_id not in gone]
+def remaining(delivered: Sequence[Delivery]) -> list[int]:
+    """1-based numbers of the parts still up (or not known to be gone) on the first network that has any."""
+    for delivery in delivered:
+        gone = set(delivery.deleted_ids or [])
+        left = [n for n, post_id in enumerate(delivery.post_ids or [], start=1) if post_id not in gone]
+        if left:
+            return left
+    return []
 
 
 class Deleter:
@@ -91,17 +91,18 @@ class Deleter:
                 kind = refusal or Kind.NOT_FOUND
                 self._refused(tx, draft_id if draft else None, actor, kind, via)
                 return Outcome(kind, draft=draft)
-            if not draft.post_ids:
+            if not any(d.post_ids for d in deliveries.of_draft(tx.session, draft_id, draft.version)):
                 self._refused(tx, draft_id, actor, Kind.NOT_DELETABLE, via)
                 return Outcome(Kind.NOT_DELETABLE, draft=draft)
             attempt_id = uuid.uuid4().hex
-            values: dict[str, object] = {"deleted_by": actor.user_id, "last_error": None}
+            values: dict[str, object] = {"deleted_by": actor.user_id}
             if said:
                 values["delete_reason"] = said
-            now = self.clock()
-            if not deletions.claim(
-                tx.session, draft_id, attempt_id, str(self.claimer), now + self.lease, now, **values
-            ):
+            lease_until = self.clock() + self.lease
+            claimed = deletions.claim(
+                tx.session, draft_id, draft.version, attempt_id, str(self.claimer), lease_until, **values
+            )
+            if not claimed:
                 # Read again: on PostgreSQL the claim that won committed after this transaction first read the row.
                 current = tx.get(draft_id) or draft
                 kind = {Status.DELETING: Kind.ALREADY_DELETING, Status.DELETED: Kind.ALREADY_DELETED}.get(
@@ -109,6 +110,8 @@ class Deleter:
                 )
                 self._refused(tx, draft_id, actor, kind, via)
                 return Outcome(kind, draft=current)
+            # The draft's old one-post columns still carry this attempt for readers not yet on deliveries.
+            deliveries.settle_draft(tx.session, draft_id, draft.version, attempt_id=attempt_id)
             tx.audit(
                 draft_id,
                 "delete_requested",
@@ -119,7 +122,7 @@ class Deleter:
                 version=draft.version,
                 detail=said or None,
             )
-            return Outcome(Kind.DELETING, draft=tx.get(draft_id))
+            return Outcome(Kind.DELETING, draft=tx.get(draft_id), attempt_id=attempt_id)
 
     def _refused(self, tx: object, draft_id: int | None, actor: Actor, kind: Kind, via: str) -> None:
         tx.audit(  # type: ignore[attr-defined]
@@ -156,51 +159,66 @@ class Deleter:
     # -- doing ---------------------------------------------------------------------------------
 
     def run(self, draft_id: int, attempt_id: str | None) -> Draft | None:
-        """Delete the parts not yet known gone, last first, under the claim `attempt_id`. Returns the draft as it
-        ended (deleted, delete_failed, or still deleting if the claim was lost to another holder)."""
-        draft = self.store.get(draft_id)
-        if draft is None or attempt_id is None or draft.attempt_id != attempt_id:
-            return draft
-        gone = list(draft.deleted_ids or [])
-        asked_by = draft.deleted_by or self.worker_id
+        """Delete the parts not yet known gone, network by network, last part first, under the claim `attempt_id`
+        (each delivery's own). Returns the draft as it ended (deleted, delete_failed, or still deleting if a claim
+        was lost to another holder)."""
         with self.store.read() as tx:
-            targets = [
-                (n, d) for n, d in enumerate(deliveries.of_draft(tx.session, draft_id, draft.version)) if d.post_ids
-            ]
-        for index, delivery in targets:  # each network's posts, by its own account
-            account = self.accounts.get(delivery.network)
-            ids = list(delivery.post_ids or [])
-            if account is None:
-                return self._stop(draft, attempt_id, f"this instance has no {delivery.network} account")
-            for number in range(len(ids), 0, -1):
-                post_id = ids[number - 1]
-                mark = gone_mark(post_id, delivery.network, first=index == 0)
-                if mark in gone:
-                    continue
-                try:
-                    deleted_now = account.delete(post_id)
-                    failpoints.hit("after-delete-call")  # the network has deleted it; nothing recorded yet
-                except Exception as exc:  # everything stops here: the card says which parts remain and offers Retry
-                    return self._stop(draft, attempt_id, account.diagnose(exc).reason)
-                gone.append(mark)
-                how = "deleted" if deleted_now else "already gone"
-                with self.store.transaction() as tx:
-                    if not deletions.attempt_write(
-                        tx.session, draft_id, attempt_id, deleted_ids=gone, lease_until=self.clock() + self.lease
-                    ):
-                        log.warning("draft %s: deletion claim lost mid-thread; leaving it to the new holder", draft_id)
-                        return tx.get(draft_id)
-                    where = "" if len(targets) == 1 else f"{delivery.network} "
-                    tx.audit(
-                        draft_id,
-                        "part_deleted",
-                        actor_id=asked_by,
-                        version=draft.version,
-                        detail=f"{where}part {number} of {len(ids)}: {post_id} ({how})",
-                    )
+            draft = tx.get(draft_id)
+            delivered = deliveries.of_draft(tx.session, draft_id, draft.version) if draft else []
+        mine = [d for d in delivered if attempt_id and d.attempt_id == attempt_id and d.status == Status.DELETING]
+        if draft is None or not mine:
+            return draft
+        for delivery in mine:  # each network's posts, by its own account
+            if not self._take_down(draft, delivery, attempt_id or "", several=len(delivered) > 1):
+                log.warning(
+                    "draft %s: deletion claim on %s lost; leaving it to the new holder", draft_id, delivery.network
+                )
+                return self.store.get(draft_id)
+        self.on_change(draft_id)
+        return self.store.get(draft_id)
+
+    def _take_down(self, draft: Draft, delivery: Delivery, attempt_id: str, *, several: bool) -> bool:
+        """One network's parts, last first, then its outcome; False when its claim was lost to another holder."""
+        draft_id, delivery_id = draft.id or 0, delivery.id or 0
+        account = self.accounts.get(delivery.network)
+        where = f"{delivery.network} " if several else ""
+        if account is None:
+            return self._stop(
+                draft, delivery, attempt_id, f"this instance has no {title_of(delivery.network)} account", where
+            )
+        ids, gone = list(delivery.post_ids or []), list(delivery.deleted_ids or [])
+        asked_by = draft.deleted_by or self.worker_id
+        for number in range(len(ids), 0, -1):
+            post_id = ids[number - 1]
+            if post_id in gone:
+                continue
+            try:
+                deleted_now = account.delete(post_id)
+                failpoints.hit("after-delete-call")  # the network has deleted it; nothing recorded yet
+            except Exception as exc:  # this network stops here: the card says which parts remain and offers Retry
+                return self._stop(draft, delivery, attempt_id, account.diagnose(exc).reason, where)
+            gone.append(post_id)
+            how = "deleted" if deleted_now else "already gone"
+            with self.store.transaction() as tx:
+                lease_until = self.clock() + self.lease
+                if not deletions.attempt_write(
+                    tx.session, delivery_id, attempt_id, deleted_ids=gone, lease_until=lease_until
+                ):
+                    return False
+                deliveries.settle_draft(tx.session, draft_id, draft.version)
+                tx.audit(
+                    draft_id,
+                    "part_deleted",
+                    actor_id=asked_by,
+                    version=draft.version,
+                    detail=f"{where}part {number} of {len(ids)}: {post_id} ({how})",
+                )
         with self.store.transaction() as tx:
-            if deletions.attempt_write(tx.session, draft_id, attempt_id, to=Status.DELETED, deleted_at=self.clock()):
-                deliveries.mark_deleted(tx.session, draft_id, draft.version, gone, self.clock())
+            if not deletions.attempt_write(
+                tx.session, delivery_id, attempt_id, to=Status.DELETED, deleted_at=self.clock()
+            ):
+                return False
+            if deliveries.settle_draft(tx.session, draft_id, draft.version) == Status.DELETED:  # the last network
                 tx.audit(
                     draft_id,
                     "deleted_from_x",
@@ -210,63 +228,81 @@ class Deleter:
                     version=draft.version,
                     detail=draft.delete_reason,
                 )
-            ended = tx.get(draft_id)
-        self.on_change(draft_id)
-        return ended
+        return True
 
-    def _stop(self, draft: Draft, attempt_id: str, reason: str) -> Draft | None:
+    def _stop(self, draft: Draft, delivery: Delivery, attempt_id: str, reason: str, where: str) -> bool:
         draft_id = draft.id or 0
-        log.warning("draft %s: deleting from X stopped: %s", draft_id, reason)
+        log.warning("draft %s: deleting from %s stopped: %s", draft_id, title_of(delivery.network), reason)
         with self.store.transaction() as tx:
-            if deletions.attempt_write(tx.session, draft_id, attempt_id, to=Status.DELETE_FAILED, last_error=reason):
-                tx.audit(
-                    draft_id,
-                    "delete_failed",
-                    actor_id=draft.deleted_by or self.worker_id,
-                    frm=Status.DELETING,
-                    to=Status.DELETE_FAILED,
-                    version=draft.version,
-                    detail=reason,
-                )
-            ended = tx.get(draft_id)
-        self.on_change(draft_id)
-        return ended
+            if not deletions.attempt_write(
+                tx.session, delivery.id or 0, attempt_id, to=Status.DELETE_FAILED, last_error=reason
+            ):
+                return False
+            deliveries.settle_draft(tx.session, draft_id, draft.version)
+            tx.audit(
+                draft_id,
+                "delete_failed",
+                actor_id=draft.deleted_by or self.worker_id,
+                frm=Status.DELETING,
+                to=Status.DELETE_FAILED,
+                version=draft.version,
+                detail=f"{where.replace(' ', ': ')}{reason}" if where else reason,
+            )
+        return True
+
+    def left(self, draft_id: int) -> list[int]:
+        """The parts still up after a deletion (`remaining`), read from the draft's deliveries."""
+        with self.store.read() as tx:
+            return remaining(deliveries.of_draft(tx.session, draft_id))
+
+    def posts(self, draft_id: int) -> int:
+        """How many posts a deletion of the draft takes down, over its networks."""
+        with self.store.read() as tx:
+            return sum(len(d.post_ids or []) for d in deliveries.of_draft(tx.session, draft_id))
 
     # -- after a stop ----------------------------------------------------------------------------
 
     def resume(self, now: datetime | None = None) -> int:
-        """Deletions whose holder stopped (lease run out, or its process on this host gone): take each over with
-        a new attempt id and finish it: this deleter's brand's only, whose accounts it holds. Returns how many were
-        taken over."""
+        """Deletions whose holder stopped (lease run out, or its process on this host gone): take each network's
+        over with a new attempt id (one per draft) and finish it: this deleter's brand's only, whose accounts it
+        holds. Returns how many drafts were taken over."""
         now = now or self.clock()
         with self.store.read() as tx:
             found = deletions.abandoned(tx.session, now, self.claimer.prefix, brand=self.brand)
+        stopped: dict[int, list[Delivery]] = {}
+        for delivery in found:
+            expired = delivery.lease_until is not None and delivery.lease_until < now
+            if expired or self.claimer.is_gone(delivery.claimed_by):
+                stopped.setdefault(delivery.draft_id, []).append(delivery)
         taken = 0
-        for draft in found:
-            expired = draft.lease_until is not None and draft.lease_until < now
-            gone = not expired and self.claimer.is_gone(draft.claimed_by)
-            if not (expired or gone) or draft.id is None:
-                continue
+        for draft_id, held in stopped.items():
             attempt_id = uuid.uuid4().hex
             with self.store.transaction() as tx:
-                if not deletions.claim(
-                    tx.session,
-                    draft.id,
-                    attempt_id,
-                    str(self.claimer),
-                    now + self.lease,
-                    now,
-                    taking_over=draft.attempt_id,
-                    holder_gone=gone,
-                ):
+                draft = tx.get(draft_id)
+                moved = [
+                    d
+                    for d in held
+                    if draft is not None
+                    and deletions.take_over(
+                        tx.session,
+                        d.id or 0,
+                        attempt_id,
+                        str(self.claimer),
+                        now + self.lease,
+                        now,
+                        taking_over=d.attempt_id or "",
+                        holder_gone=not (d.lease_until is not None and d.lease_until < now),
+                    )
+                ]
+                if draft is None or not moved:
                     continue
                 tx.audit(
-                    draft.id,
+                    draft_id,
                     "delete_resumed",
                     actor_id=self.worker_id,
                     version=draft.version,
-                    detail=f"{STOPPED} (claimed by {draft.claimed_by})",
+                    detail=f"{STOPPED} (claimed by {', '.join(sorted({d.claimed_by or '?' for d in moved}))})",
                 )
             taken += 1
-            self.run(draft.id, attempt_id)
+            self.run(draft_id, attempt_id)
         return taken

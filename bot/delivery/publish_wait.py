@@ -14,10 +14,11 @@ in the database and the cards' catch-up compares what they show (`card.shown_sta
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage.models import Draft, Status
+from storage.models import Delivery, Draft, Status
 
 WAIT = 1.0  # seconds: past this, "publishing…" is worth showing
 
@@ -77,9 +78,11 @@ class Waiters:
             waiter.event.set()
 
 
-def goes_out_now(draft: Draft | None, now: datetime) -> bool:
-    """Whether the publisher may take `draft` at once: approved, no Undo window open, no time ahead, no retry
-    postponed. (With UNDO_WINDOW the window's card is the decision's state for now, shown at once.)"""
+def goes_out_now(draft: Draft | None, delivered: Sequence[Delivery], now: datetime) -> bool:
+    """Whether the publisher may take `draft` at once: approved, no Undo window open, no time ahead, and its
+    deliveries (`delivered`, its version's) not held back: the earliest retry or look any of them has booked is due.
+    (With UNDO_WINDOW the window's card is the decision's state for now, shown at once.)"""
     if draft is None or draft.status != Status.APPROVED:
         return False
-    return all(t is None or t <= now for t in (draft.undo_until, draft.publish_at, draft.next_attempt_at))
+    booked = min((d.next_attempt_at for d in delivered if d.next_attempt_at is not None), default=None)
+    return all(t is None or t <= now for t in (draft.undo_until, draft.publish_at, booked))

@@ -1,6 +1,7 @@
 """The weekly digest: what went out in the owner's name, and how quickly they answered.
 
-`build()` gathers one ISO week from our database (aggregates in SQL) plus engagement read from X;
+`build()` gathers one ISO week from our database (aggregates in SQL) plus engagement read from each network, per
+post: a draft's version went to each of its brand's networks as its own delivery, with its own link, time and counts;
 `bot.jobs.digest_render` turns it into Block Kit or plain text; `bot.jobs.digest_send` posts it at most once per
 brand and week, whichever instance or command gets there first.
 """
@@ -20,7 +21,7 @@ from bot.networks.registry import by_network
 from storage import deliveries, reports, schedule
 from storage import media as stored_media
 from storage.escalation_reports import escalation_waits
-from storage.models import Draft, Status
+from storage.models import Delivery, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
 
@@ -30,13 +31,31 @@ SCHEDULED_SHOWN = 20
 
 
 @dataclass(frozen=True)
-class PublishedPost:
-    draft_id: int
+class NetworkPost:
+    """One network's post of a draft that went out in the week, with that post's own counts (never another
+    network's added in: a like on Bluesky is not a like on X)."""
+
+    network: str
     url: str
+    metrics: dict[str, int] | None  # None: no counts for this post (deleted since, say)
+    available: bool = True  # False: its network wouldn't say this time
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    """A draft that went out in the week: each network's post that went out then, and the networks its version
+    is not up on (`Mastodon failed`), so a half-published draft says so."""
+
+    draft_id: int
     text: str
     writer_id: str
-    metrics: dict[str, int] | None
+    posts: list[NetworkPost]
     images: int = 0  # how many images the post carried
+    not_up: list[Delivery] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.posts[0].url if self.posts else ""
 
 
 @dataclass(frozen=True)
@@ -92,31 +111,57 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def engagement(
-    store: Store, accounts: Account | Mapping[str, Account], drafts: Sequence[Draft]
-) -> dict[int, dict[str, int]] | None:
-    """Each draft's public counts, summed over the networks its version went to (each delivery's first post, read
-    from that network's account, one call per network). None when a network won't say: the digest then says
-    "engagement unavailable" rather than show a part of the truth as the whole."""
+    accounts: Account | Mapping[str, Account], went: Sequence[Delivery]
+) -> tuple[dict[int, dict[str, int]], set[str]]:
+    """Each delivery's public counts (of its first post), read from its network's account, one call per network;
+    and the networks that wouldn't say, whose posts the digest then marks "engagement unavailable" rather than
+    show a part of the truth as the whole."""
     named = by_network(accounts)
-    with store.read() as tx:
-        found = deliveries.of_drafts(tx.session, [d.id for d in drafts if d.id is not None])
-    firsts: dict[str, dict[str, int]] = {}  # network -> first post id -> draft id
-    for draft_id, delivered in found.items():
-        for delivery in delivered:
-            if delivery.status == Status.PUBLISHED and delivery.post_ids and delivery.network in named:
-                firsts.setdefault(delivery.network, {})[delivery.post_ids[0]] = draft_id
-    totals: dict[int, dict[str, int]] = {}
+    firsts: dict[str, dict[str, int]] = {}  # network -> first post id -> delivery id
+    for delivery in went:
+        if delivery.post_ids and delivery.network in named and delivery.id is not None:
+            firsts.setdefault(delivery.network, {})[delivery.post_ids[0]] = delivery.id
+    found: dict[int, dict[str, int]] = {}
+    silent: set[str] = set()
     for network, ids in firsts.items():
         counts = named[network].metrics(list(ids))
         if counts is None:
-            return None
-        for post_id, draft_id in ids.items():
-            if post_id not in counts:  # deleted since, say: no counts for this network's post
-                continue
-            total = totals.setdefault(draft_id, {})
-            for name, value in counts[post_id].items():
-                total[name] = total.get(name, 0) + value
-    return totals
+            silent.add(network)
+            continue
+        found |= {delivery_id: dict(counts[post_id]) for post_id, delivery_id in ids.items() if post_id in counts}
+    return found, silent
+
+
+def _went_out(delivered: Sequence[Delivery], start: datetime, end: datetime) -> list[Delivery]:
+    """The deliveries whose post went out in [start, end) and is still up."""
+    return [
+        d
+        for d in delivered
+        if d.status == Status.PUBLISHED and d.published_at is not None and start <= d.published_at < end
+    ]
+
+
+def _published(
+    drafts: Sequence[Draft],
+    delivered: Mapping[int, list[Delivery]],
+    week: Week,
+    accounts: Account | Mapping[str, Account] | None,
+    images: Mapping[int, int],
+) -> tuple[list[PublishedPost], bool]:
+    """Each draft that went out in the week with its networks' posts of the week and their counts; and whether
+    every network said its counts."""
+    went = {d.id or 0: _went_out(delivered.get(d.id or 0, []), week.start, week.end) for d in drafts}
+    every = [delivery for posts in went.values() for delivery in posts]
+    metrics, silent = engagement(accounts, every) if accounts and every else ({}, set())
+    out = []
+    for draft in drafts:
+        key = draft.id or 0
+        posts = [
+            NetworkPost(d.network, d.post_url or "", metrics.get(d.id or 0), d.network not in silent) for d in went[key]
+        ]
+        not_up = [d for d in delivered.get(key, []) if d.status != Status.PUBLISHED]
+        out.append(PublishedPost(key, draft.text, draft.writer_id, posts, images.get(key, 0), not_up))
+    return out, not silent
 
 
 def build(
@@ -145,24 +190,15 @@ def build(
         submitted = reports.submitted_count(session, brand, start, end)
         escalated = escalation_waits(session, brand, start, end)
         upcoming = schedule.coming_up(session, brand, max(now, end), week.shift(1).end, limit=SCHEDULED_SHOWN)
-    metrics = engagement(store, account, drafts) if account and drafts else {}
+        delivered = deliveries.of_drafts(session, [d.id for d in drafts if d.id is not None])
+    published, available = _published(drafts, delivered, week, account, images)
     waits = [(d["at"] - d["asked_at"]).total_seconds() for d in decisions if d["asked_at"] is not None]
     backlog = [(d.id or 0, d.writer_id, now - (d.pending_since or d.created_at)) for d in pending]
     return Digest(
         brand=brand,
         week=week,
-        published=[
-            PublishedPost(
-                d.id or 0,
-                d.post_url or "",
-                d.text,
-                d.writer_id,
-                (metrics or {}).get(d.id or 0),
-                images.get(d.id or 0, 0),
-            )
-            for d in drafts
-        ],
-        engagement_available=metrics is not None,
+        published=published,
+        engagement_available=available,
         counts={
             "submitted": submitted,
             "approved as is": actions.get("approved", 0),

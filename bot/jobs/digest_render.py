@@ -10,8 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 from bot.approval.post_text import escape_mrkdwn
-from bot.jobs.digest import Digest
+from bot.jobs.digest import Digest, PublishedPost
+from bot.networks.base import title_of
+from bot.reports import per_network
 from bot.reports.status import age
+from bot.slack.block_kit import SECTION_LIMIT
 from bot.slack.blocks import context, section
 from bot.slack.media_blocks import count_label
 
@@ -40,12 +43,38 @@ def escalation_line(digest: Digest) -> str:
     )
 
 
-def engagement(metrics: dict[str, int] | None, available: bool) -> str:
+def engagement(metrics: dict[str, int] | None, available: bool, *, only_counted: bool = False) -> str:
+    """`5 likes · 2 reposts · 1 replies · 100 impressions`. `only_counted`: just the counts the network gave (Bluesky
+    and Mastodon count no impressions; a 0 would be made up)."""
     if not available:
         return "engagement unavailable"
     if metrics is None:
         return "no engagement data"
-    return " · ".join(f"{metrics.get(key, 0):,} {label}" for key, label in METRICS)
+    shown = [(key, label) for key, label in METRICS if not only_counted or key in metrics]
+    return " · ".join(f"{metrics.get(key, 0):,} {label}" for key, label in shown)
+
+
+def published_line(post: PublishedPost, *, mrkdwn: bool = True) -> str:
+    """One draft that went out: `<link|#12> excerpt — counts`, as it always was for a draft of one network; of
+    several, each network's post and its own counts, then the networks it is not up on: `#12 excerpt —
+    <link|X>: 5 likes · … ; <link|Bluesky>: 7 likes · … ; Mastodon failed: why`."""
+    if len(post.posts) == 1 and not post.not_up:
+        [only] = post.posts
+        if not mrkdwn:
+            return f"#{post.draft_id} {only.url} - {engagement(only.metrics, only.available)}"
+        return (
+            f"<{only.url}|#{post.draft_id}> {_excerpt(post.text)}{count_label(post.images)} — "
+            f"{engagement(only.metrics, only.available)}"
+        )
+    each = [
+        f"{f'<{p.url}|{title_of(p.network)}>' if mrkdwn else f'{title_of(p.network)} {p.url}'}: "
+        f"{engagement(p.metrics, p.available, only_counted=True)}"
+        for p in post.posts
+    ]
+    each += [per_network.not_up(d, mrkdwn=mrkdwn) for d in post.not_up]
+    if not mrkdwn:
+        return f"#{post.draft_id} - " + " ; ".join(each)
+    return f"#{post.draft_id} {_excerpt(post.text)}{count_label(post.images)} — " + " ; ".join(each)
 
 
 def trend_line(digest: Digest) -> str:
@@ -71,22 +100,31 @@ def _bullets(items: list[str], total: int, noun: str) -> str:
     return "\n".join(lines)
 
 
+def packed(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """`text` in as few sections as fit Slack's limit, split between lines: a draft of three networks, each with
+    its link and counts, makes a long line, and eight of them overflow one section; none is cut mid-item."""
+    parts: list[str] = []
+    for line in text.split("\n"):
+        if parts and len(parts[-1]) + 1 + len(line) <= limit:
+            parts[-1] += "\n" + line
+        else:
+            parts.append(line)
+    return parts
+
+
 def blocks(digest: Digest) -> dict[str, Any]:
     week = digest.week
     first, last = week.start.astimezone(week.zone), (week.end - timedelta(seconds=1)).astimezone(week.zone)
     header = f"*Weekly digest · {week.key}* ({first:%a %d %b} to {last:%a %d %b}, {week.zone.key})"
     out = [section(header)]
-    published = [
-        f"<{p.url}|#{p.draft_id}> {_excerpt(p.text)}{count_label(p.images)} — "
-        f"{engagement(p.metrics, digest.engagement_available)}"
-        for p in digest.published
-    ]
-    out.append(
-        section(
+    published = [published_line(p) for p in digest.published]
+    out += [
+        section(part)
+        for part in packed(
             f"*Published in your name: {digest.published_count}*\n"
             + (_bullets(published, len(published), "posts") or "Nothing was published.")
         )
-    )
+    ]
     counts = " · ".join(f"{n} {label}" for label, n in digest.counts.items())
     out.append(section(f"*Drafts*\n{counts}"))
     speed = (
@@ -129,7 +167,7 @@ def plain(digest: Digest) -> str:
     lines = [f"Weekly digest {week.key} ({first:%a %Y-%m-%d} to {last:%a %Y-%m-%d}, {week.zone.key})", ""]
     lines.append(f"Published in your name: {digest.published_count}")
     for p in digest.published:
-        lines.append(f"  #{p.draft_id} {p.url} - {engagement(p.metrics, digest.engagement_available)}")
+        lines.append(f"  {published_line(p, mrkdwn=False)}")
     lines.append("Drafts: " + ", ".join(f"{n} {label}" for label, n in digest.counts.items()))
     lines.append(
         f"Response time over {digest.decisions} decisions: median {wait(digest.median_wait)}, "

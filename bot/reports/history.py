@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from bot.approval.post_text import escape_mrkdwn
 from bot.intake.media_rules import file_size
+from bot.networks.base import title_of
 from bot.reports import stops
 from bot.slack.block_kit import slack_date
-from storage import approvals, reports
+from storage import approvals, deliveries, reports
 from storage import media as stored_media
-from storage.models import Approval, AuditEvent, Draft, DraftMedia, DraftVersion
+from storage.models import Approval, AuditEvent, Delivery, Draft, DraftMedia, DraftVersion, Status
 from storage.store import Store
 
 
@@ -22,6 +23,7 @@ class History:
     trail: list[AuditEvent]
     images: dict[int, list[DraftMedia]] = field(default_factory=dict)  # by version
     approvals: list[Approval] = field(default_factory=list)  # every yes, oldest first
+    delivered: list[Delivery] = field(default_factory=list)  # the current version's, one per network
 
 
 def load(store: Store, draft_id: int) -> History | None:
@@ -35,6 +37,7 @@ def load(store: Store, draft_id: int) -> History | None:
             reports.audit_trail(tx.session, draft.id),
             stored_media.of_draft(tx.session, draft.id),
             approvals.of_draft(tx.session, draft.id),
+            deliveries.of_draft(tx.session, draft.id),
         )
 
 
@@ -63,14 +66,39 @@ def image_line(image: DraftMedia) -> str:
     )
 
 
+def network_line(delivery: Delivery, draft: Draft) -> str:
+    """`X: published <time> <link>`, `Mastodon: failed: why`, `… · deleted by <@U…> <time>`: one network's own."""
+    line = f"{title_of(delivery.network)}: "
+    if delivery.published_at is not None:
+        line += f"published {slack_date(delivery.published_at)} {delivery.post_url or ''}".rstrip()
+        if delivery.status != Status.PUBLISHED and delivery.deleted_at is None:
+            line += f" · now {delivery.status}"
+    else:
+        line += delivery.status
+    if delivery.last_error:
+        line += f": {escape_mrkdwn(delivery.last_error)}"
+    if delivery.deleted_at is not None:
+        line += f" · deleted by <@{draft.deleted_by}> {slack_date(delivery.deleted_at)}"
+    return line
+
+
 def render(history: History) -> str:
     draft = history.draft
     lines = [f"*Draft #{draft.id}* by <@{draft.writer_id}> · now *{draft.status}*, version {draft.version}"]
-    if draft.post_url:
-        lines.append(f"Posted: {draft.post_url}")
-    if draft.deleted_at is not None:  # Delete from X finished (bot/delivery/deleter.py)
-        lines.append(f"Deleted from X by <@{draft.deleted_by}> {slack_date(draft.deleted_at)}")
-    elif draft.publish_at is not None:  # proposed (pending) or decided (approved): the audit trail says which
+    delivered = history.delivered
+    if len(delivered) > 1:
+        lines.append("*On each network*")
+        lines += [f"• {network_line(d, draft)}" for d in delivered]
+    elif delivered and delivered[0].post_url:
+        lines.append(f"Posted: {delivered[0].post_url}")
+    deleted = [d for d in delivered if d.deleted_at is not None]
+    if len(delivered) == 1 and deleted:  # Delete finished (bot/delivery/deleter.py)
+        lines.append(
+            f"Deleted from {title_of(deleted[0].network)} by <@{draft.deleted_by}> {slack_date(deleted[0].deleted_at)}"
+        )
+    elif (
+        not deleted and draft.publish_at is not None
+    ):  # proposed (pending) or decided (approved): the audit trail says which
         lines.append(f"Time to go out: {slack_date(draft.publish_at)}")
     lines.append("*Versions*")
     for v in history.versions:

@@ -6,16 +6,17 @@ Built from our database only. `StatusReport` is plain data; `render()` turns it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.approval.post_text import escape_mrkdwn
 from bot.jobs.schedule import Week
+from bot.reports import per_network
 from bot.runtime.settings import Settings
 from bot.slack.blocks import card_link
-from storage import deletions, reports
-from storage.models import Card, Draft, Status
+from storage import deletions, deliveries, reports
+from storage.models import Card, Delivery, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
 
@@ -45,6 +46,11 @@ class StatusReport:
     cards: dict[int, Card]
     paused: bool
     deleted_this_week: int = 0
+    # Each listed draft's deliveries (its current version's, one per network): what is up where, and why not.
+    delivered: dict[int, list[Delivery]] = field(default_factory=dict)
+
+    def of(self, draft: Draft) -> list[Delivery]:
+        return self.delivered.get(draft.id or 0, [])
 
 
 def build(
@@ -65,6 +71,8 @@ def build(
         attention = reports.drafts_in(
             session, brand, [Status.FAILED, Status.UNKNOWN, Status.DELETE_FAILED], limit=QUEUE_SHOWN, oldest_first=False
         )
+        recent = reports.last_published(session, brand, RECENT_SHOWN)
+        listed = [d.id for d in attention + recent if d.id is not None]
         return StatusReport(
             now=now,
             week=week,
@@ -73,10 +81,11 @@ def build(
             rejected_this_week=reports.count_in_status_since(session, brand, Status.REJECTED, week.start),
             queue=queue,
             attention=attention,
-            recent=reports.last_published(session, brand, RECENT_SHOWN),
+            recent=recent,
             cards=reports.first_card(session, [d.id for d in queue + attention if d.id], viewer),
             paused=reports.is_paused(session, brand),
             deleted_this_week=deletions.count_deleted_between(session, brand, week.start, week.end),
+            delivered=deliveries.of_drafts(session, listed),
         )
 
 
@@ -133,12 +142,10 @@ def render(report: StatusReport, team_url: str = "") -> str:
         for draft in report.attention:
             link = card_link(team_url, report.cards.get(draft.id or 0))
             ref = f"<{link}|#{draft.id}>" if link else f"#{draft.id}"
-            lines.append(
-                f"• {ref} {draft.status}: {escape_mrkdwn(draft.last_error or '')} → {NEXT_STEP[Status(draft.status)]}"
-            )
+            lines.append(f"• {ref} {draft.status}: {_what(report.of(draft))} → {NEXT_STEP[Status(draft.status)]}")
     if report.recent:
         lines.append("*Last published*")
-        lines += [f"• <{d.post_url}|#{d.id}> {_excerpt(d.text)}" for d in report.recent]
+        lines += [_recent(d, report.of(d)) for d in report.recent]
     return "\n".join(lines)
 
 
@@ -154,11 +161,31 @@ def plain(report: StatusReport) -> str:
         who = draft.writer_name or draft.writer_id
         lines.append(f"  #{draft.id} by {who}, waiting {waited}: {_excerpt(draft.text, escape=False)}")
     for draft in report.attention:
-        lines.append(f"  #{draft.id} {draft.status}: {draft.last_error} -> {NEXT_STEP[Status(draft.status)]}")
+        what = _what(report.of(draft), mrkdwn=False)
+        lines.append(f"  #{draft.id} {draft.status}: {what} -> {NEXT_STEP[Status(draft.status)]}")
     if report.recent:
         lines.append("Last published:")
-        lines += [f"  #{d.id} {d.post_url}" for d in report.recent]
+        for d in report.recent:
+            delivered = report.of(d)
+            up = delivered[0].post_url if len(delivered) == 1 else per_network.brief(delivered, mrkdwn=False)
+            lines.append(f"  #{d.id} {up}")
     return "\n".join(lines)
+
+
+def _what(delivered: list[Delivery], *, mrkdwn: bool = True) -> str:
+    """What went wrong: the one network's error as it was always shown; of several networks, each one's facts."""
+    if len(delivered) > 1:
+        return per_network.brief(delivered, mrkdwn=mrkdwn)
+    error = (delivered[0].last_error or "") if delivered else ""
+    return escape_mrkdwn(error) if mrkdwn else error
+
+
+def _recent(draft: Draft, delivered: list[Delivery]) -> str:
+    """`• <link|#12> excerpt`; of a draft on several networks, each network's link where it is up."""
+    if len(delivered) == 1:
+        return f"• <{delivered[0].post_url}|#{draft.id}> {_excerpt(draft.text)}"
+    up = [d for d in delivered if per_network.is_up(d)]
+    return f"• #{draft.id} {_excerpt(draft.text)} · " + " · ".join(per_network.link(d) for d in up)
 
 
 def _excerpt(text: str, limit: int = 60, *, escape: bool = True) -> str:

@@ -40,6 +40,7 @@ from bot.slack.http import keep_connections
 from bot.slack.notify import Notifier
 from bot.slack.organisation import Organisation
 from bot.slack.retry import SafeConnectionErrorRetryHandler
+from storage import deliveries
 from storage.engine import make_engine
 from storage.models import Draft
 from storage.store import Store
@@ -125,6 +126,14 @@ class Services:
     def published(self, draft: Draft, move_id: int) -> None:
         self.desk(draft.brand).notifier.published(draft, move_id)
 
+    def _goes_out_now(self, outcome: Outcome, now: datetime) -> bool:
+        draft = outcome.draft
+        if draft is None or draft.id is None:
+            return False
+        with self.store.read() as tx:
+            delivered = deliveries.of_draft(tx.session, draft.id, draft.version)
+        return goes_out_now(draft, delivered, now)
+
     def refresh_cards(self, draft_id: int) -> None:
         self.desk_of(draft_id).notifier.refresh_cards(draft_id)
 
@@ -137,7 +146,7 @@ class Services:
         One that goes out now waits a moment for the publisher (bot.delivery.publish_wait), so the cards get one update,
         with the outcome, unless publishing is slow."""
         now = self.workflow.clock()
-        waiter = self.publisher.expect(draft_id) if outcome is not None and goes_out_now(outcome.draft, now) else None
+        waiter = self.publisher.expect(draft_id) if outcome is not None and self._goes_out_now(outcome, now) else None
         self.publisher.wake()
         try:
             if waiter is None or not waiter.wait():

@@ -11,14 +11,9 @@ from sqlmodel import select
 
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
-from storage.models import Delivery, Draft, Status
+from storage.models import Draft, Status
 from tests.e2e.harness import OWNER, WRITER, Harness
-from tests.e2e.three_networks import CHANNEL, LINE, wait_until
-
-
-def deliveries(app: Harness) -> dict[str, Delivery]:
-    with app.store.read() as tx:
-        return {d.network: d for d in tx.session.exec(select(Delivery)).all()}
+from tests.e2e.three_networks import CHANNEL, LINE, deliveries, wait_until
 
 
 def test_one_approval_posts_once_on_each_network_and_x_is_reconciled_after_a_500(

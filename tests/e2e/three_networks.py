@@ -8,13 +8,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlmodel import select
+
 from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
 from bot.runtime.brands import for_deployment
 from bot.runtime.runner import Running, start_http
 from bot.runtime.settings import Settings
 from bot.sandbox import SlackSandbox, XSandbox
-from tests.e2e.harness import OWNER, OWNER2, app_env
+from storage.models import Delivery
+from tests.e2e.harness import OWNER, OWNER2, Harness, app_env
 
 CHANNEL = "C0ACME"
 SOUTH = "C0SOUTH"
@@ -76,6 +79,12 @@ def start_three(
     env |= {"ACME_BSKY": bluesky.app_password, "ACME_MASTODON": TOKEN}
     settings = Settings.from_env(env)
     return start_http(settings, "127.0.0.1", 0, brands=for_deployment(env, settings))
+
+
+def deliveries(app: Harness) -> dict[str, Delivery]:
+    """Every delivery in the database, by network (one draft's, in these tests)."""
+    with app.store.read() as tx:
+        return {d.network: d for d in tx.session.exec(select(Delivery)).all()}
 
 
 def wait_until(condition: Callable[[], bool], timeout: float) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
-from storage import deletions
+from storage import deletions, deliveries
 from storage.migrate import downgrade, upgrade
 from storage.models import Status
 from storage.store import Store
@@ -48,12 +48,14 @@ def test_a_draft_published_at_0012_is_deletable_at_0016_and_0016_goes_back_down(
     store = Store(engine)
     draft = store.get(draft_id)
     assert draft is not None and (draft.deleted_ids, draft.deleted_by, draft.deleted_at) == (None, None, None)
-    with store.transaction() as tx:
-        assert deletions.claim(tx.session, draft_id, "a1", "host:1:-:m", at, at, deleted_by="U0OWNER")
-        assert deletions.attempt_write(tx.session, draft_id, "a1", deleted_ids=["102"])
-        assert not deletions.attempt_write(tx.session, draft_id, "stale", deleted_ids=[])  # fenced
+    with store.transaction() as tx:  # the claim is on its delivery (made by 0017), fenced by that delivery's attempt
+        [delivery_id] = deletions.claim(tx.session, draft_id, 1, "a1", "host:1:-:m", at, deleted_by="U0OWNER")
+        assert deletions.attempt_write(tx.session, delivery_id, "a1", deleted_ids=["102"])
+        assert not deletions.attempt_write(tx.session, delivery_id, "stale", deleted_ids=[])  # fenced
+        [delivery] = deliveries.of_draft(tx.session, draft_id)
+    assert (delivery.status, delivery.deleted_ids) == (Status.DELETING, ["102"])
     draft = store.get(draft_id)
-    assert draft is not None and (draft.status, draft.deleted_ids) == (Status.DELETING, ["102"])
+    assert draft is not None and draft.deleted_by == "U0OWNER"
 
     downgrade(engine, "0012")
     assert current(engine) == "0012"

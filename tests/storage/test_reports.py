@@ -6,10 +6,11 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from bot.jobs.schedule import Week
 from bot.reports import status
 from bot.runtime.settings import Settings
-from storage import reports
-from storage.models import Draft, Status
+from storage import deliveries, reports
+from storage.models import Delivery, Draft, Status
 from storage.store import Store
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # a Sunday: this week began on Monday 16 November
@@ -113,3 +114,46 @@ def test_drafts_in_several_statuses_lists_the_first_of_them_all_in_order(store: 
             listed = reports.drafts_in(tx.session, "default", [Status.PENDING], limit=limit)
             assert [d.id for d in listed] == queue[:limit]
         assert reports.drafts_in(tx.session, "default", [], limit=5) == []
+
+
+def second_network(store: Store, draft_id: int, network: str, state: str, at: datetime | None = None) -> None:
+    """Another network's delivery of the draft's version, in `state` (published at `at`)."""
+    with store.transaction() as tx:
+        draft = tx.get(draft_id)
+        assert draft is not None
+        tx.session.add(
+            Delivery(
+                draft_id=draft_id,
+                brand=draft.brand,
+                version=draft.version,
+                network=network,
+                status=state,
+                post_ids=["9"] if at else None,
+                post_url=f"https://{network}.example/9" if at else None,
+                published_at=at,
+                last_error=None if at else "refused",
+            )
+        )
+
+
+def test_what_went_out_is_counted_by_each_networks_own_time(store: Store) -> None:
+    """A draft is published in a week when any of its networks' posts went out in it (and is still up): the X post
+    of last week and the Bluesky post of this week put one draft in both weeks; one network failing doesn't take
+    the other's post out of the count; a post taken down since is not counted."""
+    week, last_week = Week.of(NOW, SETTINGS.timezone), Week.of(LAST_WEEK, SETTINGS.timezone)
+    late = add(store, Status.PUBLISHED, at=LAST_WEEK)
+    second_network(store, late, "bluesky", Status.PUBLISHED, at=NOW - timedelta(minutes=5))
+    half = add(store, Status.FAILED, published_at=HOUR_AGO)
+    with store.transaction() as tx:
+        [x_half] = deliveries.of_draft(tx.session, half)
+        deliveries.move(tx.session, x_half.id or 0, frm={Status.FAILED}, to=Status.PUBLISHED, post_url="https://x/1")
+    second_network(store, half, "mastodon", Status.FAILED)
+    add(store, Status.DELETED, published_at=HOUR_AGO)
+    add(store, Status.PUBLISHED, brand="other")
+    with store.read() as tx:
+        session = tx.session
+        assert reports.count_published_between(session, "default", week.start, week.end) == 2
+        assert reports.count_published_between(session, "default", last_week.start, last_week.end) == 1
+        assert [d.id for d in reports.published_between(session, "default", week.start, week.end)] == [half, late]
+        assert [d.id for d in reports.last_published(session, "default", 5)] == [late, half]  # newest post first
+        assert [d.id for d in reports.last_published(session, "default", 1)] == [late]

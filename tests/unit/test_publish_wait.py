@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery.publish_wait import Waiters, goes_out_now
-from storage.models import Draft, Status
+from storage.models import Delivery, Draft, Status
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -54,10 +54,16 @@ def test_only_an_approval_due_now_waits_for_the_publisher() -> None:
     def draft(**values: object) -> Draft:
         return Draft(channel="C", ts="1.0", writer_id="U", text="t", status=Status.APPROVED, **values)
 
-    assert goes_out_now(draft(), NOW)
-    assert goes_out_now(draft(publish_at=NOW - timedelta(seconds=1), undo_until=NOW), NOW)
-    assert not goes_out_now(draft(undo_until=NOW + timedelta(seconds=30)), NOW)  # UNDO_WINDOW: its card at once
-    assert not goes_out_now(draft(publish_at=NOW + timedelta(hours=1)), NOW)  # scheduled
-    assert not goes_out_now(draft(next_attempt_at=NOW + timedelta(seconds=4)), NOW)  # a retry postponed
-    assert not goes_out_now(Draft(channel="C", ts="1.0", writer_id="U", text="t", status=Status.REJECTED), NOW)
-    assert not goes_out_now(None, NOW)
+    def retry(at: datetime | None, status: Status = Status.APPROVED) -> Delivery:
+        return Delivery(draft_id=1, version=1, network="x", status=status, next_attempt_at=at)
+
+    assert goes_out_now(draft(), [retry(None)], NOW)
+    assert goes_out_now(draft(publish_at=NOW - timedelta(seconds=1), undo_until=NOW), [], NOW)
+    assert not goes_out_now(draft(undo_until=NOW + timedelta(seconds=30)), [], NOW)  # UNDO_WINDOW: its card at once
+    assert not goes_out_now(draft(publish_at=NOW + timedelta(hours=1)), [], NOW)  # scheduled
+    assert not goes_out_now(draft(), [retry(NOW + timedelta(seconds=4))], NOW)  # a retry postponed
+    # of several networks, the earliest booked retry says when the publisher may take it
+    assert goes_out_now(draft(), [retry(NOW + timedelta(hours=1)), retry(NOW - timedelta(seconds=1))], NOW)
+    assert not goes_out_now(draft(), [retry(NOW + timedelta(hours=1)), retry(NOW + timedelta(seconds=4))], NOW)
+    assert not goes_out_now(Draft(channel="C", ts="1.0", writer_id="U", text="t", status=Status.REJECTED), [], NOW)
+    assert not goes_out_now(None, [], NOW)
