@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from storage import brands, undo
+from storage import brands, cards, undo
 from storage.models import Delivery, Draft, Status
 from storage.store import changed, insert_ignore
 from storage.types import utcnow
@@ -178,7 +178,11 @@ def settle_draft(session: Session, draft_id: int, version: int, **values: Any) -
     stmt = stmt.where(col(Draft.status).in_(list(DELIVERY_STATUSES)))
     projected = projection(rows) | values
     projected.setdefault("updated_at", utcnow())
-    return status if changed(session, stmt.values(status=status, **projected)) else None
+    if not changed(session, stmt.values(status=status, **projected)):
+        return None
+    if len(rows) > 1:  # a line per network on the cards: one network's move may leave the draft's status as it was
+        cards.mark_behind(session, draft_id)
+    return status
 
 
 def projection(rows: Sequence[Delivery]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from bot.networks.base import Network
 from bot.networks.x.client import XAccount
 from bot.runtime import failpoints
 from bot.sandbox import XSandbox
-from storage import deliveries
+from storage import cards, deliveries
 from storage.models import AuditEvent, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
@@ -387,3 +387,26 @@ def test_a_networks_button_from_an_older_version_is_refused(
 def audit(store: Store, draft: Draft) -> list[AuditEvent]:
     with store.read() as tx:
         return tx.audit_trail(draft.id or 0)
+
+
+def test_one_network_settled_without_moving_the_drafts_status_leaves_its_cards_for_the_catch_up(
+    wf: Workflow, store: Store, x: XSandbox, other: XSandbox, clock: FakeClock
+) -> None:
+    """X and Mastodon both unknown; Cancel Mastodon: the draft stays unknown (X's question is open) but its cards
+    show Mastodon's buttons, so they count as behind until an update lands (the catch-up redraws them if Slack
+    refused the one the click sent)."""
+    draft = approved(wf, "Neither confirmed.")
+    x.fail("POST /2/tweets", status=503)
+    other.fail("POST /2/tweets", status=503)
+    publisher(store, x, other, clock, Seen(store)).run_once()
+    with store.transaction() as tx:
+        tx.claim_card(draft.id or 0, OWNER.user_id)
+        tx.fill_card(draft.id or 0, OWNER.user_id, "D0OWNER", "1700000000.000100")
+        [card] = tx.cards(draft.id or 0)
+        cards.mark_shown(tx.session, card.id or 0, Status.UNKNOWN, draft.version)
+        assert cards.behind(tx.session, 10) == []
+
+    assert wf.cancel_unknown(ref_of(draft).of("mastodon"), OWNER).kind is Kind.CANCELLED
+    assert status(store, draft) == Status.UNKNOWN  # X's delivery is still unknown: the aggregate didn't move
+    with store.read() as tx:
+        assert cards.behind(tx.session, 10) == [draft.id]
