@@ -9,8 +9,10 @@ linked from its first part when that id is known.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.approval.outcomes import Kind, Outcome
 from bot.approval.recovery_moves import about_network
@@ -22,6 +24,8 @@ from storage import deliveries
 from storage.models import Delivery, Status
 from storage.store import Store
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class PartToLink:
@@ -30,6 +34,34 @@ class PartToLink:
     part: int
     parts: int
     network: str
+
+
+# The form is answered inside Slack's 3 s (the part-link form's errors are its answer): a network asked about the
+# link (Bluesky reads the record for its cid, after a sign-in if the session lapsed) gets this long.
+LINK_DEADLINE_S = 2.0
+
+
+def within(seconds: float, call: Callable[[str], T], arg: str) -> T:
+    """`call(arg)`, or TimeoutError once `seconds` have passed (the call goes on in its daemon thread, to no one:
+    it only reads, and its own timeout ends it)."""
+    done = threading.Event()
+    box: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(call(arg))
+        except BaseException as exc:  # handed to the caller, who reads the account's errors
+            failed.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="part-link-read", daemon=True).start()
+    if not done.wait(seconds):
+        raise TimeoutError
+    if failed:
+        raise failed[0]
+    return box[0]
 
 
 @dataclass(frozen=True)
@@ -80,7 +112,9 @@ class Marking:
         if account is None:
             return PartLink(network, None)
         try:
-            return PartLink(network, account.post_id_from_link(link))
+            return PartLink(network, within(LINK_DEADLINE_S, account.post_id_from_link, link))
+        except TimeoutError:  # still asking: Slack would close the form unanswered and show the owner an error
+            return PartLink(network, None, f"it didn't answer within {LINK_DEADLINE_S:g} s")
         except Exception as exc:  # the account's own errors, which only it can read: in its words
             return PartLink(network, None, account.diagnose(exc).reason)
 

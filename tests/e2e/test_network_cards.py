@@ -170,6 +170,11 @@ def test_mark_as_published_on_a_bluesky_thread_part_takes_its_bluesky_link_and_t
     assert "Link to part 2 of 3 on Bluesky" in block_text(form.blocks)
     refused = three.submit(form, {BlockId.PART_LINK: {InputId.LINK: three.x.link_of(0)}})
     assert "a post of this account on Bluesky" in str(refused.json()["errors"])
+    # Bluesky slow to answer the record's read: the form is answered before Slack's 3 s, saying so, and nothing moves.
+    bluesky.hang("com.atproto.repo.getRecord", seconds=5, record_anyway=True)
+    slow = three.submit(form, {BlockId.PART_LINK: {InputId.LINK: second.link or ""}})
+    assert "Bluesky couldn't be asked about that post just now" in str(slow.json()["errors"])
+    assert status_on(three, "bluesky") == "unknown" and len(bluesky.posts()) == 2
     assert three.submit(form, {BlockId.PART_LINK: {InputId.LINK: second.link or ""}}).status_code == 200
 
     wait_until(lambda: status_on(three, "bluesky") == "published", timeout=10)

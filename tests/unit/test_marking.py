@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
+import pytest
+
+from bot.approval.marking import within
 from bot.approval.refs import CardRef
 from bot.networks.base import Network
 from bot.slack.blocks import part_link_modal, unknown_line
@@ -62,3 +66,13 @@ def test_a_link_that_gave_no_post_is_refused_in_the_networks_words() -> None:
     assert part_link_refused("bluesky", "Bluesky answered 502") == (
         "Bluesky couldn't be asked about that post just now (Bluesky answered 502). Try again in a moment."
     )
+
+
+def test_a_link_read_answers_in_time_or_says_it_ran_out() -> None:
+    assert within(1.0, str.upper, "abc") == "ABC"
+    with pytest.raises(ValueError):
+        within(1.0, int, "not a number")  # the account's own error, for its diagnose()
+    release = threading.Event()
+    with pytest.raises(TimeoutError):
+        within(0.05, lambda _: release.wait(5), "slow")
+    release.set()
