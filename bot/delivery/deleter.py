@@ -257,10 +257,6 @@ class Deleter:
         with self.store.read() as tx:
             return remaining(deliveries.of_draft(tx.session, draft_id))
 
-    def posts(self, draft_id: int) -> int:
-        """How many posts a deletion of the draft takes down, over its networks."""
-        return sum(len(d.post_ids or []) for d in self.delivered(draft_id))
-
     def delivered(self, draft_id: int) -> list[Delivery]:
         """The draft's current version's deliveries, as they are now: what `/countersign delete` answers with,
         read in a transaction of its own before the answer goes to Slack."""
