@@ -90,3 +90,19 @@ def test_a_second_delete_is_refused_naming_every_network(app: Harness) -> None:
 def test_help_in_the_brands_channel_names_its_three_networks(app: Harness) -> None:
     said = app.driver.command("help", OWNER, channel=CHANNEL).json()["text"]
     assert f"delete a published post (every part of a thread) from {EVERYWHERE}; the reason is kept" in said
+
+
+def test_a_writer_deleting_a_published_message_is_told_every_networks_link(app: Harness) -> None:
+    text = "Oat flat white, all week."
+    ts, _ = app.driver.message(WRITER, text, CHANNEL)
+    app.click(app.card(OWNER, containing="Oat flat white"), "Approve", OWNER)
+    wait_until(lambda: {d.status for d in deliveries(app).values()} == {Status.PUBLISHED}, timeout=15)
+    thread_says(app, ts, "· published")  # Slack now reports the deletion of a message with replies as a tombstone
+    up = deliveries(app)
+
+    assert app.driver.delete_message(CHANNEL, ts, text, WRITER).status_code == 200
+
+    told = thread_says(app, ts, "isn't withdrawn")
+    links = " · ".join(f"{title}: {up[n].post_url}" for n, title in (("x", "X"), ("bluesky", "Bluesky")))
+    assert f"It is on {links} · Mastodon: {up['mastodon'].post_url} " in told
+    assert told.endswith(f"ask an approver to delete it on {EVERYWHERE}.")

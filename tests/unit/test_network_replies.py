@@ -53,7 +53,7 @@ def all_of(status: str, networks: tuple[str, ...] = THREE, **fields: Any) -> lis
 # -- a brand on Bluesky alone ---------------------------------------------------------------
 
 
-def test_a_bluesky_brand_hears_of_bluesky_when_published_failed_or_unconfirmed() -> None:
+def test_a_bluesky_brand_is_told_from_its_bluesky_delivery_and_of_bluesky_by_name() -> None:
     up = [delivery("bluesky", Status.PUBLISHED)]
     assert decision_reply(make_draft(Status.PUBLISHED), delivered=up) == (
         f"Approved by <@U0OWNER> · published {LINKS['bluesky']}"
