@@ -23,6 +23,7 @@ from bot.slack.replies import (
     OUTSIDERS_SHOW,
     OUTSIDERS_STATUS,
     delete_refusal,
+    deleting,
     deletion_result,
     help_text,
     other_brand,
@@ -83,7 +84,8 @@ def countersign(ack: Ack, command: dict[str, Any], respond: Respond, services: S
         case ["pause" | "resume" as verb, *rest]:
             ack(response_type="ephemeral", text=pause(verb, rest[0] if rest else None, command, services))
         case _:
-            ack(response_type="ephemeral", text=help_text())
+            networks = [n for desk in in_scope(command, services) for n in desk.workflow.networks(desk.key)]
+            ack(response_type="ephemeral", text=help_text(networks))
 
 
 def in_scope(command: dict[str, Any], services: Services) -> list[Desk]:
@@ -198,14 +200,14 @@ def delete(ack: Ack, respond: Respond, ref: str, reason: str | None, actor: Acto
     if outcome.refused or outcome.draft is None:
         ack(response_type="ephemeral", text=delete_refusal(outcome))
         return
-    parts = desk.deleter.posts(draft_id)
-    ack(response_type="ephemeral", text=f"Deleting draft #{draft_id} from X ({parts} post{'s' if parts != 1 else ''})…")
+    ack(response_type="ephemeral", text=deleting(draft_id, desk.deleter.delivered(draft_id)))
     services.decided(draft_id)  # every card says "deleting…"
     ended = desk.deleter.run(draft_id, outcome.attempt_id)
+    delivered = desk.deleter.delivered(draft_id) if ended else []
     respond(
         response_type="ephemeral",
         replace_original=False,
-        text=deletion_result(ended, desk.deleter.left(draft_id) if ended else []),
+        text=deletion_result(ended, desk.deleter.left(draft_id) if ended else [], delivered),
     )
 
 

@@ -168,7 +168,10 @@ class Marking:
                     version=ref.version,
                     detail=str(ref),
                 )
-                return Outcome(Kind.ALREADY_DECIDED, draft=draft, detail=ref.network.value if ref.network else "")
+                network = ref.network.value if ref.network else ""
+                return Outcome(
+                    Kind.ALREADY_DECIDED, draft=draft, detail=network, delivered=self.workflow.delivered(tx, draft)
+                )
             assert delivery is not None  # it moved
             parts = len(delivery.final_parts or [])
             tx.audit(

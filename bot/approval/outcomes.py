@@ -8,7 +8,7 @@ from enum import StrEnum
 from bot.approval.post_text import PostText
 from bot.intake.media_rules import MediaRefusal
 from bot.slack.text import Refusal
-from storage.models import Draft
+from storage.models import Delivery, Draft
 
 
 class Kind(StrEnum):
@@ -117,6 +117,10 @@ class Outcome:
     media: tuple[MediaRefusal, ...] = ()  # for MEDIA_REFUSED: the files X won't take; else files left out
     told: int | None = None  # the writer's reply, claimed in the move's own transaction: that move's audit row id
     attempt_id: str | None = None  # for DELETING: the claim on the deliveries that `Deleter.run` deletes under
+    # What a reply names: the draft version's deliveries as the move read them (each network's post, link, error),
+    # and for a refusal about what the brand posts to (Slack-only text, images), the brand's networks.
+    delivered: tuple[Delivery, ...] = ()
+    networks: tuple[str, ...] = ()
 
     @property
     def refused(self) -> bool:

@@ -29,7 +29,7 @@ from bot.intake.media_rules import Limits
 from bot.networks.base import MediaLimits, Network, TextRules
 from bot.networks.x.rules import MEDIA as X_MEDIA
 from storage import approvals, deliveries, notices
-from storage.models import OPEN_FOR_DECISION, Draft, Status
+from storage.models import OPEN_FOR_DECISION, Delivery, Draft, Status
 from storage.store import Store, Tx
 from storage.types import utcnow
 
@@ -216,7 +216,8 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
             owner = edit_media.read(tx.session, draft, text, limits) if text is not None else None  # `alt:` lines
             if owner is not None and owner.refusal is not None:
                 tx.audit(draft.id, "refused_media", actor_id=actor.user_id, version=ref.version, detail=str(ref))
-                return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=(owner.refusal,))
+                networks = self._networks()
+                return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=(owner.refusal,), networks=networks)
             alts = owner.alts if owner is not None else None
             text = owner.text if owner is not None else text
             if to is Status.APPROVED:
@@ -295,7 +296,18 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
             version=ref.version,
             detail=str(ref),
         )
-        return Outcome(kind, draft=draft, post=post, detail=detail)
+        return Outcome(kind, draft=draft, post=post, detail=detail, delivered=self.delivered(tx, draft))
+
+    def delivered(self, tx: Tx, draft: Draft | None) -> tuple[Delivery, ...]:
+        """The draft version's deliveries, for a refusal's reply to name each network the post is on (read in the
+        move's own transaction, which makes no Slack call)."""
+        if draft is None or draft.id is None:
+            return ()
+        return tuple(deliveries.of_draft(tx.session, draft.id, draft.version))
+
+    def _networks(self) -> tuple[str, ...]:
+        """The brand's networks, for a refusal about what the brand posts to (Slack-only text, images)."""
+        return tuple(str(n) for n in self.networks(self.brand))
 
 
 def _for(when: object) -> str | None:

@@ -87,13 +87,14 @@ class Deleter:
         refusal = self.policy.refusal(actor)
         with self.store.transaction() as tx:
             draft = tx.get(draft_id)
+            delivered = tuple(deliveries.of_draft(tx.session, draft_id, draft.version)) if draft else ()
             if draft is None or refusal is not None:
                 kind = refusal or Kind.NOT_FOUND
                 self._refused(tx, draft_id if draft else None, actor, kind, via)
-                return Outcome(kind, draft=draft)
-            if not any(d.post_ids for d in deliveries.of_draft(tx.session, draft_id, draft.version)):
+                return Outcome(kind, draft=draft, delivered=delivered)
+            if not any(d.post_ids for d in delivered):
                 self._refused(tx, draft_id, actor, Kind.NOT_DELETABLE, via)
-                return Outcome(Kind.NOT_DELETABLE, draft=draft)
+                return Outcome(Kind.NOT_DELETABLE, draft=draft, delivered=delivered)
             attempt_id = uuid.uuid4().hex
             values: dict[str, object] = {"deleted_by": actor.user_id}
             if said:
@@ -109,7 +110,7 @@ class Deleter:
                     Status(current.status), Kind.NOT_DELETABLE
                 )
                 self._refused(tx, draft_id, actor, kind, via)
-                return Outcome(kind, draft=current)
+                return Outcome(kind, draft=current, delivered=tuple(deliveries.of_draft(tx.session, draft_id)))
             # The draft's old one-post columns still carry this attempt for readers not yet on deliveries.
             deliveries.settle_draft(tx.session, draft_id, draft.version, attempt_id=attempt_id)
             tx.audit(
@@ -145,7 +146,8 @@ class Deleter:
                 kind = Kind.REASON_GIVEN if current and current.delete_reason else Kind.NOT_DELETABLE
             if kind is not None:
                 self._refused(tx, draft_id if draft else None, actor, kind, "reason")
-                return Outcome(kind, draft=draft)
+                delivered = tuple(deliveries.of_draft(tx.session, draft_id)) if draft else ()
+                return Outcome(kind, draft=draft, delivered=delivered)
             tx.audit(
                 draft_id,
                 "delete_reason_added",
@@ -255,10 +257,11 @@ class Deleter:
         with self.store.read() as tx:
             return remaining(deliveries.of_draft(tx.session, draft_id))
 
-    def posts(self, draft_id: int) -> int:
-        """How many posts a deletion of the draft takes down, over its networks."""
+    def delivered(self, draft_id: int) -> list[Delivery]:
+        """The draft's current version's deliveries, as they are now: what `/countersign delete` answers with,
+        read in a transaction of its own before the answer goes to Slack."""
         with self.store.read() as tx:
-            return sum(len(d.post_ids or []) for d in deliveries.of_draft(tx.session, draft_id))
+            return deliveries.of_draft(tx.session, draft_id)
 
     # -- after a stop ----------------------------------------------------------------------------
 

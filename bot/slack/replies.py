@@ -10,25 +10,15 @@ from bot.approval.post_text import PostText, escape_mrkdwn
 from bot.approval.refs import slack_id
 from bot.approval.undo import undone_now
 from bot.networks.base import title_of
+from bot.reports.per_network import brief, is_up
 from bot.slack import media_replies
+from bot.slack.delete_replies import deleting as deleting
+from bot.slack.delete_replies import deletion_result as deletion_result
 from bot.slack.network_links import network_links
+from bot.slack.network_words import of_draft, titles, where
+from bot.slack.network_words import status_words as status_words
 from bot.slack.text import Problem, Refusal
-from storage.models import Draft, Status
-
-STATUS_WORDS = {
-    Status.PENDING: "waiting for approval",
-    Status.CHANGES_REQUESTED: "sent back for changes",
-    Status.APPROVED: "approved and queued for X",
-    Status.PUBLISHING: "being published",
-    Status.PUBLISHED: "published",
-    Status.UNKNOWN: "in an unknown state (X didn't confirm the post)",
-    Status.FAILED: "failed to publish",
-    Status.REJECTED: "rejected",
-    Status.WITHDRAWN: "withdrawn by its writer",
-    Status.DELETING: "being deleted from X",
-    Status.DELETED: "deleted from X",
-    Status.DELETE_FAILED: "partly deleted from X (Retry is on the card)",
-}
+from storage.models import Delivery, Draft, Status
 
 REFUSAL_TEXT = {
     Kind.NOT_AN_APPROVER: "Only this brand's approvers can decide on drafts. Nothing was changed.",
@@ -48,19 +38,20 @@ REFUSAL_TEXT = {
     " Nothing was changed.",
     Kind.TIME_WITH_LAST_YES: "More approvals are needed after yours, so the time is decided with the approval that"
     " completes them: approve it for the proposed time, and the last approver can pick another. Nothing was changed.",
-    Kind.NOT_DELETABLE: "Only a published post can be deleted from X, and only one whose post ids Countersign"
+    Kind.NOT_DELETABLE: "Only a published post can be deleted from {where}, and only one whose post ids Countersign"
     " recorded. Nothing was changed.",
-    Kind.ALREADY_DELETING: "This post is being deleted from X already (someone pressed it first). Nothing was"
+    Kind.ALREADY_DELETING: "This post is being deleted from {where} already (someone pressed it first). Nothing was"
     " sent twice.",
-    Kind.ALREADY_DELETED: "This post was deleted from X already. Nothing was sent again.",
+    Kind.ALREADY_DELETED: "This post was deleted from {where} already. Nothing was sent again.",
     Kind.REASON_GIVEN: "A reason for deleting this post was kept already; `/countersign show` has it. Nothing was"
     " changed.",
     Kind.NOT_SCHEDULED: "This post isn't waiting for a time any more (it is being published, or was decided"
     " otherwise). Nothing was changed.",
     Kind.ALREADY_UNDONE: "This approval was already undone: the draft is waiting for a decision again."
     " Nothing was changed.",
-    Kind.TOO_LATE_TO_UNDO: "Too late to undo: the post has gone to X. Use Delete from X to take it down.",
+    Kind.TOO_LATE_TO_UNDO: "Too late to undo: the post has gone to {where}. Use Delete from {where} to take it down.",
 }
+# Each text above is a format string: {where} is the networks the draft is on (`network_words.where`).
 
 
 COMMANDS = {
@@ -68,15 +59,18 @@ COMMANDS = {
     "show <id>": "one draft's history: versions, decisions, audit trail, and what the owner changed",
     "schedule": "the next 30 scheduled posts, soonest first",
     "digest": "preview this week's digest, only to you",
-    "delete <id> [reason]": "approvers: delete a published post (every part of a thread) from X; the reason is kept",
+    "delete <id> [reason]": "approvers: delete a published post (every part of a thread) from {where}; the reason is"
+    " kept",
     "pause": "approvers: stop publishing for now (approvals still queue)",
     "resume": "approvers: start publishing again; queued posts go out in order",
     "help": "this list",
 }
 
 
-def help_text() -> str:
-    lines = [f"• `/countersign {name}` — {what}" for name, what in COMMANDS.items()]
+def help_text(networks: Sequence[str] = ()) -> str:
+    """The command list; `networks`: those of the brands it is asked about, which Delete takes a post down from."""
+    on = where((), networks)
+    lines = [f"• `/countersign {name}` — {what.format(where=on)}" for name, what in COMMANDS.items()]
     return "*Countersign commands*\n" + "\n".join(lines)
 
 
@@ -123,10 +117,6 @@ def switch(outcome: Outcome) -> str:
     return SWITCH_TEXT[outcome.kind]
 
 
-def status_words(status: str) -> str:
-    return STATUS_WORDS.get(Status(status), status)
-
-
 def other_brand(name: str = "", subject: str = "That draft", what: str = "decide on it") -> str:
     """An approver of another brand of this deployment: `name` is the brand the draft (or channel) is of."""
     brand = f" ({name})" if name else ""
@@ -134,7 +124,9 @@ def other_brand(name: str = "", subject: str = "That draft", what: str = "decide
 
 
 def refusal(outcome: Outcome) -> str:
-    """Ephemeral text for a click or submission that changed nothing."""
+    """Ephemeral text for a click or submission that changed nothing, naming the networks the draft is on (its
+    deliveries, as the move read them) or, for what the brand posts to, the brand's."""
+    on = where(outcome.delivered, outcome.networks)
     if outcome.kind is Kind.OTHER_BRAND:
         return other_brand(outcome.detail)
     if outcome.kind is Kind.ALREADY_DECIDED and outcome.draft is not None and outcome.detail:  # one network's
@@ -145,27 +137,28 @@ def refusal(outcome: Outcome) -> str:
     if outcome.kind is Kind.ALREADY_DECIDED and outcome.draft is not None:
         draft = outcome.draft
         who = f" by <@{draft.decided_by}>" if draft.decided_by else ""
-        return f"Draft #{draft.id} was already decided{who}: it is {status_words(draft.status)}. Nothing was changed."
+        said = status_words(draft.status, on)
+        return f"Draft #{draft.id} was already decided{who}: it is {said}. Nothing was changed."
     if outcome.kind is Kind.TOO_LONG and outcome.post is not None:
         return too_long(outcome.post)
     if outcome.kind is Kind.ALREADY_APPROVED and outcome.draft is not None:
         needed, *waiting = outcome.detail.split() or ["0"]
         return already_approved(outcome.draft, int(needed) if needed.isdigit() else 0, waiting)
     if outcome.kind is Kind.SLACK_ONLY:
-        return slack_only(outcome.refusals)
+        return slack_only(outcome.refusals, on)
     if outcome.kind is Kind.MEDIA_REFUSED:
-        return media_replies.refused(outcome.media) if outcome.media else "X won't take these images."
+        return media_replies.refused(outcome.media) if outcome.media else f"{on} won't take these images."
     if outcome.kind is Kind.BAD_TIME:
         return f"{outcome.detail} Nothing was changed."
     if outcome.kind is Kind.TOO_LATE_TO_UNDO and outcome.draft is not None:
-        return too_late_to_undo(outcome.draft)
+        return too_late_to_undo(outcome.draft, outcome.delivered)
     if outcome.kind is Kind.ALREADY_UNDONE and outcome.draft is not None:
         draft = outcome.draft
         return (
             f"Already undone by <@{draft.undone_by}>: draft #{draft.id} is waiting for a decision again."
             " Nothing was changed."
         )
-    return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.")
+    return REFUSAL_TEXT.get(outcome.kind, "That didn't work, and nothing was changed.").format(where=on)
 
 
 def already_approved(draft: Draft, needed: int, waiting: list[str]) -> str:
@@ -204,13 +197,18 @@ def _at(when: datetime | None) -> str:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time_secs}}|{fallback}>"
 
 
-def too_late_to_undo(draft: Draft) -> str:
-    """An Undo that came after the window: plainly, where the post is, and the way to take it down."""
+def too_late_to_undo(draft: Draft, delivered: Sequence[Delivery] = ()) -> str:
+    """An Undo that came after the window: plainly, where the post is (each network's link), and the way to take it
+    down (the card's Delete, from every network it is on)."""
+    found = of_draft(draft, delivered)
+    on = where(found)
     match Status(draft.status):
         case Status.PUBLISHED:
-            link = f" ({draft.post_url})" if draft.post_url else ""
-            went = f"Too late to undo: it went out at {_at(draft.published_at)}{link}"
-            return f"{went} — use Delete from X to take it down."
+            up = [(d.network, d.post_url) for d in found if is_up(d)]
+            link = f" ({network_links(up, mrkdwn=False) if len(up) > 1 else up[0][1]})" if up else ""
+            first = min((d.published_at for d in found if d.published_at), default=None)
+            went = f"Too late to undo: it went out at {_at(first)}{link}"
+            return f"{went} — use Delete from {on} to take it down."
         case Status.APPROVED if draft.attempts == 0 and draft.publish_at is not None:
             return (
                 "Too late to undo: the undo window has closed. It is scheduled, so *Unschedule* on the card still"
@@ -219,7 +217,7 @@ def too_late_to_undo(draft: Draft) -> str:
         case Status.FAILED:
             return "Too late to undo: publishing was tried and failed, so nothing is going out. Nothing was changed."
     return (
-        "Too late to undo: the window closed and it is going out to X now. Once it is up, use Delete from X"
+        f"Too late to undo: the window closed and it is going out to {on} now. Once it is up, use Delete from {on}"
         " to take it down. Nothing was changed."
     )
 
@@ -248,19 +246,20 @@ def too_long(post: PostText) -> str:
     return " ".join(post.problems()) + " Shorten it and try again: nothing is ever cut silently."
 
 
-def slack_only(refusals: tuple[Refusal, ...]) -> str:
-    """Why a draft that means something only in Slack can't go to X, one sentence per thing, and what to do.
+def slack_only(refusals: tuple[Refusal, ...], on: str = "X") -> str:
+    """Why a draft that means something only in Slack can't go to the brand's networks (`on`), one sentence per
+    thing, and what to do.
 
     Names are shown in code spans (`:partyparrot:` would otherwise render as the emoji, `@here` could read as a
     mention); a channel as `<#C…>`, which Slack shows as its name and which pings nobody.
     """
-    said = [_refusal_sentence(r) for r in refusals[:5]] or ["It has something that only means something in Slack."]
+    said = [_refusal_sentence(r, on) for r in refusals[:5]] or ["It has something that only means something in Slack."]
     if len(refusals) > 5:
         said.append(f"…and {len(refusals) - 5} more like these.")
     return " ".join(said) + " Write it as plain text and edit your message."
 
 
-def _refusal_sentence(refusal: Refusal) -> str:
+def _refusal_sentence(refusal: Refusal, on: str) -> str:
     name = _code(refusal.name)
     match refusal.problem:
         case Problem.BROADCAST:
@@ -272,10 +271,10 @@ def _refusal_sentence(refusal: Refusal) -> str:
             group = f"the user group `{name}`" if name.startswith("@") else f"a Slack user group (`{name}`)"
             return f"It mentions {group}, which only means something in Slack."
         case Problem.CUSTOM_EMOJI:
-            return f"`:{name}:` is a custom Slack emoji with no character on X."
+            return f"`:{name}:` is a custom Slack emoji with no character on {on}."
         case Problem.UNKNOWN_PERSON:
             return "It mentions someone whose name Slack didn't give us, so the post can't name them."
-    return f"It has something only Slack can show (`{name}`), which can't be written as text on X."
+    return f"It has something only Slack can show (`{name}`), which can't be written as text on {on}."
 
 
 def _code(name: str) -> str:
@@ -286,6 +285,7 @@ def _code(name: str) -> str:
 def intake_reply(outcome: Outcome, approvers: str) -> str | None:
     """Thread reply under the writer's message, or None when the writer needn't hear anything."""
     post, draft = outcome.post, outcome.draft
+    on = where(outcome.delivered, outcome.networks)
     match outcome.kind:
         case Kind.SUBMITTED | Kind.FILES_DROPPED:
             assert post is not None and draft is not None
@@ -299,7 +299,7 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
             assert post is not None
             return "Not sent for approval. " + too_long(post)
         case Kind.SLACK_ONLY:
-            return "Not sent for approval. " + slack_only(outcome.refusals)
+            return "Not sent for approval. " + slack_only(outcome.refusals, on)
         case Kind.MEDIA_REFUSED:
             return "Not sent for approval. " + media_replies.refused(outcome.media)
         case Kind.NO_OTHER_APPROVER:
@@ -322,15 +322,16 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
         case Kind.NOT_EDITABLE:
             assert draft is not None
             return (
-                f"This edit wasn't sent: draft #{draft.id} is already {status_words(draft.status)}. "
+                f"This edit wasn't sent: draft #{draft.id} is already {status_words(draft.status, on)}. "
                 "Post a new message for a new draft."
             )
         case Kind.NOT_WITHDRAWABLE:
             assert draft is not None
-            on_x = f" It is on X: {draft.post_url}" if draft.post_url else ""
+            up = [(d.network, d.post_url) for d in of_draft(draft, outcome.delivered) if d.post_url]
+            is_on = f" It is on {network_links(up, mrkdwn=False)}" if up else ""
             return (
-                f"Your message was deleted, but draft #{draft.id} was already {status_words(draft.status)}, so it "
-                f"isn't withdrawn.{on_x} To take a post down, ask an approver to delete it on X."
+                f"Your message was deleted, but draft #{draft.id} was already {status_words(draft.status, on)}, so it "
+                f"isn't withdrawn.{is_on} To take a post down, ask an approver to delete it on {on}."
             )
     return None
 
@@ -339,7 +340,7 @@ def revision_refused(outcome: Outcome) -> str:
     """The writer's edit can't be used; the approver keeps seeing the previous version."""
     assert outcome.draft is not None
     if outcome.kind is Kind.SLACK_ONLY:
-        problem = slack_only(outcome.refusals)
+        problem = slack_only(outcome.refusals, where(outcome.delivered, outcome.networks))
     elif outcome.kind is Kind.MEDIA_REFUSED:
         problem = " ".join(media_replies.sentence(r) for r in outcome.media[:5])
     elif outcome.kind is Kind.TOO_LONG and outcome.post:
@@ -352,11 +353,21 @@ def revision_refused(outcome: Outcome) -> str:
 
 
 def decision_reply(
-    draft: Draft, signers: tuple[str, ...] = (), links: Sequence[tuple[str, str | None]] = ()
+    draft: Draft,
+    signers: tuple[str, ...] = (),
+    links: Sequence[tuple[str, str | None]] = (),
+    *,
+    delivered: Sequence[Delivery] = (),
+    networks: Sequence[str] = (),
 ) -> str | None:
     """Thread reply telling the writer what became of their draft. `signers`: who approved it, when APPROVAL_RULE
-    asked several (named for an approval; a rejection or request names who made it). `links`: each network's
-    post, when the version went to several (`X: <link> · Bluesky: <link>`)."""
+    asked several (named for an approval; a rejection or request names who made it). `delivered`: its version's
+    deliveries, each network's own post, link and error (several are each said: `X: <link> · Bluesky: <link>`);
+    `links` stands in for a caller that gives only the links. `networks`: the brand's, for an Undo (its deliveries
+    were dropped: nothing went out)."""
+    found = of_draft(draft, delivered)
+    if not links and delivered:
+        links = [(d.network, d.post_url) for d in found if d.status == Status.PUBLISHED]
     who = f"<@{draft.decided_by}>" if draft.decided_by else "The approver"
     if len(signers) > 1 and draft.status not in (Status.CHANGES_REQUESTED, Status.REJECTED):
         who = ", ".join(f"<@{s}>" for s in signers[:-1]) + f" and <@{signers[-1]}>"
@@ -364,7 +375,8 @@ def decision_reply(
         case Status.PENDING if undone_now(draft):
             why = f":\n>{_quote(draft.reason)}" if draft.reason else "."
             return (
-                f"<@{draft.undone_by}> undid the approval before it went out: nothing reached X. Draft #{draft.id}"
+                f"<@{draft.undone_by}> undid the approval before it went out: nothing reached {where((), networks)}."
+                f" Draft #{draft.id}"
                 f" is waiting for a decision again{why}"
             )
         case Status.CHANGES_REQUESTED:
@@ -380,19 +392,28 @@ def decision_reply(
             )
         case Status.PUBLISHED if len(links) > 1:
             return f"Approved by {who} · published {network_links(links, mrkdwn=False)}"
-        case Status.PUBLISHED if draft.post_url:
-            return f"Approved by {who} · published {draft.post_url}"
+        case Status.PUBLISHED if found[0].post_url:
+            return f"Approved by {who} · published {found[0].post_url}"
         case Status.PUBLISHED:
-            return f"Approved by {who} · marked as published after a check on X"
+            return f"Approved by {who} · marked as published after a check on {where(found)}"
+        case Status.FAILED if len(found) > 1:
+            failed = titles([d for d in found if d.status == Status.FAILED])
+            return f"Approved by {who}, but publishing failed on {failed}: {brief(found)}. Retry is on the card."
         case Status.FAILED:
-            return f"Approved by {who}, but publishing failed: {_plain(draft.last_error)}. Retry is on the card."
+            return f"Approved by {who}, but publishing failed: {_plain(found[0].last_error)}. Retry is on the card."
         case Status.DELETED:
             asked = f"<@{draft.deleted_by}>" if draft.deleted_by else "an approver"
             why = f":\n>{_quote(draft.delete_reason)}" if draft.delete_reason else "."
-            return f"This post was deleted from X by {asked}{why}"
+            return f"This post was deleted from {where(found)} by {asked}{why}"
+        case Status.UNKNOWN if len(found) > 1:
+            unsure = titles([d for d in found if d.status == Status.UNKNOWN])
+            return (
+                f"Approved by {who}, but {unsure} didn't confirm the post: {brief(found)}. "
+                "The approver will check the account before anything is sent again."
+            )
         case Status.UNKNOWN:
             return (
-                f"Approved by {who}, but X didn't confirm the post ({_plain(draft.last_error)}). "
+                f"Approved by {who}, but {where(found)} didn't confirm the post ({_plain(found[0].last_error)}). "
                 "The approver will check the account before anything is sent again."
             )
     return None
@@ -407,29 +428,12 @@ def _quote(text: str | None) -> str:
 
 
 def delete_refusal(outcome: Outcome) -> str:
-    """Why a Delete from X (button or command) changed nothing."""
+    """Why a Delete (button or command) changed nothing, naming the networks the post is on."""
+    on = where(outcome.delivered, outcome.networks)
     if outcome.kind is Kind.NOT_AN_APPROVER:
-        return "Only this brand's approvers can delete posts from X. Nothing was changed."
+        return f"Only this brand's approvers can delete posts from {on}. Nothing was changed."
     if outcome.kind is Kind.OTHER_ORGANISATION:
-        return "Only approvers from this workspace can delete posts from X. Nothing was changed."
+        return f"Only approvers from this workspace can delete posts from {on}. Nothing was changed."
     if outcome.kind is Kind.NOT_FOUND and outcome.draft is None:
         return "There is no such draft. Nothing was changed."
     return refusal(outcome)
-
-
-def deletion_result(draft: Draft | None, remaining: list[int]) -> str:
-    """What `/countersign delete` answers once X has answered for every part (or one stopped it)."""
-    if draft is None:
-        return "That draft is gone. Nothing was changed."
-    parts = len(draft.post_ids or [])
-    posts = "its post" if parts == 1 else f"all {parts} posts"
-    match Status(draft.status):
-        case Status.DELETED:
-            return f":wastebasket: Draft #{draft.id} is deleted from X ({posts}). Every card says so."
-        case Status.DELETE_FAILED:
-            left = ", ".join(str(n) for n in remaining)
-            return (
-                f":warning: Deleting draft #{draft.id} from X stopped: {_plain(draft.last_error)}. Still on X: "
-                f"part {left} of {parts}. Press *Retry* on the card, or run the command again."
-            )
-    return f"Draft #{draft.id} is {status_words(draft.status)}."

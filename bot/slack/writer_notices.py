@@ -4,8 +4,8 @@ once, whichever instance gets there, and caught up after Slack was away."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -23,7 +23,7 @@ from bot.slack.notify_base import (
 from bot.slack.replies import decision_reply, intake_reply, revision_refused
 from bot.slack.retry import never_reached_slack
 from storage import deliveries, notices
-from storage.models import Draft, Status
+from storage.models import Delivery, Draft, Status
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class WriterNotices(NotifierBase):
         now = now or utcnow()
         with self.store.read() as tx:  # most moves (approved, publishing) have nothing to tell: no write lock
             draft = tx.get(draft_id)
-            text = decision_reply(draft, self._signers(draft), self._links(draft, tx)) if draft is not None else None
+            text = self._decision(draft, deliveries.of_draft(tx.session, draft_id)) if draft is not None else None
             move = notices.latest_move(tx.session, draft_id) if text else None
         if draft is None or move is None or move.id is None or move.to_status != draft.status:
             return False
@@ -87,21 +87,26 @@ class WriterNotices(NotifierBase):
 
     def _tell_move(self, draft: Draft, move_id: int) -> None:
         """Tell the writer of the move whose telling the caller claimed with it (`move_id`), from its row."""
-        text = decision_reply(draft, self._signers(draft), self._links(draft))
+        text = self._decision(draft, self._delivered(draft))
         if text is None:  # nothing to say after all: free the move for whoever would
             with self.store.transaction() as tx:
                 notices.release(tx.session, move_id)
             return
         self._tell_claimed(draft, move_id, text)
 
-    def _links(self, draft: Draft, tx: Any = None) -> list[tuple[str, str | None]]:
-        """Each network's post of a published version (read only when there is one to show)."""
-        if draft.status != Status.PUBLISHED or draft.id is None:
+    def _decision(self, draft: Draft, delivered: Sequence[Delivery]) -> str | None:
+        """The reply of the draft's move, naming each network of its version (`delivered`) or, once an Undo dropped
+        them, the brand's."""
+        networks = [str(n) for n in self.workflow.networks(draft.brand)]
+        return decision_reply(draft, self._signers(draft), delivered=delivered, networks=networks)
+
+    def _delivered(self, draft: Draft) -> list[Delivery]:
+        """The version's deliveries, read in a transaction of their own, closed before the reply goes to Slack
+        (only for a move the writer hears of: most have nothing to tell)."""
+        if draft.id is None or draft.status not in TOLD:
             return []
-        if tx is not None:
-            return deliveries.links(tx.session, draft.id)
         with self.store.read() as reading:
-            return deliveries.links(reading.session, draft.id)
+            return deliveries.of_draft(reading.session, draft.id, draft.version)
 
     def _signers(self, draft: Draft) -> tuple[str, ...]:
         """Who approved the draft's version, when APPROVAL_RULE asked several (the writer's reply names them)."""
