@@ -38,7 +38,11 @@ def refused(refusals: tuple[MediaRefusal, ...]) -> str:
     return f"{said} Fix the files and post the message again (or edit it): nothing was sent."
 
 
-def dropped(refusals: tuple[MediaRefusal, ...]) -> str:
+def dropped(refusals: tuple[MediaRefusal, ...], on: str = "X") -> str:
+    """`on`: the brand's networks as people read them (`X`, `X and Bluesky`); X alone keeps naming its types."""
     names = ", ".join(_name(r) for r in refusals[:5])
     more = f" and {len(refusals) - 5} more" if len(refusals) > 5 else ""
-    return f"{names}{more} won't be posted: X takes only {SUPPORTED}; videos and other files aren't supported."
+    if on == "X":
+        return f"{names}{more} won't be posted: X takes only {SUPPORTED}; videos and other files aren't supported."
+    takes = "take" if " and " in on else "takes"
+    return f"{names}{more} won't be posted: {on} {takes} only images; videos and other files aren't supported."

@@ -293,7 +293,7 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
             if outcome.detail:  # the writer's `at:` line, as it was read
                 text += f"\nProposed to go out {outcome.detail}."
             if outcome.kind is Kind.FILES_DROPPED:
-                text += "\n" + media_replies.dropped(outcome.media)
+                text += "\n" + media_replies.dropped(outcome.media, on)
             return text
         case Kind.TOO_LONG:
             assert post is not None
@@ -314,7 +314,9 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
         case Kind.EMPTY:
             return "There's no text here to send for approval. Write the post as the message text."
         case Kind.FILES_ONLY:
-            return "Not sent for approval. " + media_replies.dropped(outcome.media) + " There's no text or image left."
+            return (
+                "Not sent for approval. " + media_replies.dropped(outcome.media, on) + " There's no text or image left."
+            )
         case Kind.REVISED:
             assert post is not None and draft is not None
             text = f"Updated: version {draft.version} sent to {approvers} for approval · {post.counts}"

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.approval.outcomes import Kind, Outcome
+from bot.intake.media_rules import MediaRefusal
+from bot.intake.media_rules import Problem as MediaProblem
 from bot.slack.replies import (
     decision_reply,
     delete_refusal,
@@ -191,3 +193,13 @@ def test_help_says_delete_takes_a_post_down_from_the_brands_networks() -> None:
     assert "(every part of a thread) from X, Bluesky and Mastodon; the reason is kept" in help_text(THREE)
     assert "(every part of a thread) from Bluesky; the reason is kept" in help_text(("bluesky",))
     assert "(every part of a thread) from X; the reason is kept" in help_text()
+
+
+def test_files_left_out_are_told_against_the_brands_networks() -> None:
+    pdf = (MediaRefusal(MediaProblem.UNSUPPORTED, "brief.pdf", "application/pdf"),)
+    alone = intake_reply(Outcome(Kind.FILES_ONLY, media=pdf, networks=("bluesky",)), "<@U0OWNER>")
+    assert alone is not None and "`brief.pdf` won't be posted: Bluesky takes only images;" in alone
+    three = intake_reply(Outcome(Kind.FILES_ONLY, media=pdf, networks=THREE), "<@U0OWNER>")
+    assert three is not None and "won't be posted: X, Bluesky and Mastodon take only images;" in three
+    x_only = intake_reply(Outcome(Kind.FILES_ONLY, media=pdf, networks=("x",)), "<@U0OWNER>")
+    assert x_only is not None and "X takes only JPEG, PNG or WebP images" in x_only  # as it always read
