@@ -203,7 +203,7 @@ def _delete(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, 
         _tell(body, actor.user_id, delete_refusal(outcome), services)
         return
     _settle(outcome, body, ref, actor, services)
-    services.desk_of(ref.draft_id).deleter.run(ref.draft_id, outcome.draft.attempt_id if outcome.draft else None)
+    services.desk_of(ref.draft_id).deleter.run(ref.draft_id, outcome.attempt_id)
 
 
 def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:
