@@ -20,7 +20,6 @@ from bot.slack.replies import delete_refusal, refusal, too_long_to_edit
 from bot.slack.schedule_blocks import change_time_modal
 from bot.slack.undo_blocks import undo_reason_modal
 from storage.models import Draft, Status
-from storage.schedule import is_movable
 
 # Buttons that decide by themselves (no form): recorded in the inbox and acked, then decided.
 DECISIONS = (
@@ -274,8 +273,9 @@ def change_time(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
         if not found:
             return
     else:
-        refused = services.desk_of(ref.draft_id).policy.refusal(actor, draft)
-        if refused is None and (draft is None or not is_movable(draft)):
+        desk = services.desk_of(ref.draft_id)
+        refused = desk.policy.refusal(actor, draft)
+        if refused is None and (draft is None or not desk.workflow.movable(draft)):
             refused = Kind.NOT_SCHEDULED
         if refused is not None:
             services.notifier.ephemeral(_channel(body), actor.user_id, refusal(Outcome(refused, draft=draft)))

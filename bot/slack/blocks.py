@@ -102,7 +102,7 @@ def approval_card(
     blocks.append(context(count, BlockId.CARD_COUNT))
     status = Status(draft.status)
     held = window_holds(draft, timing)  # UNDO_WINDOW: approved, going out when the window closes (undo_blocks)
-    when = time_line(draft, timing) if timing is not None and not held else ""
+    when = time_line(draft, timing, deliveries) if timing is not None and not held else ""
     said_yes = standing is not None and standing.viewer_said_yes
     if when:
         blocks.append(time_section(when, ref, pending=status is Status.PENDING and not said_yes))
@@ -116,7 +116,7 @@ def approval_card(
         elements = [button(a, label, ref, style) for a, label, style in decisions]
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     else:
-        scheduled = time_buttons(draft, timing) if timing is not None and not held else ()
+        scheduled = time_buttons(draft, timing, deliveries) if timing is not None and not held else ()
         signers = standing.progress.counted if standing is not None and status in SIGNED else ()
         by = signed_by(signers) if signers else f"<@{draft.decided_by}>"
         if not held and not scheduled and shown_per_network(draft, deliveries):  # several networks, each its own
