@@ -10,11 +10,13 @@ from bot.slack.blocks import approval_card, outcome_line
 from bot.slack.delete_blocks import confirm_dialog
 from bot.slack.ids import ActionId, BlockId
 from storage.models import Delivery, Draft, Status
-from tests.unit.delivery_rows import delivered
+from tests.unit.delivery_rows import delivered, delivery
 from tests.unit.test_blocks import make_draft, make_post
 
 IDS = ["101", "102", "103"]
 URL = "https://x.com/acme/status/101"
+BSKY = "https://bsky.app/profile/acme.bsky.social/post/3kabc"
+MASTODON = "https://social.example.com/@acme/109"
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
@@ -83,3 +85,30 @@ def test_a_stopped_deletion_names_the_parts_still_on_x_with_links_and_offers_ret
     )
     assert "of 3.*" in text and "Deleted: part 3." in text
     assert block["accessory"]["action_id"] == ActionId.RETRY_DELETE and "confirm" not in block["accessory"]
+
+
+def test_a_deletion_stopped_on_one_network_of_three_names_what_is_still_up_there_not_the_first_networks_parts() -> None:
+    """X and Mastodon took their posts down, Bluesky refused: the one line says Bluesky's post is still up (the
+    first network's parts, all gone, would say nothing is), and that the others are gone."""
+    draft = published(status=Status.DELETE_FAILED, deleted_by="U0OWNER", final_parts=["a"])
+    found = [
+        delivery("x", Status.DELETED, post_ids=["101"], post_url=URL, deleted_ids=["101"], deleted_at=AT),
+        delivery("bluesky", Status.DELETE_FAILED, post_ids=["b1"], post_url=BSKY, last_error="Bluesky answered 500"),
+        delivery("mastodon", Status.DELETED, post_ids=["109"], post_url=MASTODON, deleted_ids=["109"], deleted_at=AT),
+    ]
+    line = outcome_line(draft, found, where="X, Bluesky and Mastodon")
+    assert line.endswith(
+        "· deleting from X, Bluesky and Mastodon (asked by <@U0OWNER>) stopped: Bluesky answered 500."
+        " *Still on Bluesky: part 1 (b1).* Deleted from X and Mastodon. Press Retry to finish."
+    )
+
+
+def test_a_deletion_of_several_networks_counts_every_networks_parts() -> None:
+    draft = published(status=Status.DELETING, deleted_by="U0OWNER2")
+    found = [
+        delivery("x", Status.DELETED, post_ids=IDS, deleted_ids=IDS, deleted_at=AT),
+        delivery("mastodon", Status.DELETING, post_ids=["7", "8", "9"], deleted_ids=["9"]),
+    ]
+    assert "deleting from X and Mastodon, asked by <@U0OWNER2> (4 of 6 gone)…" in outcome_line(
+        draft, found, where="X and Mastodon"
+    )
