@@ -6,15 +6,16 @@ A scheduled draft is `approved` with `publish_at` ahead; a pending draft's `publ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from storage.brands import of_brand, unpaused
-from storage.models import Draft, Status
+from storage.models import Delivery, Draft, Status
 from storage.store import changed
-from storage.tries import never_tried
+from storage.tries import never_tried, was_tried
 from storage.types import utcnow
 
 
@@ -76,19 +77,16 @@ def claim_notice(session: Session, draft: Draft, now: datetime) -> bool:
     return changed(session, stmt.values(time_noticed_at=now, updated_at=utcnow()))
 
 
-def is_late(draft: Draft, now: datetime, grace: timedelta) -> bool:
-    """An approved draft the publisher holds back: never tried, and its time went by more than `grace` ago."""
-    return (
-        draft.status == Status.APPROVED
-        and draft.attempts == 0
-        and draft.publish_at is not None
-        and draft.publish_at < now - grace
-    )
+def is_late(draft: Draft, found: Sequence[Delivery], now: datetime, grace: timedelta) -> bool:
+    """An approved draft the publisher holds back: never tried (`found`: its version's deliveries), and its time
+    went by more than `grace` ago."""
+    return is_movable(draft, found) and draft.publish_at is not None and draft.publish_at < now - grace
 
 
-def is_movable(draft: Draft) -> bool:
-    """Approved with a time and never tried: its time can still be moved, or it can be posted now or unscheduled."""
-    return draft.status == Status.APPROVED and draft.attempts == 0 and draft.publish_at is not None
+def is_movable(draft: Draft, found: Sequence[Delivery]) -> bool:
+    """Approved with a time and never tried on any network (`found`: its version's deliveries): its time can still
+    be moved, or it can be posted now or unscheduled."""
+    return draft.status == Status.APPROVED and draft.publish_at is not None and not was_tried(found)
 
 
 def move_scheduled(session: Session, draft_id: int, at_version: int, to: Status, /, **values: object) -> bool:

@@ -8,6 +8,7 @@ claim, which also moves the draft's status in the same transaction (deliveries.s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -32,3 +33,8 @@ def tried(session: Session, draft_id: int, version: int) -> bool:
         Delivery.draft_id == draft_id, Delivery.version == version, col(Delivery.attempts) > 0
     )
     return session.exec(stmt.limit(1)).first() is not None
+
+
+def was_tried(found: Iterable[Delivery]) -> bool:
+    """`tried`, of a version's deliveries already read (a card, a form about to open: no query of its own)."""
+    return any(d.attempts > 0 for d in found)

@@ -67,6 +67,13 @@ class ScheduleMoves:
             ref, actor, Status.APPROVED, "rescheduled", Kind.RESCHEDULED, publish_at=when, time_noticed_at=None
         )
 
+    def movable(self, draft: Draft) -> bool:
+        """Whether a scheduled draft's time can still be moved (never tried on any network), asked before the form
+        opens: its deliveries are read in a transaction of their own, closed before Slack is called."""
+        with self.store.read() as tx:
+            found = deliveries.of_draft(tx.session, draft.id or 0, draft.version)
+        return stored_schedule.is_movable(draft, found)
+
     def post_now(self, ref: CardRef, actor: Actor) -> Outcome:
         return self._move_scheduled(
             ref, actor, Status.APPROVED, "post_now", Kind.POSTING_NOW, publish_at=None, time_noticed_at=None

@@ -82,7 +82,7 @@ class Deleter:
     def request(self, draft_id: int, actor: Actor, reason: str | None = None, *, via: str = "button") -> Outcome:
         """Claim the draft for deletion (audited), or say why not (audited). Any approver of this organisation may
         pull a post, their own draft's too: this is a brake, not a countersignature. Returns DELETING with the
-        claimed draft (its `attempt_id` is what `run` needs)."""
+        claimed draft and the claim's `attempt_id`, which is what `run` needs."""
         said = clean(reason).strip()[:MAX_REASON] if reason else ""
         refusal = self.policy.refusal(actor)
         with self.store.transaction() as tx:
@@ -111,8 +111,7 @@ class Deleter:
                 )
                 self._refused(tx, draft_id, actor, kind, via)
                 return Outcome(kind, draft=current, delivered=tuple(deliveries.of_draft(tx.session, draft_id)))
-            # The draft's old one-post columns still carry this attempt for readers not yet on deliveries.
-            deliveries.settle_draft(tx.session, draft_id, draft.version, attempt_id=attempt_id)
+            deliveries.settle_draft(tx.session, draft_id, draft.version)  # deleting: its deliveries' aggregate
             tx.audit(
                 draft_id,
                 "delete_requested",

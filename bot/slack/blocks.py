@@ -14,7 +14,7 @@ from bot.networks.base import title_of
 from bot.slack.approval_blocks import YES_ACTIONS, progress_blocks
 from bot.slack.block_kit import Block, button, context, plain_section, section, slack_date
 from bot.slack.delete_blocks import delete_line, with_delete_button
-from bot.slack.delivery_blocks import OUTCOME_ICONS, network_blocks, shown_per_network, uncertain_words
+from bot.slack.delivery_blocks import OUTCOME_ICONS, errors_of, network_blocks, shown_per_network, uncertain_words
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from bot.slack.media_blocks import image_blocks
 from bot.slack.replies import COPY_LINK, status_words
@@ -102,7 +102,7 @@ def approval_card(
     blocks.append(context(count, BlockId.CARD_COUNT))
     status = Status(draft.status)
     held = window_holds(draft, timing)  # UNDO_WINDOW: approved, going out when the window closes (undo_blocks)
-    when = time_line(draft, timing) if timing is not None and not held else ""
+    when = time_line(draft, timing, deliveries) if timing is not None and not held else ""
     said_yes = standing is not None and standing.viewer_said_yes
     if when:
         blocks.append(time_section(when, ref, pending=status is Status.PENDING and not said_yes))
@@ -116,18 +116,18 @@ def approval_card(
         elements = [button(a, label, ref, style) for a, label, style in decisions]
         blocks.append({"type": "actions", "block_id": BlockId.CARD_ACTIONS, "elements": elements})
     else:
-        scheduled = time_buttons(draft, timing) if timing is not None and not held else ()
+        scheduled = time_buttons(draft, timing, deliveries) if timing is not None and not held else ()
         signers = standing.progress.counted if standing is not None and status in SIGNED else ()
         by = signed_by(signers) if signers else f"<@{draft.decided_by}>"
         if not held and not scheduled and shown_per_network(draft, deliveries):  # several networks, each its own
             headline = section(networks_headline(draft, signers, deliveries), BlockId.CARD_OUTCOME)
-            blocks.append(with_delete_button(headline, draft, ref, post.networks))
+            blocks.append(with_delete_button(headline, draft, deliveries, ref, post.networks))
             blocks += network_blocks(deliveries, CardRef(draft.id or 0, draft.version))
         else:
             approved = f"Approved by {by} {slack_date(draft.decided_at)}"
-            line = approved if scheduled else outcome_line(draft, signers, post.networks)
+            line = approved if scheduled else outcome_line(draft, deliveries, signers, post.networks)
             outcome = section(window_line(draft, by) if held else line, BlockId.CARD_OUTCOME)
-            blocks.append(with_delete_button(outcome, draft, ref, post.networks))
+            blocks.append(with_delete_button(outcome, draft, deliveries, ref, post.networks))
             settle = UNDO_BUTTONS if held else scheduled or SETTLE_BUTTONS.get(status, ())
             if settle:
                 elements = [button(a, label, ref, style) for a, label, style in settle]
@@ -160,11 +160,15 @@ def networks_headline(draft: Draft, signers: Sequence[str], found: Sequence[Deli
     return f"{icon} Approved by {who} {slack_date(draft.decided_at)} for {where}:"
 
 
-def outcome_line(draft: Draft, signers: Sequence[str] = (), where: str = "X") -> str:
-    """`signers`: who approved the version, when the rule asked several; else the line names `decided_by`. `where`:
-    the brand's one network (`X`, `Bluesky`). A version out on several networks has a line per network instead
-    (`networks_headline`, bot/slack/delivery_blocks)."""
+def outcome_line(draft: Draft, found: Sequence[Delivery] = (), signers: Sequence[str] = (), where: str = "X") -> str:
+    """The decision from the draft, what came of it from `found` (the version's deliveries: the brand's one
+    network's, or several told in one line, a deletion; none before approval). `signers`: who approved the version,
+    when the rule asked several; else the line names `decided_by`. `where`: the brand's network(s) (`X`,
+    `Bluesky`). A version out on several networks has a line per network instead (`networks_headline`,
+    bot/slack/delivery_blocks)."""
     status = Status(draft.status)
+    first = found[0] if found else None
+    error = escape_mrkdwn(errors_of(found))
     icon = OUTCOME_ICONS.get(status, "")
     who = f"<@{draft.decided_by}>" if draft.decided_by else "someone"
     if signers and status in SIGNED:
@@ -173,10 +177,10 @@ def outcome_line(draft: Draft, signers: Sequence[str] = (), where: str = "X") ->
     match status:
         case Status.APPROVED | Status.PUBLISHING:
             line = f"Approved by {who} {when} · publishing to {where}…"
-            if draft.last_error:
-                line += f"\nLast attempt: {escape_mrkdwn(draft.last_error)}. Retrying automatically."
-        case Status.PUBLISHED if draft.post_url:
-            line = f"Approved by {who} {when} · published: <{draft.post_url}|view on {where}>"
+            if error:
+                line += f"\nLast attempt: {error}. Retrying automatically."
+        case Status.PUBLISHED if first is not None and first.post_url:
+            line = f"Approved by {who} {when} · published: <{first.post_url}|view on {where}>"
         case Status.PUBLISHED:
             line = f"Approved by {who} {when} · marked as published after a check on {where}"
         case Status.CHANGES_REQUESTED:
@@ -186,25 +190,22 @@ def outcome_line(draft: Draft, signers: Sequence[str] = (), where: str = "X") ->
         case Status.WITHDRAWN:
             line = f"Withdrawn by <@{draft.writer_id}> {when} (the message was deleted)"
         case Status.FAILED:
-            line = (
-                f"Approved by {who} {when}, but publishing failed: {escape_mrkdwn(draft.last_error or '')}."
-                " Fix the cause, then press Retry."
-            )
-        case Status.UNKNOWN:
-            line = unknown_line(draft, who, when, where)
+            line = f"Approved by {who} {when}, but publishing failed: {error}. Fix the cause, then press Retry."
+        case Status.UNKNOWN if first is not None:
+            line = unknown_line(first, who, when, where)
         case Status.DELETING | Status.DELETED | Status.DELETE_FAILED:  # the icon is delete_line's
-            return delete_line(draft, f"Approved by {who} {when}", slack_date(draft.deleted_at), where)
+            return delete_line(draft, found, f"Approved by {who} {when}", where)
         case _:
             line = status_words(draft.status)
     return f"{icon} {line}".strip()
 
 
-def unknown_line(draft: Draft, who: str, when: str, where: str = "X") -> str:
-    """The network (`where`) didn't confirm a post: which one (a thread's part), what to check, and whether the bot
-    still looks."""
-    error = escape_mrkdwn(draft.last_error or "")
+def unknown_line(delivery: Delivery, who: str, when: str, where: str = "X") -> str:
+    """The network (`where`) didn't confirm a post (`delivery`, the brand's one network's): which one (a thread's
+    part), what to check, and whether the bot still looks."""
+    error = escape_mrkdwn(delivery.last_error or "")
     return f"Approved by {who} {when}, but {where} " + uncertain_words(
-        draft, where, error, "*Mark as published*", "*Publish again*"
+        delivery, where, error, "*Mark as published*", "*Publish again*"
     )
 
 

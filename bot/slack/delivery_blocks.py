@@ -89,10 +89,9 @@ def network_line(delivery: Delivery) -> str:
     return f"{icon} {line}".strip()
 
 
-def uncertain_words(row: Draft | Delivery, title: str, error: str, mark: str, again: str) -> str:
+def uncertain_words(row: Delivery, title: str, error: str, mark: str, again: str) -> str:
     """`didn't confirm …`: which post (a thread's part), what to check on `title`, which button says what, and
-    whether the bot still looks. `row`: a draft (its first network's projection) or one delivery; `error`: its
-    error as the line shows it (escaped)."""
+    whether the bot still looks. `row`: the network's delivery; `error`: its error as the line shows it (escaped)."""
     parts, up = len(row.final_parts or []), len(row.post_ids or [])
     which = "the post"
     line = f"didn't confirm the post: {error}."
@@ -106,6 +105,15 @@ def uncertain_words(row: Draft | Delivery, title: str, error: str, mark: str, ag
         lag = " (X's timeline can lag)" if title == "X" else ""
         line += f"\nThe bot is still looking for it on the account{lag}: next look {slack_date(row.next_attempt_at)}."
     return line
+
+
+def errors_of(found: Sequence[Delivery]) -> str:
+    """The error of a card's one line: its network's; of several (a deletion, told in one line), each network's,
+    named by it when more than one has one."""
+    errors = [(d.network, d.last_error) for d in found if d.last_error]
+    if len(errors) == 1:
+        return errors[0][1] or ""
+    return " · ".join(f"{title_of(network)}: {error}" for network, error in errors)
 
 
 def _clip(text: str) -> str:

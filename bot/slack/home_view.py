@@ -56,7 +56,8 @@ def home_view(
         blocks.append(section(f"*#{draft.id}*{of} by <@{draft.writer_id}> · waiting {waited}"))
         blocks.append(plain_section(_post(post)))  # the post's characters, unstyled, as on the card
         shown = count_label((images or {}).get(draft.id or 0, 0))
-        when = f" · {time_line(draft, timing)}" if timing is not None and draft.publish_at is not None else ""
+        # A queued draft is pending: nothing of its version was delivered yet.
+        when = f" · {time_line(draft, timing, ())}" if timing is not None and draft.publish_at is not None else ""
         blocks.append(context(f"{post.counts} · version {draft.version}{shown}{when}"))  # Approve keeps the time
         elements = [button(action, label, ref, style) for action, label, style in DECISION_BUTTONS]
         blocks.append({"type": "actions", "block_id": f"home.actions.{draft.id}", "elements": elements})

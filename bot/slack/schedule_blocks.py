@@ -1,11 +1,13 @@
 """Block Kit for times to go out: the card's time line and its buttons, and the *Change time* form.
 
-Pure: the draft, "now", the brand's zone and the grace in; blocks out. What the card says about time is what the
-publisher will do: "Goes out …" only for a time it will keep; a passed time says so and offers the way out.
+Pure: the draft and its version's deliveries (whether any network was tried), "now", the brand's zone and the grace
+in; blocks out. What the card says about time is what the publisher will do: "Goes out …" only for a time it will
+keep; a passed time says so and offers the way out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,8 +16,8 @@ from zoneinfo import ZoneInfo
 from bot.approval.refs import CardRef
 from bot.intake.schedule_line import describe
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
-from storage.models import Draft, Status
-from storage.schedule import is_late
+from storage.models import Delivery, Draft, Status
+from storage.schedule import is_late, is_movable
 
 Block = dict[str, Any]
 Buttons = tuple[tuple[ActionId, str, str | None], ...]
@@ -41,8 +43,8 @@ class Timing:
     grace: timedelta = timedelta(minutes=5)
 
 
-def time_line(draft: Draft, timing: Timing) -> str:
-    """The card's sentence about when the post goes out."""
+def time_line(draft: Draft, timing: Timing, found: Sequence[Delivery]) -> str:
+    """The card's sentence about when the post goes out. `found`: the version's deliveries (none while pending)."""
     status = Status(draft.status)
     when = draft.publish_at
     if status is Status.PENDING:
@@ -55,9 +57,9 @@ def time_line(draft: Draft, timing: Timing) -> str:
                 " *Approve now*, or *Change time* to approve it for a new one."
             )
         return f":clock3: Goes out {said}, once approved (the writer's proposal)"
-    if status is Status.APPROVED and when is not None and draft.attempts == 0:
+    if when is not None and is_movable(draft, found):
         said = describe(when, timing.now, timing.zone)
-        if is_late(draft, timing.now, timing.grace):
+        if is_late(draft, found, timing.now, timing.grace):
             return (
                 f":warning: Was to go out {said} and didn't (publishing was paused, or the bot was down)."
                 " It won't go out late on its own: *Post now*, pick a *New time*, or *Cancel*."
@@ -66,11 +68,12 @@ def time_line(draft: Draft, timing: Timing) -> str:
     return ""
 
 
-def time_buttons(draft: Draft, timing: Timing) -> Buttons:
-    """Buttons for a scheduled (or late) approved draft; the pending card's extra ones come from `pending_extra`."""
-    if Status(draft.status) is not Status.APPROVED or draft.publish_at is None or draft.attempts:
+def time_buttons(draft: Draft, timing: Timing, found: Sequence[Delivery]) -> Buttons:
+    """Buttons for a scheduled (or late) approved draft, never tried on any of `found` (its version's deliveries);
+    the pending card's extra ones come from `pending_extra`."""
+    if not is_movable(draft, found):
         return ()
-    return LATE_BUTTONS if is_late(draft, timing.now, timing.grace) else SCHEDULED_BUTTONS
+    return LATE_BUTTONS if is_late(draft, found, timing.now, timing.grace) else SCHEDULED_BUTTONS
 
 
 def pending_extra(draft: Draft) -> Buttons:

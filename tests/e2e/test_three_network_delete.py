@@ -14,7 +14,7 @@ from bot.networks.bluesky.sandbox import BlueskySandbox
 from bot.networks.mastodon.sandbox import MastodonSandbox
 from bot.slack.blocks import slack_date
 from storage.models import Draft, Status
-from tests.e2e.harness import OWNER, WRITER, Harness
+from tests.e2e.harness import OWNER, WRITER, Harness, block_text
 from tests.e2e.three_networks import CHANNEL, deliveries, wait_until
 
 DELETE_RECORD = "com.atproto.repo.deleteRecord"
@@ -68,6 +68,10 @@ def test_a_network_refusing_a_delete_stops_only_its_own_and_retry_finishes_it(
     assert app.store.get(draft.id).status == Status.DELETE_FAILED  # type: ignore[union-attr]
     assert app.x.live_posts() == [] and mastodon.live_statuses() == [] and len(bluesky.posts()) == 1
     assert all(d.attempt_id is None and d.lease_until is None for d in found.values())  # every claim let go
+    card = app.wait_card(app.card(OWNER, containing="Summer menu"), lambda m: "stopped" in block_text(m.blocks), 10)
+    said = block_text(card.blocks)  # the one line of a stopped deletion: what is up where, not X's parts
+    assert "*Still on Bluesky: part 1 (" in said and "Deleted from X and Mastodon." in said
+    assert f"stopped: {found['bluesky'].last_error}." in said and "Still on X" not in said
     shown = command(app, f"show {draft.id}")  # each network's own state, from its delivery
     for network, title in (("x", "X"), ("mastodon", "Mastodon")):
         at = found[network].deleted_at

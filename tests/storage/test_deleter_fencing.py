@@ -72,7 +72,7 @@ def test_a_live_claim_is_left_alone_and_an_abandoned_one_is_finished(store: Stor
     done = store.get(draft_id)
     assert done is not None and done.status == Status.DELETED and len(x.delete_requests()) == 3
 
-    assert first.run(draft_id, claimed.draft.attempt_id) is not None  # the old holder wakes up: fenced out
+    assert first.run(draft_id, claimed.attempt_id) is not None  # the old holder wakes up: fenced out
     assert len(x.delete_requests()) == 3
     with store.read() as tx:
         actions = [a.action for a in tx.audit_trail(draft_id)]
@@ -102,7 +102,7 @@ def test_a_holder_replaced_mid_thread_stops_at_its_next_record(store: Store, x: 
         return real_delete(post_id)
 
     first.accounts["x"].delete = slow_delete  # type: ignore[method-assign]
-    first.run(draft_id, claimed.draft.attempt_id)
+    first.run(draft_id, claimed.attempt_id)
 
     done = store.get(draft_id)
     assert done is not None and done.status == Status.DELETED

@@ -232,7 +232,7 @@ def test_delete_takes_each_networks_posts_down_with_its_own_account(
     pulling = Deleter(store, publishing.accounts, wf.policy, lambda _id: None, clock=clock)
     asked = pulling.request(draft.id or 0, OWNER, "typo")
     assert asked.draft is not None and asked.draft.status == Status.DELETING
-    ended = pulling.run(draft.id or 0, asked.draft.attempt_id)
+    ended = pulling.run(draft.id or 0, asked.attempt_id)
     assert ended is not None and ended.status == Status.DELETED
     assert x.live_posts() == [] and other.live_posts() == []  # every part of each network's thread
     found = by_network(store, draft)

@@ -18,6 +18,7 @@ from bot.networks.x.rules import RULES
 from bot.slack.blocks import approval_card, edit_modal, reason_modal
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from storage.models import Draft, Status
+from tests.unit.delivery_rows import delivered
 
 TEMPLATE = "— drafted by {agency}, approved by {approver}"
 DECIDED_AT = datetime(2025, 11, 22, 9, 30, tzinfo=UTC)
@@ -42,8 +43,9 @@ def make_post(text: str) -> PostText:
     return compose(text, template=TEMPLATE, agency="Acme & Co", approver="Olivia", writer="Wes")
 
 
-def card_for(draft: Draft) -> dict[str, Any]:
-    return approval_card(draft, make_post(draft.text))
+def card_for(draft: Draft, **sent: Any) -> dict[str, Any]:
+    """The card of `draft`, drawn with its one delivery (X's) carrying `sent` (post ids, link, error) once approved."""
+    return approval_card(draft, make_post(draft.text), deliveries=delivered(draft, **sent))
 
 
 def texts_in(node: Any) -> Iterator[str]:
@@ -187,9 +189,10 @@ def test_a_shared_card_says_the_post_will_name_whoever_approves() -> None:
 # -- decided drafts ------------------------------------------------------------------------
 
 
-def decided(status: Status, **fields: Any) -> dict[str, Any]:
+def decided(status: Status, sent: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """A card decided by U0OWNER; `sent`: what its delivery says came of it (post_url, last_error…)."""
     values = {"decided_by": "U0OWNER", "decided_at": DECIDED_AT} | fields
-    return card_for(make_draft(status=status, **values))
+    return card_for(make_draft(status=status, **values), **(sent or {}))
 
 
 def outcome_text(card: dict[str, Any]) -> str:
@@ -198,25 +201,26 @@ def outcome_text(card: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("status", "fields", "words"),
+    ("status", "fields", "sent", "words"),
     [
-        (Status.APPROVED, {}, ["Approved by <@U0OWNER>", "publishing"]),
-        (Status.PUBLISHING, {}, ["Approved by <@U0OWNER>"]),
+        (Status.APPROVED, {}, {}, ["Approved by <@U0OWNER>", "publishing"]),
+        (Status.PUBLISHING, {}, {}, ["Approved by <@U0OWNER>"]),
         (
             Status.PUBLISHED,
+            {},
             {"post_url": "https://x.com/acme/status/123"},
             ["Approved by <@U0OWNER>", "<https://x.com/acme/status/123|view on X>"],
         ),
-        (Status.REJECTED, {"reason": "Off brand"}, ["Rejected by <@U0OWNER>", "Off brand"]),
-        (Status.CHANGES_REQUESTED, {"reason": "Shorter please"}, ["Changes requested by <@U0OWNER>", "Shorter"]),
-        (Status.FAILED, {"last_error": "X refused the keys (401)"}, ["<@U0OWNER>", "failed", "Retry"]),
-        (Status.UNKNOWN, {"last_error": "X did not answer in time"}, ["<@U0OWNER>", "didn't confirm"]),
+        (Status.REJECTED, {"reason": "Off brand"}, {}, ["Rejected by <@U0OWNER>", "Off brand"]),
+        (Status.CHANGES_REQUESTED, {"reason": "Shorter please"}, {}, ["Changes requested by <@U0OWNER>", "Shorter"]),
+        (Status.FAILED, {}, {"last_error": "X refused the keys (401)"}, ["<@U0OWNER>", "failed", "Retry"]),
+        (Status.UNKNOWN, {}, {"last_error": "X did not answer in time"}, ["<@U0OWNER>", "didn't confirm"]),
     ],
 )
 def test_a_decided_card_has_no_decision_buttons_and_says_who_decided(
-    status: Status, fields: dict[str, Any], words: list[str]
+    status: Status, fields: dict[str, Any], sent: dict[str, Any], words: list[str]
 ) -> None:
-    card = decided(status, **fields)
+    card = decided(status, sent, **fields)
     decision_ids = {ActionId.APPROVE, ActionId.EDIT, ActionId.REQUEST_CHANGES, ActionId.REJECT}
     assert not [b for b in buttons(card) if b["action_id"] in decision_ids]
     line = outcome_text(card)
@@ -234,16 +238,16 @@ def test_a_withdrawn_card_names_the_writer() -> None:
 
 
 def test_only_a_failed_card_offers_retry() -> None:
-    card = decided(Status.FAILED, last_error="out of credits (402)")
+    card = decided(Status.FAILED, {"last_error": "out of credits (402)"})
     assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons(card)] == [
         ("Retry", ActionId.RETRY.value, "17:3")
     ]
     for status in (Status.APPROVED, Status.PUBLISHED, Status.REJECTED, Status.WITHDRAWN):
-        assert not buttons(decided(status, post_url="https://x.com/a/status/1"))
+        assert not buttons(decided(status, {"post_url": "https://x.com/a/status/1"}))
 
 
 def test_an_unknown_card_asks_the_approver_to_settle_it() -> None:
-    card = decided(Status.UNKNOWN, last_error="X answered 503")
+    card = decided(Status.UNKNOWN, {"last_error": "X answered 503"})
     assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons(card)] == [
         ("Mark as published", ActionId.MARK_PUBLISHED.value, "17:3"),
         ("Publish again", ActionId.PUBLISH_AGAIN.value, "17:3"),
@@ -253,7 +257,7 @@ def test_an_unknown_card_asks_the_approver_to_settle_it() -> None:
 
 
 def test_an_approved_card_mentions_the_last_retryable_error() -> None:
-    line = outcome_text(decided(Status.APPROVED, last_error="X rate limit reached"))
+    line = outcome_text(decided(Status.APPROVED, {"last_error": "X rate limit reached"}))
     assert "X rate limit reached" in line
     assert "Retrying" in line
 
@@ -267,7 +271,7 @@ def test_decision_without_a_decider_says_someone() -> None:
 def test_reasons_and_errors_in_outcome_lines_are_escaped() -> None:
     rejected = outcome_text(decided(Status.REJECTED, reason="<!channel> look & see <https://e.vil|here>"))
     assert "&lt;!channel&gt; look &amp; see &lt;https://e.vil|here&gt;" in rejected
-    failed = outcome_text(decided(Status.FAILED, last_error="<!here>"))
+    failed = outcome_text(decided(Status.FAILED, {"last_error": "<!here>"}))
     assert "<!here>" not in failed
 
 
@@ -283,11 +287,9 @@ def test_agency_text_never_yields_an_unescaped_broadcast_anywhere(status: Status
         CHANNEL_TEXT + "\n---\n" + CHANNEL_TEXT,
         status=status,
         reason=CHANNEL_TEXT,
-        last_error=CHANNEL_TEXT,
         decided_by="U0OWNER",
-        post_url="https://x.com/a/status/1",
     )
-    card = card_for(draft)
+    card = card_for(draft, last_error=CHANNEL_TEXT, post_url="https://x.com/a/status/1")
     everything = "\n".join(text_objects(card, "mrkdwn"))  # plain_text objects are shown as they are
     assert CHANNEL_TEXT in "\n".join(text_objects(card, "plain_text"))
     assert "<!channel>" not in everything

@@ -10,23 +10,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.sandbox.slack_blocks import block_errors
+from bot.slack.block_kit import slack_date
 from bot.slack.blocks import approval_card
 from bot.slack.delivery_blocks import network_line
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.schedule_blocks import Timing
 from storage.models import Delivery, Draft, Status
+from tests.unit.delivery_rows import delivery
 from tests.unit.test_blocks import DECIDED_AT, assert_within_slack_limits, buttons, make_draft, make_post
 
 NEXT_LOOK = datetime(2025, 11, 22, 9, 32, tzinfo=UTC)
 X_LINK = "https://x.com/acme/status/123"
 BSKY_LINK = "https://bsky.app/profile/acme.bsky.social/post/3kabc"
 MASTODON_LINK = "https://social.example.com/@acme/109"
-
-
-def delivery(network: str, status: Status, **fields: Any) -> Delivery:
-    values: dict[str, Any] = {"draft_id": 17, "brand": "acme", "version": 3, "network": network, "status": status}
-    values.setdefault("final_parts", ["Fresh beans are in."])
-    return Delivery(**(values | fields))
 
 
 def after_approval(status: Status, **fields: Any) -> Draft:
@@ -116,7 +112,7 @@ def test_every_network_up_links_each_and_offers_delete_on_the_outcome() -> None:
         delivery("bluesky", Status.PUBLISHED, post_ids=["at://d/c/3kabc cid"], post_url=BSKY_LINK),
         delivery("mastodon", Status.PUBLISHED, post_ids=["109"], post_url=MASTODON_LINK),
     ]
-    card = card_of(after_approval(Status.PUBLISHED, post_ids=["123"], post_url=X_LINK), found)
+    card = card_of(after_approval(Status.PUBLISHED), found)
     assert list(network_sections(card).values()) == [
         f":white_check_mark: *X*: published: <{X_LINK}|view on X>",
         f":white_check_mark: *Bluesky*: published: <{BSKY_LINK}|view on Bluesky>",
@@ -146,16 +142,30 @@ def test_errors_on_a_networks_line_are_escaped() -> None:
     assert "&lt;!channel&gt; &amp; &lt;https://e.vil|x&gt;" in line and "<!channel>" not in line
 
 
-def test_one_network_reads_exactly_as_a_card_without_deliveries() -> None:
-    for status, fields in [
-        (Status.UNKNOWN, {"last_error": "X answered 503"}),
-        (Status.FAILED, {"last_error": "X refused the keys (401)"}),
-        (Status.PUBLISHED, {"post_ids": ["123"], "post_url": X_LINK}),
-        (Status.APPROVED, {}),
+def test_one_network_reads_as_it_always_did_from_its_one_delivery() -> None:
+    approved = f"Approved by <@U0OWNER> {slack_date(DECIDED_AT)}"
+    for status, fields, said in [
+        (
+            Status.UNKNOWN,
+            {"last_error": "X answered 503"},
+            f":grey_question: {approved}, but X didn't confirm the post: X answered 503. Check the account on X, then"
+            " say what you found: *Mark as published* if the post is there, *Publish again* if it isn't.",
+        ),
+        (
+            Status.FAILED,
+            {"last_error": "X refused the keys (401)"},
+            f":warning: {approved}, but publishing failed: X refused the keys (401). Fix the cause, then press Retry.",
+        ),
+        (
+            Status.PUBLISHED,
+            {"post_ids": ["123"], "post_url": X_LINK},
+            f":white_check_mark: {approved} · published: <{X_LINK}|view on X>",
+        ),
+        (Status.APPROVED, {}, f":hourglass_flowing_sand: {approved} · publishing to X…"),
     ]:
-        draft = after_approval(status, **fields)
-        one = [delivery("x", status, **fields)]
-        assert card_of(draft, one) == approval_card(draft, make_post(draft.text))
+        card = card_of(after_approval(status), [delivery("x", status, **fields)])
+        [outcome] = [b for b in card["blocks"] if b.get("block_id") == BlockId.CARD_OUTCOME]
+        assert network_sections(card) == {} and outcome["text"]["text"] == said
 
 
 def test_a_scheduled_version_of_several_networks_reads_as_scheduled_not_per_network() -> None:
@@ -170,7 +180,7 @@ def test_a_scheduled_version_of_several_networks_reads_as_scheduled_not_per_netw
 
 @pytest.mark.parametrize("status", [Status.DELETING, Status.DELETED, Status.DELETE_FAILED])
 def test_a_deletion_of_several_networks_keeps_its_one_line(status: Status) -> None:
-    draft = after_approval(status, post_ids=["123"], post_url=X_LINK, deleted_by="U0OWNER")
+    draft = after_approval(status, deleted_by="U0OWNER")
     found = [delivery("x", Status.PUBLISHED, post_url=X_LINK), delivery("mastodon", Status.PUBLISHED)]
     assert network_sections(card_of(draft, found)) == {}
 

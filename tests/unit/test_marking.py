@@ -13,16 +13,14 @@ from bot.networks.base import Network
 from bot.slack.blocks import part_link_modal, unknown_line
 from bot.slack.ids import BlockId, CallbackId
 from bot.slack.replies import part_link_refused
-from storage.models import Draft, Status
+from storage.models import Delivery, Status
+from tests.unit.delivery_rows import delivery
 
 
-def unknown(parts: int, up: int, next_look: bool = False) -> Draft:
-    return Draft(
-        channel="C1",
-        ts="1.1",
-        writer_id="U0WRITER",
-        text="x",
-        status=Status.UNKNOWN,
+def unknown(parts: int, up: int, next_look: bool = False) -> Delivery:
+    return delivery(
+        "x",
+        Status.UNKNOWN,
         final_parts=[f"part {i}" for i in range(parts)],
         post_ids=[str(i) for i in range(up)],
         last_error="X answered 500",

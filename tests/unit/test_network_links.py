@@ -10,6 +10,7 @@ from bot.slack.blocks import approval_card, outcome_line
 from bot.slack.network_links import network_links
 from bot.slack.replies import decision_reply
 from storage.models import Delivery, Draft, Status
+from tests.unit.delivery_rows import delivered
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 X_LINK = "https://x.com/acme/status/1001"
@@ -18,6 +19,7 @@ BSKY_LINK = "https://bsky.app/profile/acme.bsky.social/post/3k2a"
 
 def published(**fields: object) -> Draft:
     draft = Draft(channel="C0DRAFTS", ts="1.1", writer_id="U0WRITER", text="Hi", status=Status.PUBLISHED)
+    # post_url: the writer's reply still reads the draft's projection (bot/slack/replies.py); the card, its delivery.
     for name, value in {"id": 7, "decided_by": "U0OWNER", "decided_at": AT, "post_url": X_LINK, **fields}.items():
         setattr(draft, name, value)
     return draft
@@ -37,7 +39,8 @@ def test_two_networks_are_each_linked_on_the_card_and_in_the_writers_thread() ->
 
 
 def test_one_network_reads_as_it_always_did() -> None:
-    assert f"<{X_LINK}|view on X>" in outcome_line(published())
+    draft = published(post_url=None)
+    assert f"<{X_LINK}|view on X>" in outcome_line(draft, delivered(draft, post_url=X_LINK))
     assert decision_reply(published(), links=[("x", X_LINK)]) == f"Approved by <@U0OWNER> · published {X_LINK}"
 
 

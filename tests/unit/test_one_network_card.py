@@ -3,6 +3,7 @@ to, view on, didn't confirm, Delete from), and a brand on several names them all
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from bot.approval.post_text import PostText, compose
@@ -15,7 +16,7 @@ from bot.slack.blocks import approval_card
 from bot.slack.ids import BlockId
 from storage.models import Draft, Status
 from tests.unit.test_blocks import TEMPLATE
-from tests.unit.test_delete_blocks import published
+from tests.unit.test_delete_blocks import published, up
 
 BLUESKY_LINK = "https://bsky.app/profile/acme.bsky.social/post/3kabc"
 
@@ -26,25 +27,27 @@ def post_on(*networks: Network) -> PostText:
     return compose("a\n---\nb\n---\nc", template=TEMPLATE, agency="Ag", approver="Olivia", writer="Wes", rules=rules)
 
 
-def outcome(draft: Draft, post: PostText) -> dict[str, Any]:
-    card = approval_card(draft, post)
+def outcome(draft: Draft, post: PostText, network: Network = Network.X, **sent: Any) -> dict[str, Any]:
+    """The card's outcome block, drawn with the draft's one delivery (on `network`, three parts up, with `sent`)."""
+    card = approval_card(draft, post, deliveries=up(draft, network, **sent))
     assert block_errors(card["blocks"]) == []
     return next(b for b in card["blocks"] if b.get("block_id") == BlockId.CARD_OUTCOME)
 
 
 def test_a_bluesky_only_card_says_bluesky_where_an_x_card_says_x() -> None:
     post = post_on(Network.BLUESKY)
-    done = outcome(published(post_url=BLUESKY_LINK), post)
+    bluesky = partial(outcome, post=post, network=Network.BLUESKY)
+    done = bluesky(published(), post_url=BLUESKY_LINK)
     assert f"<{BLUESKY_LINK}|view on Bluesky>" in done["text"]["text"]
     button = done["accessory"]
     assert button["text"]["text"] == "Delete from Bluesky"
     assert button["confirm"]["title"]["text"] == "Delete from Bluesky?"
     assert "from Bluesky for everyone" in button["confirm"]["text"]["text"]
-    going = outcome(published(status=Status.PUBLISHING, post_ids=[]), post)["text"]["text"]
+    going = bluesky(published(status=Status.PUBLISHING), post_ids=[])["text"]["text"]
     assert "publishing to Bluesky…" in going
-    unsure = outcome(published(status=Status.UNKNOWN, post_ids=[], last_error="timed out"), post)["text"]["text"]
+    unsure = bluesky(published(status=Status.UNKNOWN), post_ids=[], last_error="timed out")["text"]["text"]
     assert "but Bluesky didn't confirm" in unsure and "Check the account on Bluesky" in unsure and " X" not in unsure
-    gone = outcome(published(status=Status.DELETED, deleted_by="U0OWNER", deleted_ids=["101", "102", "103"]), post)
+    gone = bluesky(published(status=Status.DELETED, deleted_by="U0OWNER"), deleted_ids=["101", "102", "103"])
     assert "deleted from Bluesky by <@U0OWNER>" in gone["text"]["text"]
 
 

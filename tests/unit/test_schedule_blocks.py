@@ -11,6 +11,7 @@ from bot.slack.blocks import approval_card
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from bot.slack.schedule_blocks import Timing, change_time_modal, time_buttons, time_line
 from storage.models import Status
+from tests.unit.delivery_rows import delivered, delivery
 from tests.unit.test_blocks import make_draft, make_post
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Wed 10:00 in Paris
@@ -37,7 +38,7 @@ def test_a_pending_card_with_a_proposal_says_when_and_offers_approve_now_and_cha
 
 def test_a_pending_card_without_a_time_goes_out_when_approved_and_keeps_its_four_buttons() -> None:
     card = approval_card(make_draft(), make_post("Fresh beans."), timing=TIMING)
-    assert time_line(make_draft(), TIMING) == ":clock3: Goes out when approved"
+    assert time_line(make_draft(), TIMING, ()) == ":clock3: Goes out when approved"
     assert actions_of(card) == [
         ActionId.APPROVE,
         ActionId.EDIT,
@@ -49,21 +50,27 @@ def test_a_pending_card_without_a_time_goes_out_when_approved_and_keeps_its_four
 
 def test_a_scheduled_card_moves_and_a_late_one_asks() -> None:
     scheduled = make_draft(status=Status.APPROVED, publish_at=FRIDAY, decided_by="U0OWNER", decided_at=NOW)
-    card = approval_card(scheduled, make_post("Fresh beans."), timing=TIMING)
+    waiting = delivered(scheduled)  # never tried
+    card = approval_card(scheduled, make_post("Fresh beans."), timing=TIMING, deliveries=waiting)
     assert actions_of(card) == [ActionId.POST_NOW, ActionId.CHANGE_TIME, ActionId.UNSCHEDULE]
-    assert time_line(scheduled, TIMING) == ":clock3: Goes out Fri 4 Dec, 09:00 Europe/Paris (in 2 days)"
+    assert time_line(scheduled, TIMING, waiting) == ":clock3: Goes out Fri 4 Dec, 09:00 Europe/Paris (in 2 days)"
     late = Timing(FRIDAY + timedelta(minutes=6), TIMING.zone, TIMING.grace)
-    assert [label for _, label, _ in time_buttons(scheduled, late)] == ["Post now", "New time", "Cancel"]
-    assert "won't go out late on its own" in time_line(scheduled, late)
+    assert [label for _, label, _ in time_buttons(scheduled, late, waiting)] == ["Post now", "New time", "Cancel"]
+    assert "won't go out late on its own" in time_line(scheduled, late, waiting)
     within_grace = Timing(FRIDAY + timedelta(minutes=4), TIMING.zone, TIMING.grace)
-    assert [label for _, label, _ in time_buttons(scheduled, within_grace)] == ["Post now", "Change time", "Unschedule"]
-    tried = make_draft(status=Status.APPROVED, publish_at=FRIDAY, attempts=1)
-    assert time_buttons(tried, late) == () and time_line(tried, late) == ""  # retrying: the publisher's business
+    assert [label for _, label, _ in time_buttons(scheduled, within_grace, waiting)] == [
+        "Post now",
+        "Change time",
+        "Unschedule",
+    ]
+    # Tried on one network of two: retrying is the publisher's business, the time no longer the owner's to move.
+    tried = [delivery("x", Status.APPROVED), delivery("mastodon", Status.APPROVED, attempts=1)]
+    assert time_buttons(scheduled, late, tried) == () and time_line(scheduled, late, tried) == ""
 
 
 def test_a_passed_proposal_on_a_pending_card_says_so() -> None:
     passed = Timing(FRIDAY + timedelta(minutes=1), TIMING.zone)
-    assert "that time passed before a decision" in time_line(make_draft(publish_at=FRIDAY), passed)
+    assert "that time passed before a decision" in time_line(make_draft(publish_at=FRIDAY), passed, ())
 
 
 def test_the_change_time_form_is_a_datetimepicker_with_epoch_seconds() -> None:
