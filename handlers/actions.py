@@ -20,7 +20,6 @@ from bot.slack.replies import delete_refusal, refusal, too_long_to_edit
 from bot.slack.schedule_blocks import change_time_modal
 from bot.slack.undo_blocks import undo_reason_modal
 from storage.models import Draft, Status
-from storage.schedule import is_movable
 
 # Buttons that decide by themselves (no form): recorded in the inbox and acked, then decided.
 DECISIONS = (
@@ -203,7 +202,7 @@ def _delete(outcome: Outcome, body: dict[str, Any], ref: CardRef, actor: Actor, 
         _tell(body, actor.user_id, delete_refusal(outcome), services)
         return
     _settle(outcome, body, ref, actor, services)
-    services.desk_of(ref.draft_id).deleter.run(ref.draft_id, outcome.draft.attempt_id if outcome.draft else None)
+    services.desk_of(ref.draft_id).deleter.run(ref.draft_id, outcome.attempt_id)
 
 
 def _to_decide(body: dict[str, Any], services: Services) -> tuple[CardRef, Actor, Draft] | None:
@@ -246,16 +245,24 @@ def ask_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
 
 
 def ask_delete_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
-    """*Add a reason* on a card whose post was deleted from X: the form, for an approver of this organisation."""
+    """*Add a reason* on a card whose post was deleted: the form, for an approver of this organisation (a refusal
+    names the draft's networks, read from its deliveries)."""
     ack()
     parsed = parse(body, services)
     if not parsed:
         return
     ref, actor = parsed
     draft = services.store.get(ref.draft_id)
-    refused = services.desk_of(ref.draft_id).policy.refusal(actor)
+    desk = services.desk_of(ref.draft_id)
+    refused = desk.policy.refusal(actor)
     if refused is not None or draft is None:
-        _tell(body, actor.user_id, delete_refusal(Outcome(refused or Kind.NOT_FOUND, draft=draft)), services)
+        delivered = tuple(desk.deleter.delivered(ref.draft_id)) if draft is not None else ()  # who it names
+        _tell(
+            body,
+            actor.user_id,
+            delete_refusal(Outcome(refused or Kind.NOT_FOUND, draft=draft, delivered=delivered)),
+            services,
+        )
         return
     _open(client, body, reason_modal(CallbackId.DELETE_REASON, ref, draft.text), actor, services)
 
@@ -274,8 +281,9 @@ def change_time(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
         if not found:
             return
     else:
-        refused = services.desk_of(ref.draft_id).policy.refusal(actor, draft)
-        if refused is None and (draft is None or not is_movable(draft)):
+        desk = services.desk_of(ref.draft_id)
+        refused = desk.policy.refusal(actor, draft)
+        if refused is None and (draft is None or not desk.workflow.movable(draft)):
             refused = Kind.NOT_SCHEDULED
         if refused is not None:
             services.notifier.ephemeral(_channel(body), actor.user_id, refusal(Outcome(refused, draft=draft)))
