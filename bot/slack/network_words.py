@@ -61,6 +61,7 @@ def of_draft(draft: Draft, delivered: Sequence[Delivery]) -> tuple[Delivery, ...
             network="x",
             status=draft.status,
             final_parts=draft.final_parts,
+            attempts=draft.attempts,
             post_ids=draft.post_ids,
             post_url=draft.post_url,
             next_attempt_at=draft.next_attempt_at,

@@ -19,6 +19,7 @@ from bot.slack.network_words import of_draft, titles, where
 from bot.slack.network_words import status_words as status_words
 from bot.slack.text import Problem, Refusal
 from storage.models import Delivery, Draft, Status
+from storage.tries import was_tried
 
 REFUSAL_TEXT = {
     Kind.NOT_AN_APPROVER: "Only this brand's approvers can decide on drafts. Nothing was changed.",
@@ -209,7 +210,7 @@ def too_late_to_undo(draft: Draft, delivered: Sequence[Delivery] = ()) -> str:
             first = min((d.published_at for d in found if d.published_at), default=None)
             went = f"Too late to undo: it went out at {_at(first)}{link}"
             return f"{went} — use Delete from {on} to take it down."
-        case Status.APPROVED if draft.attempts == 0 and draft.publish_at is not None:
+        case Status.APPROVED if not was_tried(found) and draft.publish_at is not None:
             return (
                 "Too late to undo: the undo window has closed. It is scheduled, so *Unschedule* on the card still"
                 " takes it back before its time."
@@ -385,7 +386,7 @@ def decision_reply(
             return f"{who} requested changes:\n>{_quote(draft.reason)}\nEdit your message to send a new version."
         case Status.REJECTED:
             return f"{who} rejected this draft:\n>{_quote(draft.reason)}"
-        case Status.APPROVED if draft.publish_at is not None and draft.attempts == 0:
+        case Status.APPROVED if draft.publish_at is not None and not was_tried(found):
             stamp = int(draft.publish_at.timestamp())  # shown in each reader's own time zone by Slack
             fallback = draft.publish_at.strftime("%Y-%m-%d %H:%M UTC")
             return (
