@@ -114,7 +114,12 @@ def status_of(actor: Actor, command: dict[str, Any], services: Services) -> dict
     text, blocks = [], []
     for desk in desks:
         report = status.build(
-            services.store, services.settings, brand=desk.key, zone=desk.brand.timezone, viewer=actor.user_id
+            services.store,
+            services.settings,
+            brand=desk.key,
+            zone=desk.brand.timezone,
+            viewer=actor.user_id,
+            networks=[a.network.value for a in desk.brand.networks],
         )
         said = status.render(report, services.team_url)
         said = f"*{escape_mrkdwn(desk.name)}*\n{said}" if len(desks) > 1 else said

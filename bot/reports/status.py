@@ -6,12 +6,15 @@ Built from our database only. `StatusReport` is plain data; `render()` turns it 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.approval.approval_rule import joined
 from bot.approval.post_text import escape_mrkdwn
 from bot.jobs.schedule import Week
+from bot.networks.base import title_of
 from bot.reports import per_network
 from bot.runtime.settings import Settings
 from bot.slack.blocks import card_link
@@ -46,6 +49,7 @@ class StatusReport:
     cards: dict[int, Card]
     paused: bool
     deleted_this_week: int = 0
+    networks: str = "X"  # the brand's, as people read them: `X`, `Bluesky`, `X, Bluesky and Mastodon`
     # Each listed draft's deliveries (its current version's, one per network): what is up where, and why not.
     delivered: dict[int, list[Delivery]] = field(default_factory=dict)
 
@@ -61,8 +65,9 @@ def build(
     viewer: str | None = None,
     now: datetime | None = None,
     zone: ZoneInfo | None = None,
+    networks: Sequence[str] = ("x",),
 ) -> StatusReport:
-    """`brand`'s drafts; its week in `zone` (the brand's time zone; default TIMEZONE)."""
+    """`brand`'s drafts; its week in `zone` (the brand's time zone; default TIMEZONE); `networks`: the brand's."""
     now = now or utcnow()
     week = Week.of(now, zone or settings.timezone)
     with store.read() as tx:
@@ -86,6 +91,7 @@ def build(
             paused=reports.is_paused(session, brand),
             deleted_this_week=deletions.count_deleted_between(session, brand, week.start, week.end),
             delivered=deliveries.of_drafts(session, listed),
+            networks=joined([title_of(n) for n in networks]),
         )
 
 
@@ -110,7 +116,7 @@ def count_line(report: StatusReport) -> str:
         f"{c.get(Status.FAILED, 0)} failed",
         f"{c.get(Status.UNKNOWN, 0)} unknown",
         f"{report.rejected_this_week} rejected this week",
-        f"{report.deleted_this_week} deleted from X this week",
+        f"{report.deleted_this_week} deleted from {report.networks} this week",
     ]
     if c.get(Status.DELETING, 0) or c.get(Status.DELETE_FAILED, 0):
         parts.append(f"{c.get(Status.DELETING, 0)} being deleted, {c.get(Status.DELETE_FAILED, 0)} deletion stopped")
