@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.approval.approval_rule import joined
 from bot.jobs.schedule import Week
-from bot.networks.base import Account
+from bot.networks.base import Account, title_of
 from bot.networks.registry import by_network
 from storage import deliveries, reports, schedule
 from storage import media as stored_media
@@ -108,6 +109,12 @@ def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile (no interpolation): the value a person could point at."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def networks_of(accounts: Account | Mapping[str, Account] | None) -> str:
+    """The brand's networks as people read them (`X`, `X and Bluesky`): X's alone for a digest given no account."""
+    named = by_network(accounts) if accounts is not None else {}
+    return joined([title_of(n) for n in named]) or "X"
 
 
 def engagement(
@@ -207,7 +214,8 @@ def build(
             "rejected": actions.get("rejected", 0),
             "withdrawn": actions.get("withdrawn", 0),
             "failed": actions.get("publish_failed", 0),
-            "deleted from X": actions.get("deleted_from_x", 0),  # Delete from X finished this week (delivery/deleter)
+            # Delete finished this week (bot/delivery/deleter), named for the brand's networks (`deleted from X`)
+            f"deleted from {networks_of(account)}": actions.get("deleted_from_x", 0),
         },
         decisions=len(decisions),
         median_wait=timedelta(seconds=statistics.median(waits)) if waits else None,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.jobs.digest import Digest, NetworkPost, PublishedPost
+from bot.jobs.digest import Digest, NetworkPost, PublishedPost, networks_of
 from bot.jobs.digest_render import blocks, packed
 from bot.jobs.schedule import Week
+from bot.networks.bluesky.account import BlueskyAccount
 from bot.slack.block_kit import SECTION_LIMIT
 from storage.models import Delivery, Status
 
@@ -63,3 +64,10 @@ def test_eight_three_network_drafts_are_split_over_sections_between_lines() -> N
 def test_packing_keeps_lines_whole_and_short_text_in_one_part() -> None:
     assert packed("a\nb", limit=10) == ["a\nb"]
     assert packed("aaaa\nbbbb\ncccc", limit=9) == ["aaaa\nbbbb", "cccc"]
+
+
+def test_the_digests_deleted_count_names_the_brands_networks() -> None:
+    sky = BlueskyAccount("acme.bsky.social", "app-password", "http://127.0.0.1:9")  # built only: no call is made
+    assert networks_of(None) == "X"  # a digest given no account: X's alone, as it always read
+    assert networks_of(sky) == "Bluesky"
+    assert networks_of({"x": sky, "bluesky": sky, "mastodon": sky}) == "X, Bluesky and Mastodon"
