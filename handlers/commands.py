@@ -119,7 +119,7 @@ def status_of(actor: Actor, command: dict[str, Any], services: Services) -> dict
             brand=desk.key,
             zone=desk.brand.timezone,
             viewer=actor.user_id,
-            networks=[a.network.value for a in desk.brand.networks],
+            networks=desk.workflow.brand_networks(),
         )
         said = status.render(report, services.team_url)
         said = f"*{escape_mrkdwn(desk.name)}*\n{said}" if len(desks) > 1 else said

@@ -216,7 +216,7 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
             owner = edit_media.read(tx.session, draft, text, limits) if text is not None else None  # `alt:` lines
             if owner is not None and owner.refusal is not None:
                 tx.audit(draft.id, "refused_media", actor_id=actor.user_id, version=ref.version, detail=str(ref))
-                networks = self._networks()
+                networks = self.brand_networks()
                 return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=(owner.refusal,), networks=networks)
             alts = owner.alts if owner is not None else None
             text = owner.text if owner is not None else text
@@ -305,7 +305,7 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
             return ()
         return tuple(deliveries.of_draft(tx.session, draft.id, draft.version))
 
-    def _networks(self) -> tuple[str, ...]:
+    def brand_networks(self) -> tuple[str, ...]:
         """The brand's networks, for a refusal about what the brand posts to (Slack-only text, images)."""
         return tuple(str(n) for n in self.networks(self.brand))
 

@@ -86,7 +86,7 @@ class WriterMoves:
             return Outcome(Kind.BAD_TIME, detail=bad_time)
         if message.refusals:
             tx.audit(None, "refused_slack_only", actor_id=message.user, detail=_named(message), brand=self.brand)
-            return Outcome(Kind.SLACK_ONLY, refusals=message.refusals, networks=self._networks())
+            return Outcome(Kind.SLACK_ONLY, refusals=message.refusals, networks=self.brand_networks())
         if message.media_refusals:
             tx.audit(
                 None,
@@ -95,7 +95,7 @@ class WriterMoves:
                 detail=draft_media.named(message.media_refusals),
                 brand=self.brand,
             )
-            return Outcome(Kind.MEDIA_REFUSED, media=message.media_refusals, networks=self._networks())
+            return Outcome(Kind.MEDIA_REFUSED, media=message.media_refusals, networks=self.brand_networks())
         if not text and not message.media:
             return Outcome(Kind.FILES_ONLY if message.has_files else Kind.EMPTY, media=message.media_dropped)
         if not self.policy.approvers - {message.user}:
@@ -164,11 +164,11 @@ class WriterMoves:
                 tx.audit(  # leaves the text as it was, but the writer must hear why their edit wasn't taken
                     draft.id, "refused_slack_only", actor_id=message.user, version=draft.version, detail=_named(message)
                 )
-                return Outcome(Kind.SLACK_ONLY, draft=draft, refusals=message.refusals, networks=self._networks())
+                return Outcome(Kind.SLACK_ONLY, draft=draft, refusals=message.refusals, networks=self.brand_networks())
             if message.media_refusals and draft.status in OPEN_FOR_WRITER | draft_media.REOPENED:
                 detail = draft_media.named(message.media_refusals)
                 tx.audit(draft.id, "refused_media", actor_id=message.user, version=draft.version, detail=detail)
-                networks = self._networks()
+                networks = self.brand_networks()
                 return Outcome(Kind.MEDIA_REFUSED, draft=draft, media=message.media_refusals, networks=networks)
             images_changed = draft_media.changed(tx.session, draft, message.media)
             if draft.text == text and draft.publish_at == publish_at and not images_changed:

@@ -155,7 +155,7 @@ def file_size(size: int) -> str:
 def too_big_before_download(file: SlackFile, limits: Limits) -> MediaRefusal | None:
     """Slack says the file is bigger than any network of the brand takes: refused (or dropped, if not an image)
     unread, with the first network's limit (every one's is smaller)."""
-    if file.size <= download_limit(limits) or not limits:
+    if not limits or file.size <= download_limit(limits):
         return None
     if not file.mimetype.startswith("image/"):
         return MediaRefusal(Problem.UNSUPPORTED, file.name, file.mimetype)

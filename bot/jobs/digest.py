@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.approval.approval_rule import joined
 from bot.jobs.schedule import Week
-from bot.networks.base import Account, title_of
+from bot.networks.base import Account
 from bot.networks.registry import by_network
+from bot.slack.network_words import where
 from storage import deliveries, reports, schedule
 from storage import media as stored_media
 from storage.escalation_reports import escalation_waits
@@ -113,8 +113,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def networks_of(accounts: Account | Mapping[str, Account] | None) -> str:
     """The brand's networks as people read them (`X`, `X and Bluesky`): X's alone for a digest given no account."""
-    named = by_network(accounts) if accounts is not None else {}
-    return joined([title_of(n) for n in named]) or "X"
+    return where((), list(by_network(accounts)) if accounts is not None else ())
 
 
 def engagement(

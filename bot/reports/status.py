@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.approval.approval_rule import joined
 from bot.approval.post_text import escape_mrkdwn
 from bot.jobs.schedule import Week
-from bot.networks.base import title_of
 from bot.reports import per_network
 from bot.runtime.settings import Settings
 from bot.slack.blocks import card_link
+from bot.slack.network_words import where
 from storage import deletions, deliveries, reports
 from storage.models import Card, Delivery, Draft, Status
 from storage.store import Store
@@ -91,7 +90,7 @@ def build(
             paused=reports.is_paused(session, brand),
             deleted_this_week=deletions.count_deleted_between(session, brand, week.start, week.end),
             delivered=deliveries.of_drafts(session, listed),
-            networks=joined([title_of(n) for n in networks]),
+            networks=where((), networks),
         )
 
 

@@ -17,6 +17,7 @@ from bot.slack.delete_blocks import delete_line, with_delete_button
 from bot.slack.delivery_blocks import OUTCOME_ICONS, errors_of, network_blocks, shown_per_network, uncertain_words
 from bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from bot.slack.media_blocks import image_blocks
+from bot.slack.network_words import titles
 from bot.slack.replies import COPY_LINK, status_words
 from bot.slack.schedule_blocks import Timing, pending_extra, time_buttons, time_line
 from bot.slack.undo_blocks import UNDO_BUTTONS, undone_line, window_holds, window_line
@@ -156,8 +157,7 @@ def networks_headline(draft: Draft, signers: Sequence[str], found: Sequence[Deli
     """Above the networks' lines: the draft's state (their aggregate), who approved it and when, and where to."""
     icon = OUTCOME_ICONS.get(Status(draft.status), "")
     who = signed_by(signers) if signers else f"<@{draft.decided_by}>" if draft.decided_by else "someone"
-    where = joined([title_of(d.network) for d in found])
-    return f"{icon} Approved by {who} {slack_date(draft.decided_at)} for {where}:"
+    return f"{icon} Approved by {who} {slack_date(draft.decided_at)} for {titles(found)}:"
 
 
 def outcome_line(draft: Draft, found: Sequence[Delivery] = (), signers: Sequence[str] = (), where: str = "X") -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.approval.approval_rule import joined
 from bot.approval.post_text import escape_mrkdwn
 from bot.networks.base import title_of
 from bot.slack.block_kit import Block, button, slack_date
 from bot.slack.delivery_blocks import errors_of
 from bot.slack.ids import ActionId
+from bot.slack.network_words import titles
 from storage.models import Delivery, Draft, Status
 
 # Slack's confirmation dialog object: title ≤ 100, text ≤ 300, confirm/deny ≤ 30 characters, all plain_text;
@@ -110,7 +110,7 @@ def still_up(found: Sequence[Delivery], where: str) -> str:
         return f" *Still on {where}: part {_parts_up(delivery)}.*{deleted}"
     up = [d for d in found if _left(d)]
     still = "; ".join(f"{title_of(d.network)}: part {_parts_up(d)}" for d in up)
-    gone_from = joined([title_of(d.network) for d in found if d.post_ids and not _left(d)])
+    gone_from = titles([d for d in found if d.post_ids and not _left(d)])
     return (f" *Still on {still}.*" if up else "") + (f" Deleted from {gone_from}." if gone_from else "")
 
 

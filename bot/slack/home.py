@@ -56,7 +56,7 @@ class Home:
         is_approver = bool(mine) if services is not None else user_id in self.settings.approvers
         home = mine[0] if mine else (everyone[0] if everyone else None)
         brand, zone = (home.key, home.brand.timezone) if home else ("default", self.settings.timezone)
-        networks = [a.network.value for a in home.brand.networks] if home else ["x"]
+        networks = home.workflow.brand_networks() if home else ("x",)
         report = status.build(self.store, self.settings, brand=brand, zone=zone, viewer=user_id, networks=networks)
         queue, images, labels = [], {}, {}
         for desk in mine or ([None] if is_approver else []):

@@ -15,7 +15,7 @@ from bot.networks.mastodon.sandbox import MastodonSandbox
 from bot.slack.blocks import slack_date
 from storage.models import Draft, Status
 from tests.e2e.harness import OWNER, WRITER, Harness, block_text
-from tests.e2e.three_networks import CHANNEL, deliveries, wait_until
+from tests.e2e.three_networks import CHANNEL, command, deliveries, wait_until
 
 DELETE_RECORD = "com.atproto.repo.deleteRecord"
 MASTODON_DELETE = "DELETE /api/v1/statuses/:id"
@@ -24,12 +24,6 @@ MASTODON_DELETE = "DELETE /api/v1/statuses/:id"
 @pytest.fixture
 def app(three: Harness) -> Harness:
     return three
-
-
-def command(app: Harness, text: str) -> str:
-    response = app.driver.command(text, OWNER, channel=CHANNEL)
-    assert response.status_code == 200
-    return response.json()["text"]
 
 
 def delete(app: Harness, draft_id: int) -> str:

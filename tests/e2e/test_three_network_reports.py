@@ -18,7 +18,7 @@ from bot.reports import status
 from bot.slack.blocks import slack_date
 from storage.models import Delivery, Draft, Status
 from tests.e2e.harness import OWNER, WRITER, Harness, block_text
-from tests.e2e.three_networks import CHANNEL, deliveries, wait_until
+from tests.e2e.three_networks import CHANNEL, command, deliveries, wait_until
 
 TEXT = "Cold brew is back for the summer."
 
@@ -26,12 +26,6 @@ TEXT = "Cold brew is back for the summer."
 @pytest.fixture
 def app(three: Harness) -> Harness:
     return three
-
-
-def command(app: Harness, text: str) -> str:
-    response = app.driver.command(text, OWNER, channel=CHANNEL)
-    assert response.status_code == 200
-    return response.json()["text"]
 
 
 def half_published(

@@ -81,6 +81,13 @@ def start_three(
     return start_http(settings, "127.0.0.1", 0, brands=for_deployment(env, settings))
 
 
+def command(app: Harness, text: str) -> str:
+    """`/countersign <text>` from OWNER in Acme's drafts channel: the answer's text."""
+    response = app.driver.command(text, OWNER, channel=CHANNEL)
+    assert response.status_code == 200
+    return response.json()["text"]
+
+
 def deliveries(app: Harness) -> dict[str, Delivery]:
     """Every delivery in the database, by network (one draft's, in these tests)."""
     with app.store.read() as tx:
