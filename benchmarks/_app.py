@@ -28,8 +28,9 @@ from bot.runtime.runner import Running, start_http
 from bot.runtime.settings import Settings
 from bot.sandbox import Sandbox, SlackDriver
 from bot.sandbox.slack_api import Message, dm_channel_for
+from storage import deliveries
 from storage.engine import make_engine
-from storage.models import AuditEvent, Card, Draft
+from storage.models import AuditEvent, Card, Delivery, Draft
 from storage.store import Store
 
 SECRET = "reliability-signing-secret-5e2b"
@@ -265,6 +266,14 @@ class Round:
         with self.store.transaction() as tx:
             return tx.by_message(DRAFTS, ts)
 
+    def sent(self, ts: str) -> Delivery | None:
+        """Where the draft of message `ts` got to on X: its X delivery of its current version (None before that)."""
+        draft = self.row(ts)
+        if draft is None or self.store is None:
+            return None
+        with self.store.read() as tx:
+            return next((d for d in deliveries.of_draft(tx.session, draft.id or 0) if d.network == "x"), None)
+
     def wait_status(self, ts: str, *statuses: str, timeout: float = 10) -> Draft:
         return poll(lambda: (d := self.row(ts)) and d.status in statuses and d, timeout, f"status {statuses}")
 
@@ -278,7 +287,9 @@ class Round:
             draft = self.row(ts)
             if draft is None or draft.status not in SETTLED:
                 return None
-            return draft if draft.status != "unknown" or "recent posts" in (draft.last_error or "") else None
+            if draft.status != "unknown":
+                return draft
+            return draft if "recent posts" in (((sent := self.sent(ts)) and sent.last_error) or "") else None
 
         return poll(done, timeout, "a settled draft", every=0.1 if drive else 0.02)
 
@@ -300,7 +311,11 @@ class Round:
         with self.store.transaction() as tx:
             for draft in tx.session.exec(select(Draft)).all():
                 trail = ", ".join(a.action for a in tx.audit_trail(draft.id or 0))
-                parts.append(f"draft {draft.id} {draft.status} ({draft.last_error}) posts {draft.post_ids}: {trail}")
+                went = "; ".join(
+                    f"{d.network} {d.status} ({d.last_error}) posts {d.post_ids}"
+                    for d in deliveries.of_draft(tx.session, draft.id or 0)
+                )
+                parts.append(f"draft {draft.id} {draft.status} [{went}]: {trail}")
             for c in tx.session.exec(select(Card)).all():
                 shown = buttons(slack.message(c.channel, c.ts)) if c.ts else "never posted"
                 parts.append(f"card {c.approver_id} shown {c.shown_status} v{c.shown_version} {shown}")
@@ -336,7 +351,7 @@ class Round:
                 continue
             tally.decisions_lost += ts in self.decided and draft.status == "pending"
             on_cards = [buttons(slack.message(c.channel, c.ts)) for c in shown if c.draft_id == draft.id and c.ts]
-            tally.states[state_of(draft, on_cards)] += 1
+            tally.states[state_of(draft, on_cards, self.sent(ts))] += 1
         strays = [p for p in live if not any(p.text.startswith(t) for t in self.texts.values())]
         tally.duplicates += len(strays)  # a post no draft accounts for
         ends = set(tally.states)  # before any notes are added
@@ -357,14 +372,15 @@ class Round:
         return tally
 
 
-def state_of(draft: Draft, on_cards: list[list[str]]) -> str:
-    """The end state as a person sees it: what the draft is, and whether its cards offer the way forward."""
+def state_of(draft: Draft, on_cards: list[list[str]], sent: Delivery | None = None) -> str:
+    """The end state as a person sees it: what the draft is, and whether its cards offer the way forward (`sent`:
+    its X delivery, whose error a failure names)."""
     if draft.status == "published":
         return "published"
     if draft.status == "unknown":
         return "unknown, asked" if on_cards and all(b == ASKED for b in on_cards) else "unknown, NOT asked"
     if draft.status == "failed":
-        error = draft.last_error or ""
+        error = (sent.last_error if sent else None) or ""
         why = "check the X keys" if "check the X keys" in error else "out of credits" if "credits" in error else error
         retry = "Retry" if on_cards and all(b == ["Retry"] for b in on_cards) else "NO Retry"
         return f"failed: {why[:40]}, {retry}"

@@ -71,15 +71,11 @@ def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None, d
                         "status": state,
                         "version": 1,
                         "text": f"Draft {i}: fresh beans and a story about the roast.",
-                        "attempts": 0,
                         "created_at": created,
                         "updated_at": decided,
                         "pending_since": created,
                         "decided_at": None if state == "pending" else decided,
                         "decided_by": "U0OWNER",
-                        "published_at": decided if state == "published" else None,
-                        "post_url": f"https://x.com/acme/status/{10**18 + i}" if state == "published" else None,
-                        "post_ids": f'["{10**18 + i}"]' if state == "published" else None,
                         "final_parts": '["x"]' if state == "published" else None,
                     }
                 )
@@ -87,7 +83,7 @@ def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None, d
                     {"draft_id": i + 1, "version": 1, "text": "v1", "author_id": f"U0W{i % 7}", "created_at": created}
                 )
                 if state in ("published", "failed"):  # past approval: its X delivery, as migration 0017 makes one
-                    delivered.append(delivery(rows[-1]))
+                    delivered.append(delivery(rows[-1], 10**18 + i))
                 audits.append(
                     {
                         "draft_id": i + 1,
@@ -119,8 +115,9 @@ def fill(store: Store, drafts: int, seed: int = 7, backlog: int | None = None, d
                 connection.execute(insert(Delivery), delivered)
 
 
-def delivery(draft: dict) -> dict:
+def delivery(draft: dict, post_id: int) -> dict:
     """The X delivery of a draft row of `fill` (what status, the digest and history read what went out from)."""
+    up = draft["status"] == "published"
     return {
         "draft_id": draft["id"],
         "brand": draft["brand"],
@@ -128,11 +125,11 @@ def delivery(draft: dict) -> dict:
         "network": "x",
         "status": draft["status"],
         "final_parts": draft["final_parts"],
-        "post_ids": draft["post_ids"],
-        "post_url": draft["post_url"],
+        "post_ids": f'["{post_id}"]' if up else None,
+        "post_url": f"https://x.com/acme/status/{post_id}" if up else None,
         "attempts": 1,
         "looks": 0,
-        "published_at": draft["published_at"],
+        "published_at": draft["decided_at"] if up else None,
         "last_error": "X refused the keys (401)" if draft["status"] == "failed" else None,
         "created_at": draft["decided_at"],
         "updated_at": draft["updated_at"],

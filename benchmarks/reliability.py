@@ -69,7 +69,7 @@ def x_refused(r: Round, i: int) -> Outcome:
     r.lab.sandbox.x.go_down()
     try:
         ts, _ = r.approve(f"X is unreachable, round {i}.")
-        poll(lambda: (d := r.row(ts)) and d.status == "approved" and d.last_error, 10, "a refused attempt")
+        poll(lambda: (d := r.sent(ts)) and d.status == "approved" and d.last_error, 10, "a refused attempt")
     finally:
         r.lab.sandbox.x.come_up()
     r.wait_status(ts, PUBLISHED, timeout=15)
@@ -91,7 +91,8 @@ def x_links_made(r: Round, i: int) -> Outcome:
     x = r.lab.sandbox.x
     x.fail(status=500, record_anyway=True)
     ts, _ = r.approve(f"Menu at northwind.coffee, or https://northwind.coffee/menu?round={i} (round {i}).")
-    linked = r.reconciled(ts).post_ids == [p.id for p in x.live_posts()]
+    r.reconciled(ts)
+    linked = (sent := r.sent(ts)) is not None and sent.post_ids == [p.id for p in x.live_posts()]
     return r.audits("publish_uncertain"), {PUBLISHED}, 1, {"linked to the post made": linked}
 
 
@@ -101,8 +102,9 @@ def x_timeline_lag(r: Round, i: int) -> Outcome:
     x.lag_timeline(3)
     x.fail(status=500, record_anyway=True)
     ts, _ = r.approve(f"Late on the timeline, round {i}.")
-    draft = r.wait_status(ts, PUBLISHED, "failed", timeout=20)
-    return r.audits("publish_uncertain"), {PUBLISHED}, 1, {"found by a later look": draft.looks >= 2}
+    r.wait_status(ts, PUBLISHED, "failed", timeout=20)
+    looks = ((sent := r.sent(ts)) and sent.looks) or 0
+    return r.audits("publish_uncertain"), {PUBLISHED}, 1, {"found by a later look": looks >= 2}
 
 
 def x_read_timeout(r: Round) -> None:
@@ -116,7 +118,8 @@ def x_duplicate(r: Round, i: int) -> Outcome:
     up = XAccount(api_key=x.consumer_key, api_secret="s", access_token="t", access_token_secret="s", base_url=x.url)
     first = up.post(final_text(text))
     ts, _ = r.approve(text)
-    linked = r.reconciled(ts).post_ids == [first]
+    r.reconciled(ts)
+    linked = (sent := r.sent(ts)) is not None and sent.post_ids == [first]
     return r.audits("publish_uncertain"), {PUBLISHED}, 1, {"linked to the post already up": linked}
 
 

@@ -1,9 +1,5 @@
 """Queries about deliveries: each approved draft version on its way to one network (storage.models.Delivery).
 
-The draft row still has its old delivery columns, as a projection of its deliveries written with every delivery
-move (`settle_draft`): its status is their aggregate, and the one-post fields (post ids, link, error, attempts…)
-are its first network's, so every reader written for one network reads as before until it reads deliveries.
-
 The same fencing as a draft's publishing used to have, per delivery: a compare-and-set claims it (`approved` →
 `publishing`, a fresh attempt id and lease); every write of the attempt (a part's key before its create call, a
 part's id, a renewed lease, the outcome) is made only while the delivery is still `publishing` under that attempt
@@ -26,10 +22,25 @@ from storage.models import Delivery, Draft, Status
 from storage.store import changed, insert_ignore
 from storage.types import utcnow
 
-NETWORK_TITLES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}  # storage knows no bot.networks
 RETURNING = {"synchronize_session": False, "populate_existing": True}  # the row as written replaces a loaded copy
 # Where a delivery is on its way; the draft's status says the same of all of them together.
 IN_FLIGHT = frozenset({Status.APPROVED, Status.PUBLISHING})
+# A delivery that has not been tried yet: no post, no attempt, no error.
+BLANK: dict[str, Any] = {
+    "post_ids": None,
+    "keys": None,
+    "post_url": None,
+    "attempt_id": None,
+    "claimed_by": None,
+    "lease_until": None,
+    "attempts": 0,
+    "next_attempt_at": None,
+    "looks": 0,
+    "last_error": None,
+    "published_at": None,
+    "deleted_ids": None,
+    "deleted_at": None,
+}
 DELIVERY_STATUSES = frozenset(
     {
         Status.APPROVED,
@@ -82,21 +93,9 @@ def create(
             network=str(network),
             status=Status.APPROVED,
             final_parts=list(parts),
-            post_ids=None,
-            keys=None,
-            post_url=None,
-            attempt_id=None,
-            claimed_by=None,
-            lease_until=None,
-            attempts=0,
-            next_attempt_at=None,
-            looks=0,
-            last_error=None,
-            published_at=None,
-            deleted_ids=None,
-            deleted_at=None,
             created_at=now or utcnow(),
             updated_at=now or utcnow(),
+            **BLANK,
         )
     return made
 
@@ -159,55 +158,22 @@ def links(session: Session, draft_id: int) -> list[tuple[str, str | None]]:
 # -- the draft's status ------------------------------------------------------------------------
 
 
-def settle_draft(session: Session, draft_id: int, version: int, **values: Any) -> Status | None:
-    """Write the draft as its version's deliveries say: its status their aggregate, its one-post fields the first
-    network's (`values` on top), when it is at `version` and past approval; returns the status written (None: no
-    deliveries, or the draft moved on)."""
-    rows = list(
-        session.exec(
-            select(Delivery)
-            .where(Delivery.draft_id == draft_id, Delivery.version == version)
-            .order_by(col(Delivery.id)),
-            execution_options={"populate_existing": True},
-        ).all()
-    )
-    status = aggregate(d.status for d in rows)
+def settle_draft(session: Session, draft_id: int, version: int) -> Status | None:
+    """Write the draft's status as its version's deliveries say (their aggregate), when it is at `version` and past
+    approval; returns the status written (None: no deliveries, or the draft moved on). Everything else about where
+    the post went stays on the deliveries."""
+    stmt = select(Delivery.status).where(Delivery.draft_id == draft_id, Delivery.version == version)
+    statuses = list(session.exec(stmt).all())
+    status = aggregate(statuses)
     if status is None:
         return None
-    stmt = update(Draft).where(col(Draft.id) == draft_id, col(Draft.version) == version)
-    stmt = stmt.where(col(Draft.status).in_(list(DELIVERY_STATUSES)))
-    projected = projection(rows) | values
-    projected.setdefault("updated_at", utcnow())
-    if not changed(session, stmt.values(status=status, **projected)):
+    moved = update(Draft).where(col(Draft.id) == draft_id, col(Draft.version) == version)
+    moved = moved.where(col(Draft.status).in_(list(DELIVERY_STATUSES)))
+    if not changed(session, moved.values(status=status, updated_at=utcnow())):
         return None
-    if len(rows) > 1:  # a line per network on the cards: one network's move may leave the draft's status as it was
+    if len(statuses) > 1:  # a line per network on the cards: one network's move may leave the draft's status as it was
         cards.mark_behind(session, draft_id)
     return status
-
-
-def projection(rows: Sequence[Delivery]) -> dict[str, Any]:
-    """The draft's one-post fields from its deliveries: the first network's post, link, claim and deletion; tries
-    over all of them; the earliest booked retry or look; every network's error, named when there are several."""
-    first = rows[0]
-    errors = [(d.network, d.last_error) for d in rows if d.last_error]
-    error = errors[0][1] if errors else None
-    if len(errors) > 1:
-        error = " · ".join(f"{NETWORK_TITLES.get(n, n)}: {e}" for n, e in errors)
-    booked = [d.next_attempt_at for d in rows if d.next_attempt_at is not None]
-    return {
-        "post_ids": first.post_ids,
-        "post_url": first.post_url,
-        "attempt_id": first.attempt_id,
-        "claimed_by": first.claimed_by,
-        "lease_until": first.lease_until,
-        "attempts": sum(d.attempts for d in rows),
-        "next_attempt_at": min(booked, default=None),
-        "looks": first.looks,
-        "last_error": error,
-        "published_at": first.published_at,
-        "deleted_ids": first.deleted_ids,
-        "deleted_at": first.deleted_at,
-    }
 
 
 def hold_draft(
@@ -223,11 +189,14 @@ def hold_draft(
     return changed(session, stmt.values(**values))
 
 
-def from_draft(session: Session, draft: Draft, network: str = "x") -> bool:
-    """The delivery a draft stored past approval has, made from its own columns: migration 0017's rule, for a
-    draft written straight into such a state (a test's seed, an import). False if it has one already."""
+def from_draft(session: Session, draft: Draft, network: str = "x", **values: Any) -> bool:
+    """The delivery of a draft stored straight past approval (a test's seed, an import), as migration 0017 gave
+    every such draft: at the draft's status and version, its final parts, and `values` for where the post got to
+    (post ids, link, attempts…). False if it has one already, or the draft is not past approval."""
     if draft.status not in DELIVERY_STATUSES or draft.id is None:
         return False
+    values.setdefault("created_at", draft.decided_at or draft.created_at)
+    values.setdefault("updated_at", draft.updated_at)
     return insert_ignore(
         session,
         Delivery,
@@ -237,21 +206,7 @@ def from_draft(session: Session, draft: Draft, network: str = "x") -> bool:
         network=network,
         status=draft.status,
         final_parts=draft.final_parts,
-        post_ids=draft.post_ids,
-        keys=None,
-        post_url=draft.post_url,
-        attempt_id=draft.attempt_id,
-        claimed_by=draft.claimed_by,
-        lease_until=draft.lease_until,
-        attempts=draft.attempts,
-        next_attempt_at=draft.next_attempt_at,
-        looks=draft.looks,
-        last_error=draft.last_error,
-        published_at=draft.published_at,
-        deleted_ids=draft.deleted_ids,
-        deleted_at=draft.deleted_at,
-        created_at=draft.decided_at or draft.created_at,
-        updated_at=draft.updated_at,
+        **(BLANK | values),
     )
 
 

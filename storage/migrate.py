@@ -32,14 +32,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate to `revision`. On PostgreSQL, instances starting together take turns: the first one
     migrates, the others wait for the lock, then find nothing left to do."""
-    with engine.connect() as connection, _migration_lock(connection):
+    with engine.connect() as connection, _migration_lock(connection), _foreign_keys_off(connection):
         command.upgrade(alembic_config(connection), revision)
         connection.commit()
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Step the schema back to `revision` ("base" for none), under the same lock as `upgrade`."""
-    with engine.connect() as connection, _migration_lock(connection):
+    with engine.connect() as connection, _migration_lock(connection), _foreign_keys_off(connection):
         command.downgrade(alembic_config(connection), revision)
         connection.commit()
 
@@ -61,6 +61,27 @@ def _migration_lock(connection: Connection) -> Iterator[None]:
         yield
     finally:
         _unlock(connection)
+
+
+@contextmanager
+def _foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite's foreign keys off while migrating, as its own way to change a table asks: a batch rebuild copies a
+    table, drops it and renames the copy, and the drop of a table others point at (`draft`) fails with them on.
+    The pragma is a no-op inside a transaction, so it is set on the driver's connection before alembic begins;
+    before they are on again, every reference is checked, so a migration can't leave a row pointing nowhere."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _unlock(connection: Connection) -> None:

@@ -37,11 +37,12 @@ def _ts(**kw: Any) -> Any:
 
 
 class Draft(SQLModel, table=True):
+    """A writer's post and the owner's decision on it. Where it went is on its Delivery rows, one per network
+    (post ids, links, attempts, errors); past approval, `status` is their aggregate (storage.deliveries)."""
+
     __table_args__ = (
         UniqueConstraint("channel", "ts", name="uq_draft_message"),
-        Index("ix_draft_status_next", "status", "next_attempt_at"),
         Index("ix_draft_brand_status_created", "brand", "status", "created_at"),
-        Index("ix_draft_brand_status_published", "brand", "status", "published_at"),
         Index("ix_draft_brand_created", "brand", "created_at"),
         # For `status` on a long history: each reads a few rows of one status in order, not all of them.
         Index("ix_draft_brand_status_decided", "brand", "status", "decided_at"),  # rejected this week
@@ -65,18 +66,6 @@ class Draft(SQLModel, table=True):
     decided_at: datetime | None = _ts(nullable=True)
     approver_name: str | None = Field(default=None, max_length=255)
     final_parts: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))  # as approved
-    # From here to `last_error`, and `published_at`, `deleted_ids`, `deleted_at`: a projection of the draft's
-    # deliveries (storage.deliveries.settle_draft, with every delivery move), read by one-post views; the truth
-    # about each network is its Delivery row. Dropped once those views read deliveries (migration 0017).
-    post_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
-    post_url: str | None = None
-    attempt_id: str | None = Field(default=None, max_length=64)
-    claimed_by: str | None = Field(default=None, max_length=128)
-    lease_until: datetime | None = _ts(nullable=True)
-    attempts: int = 0
-    next_attempt_at: datetime | None = _ts(nullable=True)  # approved: the next try; unknown: the next look on X
-    looks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # unknown: times looked for on X
-    last_error: str | None = None
     pending_since: datetime | None = _ts(nullable=True)  # when the current version went to the approvers
     # The time it goes out (intake/schedule_line): proposed by the writer while pending, decided by the owner once
     # approved. None: as soon as approved. `time_noticed_at`: when approvers were told the time passed undecided
@@ -84,7 +73,6 @@ class Draft(SQLModel, table=True):
     publish_at: datetime | None = _ts(nullable=True)
     publish_said: str | None = Field(default=None, max_length=255)  # the `at:` line as written, to tell an edit of it
     time_noticed_at: datetime | None = _ts(nullable=True)
-    published_at: datetime | None = _ts(nullable=True)
     # UNDO_WINDOW (approval/undo): approved, the publisher claims it only from `undo_until`; until then any approver
     # may put it back to pending. `undone_by`/`undone_at`: the last Undo, shown on the pending card it leaves.
     undo_until: datetime | None = _ts(nullable=True)
@@ -96,12 +84,9 @@ class Draft(SQLModel, table=True):
     waiting_since: datetime | None = _ts(nullable=True)
     escalate_at: datetime | None = _ts(nullable=True)
     escalated_at: datetime | None = _ts(nullable=True)
-    # Delete from X: the post ids known gone from X (deleted by us, or already gone), who asked, why, and when the
-    # last part went. Written by a deletion attempt fenced by `attempt_id` (bot/delivery/deleter.py).
-    deleted_ids: list[str] | None = Field(default=None, sa_column=Column(JSONList(), nullable=True))
+    # Delete: who asked and why (what each network still has, and when it went, is on its Delivery row).
     deleted_by: str | None = Field(default=None, max_length=32)
     delete_reason: str | None = None
-    deleted_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 

@@ -114,16 +114,16 @@ class Tx:
             self.session.execute(select(func.pg_advisory_xact_lock(key)))
         return self.session.exec(select(Draft).where(Draft.channel == channel, Draft.ts == ts)).first()
 
-    def insert_draft(self, draft: Draft, author_id: str) -> Draft:
+    def insert_draft(self, draft: Draft, author_id: str, **delivered: Any) -> Draft:
         """A new draft (pending, from the drafts channel). One written straight past approval (a seed, an import)
-        gets its X delivery from its own columns, as migration 0017 gave every such draft."""
+        gets its X delivery, as migration 0017 gave every such draft: `delivered`, where its post got to."""
         from storage import deliveries  # it builds on this module's helpers
 
         self.session.add(draft)
         self.session.flush()
         assert draft.id is not None
         self.add_version(draft.id, draft.version, draft.text, author_id)
-        deliveries.from_draft(self.session, draft)
+        deliveries.from_draft(self.session, draft, **delivered)
         return draft
 
     def add_version(self, draft_id: int, version: int, text: str, author_id: str) -> None:
@@ -140,7 +140,7 @@ class Tx:
     ) -> bool:
         """Compare-and-set: change the row only if it is still in one of `frm` (and at `at_version`, when
         given). Returns whether this caller won. A publishing attempt writes its delivery instead (storage.deliveries),
-        which projects onto the draft."""
+        whose moves set the draft's status (`settle_draft`)."""
         return self._changed(_move(draft_id, frm, to, at_version, values))
 
     def moved(

@@ -20,16 +20,8 @@ Signature = tuple[tuple[str, str, str, int], ...]
 # Nothing is on X yet while a draft waits, approved, to be claimed (a paused brand, a retry), or failed before any
 # part went out (no post id): new images take it back to the approvers as a new version that needs a new decision.
 REOPENED = frozenset({Status.APPROVED, Status.FAILED})
-# What a decision left on the draft, cleared when new images reopen it.
-UNDECIDED: dict[str, object] = {
-    "decided_by": None,
-    "decided_at": None,
-    "approver_name": None,
-    "final_parts": None,
-    "next_attempt_at": None,
-    "attempts": 0,
-    "last_error": None,
-}
+# What a decision left on the draft, cleared when new images reopen it (its deliveries go with the version).
+UNDECIDED: dict[str, object] = {"decided_by": None, "decided_at": None, "approver_name": None, "final_parts": None}
 
 
 def rows(items: Sequence[MediaItem]) -> list[DraftMedia]:

@@ -2,9 +2,8 @@
 Mastodon`, as the card says them (`PostText.networks`, bot/slack/delete_blocks.py).
 
 A draft's version goes to each of its brand's networks as its own delivery (storage/deliveries.py); a reply reads
-those, never the draft's first-network projection. A caller that has none to give (a draft not yet approved, a
-refusal made before anything was read) gets the brand's networks, and one that knows neither reads X, as every reply
-did when X was the only network.
+those. A caller that has none to give (a draft not yet approved, a refusal made before anything was read) gets the
+brand's networks, and one that knows neither reads X, as every reply did when X was the only network.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from collections.abc import Sequence
 
 from bot.approval.approval_rule import joined
 from bot.networks.base import title_of
-from storage.models import Delivery, Draft, Status
+from storage.models import Delivery, Status
 
 STATUS_WORDS = {
     Status.PENDING: "waiting for approval",
@@ -46,28 +45,3 @@ def where(delivered: Sequence[Delivery] = (), networks: Sequence[str] = ()) -> s
 def titles(delivered: Sequence[Delivery]) -> str:
     """`Mastodon`, `X and Bluesky`: the networks of these deliveries (a subset: the failed ones, the stopped ones)."""
     return joined([title_of(d.network) for d in delivered])
-
-
-def of_draft(draft: Draft, delivered: Sequence[Delivery]) -> tuple[Delivery, ...]:
-    """The deliveries to say: the ones given, or for a caller written for X alone that gives none (a draft seeded
-    with its one post's columns), the draft as its one X delivery, read the way migration 0017 made them."""
-    if delivered:
-        return tuple(delivered)
-    return (
-        Delivery(
-            draft_id=draft.id or 0,
-            brand=draft.brand,
-            version=draft.version,
-            network="x",
-            status=draft.status,
-            final_parts=draft.final_parts,
-            attempts=draft.attempts,
-            post_ids=draft.post_ids,
-            post_url=draft.post_url,
-            next_attempt_at=draft.next_attempt_at,
-            last_error=draft.last_error,
-            published_at=draft.published_at,
-            deleted_ids=draft.deleted_ids,
-            deleted_at=draft.deleted_at,
-        ),
-    )

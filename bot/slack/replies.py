@@ -15,8 +15,8 @@ from bot.slack import media_replies
 from bot.slack.delete_replies import deleting as deleting
 from bot.slack.delete_replies import deletion_result as deletion_result
 from bot.slack.network_links import network_links
-from bot.slack.network_words import of_draft, titles, where
 from bot.slack.network_words import status_words as status_words
+from bot.slack.network_words import titles, where
 from bot.slack.text import Problem, Refusal
 from storage.models import Delivery, Draft, Status
 from storage.tries import was_tried
@@ -201,7 +201,7 @@ def _at(when: datetime | None) -> str:
 def too_late_to_undo(draft: Draft, delivered: Sequence[Delivery] = ()) -> str:
     """An Undo that came after the window: plainly, where the post is (each network's link), and the way to take it
     down (the card's Delete, from every network it is on)."""
-    found = of_draft(draft, delivered)
+    found = tuple(delivered)
     on = where(found)
     match Status(draft.status):
         case Status.PUBLISHED:
@@ -330,7 +330,7 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
             )
         case Kind.NOT_WITHDRAWABLE:
             assert draft is not None
-            up = [(d.network, d.post_url) for d in of_draft(draft, outcome.delivered) if d.post_url]
+            up = [(d.network, d.post_url) for d in tuple(outcome.delivered) if d.post_url]
             is_on = f" It is on {network_links(up, mrkdwn=False)}" if up else ""
             return (
                 f"Your message was deleted, but draft #{draft.id} was already {status_words(draft.status, on)}, so it "
@@ -368,7 +368,7 @@ def decision_reply(
     deliveries, each network's own post, link and error (several are each said: `X: <link> · Bluesky: <link>`);
     `links` stands in for a caller that gives only the links. `networks`: the brand's, for an Undo (its deliveries
     were dropped: nothing went out)."""
-    found = of_draft(draft, delivered)
+    found = tuple(delivered)
     if not links and delivered:
         links = [(d.network, d.post_url) for d in found if d.status == Status.PUBLISHED]
     who = f"<@{draft.decided_by}>" if draft.decided_by else "The approver"
@@ -395,15 +395,15 @@ def decision_reply(
             )
         case Status.PUBLISHED if len(links) > 1:
             return f"Approved by {who} · published {network_links(links, mrkdwn=False)}"
-        case Status.PUBLISHED if found[0].post_url:
-            return f"Approved by {who} · published {found[0].post_url}"
+        case Status.PUBLISHED if links and links[0][1]:
+            return f"Approved by {who} · published {links[0][1]}"
         case Status.PUBLISHED:
             return f"Approved by {who} · marked as published after a check on {where(found)}"
         case Status.FAILED if len(found) > 1:
             failed = titles([d for d in found if d.status == Status.FAILED])
             return f"Approved by {who}, but publishing failed on {failed}: {brief(found)}. Retry is on the card."
         case Status.FAILED:
-            return f"Approved by {who}, but publishing failed: {_plain(found[0].last_error)}. Retry is on the card."
+            return f"Approved by {who}, but publishing failed: {_plain(_error(found))}. Retry is on the card."
         case Status.DELETED:
             asked = f"<@{draft.deleted_by}>" if draft.deleted_by else "an approver"
             why = f":\n>{_quote(draft.delete_reason)}" if draft.delete_reason else "."
@@ -416,10 +416,15 @@ def decision_reply(
             )
         case Status.UNKNOWN:
             return (
-                f"Approved by {who}, but {where(found)} didn't confirm the post ({_plain(found[0].last_error)}). "
+                f"Approved by {who}, but {where(found)} didn't confirm the post ({_plain(_error(found))}). "
                 "The approver will check the account before anything is sent again."
             )
     return None
+
+
+def _error(found: Sequence[Delivery]) -> str | None:
+    """The one network's error (None when the caller gave no delivery)."""
+    return found[0].last_error if found else None
 
 
 def _plain(text: str | None) -> str:

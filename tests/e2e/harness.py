@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -12,8 +13,10 @@ import requests
 from bot.runtime.runner import Running
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, View, dm_channel_for
-from storage.models import AuditEvent, Draft
+from storage import deliveries
+from storage.models import AuditEvent, Delivery, Draft
 from storage.store import Store
+from tests.delivered import x_delivery
 
 SECRET = "test-signing-secret-6f1c2a"
 TEAM = "T0ACME"
@@ -209,6 +212,21 @@ class Harness:
 
     def wait_status(self, ts: str, status: str, timeout: float = 5.0) -> Draft:
         return self.slack.wait_until(lambda: (d := self._maybe_row(ts)) and d.status == status and d, timeout)
+
+    def on_x(self, ts: str) -> Delivery:
+        """Where the draft of message `ts` got to on X: its X delivery of its current version."""
+        return x_delivery(self.store, self.row(ts).id or 0)
+
+    def wait_x(self, ts: str, until: Callable[[Delivery], object], timeout: float = 5.0) -> Delivery:
+        """The draft's X delivery once `until` holds of it (polled, as `wait_status`)."""
+        return self.slack.wait_until(lambda: (d := self._maybe_x(ts)) is not None and until(d) and d, timeout)
+
+    def _maybe_x(self, ts: str) -> Delivery | None:
+        draft = self._maybe_row(ts)
+        if draft is None or draft.id is None:
+            return None
+        with self.store.read() as tx:
+            return next((d for d in deliveries.of_draft(tx.session, draft.id) if d.network == "x"), None)
 
     def _maybe_row(self, ts: str, channel: str = DRAFTS) -> Draft | None:
         with self.store.transaction() as tx:

@@ -41,9 +41,6 @@ def draft(
             created_at=submitted,
             updated_at=submitted,
             pending_since=submitted,
-            published_at=published_at,
-            post_ids=[post_id] if post_id else None,
-            post_url=f"https://x.com/{username}/status/{post_id}" if post_id else None,
             final_parts=[text] if post_id else None,
         )
         tx.session.add(row)
@@ -62,5 +59,7 @@ def draft(
             if action in ("changes_requested", "rejected"):
                 row.reason = detail
         tx.session.flush()
-        deliveries.from_draft(tx.session, row)  # past approval: its X delivery, as Tx.insert_draft makes one
+        # Past approval: its X delivery, as Tx.insert_draft makes one, with where the post got to.
+        posted = {"post_ids": [post_id], "post_url": f"https://x.com/{username}/status/{post_id}"} if post_id else {}
+        deliveries.from_draft(tx.session, row, published_at=published_at, **posted)
         return row.id

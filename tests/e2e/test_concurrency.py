@@ -22,6 +22,7 @@ from sqlmodel import col, select
 
 from bot.sandbox.slack_api import Message, SlackSandbox, dm_channel_for
 from storage.models import AuditEvent, Draft
+from tests.delivered import x_delivery
 from tests.e2e.harness import DRAFTS, OWNER, OWNER2, WRITER, Harness, block_text, buttons, posted
 
 APPROVERS = (OWNER, OWNER2)
@@ -164,7 +165,7 @@ def storm(start_bot: Callable[..., Harness], *, drafts: int, instances: int, see
         # The post is the version that was approved, signed by whoever approved it, and that is the newest version.
         assert draft.status == "published" and approval.version == draft.version, case
         assert draft.text == (case.revised if draft.version == 2 else case.text)
-        [post_id] = draft.post_ids or []
+        [post_id] = x_delivery(main.store, draft.id or 0).post_ids or []
         assert posts[post_id].text == posted(draft.text, approval.actor_id)
 
         # Every click is accounted for: one approval, every other click refused and audited.

@@ -36,9 +36,10 @@ from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, dm_channel_for
 from storage import deliveries
 from storage.engine import make_engine
-from storage.models import Card, Draft, InboxItem
+from storage.models import Card, Delivery, Draft, InboxItem
 from storage.store import Store
 from storage.types import utcnow
+from tests.delivered import x_delivery
 from tests.e2e import seed
 from tests.e2e.harness import (
     DRAFTS,
@@ -210,6 +211,11 @@ def row(store: Store, ts: str) -> Draft:
     return draft
 
 
+def sent(store: Store, ts: str) -> Delivery:
+    """Where the draft of message `ts` got to on X: its X delivery (ids, link, lease, error)."""
+    return x_delivery(store, row(store, ts).id or 0)
+
+
 def actions(store: Store, draft_id: int | None) -> list[str]:
     with store.transaction() as tx:
         return [a.action for a in tx.audit_trail(draft_id or 0)]
@@ -218,7 +224,7 @@ def actions(store: Store, draft_id: int | None) -> list[str]:
 def still_leased(store: Store, ts: str) -> None:
     """The dead process's lease (the default PUBLISH_LEASE, 90 s) is far from over: a restart on this host takes the
     draft over at once, because the process that holds it no longer exists."""
-    lease = row(store, ts).lease_until
+    lease = sent(store, ts).lease_until
     assert lease is not None, "the claim should hold a lease"
     assert lease > utcnow() + timedelta(seconds=60), lease
 
@@ -292,7 +298,8 @@ def test_dying_after_the_claim_asks_the_approver_and_publish_again_posts_once(
     asked = [wait_card(slack, c, lambda m: buttons(m) == SETTLE) for c in cards]
     draft = row(store, ts)
     assert draft.status == "unknown"
-    assert "stopped while posting" in draft.last_error and "not among the account's recent posts" in draft.last_error
+    error = sent(store, ts).last_error or ""
+    assert "stopped while posting" in error and "not among the account's recent posts" in error
     assert "didn't confirm" in block_text(asked[0].blocks)
     assert "didn't confirm" in writer_told(slack, ts, "didn't confirm")
     assert actions(store, draft.id)[-3:] == ["approved", "publish_claimed", "claimer_gone"]
@@ -305,7 +312,7 @@ def test_dying_after_the_claim_asks_the_approver_and_publish_again_posts_once(
     for shown in cards:
         wait_card(slack, shown, shows_published)
     second.settle()
-    assert len(x.posts) == 1 and row(store, ts).post_ids == [post.id]
+    assert len(x.posts) == 1 and sent(store, ts).post_ids == [post.id]
 
 
 def test_dying_after_x_took_the_post_is_reconciled_as_published(
@@ -315,14 +322,15 @@ def test_dying_after_x_took_the_post_is_reconciled_as_published(
 
     [post] = x.posts
     held = row(store, ts)
-    assert held.status == "publishing" and held.post_ids in (None, [])  # X has it; we never wrote it down
+    assert held.status == "publishing" and sent(store, ts).post_ids in (None, [])  # X has it; we never wrote it down
     still_leased(store, ts)
 
     second = launch()  # `countersign run` again, as an operator would
     for shown in cards:
         wait_card(slack, shown, shows_published)
     draft = row(store, ts)
-    assert draft.status == "published" and draft.post_ids == [post.id] and draft.post_url == x.link_of(post)
+    up = sent(store, ts)
+    assert draft.status == "published" and up.post_ids == [post.id] and up.post_url == x.link_of(post)
     assert post.text == posted("Crash after X said yes.", OWNER2)
     assert actions(store, draft.id)[-2:] == ["claimer_gone", "reconciled"]
     assert x.link_of(post) in writer_told(slack, ts, "published")
@@ -365,7 +373,7 @@ def test_dying_before_the_card_update_is_caught_up_after_restart(
         assert shows_published(again.fresh(shown)) and x.link_of(post) in block_text(again.fresh(shown).blocks)
     assert again.running.services.scheduler.tick().cards_caught_up == 0
     again.settle()
-    assert len(x.posts) == 1 and row(store, ts).post_ids == [post.id]
+    assert len(x.posts) == 1 and sent(store, ts).post_ids == [post.id]
 
 
 def test_a_thread_dying_after_its_first_part_resumes_without_duplicates(
@@ -389,7 +397,7 @@ def test_a_thread_dying_after_its_first_part_resumes_without_duplicates(
     ]
     assert [p.in_reply_to for p in posts] == [None, posts[0].id, posts[1].id]
     draft = row(store, ts)
-    assert draft.status == "published" and draft.post_ids == [p.id for p in posts]
+    assert draft.status == "published" and sent(store, ts).post_ids == [p.id for p in posts]
     assert actions(store, draft.id)[-5:] == [
         "publish_claimed",
         "claimer_gone",
@@ -421,7 +429,8 @@ def test_a_sigkill_while_x_is_answering_is_taken_over_by_a_restart_at_once_not_a
         wait_card(slack, shown, shows_published, timeout=20)
     assert time.monotonic() - restarted < 30, "waited for the lease"
     draft = row(store, ts)
-    assert draft.status == "published" and draft.post_ids == [post.id] and draft.post_url == x.link_of(post)
+    up = sent(store, ts)
+    assert draft.status == "published" and up.post_ids == [post.id] and up.post_url == x.link_of(post)
     assert actions(store, draft.id)[-2:] == ["claimer_gone", "reconciled"]
     assert second.stop() == 0
     assert len(x.posts) == 1 and post_requests(x) == 1
@@ -456,7 +465,7 @@ def test_a_draft_marked_unknown_but_never_looked_up_is_settled_on_restart(
     for shown in cards:
         wait_card(slack, shown, shows_published)
     draft = row(store, ts)
-    assert draft.status == "published" and draft.post_ids == [post.id]
+    assert draft.status == "published" and sent(store, ts).post_ids == [post.id]
     assert actions(store, draft.id)[-1] == "reconciled"
     again.settle()
     assert len(x.posts) == 1
@@ -472,7 +481,8 @@ def test_an_unknown_draft_whose_cards_were_never_recorded_gets_cards_to_settle_i
     ts = bot.draft("Decided on a card nobody recorded.")
     bot.click(bot.card(OWNER, "Decided on a card nobody recorded."), "Approve")
     bot.card(OWNER2, "Decided on a card nobody recorded.")
-    draft = bot.slack.wait_until(lambda: (d := row(store, ts)) and "recent posts" in (d.last_error or "") and d)
+    bot.wait_x(ts, lambda d: "recent posts" in (d.last_error or ""))
+    draft = row(store, ts)
     assert draft.status == "unknown"
     bot.settle()
     with store.transaction() as tx:  # as if both cards had been posted by a process killed before saving them
@@ -700,9 +710,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_posts_nothing_twice(
         expected = posted(draft.text, draft.decided_by) if draft.decided_by else None
         on_x = [p for p in x.posts if p.text == expected]
         if draft.status == "published":
-            assert [p.id for p in on_x] == draft.post_ids
+            assert [p.id for p in on_x] == x_delivery(store, draft.id or 0).post_ids
         else:
-            assert on_x == [], (draft.id, draft.status, draft.last_error, trail(store, draft.id))
+            assert on_x == [], (draft.id, draft.status, trail(store, draft.id))
     assert len(x.posts) == statuses["published"]
 
     # Every draft is in front of a person, in a state they can act on: a pending draft on both approvers'

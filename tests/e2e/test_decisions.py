@@ -36,8 +36,9 @@ def test_approve_publishes_with_attribution_and_tells_everyone(bot: Harness) -> 
         assert f"<@{OWNER}>" in block_text(final.blocks)
         # Both cards now show the text as posted, with the approver's name in the attribution.
         assert attribution(OWNER) in block_text(final.blocks)
-    draft = bot.wait_status(ts, "published")
-    assert (draft.post_url, draft.post_ids) == (link, [post.id])
+    bot.wait_status(ts, "published")
+    sent = bot.on_x(ts)
+    assert (sent.post_url, sent.post_ids) == (link, [post.id])
 
 
 def test_the_audit_trail_has_every_step_of_an_approval(bot: Harness) -> None:

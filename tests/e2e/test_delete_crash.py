@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from bot.runtime import failpoints
 from bot.sandbox import SlackSandbox, XSandbox
+from tests.delivered import x_delivery
 from tests.e2e.harness import OWNER, Harness, block_text
 from tests.e2e.test_crash import (  # noqa: F401 (fixtures)
     Launch,
@@ -35,14 +36,15 @@ def test_dying_after_xs_answer_is_finished_on_restart_and_nothing_is_lost(
     ts, cards = submitted(app, slack, THREAD)
     app.click(cards[0], "Approve")
     published = eventually(lambda: (d := find(store, ts)) and d.status == "published" and d, what="published")
-    ids = list(published.post_ids or [])
+    ids = list(x_delivery(store, published.id or 0).post_ids or [])
     shown = wait_card(slack, cards[0], lambda m: "view on X" in block_text(m.blocks))
 
     app.click_as_it_dies(shown, "Delete from X")
     assert app.wait_exit() == failpoints.EXIT_CODE
 
     held = row(store, ts)
-    assert held.status == "deleting" and not held.deleted_ids and held.deleted_by == OWNER  # the claim survived
+    claimed = x_delivery(store, held.id or 0)
+    assert held.status == "deleting" and not claimed.deleted_ids and held.deleted_by == OWNER  # the claim survived
     assert x.delete_requests() == [ids[2]]  # X deleted part 3; the process died before recording it
 
     second = restart(start_bot)
@@ -51,7 +53,7 @@ def test_dying_after_xs_answer_is_finished_on_restart_and_nothing_is_lost(
     done = eventually(lambda: (d := find(store, ts)) and d.status == "deleted" and d, what="deleted")
     assert x.delete_requests() == [ids[2], ids[2], ids[1], ids[0]]  # part 3 once more (its answer died with it)
     assert x.live_posts() == []
-    assert sorted(done.deleted_ids or []) == sorted(ids)
+    assert sorted(x_delivery(store, done.id or 0).deleted_ids or []) == sorted(ids)
     with store.read() as tx:
         trail = [(a.action, a.detail) for a in tx.audit_trail(done.id or 0)]
     assert ("part_deleted", f"part 3 of 3: {ids[2]} (already gone)") in trail

@@ -26,11 +26,12 @@ def published_thread(bot: Harness, text: str = THREAD) -> tuple[str, list[Messag
     first_line = text.splitlines()[0]
     cards = [bot.card(OWNER, containing=first_line), bot.card(OWNER2, containing=first_line)]
     bot.click(cards[0], "Approve")
-    draft = bot.wait_status(ts, "published")
+    bot.wait_status(ts, "published")
     for card in cards:
         bot.wait_card(card, lambda m: "view on X" in block_text(m.blocks))
-    assert draft.post_ids is not None
-    return ts, cards, list(draft.post_ids)
+    ids = bot.on_x(ts).post_ids
+    assert ids is not None
+    return ts, cards, list(ids)
 
 
 def accessory(message: Message) -> dict:
@@ -62,7 +63,8 @@ def test_delete_from_x_deletes_every_part_last_first_updates_every_card_and_tell
     draft = bot.wait_status(ts, "deleted")
     assert bot.x.delete_requests() == list(reversed(ids))  # three calls, the last part first
     assert bot.x.live_posts() == []  # gone from the timeline and lookups
-    assert draft.deleted_by == OWNER and draft.deleted_at is not None and sorted(draft.deleted_ids or []) == sorted(ids)
+    gone = bot.on_x(ts)
+    assert draft.deleted_by == OWNER and gone.deleted_at is not None and sorted(gone.deleted_ids or []) == sorted(ids)
     for card in cards:
         shown = bot.wait_card(card, lambda m: "deleted from X by" in block_text(m.blocks))
         assert f"deleted from X by <@{OWNER}>" in block_text(shown.blocks)
@@ -127,8 +129,9 @@ def test_a_500_on_part_2_names_what_remains_and_retry_finishes_without_deleting_
 
     bot.click(cards[0], "Delete from X")
 
-    draft = bot.wait_status(ts, "delete_failed")
-    assert draft.deleted_ids == [ids[2]] and draft.last_error == "X answered 500"
+    bot.wait_status(ts, "delete_failed")
+    stopped = bot.on_x(ts)
+    assert stopped.deleted_ids == [ids[2]] and stopped.last_error == "X answered 500"
     for card in cards:
         shown = bot.wait_card(card, lambda m: "stopped" in block_text(m.blocks))
         text = block_text(shown.blocks)
@@ -159,7 +162,8 @@ def test_a_rate_limited_delete_says_when_to_retry(bot: Harness) -> None:
     bot.click(cards[0], "Delete from X")
 
     draft = bot.wait_status(ts, "delete_failed")
-    assert "429" in (draft.last_error or "") and "Retry after" in (draft.last_error or "")
+    error = bot.on_x(ts).last_error or ""
+    assert "429" in error and "Retry after" in error
     assert len(bot.x.live_posts()) == 3
     status = command(bot, "status")
     assert "0 being deleted, 1 deletion stopped" in status

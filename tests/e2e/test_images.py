@@ -133,8 +133,8 @@ def test_bytes_that_changed_in_slack_after_approval_are_never_posted(bot: Harnes
     bot.wait_status(ts, Status.APPROVED)
     bot.slack.files.replace(file["id"], image(color=(200, 2, 3)))
     bot.driver.command("resume", OWNER)
-    draft = bot.wait_status(ts, Status.FAILED)
-    assert "the image cup.png in Slack is not the one that was approved" in (draft.last_error or "")
+    bot.wait_status(ts, Status.FAILED)
+    assert "the image cup.png in Slack is not the one that was approved" in (bot.on_x(ts).last_error or "")
     assert bot.x.posts == [] and uploads(bot) == []
 
 
@@ -147,9 +147,10 @@ def test_a_file_deleted_from_slack_before_publishing_fails_saying_so_and_how_to_
     bot.wait_status(ts, Status.APPROVED)
     bot.slack.files.delete(file["id"])
     bot.driver.command("resume", OWNER)
-    draft = bot.wait_status(ts, Status.FAILED)
-    assert "the image cup.png is no longer in Slack" in (draft.last_error or "")
-    assert "attach it again by editing the draft's message" in (draft.last_error or "")
+    bot.wait_status(ts, Status.FAILED)
+    error = bot.on_x(ts).last_error or ""
+    assert "the image cup.png is no longer in Slack" in error
+    assert "attach it again by editing the draft's message" in error
     bot.wait_card(card, lambda m: "is no longer in Slack" in block_text(m.blocks))
     bot.thread(ts, containing="is no longer in Slack")
     assert bot.x.posts == []

@@ -44,7 +44,7 @@ def test_a_paused_brand_with_an_overdue_retry_does_not_spin(bot: Harness) -> Non
     bot.x.fail(status=429, reset_in=2)
     ts = bot.draft("Held while paused.")
     bot.click(bot.card(OWNER, containing="Held while paused"), "Approve")
-    queued = bot.slack.wait_until(lambda: (d := bot._maybe_row(ts)) and d.next_attempt_at is not None and d)
+    queued = bot.wait_x(ts, lambda d: d.next_attempt_at is not None)
     assert "paused" in bot.driver.command("pause", OWNER).json()["text"]
     bot.slack.wait_until(lambda: utcnow() > queued.next_attempt_at, timeout=5)  # the retry is overdue now
     with counting_statements(bot) as statements:
@@ -91,8 +91,8 @@ def test_a_slow_answer_after_another_instance_took_the_thread_over_is_not_record
     ts = first.draft(THREAD)
     first.click(first.card(OWNER, containing="Part one"), "Approve")
     first.x.wait_for_posts(2)  # part two is on X; A waits for the answer
-    held = first.row(ts)
-    assert held.status == "publishing" and held.post_ids is not None and len(held.post_ids) == 1
+    held, part_one = first.row(ts), first.on_x(ts)
+    assert held.status == "publishing" and part_one.post_ids is not None and len(part_one.post_ids) == 1
     expire_lease(first, ts)
 
     second = start_bot()  # its first pass recovers the expired lease
@@ -101,11 +101,11 @@ def test_a_slow_answer_after_another_instance_took_the_thread_over_is_not_record
     time.sleep(0.5)  # A has its answer: give it time to (wrongly) record it and go on
     draft = first.row(ts)
     assert len(first.x.posts) == 2, [p.text for p in first.x.posts]
-    assert draft.status == "unknown" and draft.post_ids == held.post_ids
+    assert draft.status == "unknown" and first.on_x(ts).post_ids == part_one.post_ids
 
     first.x.lag_timeline(0)
     second.running.services.publisher.look_again()  # part two is on the timeline now
-    done = first.wait_status(ts, "published", timeout=10)
+    first.wait_status(ts, "published", timeout=10)
     posts = first.x.posts
     assert [p.text for p in posts] == [
         "Part one: beans.",
@@ -113,7 +113,7 @@ def test_a_slow_answer_after_another_instance_took_the_thread_over_is_not_record
         f"Part three: patience.\n\n{attribution(OWNER)}",
     ]
     assert [p.in_reply_to for p in posts] == [None, posts[0].id, posts[1].id]
-    assert done.post_ids == [p.id for p in posts]
+    assert first.on_x(ts).post_ids == [p.id for p in posts]
 
 
 def test_a_thread_renews_its_lease_before_each_part(bot: Harness) -> None:
@@ -123,10 +123,10 @@ def test_a_thread_renews_its_lease_before_each_part(bot: Harness) -> None:
     bot.click(bot.card(OWNER, containing="Part one"), "Approve")
     leases: dict[int, object] = {}
     deadline = time.monotonic() + 15
-    while (draft := bot._maybe_row(ts)) is None or draft.status != "published":
+    while (sent := bot._maybe_x(ts)) is None or sent.status != "published":
         assert time.monotonic() < deadline, "not published in time"
-        if draft is not None and draft.status == "publishing":
-            leases[len(draft.post_ids or [])] = draft.lease_until
+        if sent is not None and sent.status == "publishing":
+            leases[len(sent.post_ids or [])] = sent.lease_until
         time.sleep(0.05)
     assert {0, 1, 2} <= set(leases)  # seen before each part (and maybe once all three were recorded)
     renewed = [leases[n] for n in sorted(leases)]

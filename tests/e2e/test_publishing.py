@@ -25,8 +25,8 @@ def test_a_three_part_draft_goes_out_as_a_chained_thread(bot: Harness) -> None:
         f"Third: you sip.\n\n{attribution(OWNER)}",
     ]
     assert [p.in_reply_to for p in posts] == [None, posts[0].id, posts[1].id]
-    draft = bot.wait_status(ts, "published")
-    assert draft.post_ids == [p.id for p in posts]
+    bot.wait_status(ts, "published")
+    assert bot.on_x(ts).post_ids == [p.id for p in posts]
     assert bot.x.link_of(0) in bot.thread(ts, containing="published")[0].text
 
 
@@ -57,9 +57,9 @@ def test_x_server_error_with_no_post_on_the_account_asks_the_approver(bot: Harne
     ts = bot.draft("Maybe posted.")
     card = bot.card(OWNER, containing="Maybe posted")
     bot.click(card, "Approve")
-    draft = bot.slack.wait_until(lambda: (d := bot._maybe_row(ts)) and "recent posts" in (d.last_error or "") and d)
-    assert draft.status == "unknown"
-    assert "503" in draft.last_error and "not among the account's recent posts" in draft.last_error
+    sent = bot.wait_x(ts, lambda d: "recent posts" in (d.last_error or ""))
+    assert sent.status == "unknown" and bot.row(ts).status == "unknown"
+    assert "503" in sent.last_error and "not among the account's recent posts" in sent.last_error
     shown = bot.wait_card(card, lambda m: "didn't confirm" in block_text(m.blocks))
     assert buttons(shown) == ["Mark as published", "Publish again", "Cancel"]
     assert "didn't confirm" in bot.thread(ts, containing="confirm")[0].text
@@ -71,9 +71,9 @@ def test_x_server_error_after_the_post_was_made_is_found_on_the_account(bot: Har
     bot.x.fail(status=500, record_anyway=True)  # X made the post, then answered 500
     ts = bot.draft("Made it after all.")
     bot.click(bot.card(OWNER, containing="Made it after all"), "Approve")
-    draft = bot.wait_status(ts, "published")
+    draft, sent = bot.wait_status(ts, "published"), bot.on_x(ts)
     [post] = bot.x.posts
-    assert draft.post_ids == [post.id] and draft.post_url == bot.x.link_of(0)
+    assert sent.post_ids == [post.id] and sent.post_url == bot.x.link_of(0)
     assert [a.action for a in bot.audit(draft.id)][-2:] == ["publish_uncertain", "reconciled"]
 
 
@@ -86,7 +86,7 @@ def test_a_read_timeout_after_x_got_the_post_is_reconciled_not_resent(bot: Harne
     started = time.monotonic()
     draft = bot.wait_status(ts, "published", timeout=READ_TIMEOUT_S + 20)
     assert time.monotonic() - started >= READ_TIMEOUT_S - 1  # it waited the whole configured read timeout
-    assert len(bot.x.posts) == 1 and draft.post_ids == [bot.x.posts[0].id]
+    assert len(bot.x.posts) == 1 and bot.on_x(ts).post_ids == [bot.x.posts[0].id]
     actions = [a.action for a in bot.audit(draft.id)]
     assert "publish_uncertain" in actions and "reconciled" in actions
 
@@ -100,7 +100,7 @@ def test_a_slow_x_answer_within_the_read_timeout_is_simply_waited_for(bot: Harne
     started = time.monotonic()
     draft = bot.wait_status(ts, "published", timeout=15)
     assert time.monotonic() - started >= 2.5
-    assert len(bot.x.posts) == 1 and draft.post_ids == [bot.x.posts[0].id]
+    assert len(bot.x.posts) == 1 and bot.on_x(ts).post_ids == [bot.x.posts[0].id]
     assert "publish_uncertain" not in [a.action for a in bot.audit(draft.id)]
 
 
@@ -111,8 +111,8 @@ def test_duplicate_content_is_settled_by_finding_the_post(bot: Harness) -> None:
     ).post(text)
     ts = bot.draft("Said it before.")
     bot.click(bot.card(OWNER, containing="Said it before"), "Approve")
-    draft = bot.wait_status(ts, "published")
-    assert len(bot.x.posts) == 1 and draft.post_ids == [bot.x.posts[0].id]
+    bot.wait_status(ts, "published")
+    assert len(bot.x.posts) == 1 and bot.on_x(ts).post_ids == [bot.x.posts[0].id]
 
 
 def test_mark_as_published_records_it_without_sending(bot: Harness) -> None:
@@ -122,8 +122,8 @@ def test_mark_as_published_records_it_without_sending(bot: Harness) -> None:
     bot.click(card, "Approve")
     bot.wait_status(ts, "unknown")
     bot.click(bot.wait_card(card, lambda m: "Mark as published" in buttons(m)), "Mark as published", OWNER2)
-    draft = bot.wait_status(ts, "published")
-    assert bot.x.posts == [] and draft.post_url is None
+    bot.wait_status(ts, "published")
+    assert bot.x.posts == [] and bot.on_x(ts).post_url is None
     bot.wait_card(card, lambda m: "marked as published" in block_text(m.blocks) and not buttons(m))
     assert "marked as published" in bot.thread(ts, containing="marked")[0].text
 
@@ -137,7 +137,8 @@ def test_publish_again_sends_it_once(bot: Harness) -> None:
     bot.click(bot.wait_card(card, lambda m: "Publish again" in buttons(m)), "Publish again")
     [post] = bot.x.wait_for_posts(1)
     assert post.text == posted("Not there, send again.", OWNER)
-    assert bot.wait_status(ts, "published").post_ids == [post.id]
+    bot.wait_status(ts, "published")
+    assert bot.on_x(ts).post_ids == [post.id]
 
 
 def test_cancel_after_an_uncertain_attempt_stops_with_a_retry_button(bot: Harness) -> None:
@@ -147,8 +148,8 @@ def test_cancel_after_an_uncertain_attempt_stops_with_a_retry_button(bot: Harnes
     bot.click(card, "Approve")
     bot.wait_status(ts, "unknown")
     bot.click(bot.wait_card(card, lambda m: "Cancel" in buttons(m)), "Cancel")
-    draft = bot.wait_status(ts, "failed")
-    assert "cancelled by <@U0OWNER>" in draft.last_error
+    bot.wait_status(ts, "failed")
+    assert "cancelled by <@U0OWNER>" in (bot.on_x(ts).last_error or "")
     bot.wait_card(card, lambda m: buttons(m) == ["Retry"])
     bot.settle()
     assert bot.x.posts == []
@@ -171,8 +172,8 @@ def test_rejected_keys_fail_with_what_to_do_and_retry_publishes(bot: Harness) ->
     ts = bot.draft("Keys first.")
     card = bot.card(OWNER, containing="Keys first")
     bot.click(card, "Approve")
-    draft = bot.wait_status(ts, "failed")
-    assert "check the X keys" in draft.last_error
+    bot.wait_status(ts, "failed")
+    assert "check the X keys" in (bot.on_x(ts).last_error or "")
     failed = bot.wait_card(card, lambda m: "publishing failed" in block_text(m.blocks))
     assert buttons(failed) == ["Retry"]
     assert "check the X keys" in bot.thread(ts, containing="failed")[0].text
@@ -187,19 +188,21 @@ def test_out_of_credits_fails_with_that_reason(bot: Harness) -> None:
     bot.x.fail(status=402)
     ts = bot.draft("No credits.")
     bot.click(bot.card(OWNER, containing="No credits"), "Approve")
-    assert "out of credits" in bot.wait_status(ts, "failed").last_error
+    bot.wait_status(ts, "failed")
+    assert "out of credits" in (bot.on_x(ts).last_error or "")
 
 
 def test_rate_limited_waits_for_the_reset_then_posts_once(bot: Harness) -> None:
     bot.x.fail(status=429, reset_in=1)
     ts = bot.draft("Patience.")
     bot.click(bot.card(OWNER, containing="Patience"), "Approve")
-    queued = bot.slack.wait_until(lambda: (d := bot._maybe_row(ts)) and d.next_attempt_at is not None and d)
-    assert queued.status == "approved"  # queued again, not failed
+    queued = bot.wait_x(ts, lambda d: d.next_attempt_at is not None)
+    assert queued.status == "approved" and bot.row(ts).status == "approved"  # queued again, not failed
     [post] = bot.x.wait_for_posts(1, timeout=4)
     assert post.created_at >= queued.next_attempt_at  # not before the reset X announced
     assert post.text == posted("Patience.", OWNER)
-    assert bot.wait_status(ts, "published").attempts == 2
+    bot.wait_status(ts, "published")
+    assert bot.on_x(ts).attempts == 2
 
 
 def test_x_unreachable_is_retried_with_backoff_and_posts_once(bot: Harness) -> None:
@@ -207,10 +210,11 @@ def test_x_unreachable_is_retried_with_backoff_and_posts_once(bot: Harness) -> N
     try:
         ts = bot.draft("Offline for a bit.")
         bot.click(bot.card(OWNER, containing="Offline"), "Approve")
-        draft = bot.slack.wait_until(lambda: (d := bot._maybe_row(ts)) and d.last_error and d, timeout=10)
-        assert draft.status == "approved" and "connect" in draft.last_error
+        sent = bot.wait_x(ts, lambda d: d.last_error, timeout=10)
+        assert sent.status == "approved" and "connect" in (sent.last_error or "")
     finally:
         bot.x.come_up()
     [post] = bot.x.wait_for_posts(1, timeout=15)
     assert post.text == posted("Offline for a bit.", OWNER)
-    assert bot.wait_status(ts, "published").attempts >= 2
+    bot.wait_status(ts, "published")
+    assert bot.on_x(ts).attempts >= 2

@@ -21,7 +21,8 @@ def test_a_post_with_links_made_before_a_500_is_found_and_published(bot: Harness
     draft = bot.wait_status(ts, "published")
     [post] = bot.x.posts
     assert post.text == posted(LINKED, OWNER)
-    assert draft.post_ids == [post.id] and draft.post_url == bot.x.link_of(0)
+    sent = bot.on_x(ts)
+    assert sent.post_ids == [post.id] and sent.post_url == bot.x.link_of(0)
     assert [a.action for a in bot.audit(draft.id)][-2:] == ["publish_uncertain", "reconciled"]
     shown = bot.wait_card(card, lambda m: "view on X" in block_text(m.blocks))
     assert "Publish again" not in buttons(shown) and not buttons(shown)
@@ -35,7 +36,8 @@ def test_a_post_that_reaches_the_timeline_late_is_found_by_a_later_look(bot: Har
     ts = bot.draft("Late on the timeline.")
     card = bot.card(OWNER, containing="Late on the timeline")
     bot.click(card, "Approve")
-    missed = bot.slack.wait_until(lambda: (d := bot._maybe_row(ts)) and "recent posts" in (d.last_error or "") and d)
+    missed = bot.wait_x(ts, lambda d: "recent posts" in (d.last_error or ""))
+    assert bot.row(ts).status == "unknown"
     assert missed.status == "unknown" and missed.looks == 1 and missed.next_attempt_at is not None
     assert missed.next_attempt_at > utcnow()  # the next look is booked, as a time in the database
     shown = bot.wait_card(card, lambda m: "still looking" in block_text(m.blocks))
@@ -43,7 +45,8 @@ def test_a_post_that_reaches_the_timeline_late_is_found_by_a_later_look(bot: Har
 
     draft = bot.wait_status(ts, "published", timeout=15)
     [post] = bot.x.posts
-    assert draft.post_ids == [post.id] and draft.post_url == bot.x.link_of(post) and draft.next_attempt_at is None
+    sent = bot.on_x(ts)
+    assert sent.post_ids == [post.id] and sent.post_url == bot.x.link_of(post) and sent.next_attempt_at is None
     assert [a.action for a in bot.audit(draft.id)][-2:] == ["publish_uncertain", "reconciled"]
     bot.wait_card(card, lambda m: "view on X" in block_text(m.blocks) and not buttons(m))
 
@@ -77,7 +80,8 @@ def test_mark_as_published_on_a_thread_asks_for_the_uncertain_part_and_posts_the
     posts = bot.x.posts
     assert [p.text for p in posts[2:]] == ["Three: pour.", f"Four: sip.\n\n{attribution(OWNER)}"]
     assert [p.in_reply_to for p in posts] == [None, first.id, second.id, posts[2].id]
-    assert draft.post_ids == [p.id for p in posts] and draft.post_url == bot.x.link_of(first)
+    sent = bot.on_x(ts)
+    assert sent.post_ids == [p.id for p in posts] and sent.post_url == bot.x.link_of(first)
     actions = [a.action for a in bot.audit(draft.id)]
     assert actions[-4:] == ["publish_uncertain", "marked_part_published", "publish_claimed", "published"]
     bot.wait_card(card, lambda m: bot.x.link_of(first) in block_text(m.blocks) and not buttons(m))
@@ -88,8 +92,9 @@ def test_mark_as_published_when_the_last_part_is_uncertain_links_the_thread_from
     assert "*Part 2 of 2 may or may not be on X* (part 1 is up)" in block_text(card.blocks)
     first, _ = bot.x.posts
     bot.click(card, "Mark as published")
-    draft = bot.wait_status(ts, "published")
-    assert draft.post_url == bot.x.link_of(first) and draft.post_ids == [first.id]
+    bot.wait_status(ts, "published")
+    sent = bot.on_x(ts)
+    assert sent.post_url == bot.x.link_of(first) and sent.post_ids == [first.id]
     bot.wait_card(card, lambda m: bot.x.link_of(first) in block_text(m.blocks) and not buttons(m))
     bot.settle()
     assert len(bot.x.posts) == 2
@@ -104,5 +109,5 @@ def test_a_post_with_images_made_before_a_500_is_found_and_published(bot: Harnes
     bot.click(card, "Approve")
     draft = bot.wait_status(ts, "published")
     [post] = bot.x.posts
-    assert len(post.media_ids) == 1 and draft.post_ids == [post.id]
+    assert len(post.media_ids) == 1 and bot.on_x(ts).post_ids == [post.id]
     assert [a.action for a in bot.audit(draft.id)][-2:] == ["publish_uncertain", "reconciled"]

@@ -44,7 +44,7 @@ def test_status_shows_counts_queue_attention_and_recent_posts(bot: Harness) -> N
     link = f"https://acme.slack.com/archives/{card.channel}/p{card.ts.replace('.', '')}"
     assert f"<{link}|#{first_id}>" in text and f"<@{WRITER}>" in text and "waiting 1 min" in text
     assert "check the X keys" in text and "press Retry" in text
-    assert bot.row(published).post_url in text
+    assert bot.on_x(published).post_url in text
     assert "paused" not in text.lower()
 
 
@@ -73,7 +73,7 @@ def test_show_tells_a_drafts_whole_story_with_a_word_diff(bot: Harness) -> None:
     draft = bot.wait_status(ts, "published")
 
     text = command(bot, f"show {draft.id}", OUTSIDER)
-    assert f"*Draft #{draft.id}*" in text and "published" in text and draft.post_url in text
+    assert f"*Draft #{draft.id}*" in text and "published" in text and (bot.on_x(ts).post_url or "?") in text
     assert "v1 by <@U0WRITER>" in text and "v2 by <@U0WRITER>" in text and "v3 by <@U0OWNER>" in text
     for action in ("submitted", "changes_requested", "revised", "edited", "publish_claimed", "published"):
         assert f" {action} by" in text

@@ -50,9 +50,8 @@ def published(store: Store, x: XSandbox, parts: int = 3) -> int:
     for n in range(parts):
         ids.append(account.post(f"part {n + 1}", reply_to=ids[-1] if ids else None).id)
     draft = Draft(channel="C0DRAFTS", ts="1.000001", writer_id="U0WRITER", text="t", status=Status.PUBLISHED)
-    draft.post_ids, draft.post_url = ids, f"https://x.com/acmecoffee/status/{ids[0]}"
     with store.transaction() as tx:
-        tx.insert_draft(draft, author_id="U0WRITER")
+        tx.insert_draft(draft, author_id="U0WRITER", post_ids=ids, post_url=f"https://x.com/acmecoffee/status/{ids[0]}")
     assert draft.id is not None
     return draft.id
 

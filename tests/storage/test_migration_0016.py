@@ -47,7 +47,10 @@ def test_a_draft_published_at_0012_is_deletable_at_0016_and_0016_goes_back_down(
     assert differences(engine) == []
     store = Store(engine)
     draft = store.get(draft_id)
-    assert draft is not None and (draft.deleted_ids, draft.deleted_by, draft.deleted_at) == (None, None, None)
+    assert draft is not None and (draft.deleted_by, draft.delete_reason) == (None, None)
+    with store.read() as tx:  # nothing of it is gone yet
+        [before] = deliveries.of_draft(tx.session, draft_id)
+    assert (before.post_ids, before.deleted_ids, before.deleted_at) == (["101", "102"], None, None)
     with store.transaction() as tx:  # the claim is on its delivery (made by 0017), fenced by that delivery's attempt
         [delivery_id] = deletions.claim(tx.session, draft_id, 1, "a1", "host:1:-:m", at, deleted_by="U0OWNER")
         assert deletions.attempt_write(tx.session, delivery_id, "a1", deleted_ids=["102"])

@@ -79,6 +79,23 @@ ON_DELIVERY = (
 )
 
 
+DRAFT_INDEXES = {"ix_draft_status_next", "ix_draft_brand_status_published"}  # 0018 drops them with the columns
+
+
+def left_for_0018(found: list[object]) -> set[str]:
+    """What 0017 has that the models no longer do: the draft's columns and indexes migration 0018 drops."""
+    names = set()
+    for diff in found:
+        kind, *rest = diff  # type: ignore[misc]
+        if kind == "remove_column":
+            assert rest[1] == "draft", diff
+            names.add(rest[2].name)
+        else:
+            assert kind == "remove_index" and rest[0].table.name == "draft", diff
+            names.add(rest[0].name)
+    return names
+
+
 def stored(value: object, sqlite: bool) -> object:
     return value.replace(tzinfo=None) if sqlite and isinstance(value, datetime) else value
 
@@ -124,7 +141,7 @@ def test_every_draft_past_approval_becomes_its_x_delivery_and_back(engine: Engin
 
     upgrade(engine, "0017")
     assert current(engine) == "0017"
-    assert differences(engine) == []
+    assert left_for_0018(differences(engine)) == set(ON_DELIVERY) - {"final_parts"} | DRAFT_INDEXES
     store = Store(engine)
     with store.read() as tx:
         found = {status: deliveries.of_draft(tx.session, draft_id) for status, draft_id in ids.items()}

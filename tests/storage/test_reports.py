@@ -12,6 +12,7 @@ from bot.runtime.settings import Settings
 from storage import deliveries, reports
 from storage.models import Delivery, Draft, Status
 from storage.store import Store
+from tests.delivered import insert
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # a Sunday: this week began on Monday 16 November
 LAST_WEEK = NOW - timedelta(days=8)
@@ -47,15 +48,10 @@ def add(store: Store, state: str, at: datetime = HOUR_AGO, brand: str = "default
         updated_at=at,
         pending_since=at,
         decided_at=None if state == Status.PENDING else at,
-        published_at=at if state == Status.PUBLISHED else None,
-        post_url="https://x.com/acme/status/1" if state == Status.PUBLISHED else None,
     )
-    for name, value in values.items():
-        setattr(draft, name, value)
+    posted = {"published_at": at, "post_url": "https://x.com/acme/status/1"} if state == Status.PUBLISHED else {}
     with store.transaction() as tx:
-        tx.insert_draft(draft, author_id="U0WRITER")
-    assert draft.id is not None
-    return draft.id
+        return insert(tx, draft, **(posted | values))
 
 
 def fill_every_status(store: Store) -> None:

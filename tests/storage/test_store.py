@@ -15,19 +15,15 @@ from storage import deliveries
 from storage.models import AuditEvent, Draft, SlackEvent, Status
 from storage.store import Store
 from tests import db
-from tests.delivered import due_drafts, x_of
+from tests.delivered import due_drafts, insert, x_of
 
 T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
 def add_draft(store: Store, n: int, status: str = Status.APPROVED, **values: object) -> int:
     draft = Draft(channel="C0DRAFTS", ts=f"1763800000.{n:06d}", writer_id="U0WRITER", text=f"Draft {n}", status=status)
-    for name, value in {"decided_at": T0 + timedelta(seconds=n), **values}.items():
-        setattr(draft, name, value)
     with store.transaction() as tx:
-        tx.insert_draft(draft, author_id="U0WRITER")
-    assert draft.id is not None
-    return draft.id
+        return insert(tx, draft, **{"decided_at": T0 + timedelta(seconds=n), **values})
 
 
 def test_timestamps_come_back_aware_and_in_utc(store: Store) -> None:

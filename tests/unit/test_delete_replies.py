@@ -5,11 +5,17 @@ from __future__ import annotations
 from bot.approval.outcomes import Kind, Outcome
 from bot.slack.replies import decision_reply, delete_refusal, deletion_result
 from storage.models import Draft, Status
+from tests.unit.delivery_rows import delivered
 
 
 def draft(**fields: object) -> Draft:
     values = {"id": 7, "channel": "C0DRAFTS", "ts": "1.1", "writer_id": "U0WRITER", "text": "t"} | fields
-    return Draft(**values, post_ids=["1", "2", "3"])  # type: ignore[arg-type]
+    return Draft(**values)  # type: ignore[arg-type]
+
+
+def on_x(draft: Draft, **fields: object) -> list:
+    """Its one X delivery, the thread's three posts up (`fields`: what the deletion left)."""
+    return delivered(draft, post_ids=["1", "2", "3"], **fields)
 
 
 def test_the_writer_hears_who_deleted_it_and_why_quoted() -> None:
@@ -23,10 +29,12 @@ def test_the_writer_hears_who_deleted_it_and_why_quoted() -> None:
 
 
 def test_the_command_says_what_happened_and_what_is_left() -> None:
-    assert deletion_result(draft(status=Status.DELETED), []) == (
+    deleted = draft(status=Status.DELETED)
+    assert deletion_result(deleted, [], on_x(deleted)) == (
         ":wastebasket: Draft #7 is deleted from X (all 3 posts). Every card says so."
     )
-    stopped = deletion_result(draft(status=Status.DELETE_FAILED, last_error="X answered 503"), [1, 2])
+    stopping = draft(status=Status.DELETE_FAILED)
+    stopped = deletion_result(stopping, [1, 2], on_x(stopping, last_error="X answered 503"))
     assert "stopped: X answered 503. Still on X: part 1, 2 of 3." in stopped and "*Retry*" in stopped
 
 

@@ -56,7 +56,7 @@ def labelled(card: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def test_each_network_has_its_line_in_the_brands_order_saying_what_happened_there() -> None:
-    card = card_of(after_approval(Status.UNKNOWN, last_error="X answered 503"), mixed())
+    card = card_of(after_approval(Status.UNKNOWN), mixed())
     lines = network_sections(card)
     assert list(lines) == ["x", "bluesky", "mastodon"]
     assert lines["x"].startswith(":grey_question: *X* didn't confirm the post: X answered 503.")

@@ -19,8 +19,7 @@ BSKY_LINK = "https://bsky.app/profile/acme.bsky.social/post/3k2a"
 
 def published(**fields: object) -> Draft:
     draft = Draft(channel="C0DRAFTS", ts="1.1", writer_id="U0WRITER", text="Hi", status=Status.PUBLISHED)
-    # post_url: the writer's reply still reads the draft's projection (bot/slack/replies.py); the card, its delivery.
-    for name, value in {"id": 7, "decided_by": "U0OWNER", "decided_at": AT, "post_url": X_LINK, **fields}.items():
+    for name, value in {"id": 7, "decided_by": "U0OWNER", "decided_at": AT, **fields}.items():
         setattr(draft, name, value)
     return draft
 
@@ -39,7 +38,7 @@ def test_two_networks_are_each_linked_on_the_card_and_in_the_writers_thread() ->
 
 
 def test_one_network_reads_as_it_always_did() -> None:
-    draft = published(post_url=None)
+    draft = published()
     assert f"<{X_LINK}|view on X>" in outcome_line(draft, delivered(draft, post_url=X_LINK))
     assert decision_reply(published(), links=[("x", X_LINK)]) == f"Approved by <@U0OWNER> · published {X_LINK}"
 

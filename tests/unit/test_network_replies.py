@@ -1,7 +1,6 @@
 """What the writer's thread and the commands say of a draft whose brand is not on X alone: a brand on Bluesky alone
 reads Bluesky wherever an X-only brand reads X, and a brand on X, Bluesky and Mastodon reads all three, with each
-network's own fact where they differ. Every fact comes from the deliveries given, never the draft's projection
-(the drafts below carry none)."""
+network's own fact where they differ. Every fact of where a post went comes from the deliveries given."""
 
 from __future__ import annotations
 
@@ -36,7 +35,7 @@ THREE = ("x", "bluesky", "mastodon")
 
 
 def make_draft(status: str, **fields: Any) -> Draft:
-    """A draft with no projected delivery columns: a reply that names a link or an error got it from a delivery."""
+    """The owner's decision alone: a reply that names a link or an error got it from a delivery."""
     values: dict[str, Any] = {"id": 7, "version": 1, "channel": "C0", "ts": "1.1", "writer_id": "U0WRITER"}
     return Draft(**(values | {"text": "t", "status": status, "decided_by": "U0OWNER", "decided_at": AT} | fields))
 

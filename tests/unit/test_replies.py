@@ -13,6 +13,7 @@ from bot.intake.media_rules import Problem as MediaProblem
 from bot.slack.replies import decision_reply, intake_reply, refusal, revision_refused, slack_only, unexpected_error
 from bot.slack.text import Problem, Refusal
 from storage.models import Draft, Status
+from tests.unit.delivery_rows import delivered
 
 TEMPLATE = "— by {agency}"  # "\n\n— by Ag" adds 9
 
@@ -202,16 +203,17 @@ def test_a_missing_reason_is_said_plainly() -> None:
 
 
 def test_published_reply_includes_the_link() -> None:
-    draft = make_draft(status=Status.PUBLISHED, decided_by="U0OWNER", post_url="https://x.com/acme/status/99")
-    text = decision_reply(draft)
+    draft = make_draft(status=Status.PUBLISHED, decided_by="U0OWNER")
+    text = decision_reply(draft, delivered=delivered(draft, post_ids=["99"], post_url="https://x.com/acme/status/99"))
     assert text is not None
     assert "https://x.com/acme/status/99" in text
     assert "<@U0OWNER>" in text
 
 
 def test_failed_and_unknown_replies_carry_the_error() -> None:
-    failed = decision_reply(make_draft(status=Status.FAILED, decided_by="U0OWNER", last_error="out of credits"))
-    unknown = decision_reply(make_draft(status=Status.UNKNOWN, decided_by="U0OWNER", last_error="read timeout"))
+    failing, lost = make_draft(status=Status.FAILED, decided_by="U0OWNER"), make_draft(status=Status.UNKNOWN)
+    failed = decision_reply(failing, delivered=delivered(failing, last_error="out of credits"))
+    unknown = decision_reply(lost, delivered=delivered(lost, last_error="read timeout"))
     assert failed is not None and "out of credits" in failed
     assert unknown is not None and "read timeout" in unknown
     assert failed != unknown

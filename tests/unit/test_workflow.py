@@ -42,9 +42,10 @@ from bot.slack.text import Problem, Refusal
 from storage import deliveries, notices
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.models import AuditEvent, Draft, Status
+from storage.models import AuditEvent, Delivery, Draft, Status
 from storage.store import Store
 from storage.types import utcnow
+from tests.delivered import x_of
 
 TEAM = "T0ACME"
 NAMES = {
@@ -137,6 +138,12 @@ def reload(store: Store, draft: Draft) -> Draft:
     fresh = store.get(draft.id)
     assert fresh is not None
     return fresh
+
+
+def on_x(store: Store, draft: Draft) -> Delivery:
+    """Where the draft's post got to on X: its X delivery of its current version."""
+    with store.read() as tx:
+        return x_of(tx, draft.id or 0)
 
 
 def audit_rows(store: Store, draft_id: int | None = None) -> list[AuditEvent]:
@@ -594,8 +601,9 @@ def test_an_approved_thread_is_published_as_replies(wf: Workflow, store: Store) 
     wf.approve(ref_of(draft), PARTNER)
     x = publish(store, draft)
     assert x.posts == [("One", None), ("Two" + TAIL + "Pat", "1001")]
-    after = reload(store, draft)
-    assert (after.status, after.post_url, after.post_ids) == (
+    after, sent = reload(store, draft), on_x(store, draft)
+    assert (after.status, sent.status, sent.post_url, sent.post_ids) == (
+        Status.PUBLISHED,
         Status.PUBLISHED,
         "https://x.com/acme/status/1001",
         ["1001", "1002"],
@@ -608,11 +616,16 @@ def test_retry_sends_a_failed_draft_back_to_the_queue(wf: Workflow, store: Store
     publish(store, draft, x_error(401, "Unauthorized"))
     failed = reload(store, draft)
     assert failed.status == Status.FAILED
-    assert "keys" in (failed.last_error or "")
+    assert "keys" in (on_x(store, draft).last_error or "")
     outcome = wf.retry(ref_of(failed), PARTNER)
     assert outcome.kind is Kind.RETRYING
-    after = reload(store, draft)
-    assert (after.status, after.attempts, after.last_error) == (Status.APPROVED, 0, None)
+    again = on_x(store, draft)
+    assert (reload(store, draft).status, again.status, again.attempts, again.last_error) == (
+        Status.APPROVED,
+        Status.APPROVED,
+        0,
+        None,
+    )
     row = audit_rows(store, draft.id)[-1]
     assert (row.action, row.from_status, row.to_status) == ("retry", Status.FAILED, Status.APPROVED)
 
@@ -846,9 +859,9 @@ def test_a_single_post_is_claimed_and_recorded_in_two_transactions(wf: Workflow,
     finally:
         event.remove(store.engine, "begin", count)
     assert x.posts == [("One" + TAIL + "Pat", None)]
-    stored = store.get(draft.id or 0)
-    assert stored is not None and (stored.status, stored.post_ids) == (Status.PUBLISHED, ["1001"])
-    assert stored.post_url == "https://x.com/acme/status/1001"
+    stored, sent = store.get(draft.id or 0), on_x(store, draft)
+    assert stored is not None and (stored.status, sent.post_ids) == (Status.PUBLISHED, ["1001"])
+    assert sent.post_url == "https://x.com/acme/status/1001"
     assert len(begun) == 2
 
 
@@ -862,7 +875,7 @@ def test_the_writers_telling_of_a_post_is_claimed_in_the_outcomes_transaction(wf
     publisher = Publisher(store, x, on_change=lambda _id: None, worker_id="w1", on_published=lambda *a: given.append(a))  # type: ignore[arg-type]
     publisher.publish_draft(draft.id or 0)
     [(written, move_id)] = given
-    assert (written.status, written.post_url) == (Status.PUBLISHED, "https://x.com/acme/status/1001")
+    assert (written.status, on_x(store, draft).post_url) == (Status.PUBLISHED, "https://x.com/acme/status/1001")
     with store.transaction() as tx:
         move = notices.latest_move(tx.session, draft.id or 0)
         assert move is not None and (move.id, move.action) == (move_id, "published")
