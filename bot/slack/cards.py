@@ -4,6 +4,7 @@ card of a draft from the database under its lock, so whichever update lands last
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -49,12 +50,35 @@ class VersionRows:
         return cls(media, deliveries.of_draft(tx.session, draft_id, draft.version))
 
 
+class RecordedCards:
+    """The cards (channel, ts) this process has seen recorded: a click on one of them needs no read to tell it from a
+    card nobody recorded (`CardNotices.show_on_unrecorded`). A recorded card stays recorded, so the set is never
+    wrong; it is bounded, and forgetting only costs that read again."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+
+    def add(self, channel: str, ts: str) -> None:
+        if len(self._seen) >= self.LIMIT:
+            self._seen.clear()
+        self._seen.add((channel, ts))
+
+    def __contains__(self, card: object) -> bool:
+        return card in self._seen
+
+
+def card_targets(approvers: Sequence[str], approval_channel: str = "") -> list[tuple[str, str]]:
+    """(approver_id, channel) per card: one DM per approver, or one card in the approvals channel."""
+    if approval_channel:
+        return [("", approval_channel)]
+    return [(approver, approver) for approver in approvers]
+
+
 class CardNotices(NotifierBase):
     def card_targets(self) -> list[tuple[str, str]]:
-        """(approver_id, channel) per card: one DM per approver, or one card in the approvals channel."""
-        if self.approval_channel:
-            return [("", self.approval_channel)]
-        return [(approver, approver) for approver in self.approvers]
+        return card_targets(self.approvers, self.approval_channel)
 
     def card_post(self, draft: Draft, approver_id: str) -> PostText:
         if draft.final_parts:
@@ -106,25 +130,32 @@ class CardNotices(NotifierBase):
         look_first: bool = False,
         targets: list[tuple[str, str]] | None = None,
         while_pending: bool = False,
+        claimed: Sequence[str] = (),
+        images: Sequence[DraftMedia] = (),
     ) -> None:
         """One card per target (default: the approvers'). `look_first` (the catch-up): a card whose post never
         answered may be in Slack already; then it is adopted (and brought up to date) instead of posted a second
-        time. `while_pending` (escalation): a card claimed after the draft was decided is given back, not posted."""
+        time. `while_pending` (escalation): a card claimed after the draft was decided is given back, not posted.
+        `claimed`: the slots the intake claimed with the draft (`images`: its version's), whose cards show `draft`
+        as the intake wrote it: what moves it later finds the card behind and brings it up to date."""
         draft_id = draft.id or 0
         for approver_id, channel in self.card_targets() if targets is None else targets:
             if draft.writer_id == approver_id:
                 continue  # an approver who wrote the draft can't decide on it; don't ask them
             with self._lock(draft_id):
-                # The slot is claimed (committed before the post, so no other path posts a second card) and the
-                # draft read as it is now, under the lock, in one transaction.
-                with self.store.transaction() as tx:
-                    if not tx.claim_card(draft_id, approver_id):
-                        continue
-                    current = tx.get(draft_id) or draft
-                    if while_pending and current.status != Status.PENDING:  # escalation: decided since the claim
-                        tx.release_card(draft_id, approver_id)
-                        continue
-                    rows = VersionRows.read(tx, current)
+                if approver_id in claimed:
+                    current, rows = draft, VersionRows(list(images))
+                else:
+                    # The slot is claimed (committed before the post, so no other path posts a second card) and the
+                    # draft read as it is now, under the lock, in one transaction.
+                    with self.store.transaction() as tx:
+                        if not tx.claim_card(draft_id, approver_id):
+                            continue
+                        current = tx.get(draft_id) or draft
+                        if while_pending and current.status != Status.PENDING:  # escalation: decided since
+                            tx.release_card(draft_id, approver_id)
+                            continue
+                        rows = VersionRows.read(tx, current)
                 if look_first and self._adopt(current, approver_id, channel):
                     continue
                 try:
@@ -140,6 +171,7 @@ class CardNotices(NotifierBase):
                     continue
                 with self.store.transaction() as tx:
                     cards.fill_shown(tx.session, draft_id, approver_id, sent["channel"], sent["ts"], current)
+                self.recorded.add(sent["channel"], sent["ts"])
 
     def _adopt(self, draft: Draft, approver_id: str, target: str, *, instead_of: str = "") -> bool:
         """Record the card Slack kept from a post that never answered (or whose ts a process that stopped never
@@ -177,6 +209,7 @@ class CardNotices(NotifierBase):
             return False
         shown = []
         for card in cards:
+            self.recorded.add(card.channel, card.ts)
             if draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (
                 draft.status,
                 draft.version,
@@ -198,10 +231,14 @@ class CardNotices(NotifierBase):
         re-posted: the draft was decided on this one), this one becomes theirs and is kept up to date from now on.
         Returns whether it was such a card."""
         approver = "" if self.approval_channel else clicker
+        if (channel, ts) in self.recorded:  # the usual case: a card this process posted or updated
+            return False
         with self.store.read() as tx:
             recorded = tx.cards(draft_id)
             known = {(c.channel, c.ts) for c in recorded}
-            draft = tx.get(draft_id) if (channel, ts) not in known else None  # the usual case reads no draft
+            draft = tx.get(draft_id) if (channel, ts) not in known else None
+        for card in recorded:
+            self.recorded.add(card.channel, card.ts)
         if draft is None or (channel, ts) in known:
             return False
         with self._lock(draft_id):

@@ -33,7 +33,7 @@ class WriterNotices(NotifierBase):
     def intake(self, outcome: Outcome, channel: str, ts: str) -> None:
         """After submit/revise: cards first (the approver is waiting), then the writer's thread."""
         if outcome.kind in {Kind.SUBMITTED, Kind.FILES_DROPPED} and outcome.draft is not None:
-            self.post_cards(outcome.draft)
+            self.post_cards(outcome.draft, claimed=outcome.cards, images=outcome.images)
         elif outcome.kind is Kind.REVISED and outcome.draft is not None:
             self.refresh_cards(outcome.draft.id or 0)
         elif outcome.kind is Kind.WITHDRAWN and outcome.draft is not None:
