@@ -99,6 +99,7 @@ class Recovery:
                         to=Status.UNKNOWN,
                         version=delivery.version,
                         detail=self._detail(detail, delivery),
+                        brand=delivery.brand,  # the draft's own: no read of it for the audit row
                     )
                     moved.append((delivery.id or 0, delivery.draft_id))
         for delivery_id, draft_id in moved:
