@@ -27,7 +27,7 @@ _KEYS = Delivery.__table__.c["keys"]  # type: ignore[attr-defined]  # (`.c.keys`
 
 @dataclass(frozen=True)
 class Candidate:
-    """A delivery to claim, with what the claim needs of it beforehand. `has_media` None: not known (read it)."""
+    """A delivery to claim, with what the claim needs of it beforehand."""
 
     id: int
     draft_id: int
@@ -35,7 +35,7 @@ class Candidate:
     brand: str
     network: str
     parts: int
-    has_media: bool | None = None
+    has_media: bool  # the version has images (read them with the claim)
 
 
 def _has_media() -> Any:

@@ -10,6 +10,10 @@ retry resumes after the last part that is known to be up. Each delivery move wri
 aggregate) in its transaction. One network failing never blocks or repeats another: each has its own claim,
 backoff, uncertainty and reconciliation. A claim names its process (`bot.delivery.claimer`): one of this host
 whose process is gone is recovered at once, others when their lease runs out.
+
+A pass woken by an approval reads what is due once (`storage.publishing`: each candidate carries what its claim
+needs) and, after it, when to wake; the scans for abandoned claims and due looks, nearly always empty, wait for
+the tick or a booked time.
 """
 
 from __future__ import annotations
@@ -257,7 +261,7 @@ class Publisher(Recovery):
             session.expunge(delivery)  # the row as written below, not flushed again from this copy
             delivery.keys = keys
         deliveries.settle_draft(session, delivery.draft_id, delivery.version)
-        stored = stored_media.of_version(session, found.draft_id, found.version) if found.has_media is not False else []
+        stored = stored_media.of_version(session, found.draft_id, found.version) if found.has_media else []
         tx.audit(
             delivery.draft_id,
             "publish_claimed",
