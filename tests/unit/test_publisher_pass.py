@@ -65,16 +65,26 @@ def test_a_wake_up_that_finds_nothing_reads_twice_and_scans_nothing(store: Store
     """Woken (an approval elsewhere, an Undo) with nothing due: what is due, and when to wake; no lease or look
     scan, no pause switch read, no second read of what is due."""
     publisher = Publisher(store, StubX(), on_change=lambda _id: None, worker_id="w1")  # type: ignore[arg-type]
-    publisher.start()
-    try:
-        time.sleep(0.3)  # the first pass (which scans) and its wait have begun
-        with statements_of(store, "countersign-publisher") as seen:
+
+    def passes_ended(seen: list[str], n: int) -> int:
+        """Waits until the loop has read when to wake `n` times (each pass ends so); returns where the nth read is."""
+        deadline = time.monotonic() + 5
+        while True:
+            ends = [i for i, sql in enumerate(seen) if "min(delivery.next_attempt_at)" in sql]
+            if len(ends) >= n:
+                return ends[n - 1]
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.01)
+
+    with statements_of(store, "countersign-publisher") as seen:
+        publisher.start()
+        try:
+            first = passes_ended(seen, 1)  # the start's pass, which scans
             publisher.wake()
-            deadline = time.monotonic() + 5
-            while len(seen) < 2 and time.monotonic() < deadline:
-                time.sleep(0.01)
+            second = passes_ended(seen, 2)
             time.sleep(0.2)  # anything more it would run
-    finally:
-        publisher.stop()
-    assert len(seen) == 2, seen
-    assert "FROM delivery JOIN draft" in seen[0] and "min(delivery.next_attempt_at)" in seen[1]
+        finally:
+            publisher.stop()
+    woken = seen[first + 1 :]
+    assert second == first + 2 and len(woken) == 2, woken
+    assert "FROM delivery JOIN draft" in woken[0]
