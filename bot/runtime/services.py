@@ -243,7 +243,6 @@ def build_services(
         first.accounts,
         route("decided"),
         worker_id=worker_id,
-        paused=lambda: all(d.switch.paused() for d in desks.values()),  # each brand's own: storage.brands.unpaused
         lease=settings.publish_lease,
         media=MediaUploader(SlackFiles(settings.slack_bot_token, settings.slack_api_url).download, first.account),
         clock=clock,
