@@ -335,9 +335,6 @@ class Publisher(Recovery):
                 ):
                     log.warning("delivery %s: lease lost mid-thread; leaving it to the new owner", delivery.id)
                     return None
-                # The draft's status stays `publishing`; only its projected post ids and lease move. Once the draft
-                # no longer projects its deliveries (issue 12's last step), this settle has nothing to write.
-                deliveries.settle_draft(tx.session, delivery.draft_id, delivery.version)
         return self._record_published(delivery, attempt_id, account.link(ids[0]) if ids else None)
 
     def _record_published(

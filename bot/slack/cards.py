@@ -27,8 +27,8 @@ from bot.slack.notify_base import (
 )
 from bot.slack.schedule_blocks import Timing
 from storage import cards, deliveries, reports
+from storage import cards as stored_cards
 from storage import media as stored_media
-from storage.cards import mark_all_shown as cards_shown
 from storage.models import Card, Delivery, Draft, DraftMedia, Status
 from storage.store import Tx
 
@@ -187,26 +187,31 @@ class CardNotices(NotifierBase):
         self._update(card, draft)
         return True
 
-    def refresh_cards(self, draft_id: int) -> None:
+    def refresh_cards(self, draft_id: int) -> tuple[Draft, VersionRows] | None:
         """Re-render every card of the draft from what the database says now.
 
         The lock is this process's: another instance (its publisher) may move the draft and update the cards while
-        this update is on its way, and land first. So once the update is recorded, the draft is read again in that
-        transaction; if it moved meanwhile, the cards are rendered again, and the newest state is the last one sent."""
+        this update is on its way, and land first. So the update is recorded only if the draft is still as shown (one
+        guarded UPDATE); if it moved meanwhile, the cards are rendered again, and the newest state is the last one sent.
+        Returns the version's images and deliveries as last read (None: nothing read), for the caller's reply."""
+        read = None
         with self._lock(draft_id):
             for _ in range(REFRESH_ROUNDS):
-                if not self._refresh_once(draft_id):
-                    return
+                moved, read = self._refresh_once(draft_id)
+                if not moved:
+                    break
+        return read
 
-    def _refresh_once(self, draft_id: int) -> bool:
-        """One round of `refresh_cards`: True if the draft moved on while its cards were being updated."""
+    def _refresh_once(self, draft_id: int) -> tuple[bool, tuple[Draft, VersionRows] | None]:
+        """One round of `refresh_cards`: whether the draft moved on while its cards were being updated, and the draft
+        with its version's rows as read."""
         with self.store.read() as tx:
             draft = tx.get(draft_id)
             cards = tx.cards(draft_id)
             # The version's images and deliveries, read once for every card (each card's render would read them again).
-            rows = VersionRows.read(tx, draft) if draft and cards else VersionRows()
+            rows = VersionRows.read(tx, draft) if draft else VersionRows()
         if draft is None:
-            return False
+            return False, None
         shown = []
         for card in cards:
             self.recorded.add(card.channel, card.ts)
@@ -218,11 +223,10 @@ class CardNotices(NotifierBase):
             if self._update(card, draft, rows, mark=False):
                 shown.append(card.id or 0)
         if not shown:
-            return False
-        with self.store.transaction() as tx:  # one write for every card that took the update
-            cards_shown(tx.session, shown, draft.status, draft.version)
-            now = tx.get(draft_id)
-        return now is not None and (now.status, now.version) != (draft.status, draft.version)
+            return False, (draft, rows)
+        with self.store.transaction() as tx:  # one write for every card that took the update, if still current
+            moved = not stored_cards.mark_all_shown_if_current(tx.session, shown, draft_id, draft.status, draft.version)
+        return moved, (draft, rows)
 
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
         """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the
