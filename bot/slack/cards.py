@@ -27,7 +27,6 @@ from bot.slack.notify_base import (
 )
 from bot.slack.schedule_blocks import Timing
 from storage import cards, deliveries, reports
-from storage import cards as stored_cards
 from storage import media as stored_media
 from storage.models import Card, Delivery, Draft, DraftMedia, Status
 from storage.store import Tx
@@ -207,13 +206,13 @@ class CardNotices(NotifierBase):
         with its version's rows as read."""
         with self.store.read() as tx:
             draft = tx.get(draft_id)
-            cards = tx.cards(draft_id)
+            found = tx.cards(draft_id)
             # The version's images and deliveries, read once for every card (each card's render would read them again).
             rows = VersionRows.read(tx, draft) if draft else VersionRows()
         if draft is None:
             return False, None
         shown = []
-        for card in cards:
+        for card in found:
             self.recorded.add(card.channel, card.ts)
             if draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (
                 draft.status,
@@ -225,7 +224,7 @@ class CardNotices(NotifierBase):
         if not shown:
             return False, (draft, rows)
         with self.store.transaction() as tx:  # one write for every card that took the update, if still current
-            moved = not stored_cards.mark_all_shown_if_current(tx.session, shown, draft_id, draft.status, draft.version)
+            moved = not cards.mark_all_shown_if_current(tx.session, shown, draft_id, draft.status, draft.version)
         return moved, (draft, rows)
 
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
