@@ -190,8 +190,9 @@ class CardNotices(NotifierBase):
         """Re-render every card of the draft from what the database says now.
 
         The lock is this process's: another instance (its publisher) may move the draft and update the cards while
-        this update is on its way, and land first. So the update is recorded only if the draft is still as shown (one
-        guarded UPDATE); if it moved meanwhile, the cards are rendered again, and the newest state is the last one sent.
+        this update is on its way, and land first. So once the update is recorded (what Slack shows now, even if
+        stale), the draft is read again in that transaction; if it moved meanwhile, the cards are rendered again, and
+        the newest state is the last one sent.
         Returns the version's images and deliveries as last read (None: nothing read), for the caller's reply."""
         read = None
         with self._lock(draft_id):
@@ -223,9 +224,10 @@ class CardNotices(NotifierBase):
                 shown.append(card.id or 0)
         if not shown:
             return False, (draft, rows)
-        with self.store.transaction() as tx:  # one write for every card that took the update, if still current
-            moved = not cards.mark_all_shown_if_current(tx.session, shown, draft_id, draft.status, draft.version)
-        return moved, (draft, rows)
+        with self.store.transaction() as tx:  # one write for every card that took the update
+            cards.mark_all_shown(tx.session, shown, draft.status, draft.version)
+            now = tx.get(draft_id)
+        return now is not None and (now.status, now.version) != (draft.status, draft.version), (draft, rows)
 
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
         """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the
