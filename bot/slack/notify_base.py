@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -15,9 +14,6 @@ from slack_sdk.errors import SlackApiError
 from bot.approval.workflow import Workflow
 from storage.models import Status
 from storage.store import Store
-
-if TYPE_CHECKING:
-    from bot.slack.cards import RecordedCards
 
 log = logging.getLogger(__name__)
 LOCK_STRIPES = 64
@@ -54,7 +50,6 @@ class NotifierBase:
     bot_user_id: str
     backups: tuple[str, ...]
     _locks: list[threading.Lock]
-    recorded: RecordedCards  # bot.slack.cards
 
     def _lock(self, draft_id: int) -> threading.Lock:
         return self._locks[draft_id % LOCK_STRIPES]
