@@ -23,9 +23,17 @@ def insert(tx: Tx, draft: Draft, author_id: str = "U0WRITER", **values: Any) -> 
     return draft.id
 
 
+def maybe_x(tx: Tx, draft_id: int) -> Delivery | None:
+    """The draft's X delivery of its current version, if it has one (none before approval)."""
+    found = [d for d in deliveries.of_draft(tx.session, draft_id) if d.network == "x"]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
 def x_of(tx: Tx, draft_id: int) -> Delivery:
     """The draft's X delivery of its current version (a draft seeded past approval has one: Tx.insert_draft)."""
-    [found] = [d for d in deliveries.of_draft(tx.session, draft_id) if d.network == "x"]
+    found = maybe_x(tx, draft_id)
+    assert found is not None, f"draft {draft_id} has no X delivery"
     return found
 
 

@@ -14,7 +14,7 @@ from bot.approval.post_text import escape_mrkdwn
 from bot.delivery.deleter import remaining
 from bot.networks.base import title_of
 from bot.reports.per_network import brief
-from bot.slack.network_words import status_words, where
+from bot.slack.network_words import first_error, status_words, where
 from storage.models import Delivery, Draft, Status
 
 
@@ -47,9 +47,8 @@ def deletion_result(draft: Draft | None, remaining_parts: list[int], delivered: 
             )
         case Status.DELETE_FAILED:
             left = ", ".join(str(n) for n in remaining_parts)
-            error = found[0].last_error if found else None
             return (
-                f":warning: Deleting draft #{draft.id} from {on} stopped: {escape_mrkdwn(error or '')}."
+                f":warning: Deleting draft #{draft.id} from {on} stopped: {escape_mrkdwn(first_error(found) or '')}."
                 f" Still on {on}: part {left} of {parts}. Press *Retry* on the card, or run the command again."
             )
     return f"Draft #{draft.id} is {status_words(draft.status, on)}."

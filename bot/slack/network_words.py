@@ -45,3 +45,8 @@ def where(delivered: Sequence[Delivery] = (), networks: Sequence[str] = ()) -> s
 def titles(delivered: Sequence[Delivery]) -> str:
     """`Mastodon`, `X and Bluesky`: the networks of these deliveries (a subset: the failed ones, the stopped ones)."""
     return joined([title_of(d.network) for d in delivered])
+
+
+def first_error(delivered: Sequence[Delivery]) -> str | None:
+    """The error of a post on one network (None when the caller gave no delivery)."""
+    return delivered[0].last_error if delivered else None

@@ -15,8 +15,8 @@ from bot.slack import media_replies
 from bot.slack.delete_replies import deleting as deleting
 from bot.slack.delete_replies import deletion_result as deletion_result
 from bot.slack.network_links import network_links
+from bot.slack.network_words import first_error, titles, where
 from bot.slack.network_words import status_words as status_words
-from bot.slack.network_words import titles, where
 from bot.slack.text import Problem, Refusal
 from storage.models import Delivery, Draft, Status
 from storage.tries import was_tried
@@ -330,7 +330,7 @@ def intake_reply(outcome: Outcome, approvers: str) -> str | None:
             )
         case Kind.NOT_WITHDRAWABLE:
             assert draft is not None
-            up = [(d.network, d.post_url) for d in tuple(outcome.delivered) if d.post_url]
+            up = [(d.network, d.post_url) for d in outcome.delivered if d.post_url]
             is_on = f" It is on {network_links(up, mrkdwn=False)}" if up else ""
             return (
                 f"Your message was deleted, but draft #{draft.id} was already {status_words(draft.status, on)}, so it "
@@ -403,7 +403,7 @@ def decision_reply(
             failed = titles([d for d in found if d.status == Status.FAILED])
             return f"Approved by {who}, but publishing failed on {failed}: {brief(found)}. Retry is on the card."
         case Status.FAILED:
-            return f"Approved by {who}, but publishing failed: {_plain(_error(found))}. Retry is on the card."
+            return f"Approved by {who}, but publishing failed: {_plain(first_error(found))}. Retry is on the card."
         case Status.DELETED:
             asked = f"<@{draft.deleted_by}>" if draft.deleted_by else "an approver"
             why = f":\n>{_quote(draft.delete_reason)}" if draft.delete_reason else "."
@@ -416,15 +416,10 @@ def decision_reply(
             )
         case Status.UNKNOWN:
             return (
-                f"Approved by {who}, but {where(found)} didn't confirm the post ({_plain(_error(found))}). "
+                f"Approved by {who}, but {where(found)} didn't confirm the post ({_plain(first_error(found))}). "
                 "The approver will check the account before anything is sent again."
             )
     return None
-
-
-def _error(found: Sequence[Delivery]) -> str | None:
-    """The one network's error (None when the caller gave no delivery)."""
-    return found[0].last_error if found else None
 
 
 def _plain(text: str | None) -> str:

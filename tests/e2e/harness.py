@@ -13,10 +13,9 @@ import requests
 from bot.runtime.runner import Running
 from bot.sandbox import SlackDriver, SlackSandbox, XSandbox
 from bot.sandbox.slack_api import Message, View, dm_channel_for
-from storage import deliveries
 from storage.models import AuditEvent, Delivery, Draft
 from storage.store import Store
-from tests.delivered import x_delivery
+from tests.delivered import maybe_x, x_delivery
 
 SECRET = "test-signing-secret-6f1c2a"
 TEAM = "T0ACME"
@@ -226,7 +225,7 @@ class Harness:
         if draft is None or draft.id is None:
             return None
         with self.store.read() as tx:
-            return next((d for d in deliveries.of_draft(tx.session, draft.id) if d.network == "x"), None)
+            return maybe_x(tx, draft.id)
 
     def _maybe_row(self, ts: str, channel: str = DRAFTS) -> Draft | None:
         with self.store.transaction() as tx:
