@@ -19,7 +19,8 @@ def mark_shown(session: Session, card_id: int, status: str, version: int) -> Non
 
 
 def mark_all_shown(session: Session, card_ids: Sequence[int], status: str, version: int) -> None:
-    """`mark_shown` for several cards of one draft that took the same update: one statement."""
+    """`mark_shown` for several cards of one draft that took the same update: one statement. Always what Slack now
+    shows, even if the draft moved meanwhile: a card recorded as showing a state it doesn't would never be caught up."""
     session.execute(CARD.update().where(CARD.c.id.in_(card_ids)).values(shown_status=status, shown_version=version))
 
 

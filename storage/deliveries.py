@@ -273,8 +273,13 @@ def due(
     """Deliveries waiting to go whose time has come, oldest decision first: candidates for `claimed`. The draft's
     decision says when (its time, its Undo window, an Undo click waiting); the delivery says whether it is held back
     (a retry's backoff). On PostgreSQL `SKIP LOCKED` spreads instances over the queue (Tx.due_for_publishing)."""
-    stmt = (
-        select(Delivery.id)
+    return [i for i in unlocked_first(session, due_query(now, Delivery.id, limit=limit, grace=grace), postgresql) if i]
+
+
+def due_query(now: datetime, *columns: Any, limit: int, grace: timedelta) -> Any:
+    """`due`'s SELECT of `columns` (storage.publishing reads more of each candidate with it)."""
+    return (
+        select(*columns)
         .join(Draft, col(Draft.id) == col(Delivery.draft_id))
         .where(Delivery.status == Status.APPROVED, col(Delivery.version) == col(Draft.version))
         .where(col(Draft.status).in_(list(DELIVERY_STATUSES)))  # an Undo put it back to pending: not due
@@ -287,22 +292,30 @@ def due(
         .order_by(col(Draft.decided_at), col(Delivery.draft_id), col(Delivery.id))
         .limit(limit)
     )
+
+
+def unlocked_first(session: Session, stmt: Any, postgresql: bool) -> list[Any]:
+    """On PostgreSQL the rows no other transaction holds (`SKIP LOCKED`), else all of them (a held row may be
+    free by the time it is claimed); on SQLite all of them."""
     if postgresql:
-        unlocked = session.exec(stmt.with_for_update(of=Delivery, skip_locked=True)).all()  # type: ignore[arg-type]
+        unlocked = session.exec(stmt.with_for_update(of=Delivery, skip_locked=True)).all()
         if unlocked:
-            return [i for i in unlocked if i is not None]
-    return [i for i in session.exec(stmt).all() if i is not None]
+            return list(unlocked)
+    return list(session.exec(stmt).all())
 
 
 def next_due(session: Session) -> datetime | None:
     """When the earliest postponed attempt (rate limit, backoff) or booked look for an unknown post is due."""
+    return session.exec(next_due_query()).one()
+
+
+def next_due_query() -> Any:
     held = (col(Delivery.status) == Status.APPROVED) & ~brands.unpaused()  # a paused brand's retry waits for resume
-    stmt = (
+    return (
         select(func.min(Delivery.next_attempt_at))
         .join(Draft, col(Draft.id) == col(Delivery.draft_id))
         .where(col(Delivery.status).in_([Status.APPROVED, Status.UNKNOWN]), ~held)
     )
-    return session.exec(stmt).one()
 
 
 def looks_due(session: Session, now: datetime, limit: int = 10) -> list[int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -21,9 +22,13 @@ from storage.types import utcnow
 
 def next_publish_at(session: Session, now: datetime) -> datetime | None:
     """When the next scheduled post is due: the publisher sleeps until then (no fixed polling for it)."""
+    return session.exec(next_publish_at_query(now)).one()
+
+
+def next_publish_at_query(now: datetime) -> Any:
+    """`next_publish_at`'s SELECT, for the publisher's one read of when to wake (storage.publishing.next_wake)."""
     stmt = select(func.min(Draft.publish_at)).where(Draft.status == Status.APPROVED, col(Draft.publish_at) > now)
-    stmt = stmt.where(unpaused())  # a paused brand's time wakes nobody: its post waits for resume
-    return session.exec(stmt).one()
+    return stmt.where(unpaused())  # a paused brand's time wakes nobody: its post waits for resume
 
 
 def coming_up(session: Session, brand: str, start: datetime, end: datetime, *, limit: int) -> list[Draft]:

@@ -19,9 +19,13 @@ HOLDING_ATTEMPTS = 3  # bot.intake.inbox.MAX_ATTEMPTS: a click given up on stops
 
 def next_window_end(session: Session, now: datetime) -> datetime | None:
     """The earliest end of an open Undo window: the publisher sleeps until then, not a tick more."""
+    return session.exec(next_window_end_query(now)).one()
+
+
+def next_window_end_query(now: datetime) -> Any:
+    """`next_window_end`'s SELECT, for the publisher's one read of when to wake (storage.publishing.next_wake)."""
     stmt = select(func.min(Draft.undo_until)).where(Draft.status == Status.APPROVED, col(Draft.undo_until) > now)
-    stmt = stmt.where(unpaused())
-    return session.exec(stmt).one()
+    return stmt.where(unpaused())
 
 
 def click_waiting() -> Any:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from bot.approval.post_text import PostText
 from bot.intake.media_rules import MediaRefusal
 from bot.slack.text import Refusal
-from storage.models import Delivery, Draft
+from storage.models import Delivery, Draft, DraftMedia
 
 
 class Kind(StrEnum):
@@ -121,6 +121,10 @@ class Outcome:
     # and for a refusal about what the brand posts to (Slack-only text, images), the brand's networks.
     delivered: tuple[Delivery, ...] = ()
     networks: tuple[str, ...] = ()
+    # For SUBMITTED: the card slots claimed in the intake's own transaction (approver ids, "" for the approvals
+    # channel's card) and the version's images as stored there: its cards are posted without reading it back.
+    cards: tuple[str, ...] = ()
+    images: tuple[DraftMedia, ...] = ()
 
     @property
     def refused(self) -> bool:

@@ -7,17 +7,15 @@ network, the same parts are also measured on each network (`network_fit`), and t
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from twitter_text import parse_tweet
-
 from bot.approval.approval_rule import joined
 from bot.approval.network_fit import Fit, measure
 from bot.networks.base import Network, TextRules
+from bot.networks.x.rules import measure as x_measure
 
 LIMIT = 280
 MAX_PARTS = 25  # a longer thread is rarely read, and its card would pass Slack's 50-block limit
@@ -44,7 +42,7 @@ class Part:
     @property
     def acceptable(self) -> bool:
         """X also refuses text with characters it treats as invalid (e.g. U+FFFE), whatever the length."""
-        return self.over_by > 0 or _measure(self.text)[1]
+        return self.over_by > 0 or x_measure(self.text)[1]
 
 
 @dataclass(frozen=True)
@@ -128,17 +126,8 @@ class PostText:
 
 
 def weighted_length(text: str) -> int:
-    """X's weighted length (twitter-text v3)."""
-    return _measure(text)[0]
-
-
-@functools.lru_cache(maxsize=2048)
-def _measure(text: str) -> tuple[int, bool]:
-    """Weighted length and validity from one parse. Memoized: twitter-text spends ~1.3 ms on a 270-character post
-    (mostly its emoji scan), and the same texts are measured again and again (every card, the App Home queue, each
-    refresh)."""
-    parsed = parse_tweet(unicodedata.normalize("NFC", text))
-    return parsed.weightedLength, parsed.valid
+    """X's weighted length (twitter-text v3), from the parse X's rules keep (one for every caller)."""
+    return x_measure(text)[0]
 
 
 def visible(text: str) -> str:

@@ -58,7 +58,11 @@ class Workflow(WriterMoves, RecoveryMoves, ScheduleMoves, UndoMoves, Approving):
         networks: Callable[[str], Sequence[str]] = lambda brand: ("x",),
         rules: Callable[[str], Mapping[Network, TextRules]] | None = None,
         media_limits: Callable[[str], Mapping[Network, MediaLimits]] | None = None,
+        card_slots: Sequence[str] = (),
     ) -> None:
+        # Who gets a card of a new draft (approver ids; "" for the approvals channel's one card): each slot is
+        # claimed in the intake's transaction, so the cards go out with no transaction of their own before the call.
+        self.card_slots = tuple(card_slots)
         # The networks a brand's approved version goes to: one delivery each, made with the approval (registry).
         self.networks = networks
         # How each of those networks counts text (each account's `rules()`): a post must fit all. None: X's alone.

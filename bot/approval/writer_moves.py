@@ -123,11 +123,22 @@ class WriterMoves:
         draft.waiting_since = draft.pending_since
         draft.escalate_at = due_at(draft.pending_since or self.clock(), draft.publish_at, self.escalate_after)
         tx.insert_draft(draft, author_id=message.user)
-        stored_media.save(tx.session, draft.id or 0, 1, draft_media.rows(message.media))
+        images = draft_media.rows(message.media)
+        stored_media.save(tx.session, draft.id or 0, 1, images)
         detail = "from an edit" if message.edited_ts else None
         tx.audit(draft.id, "submitted", actor_id=message.user, to=Status.PENDING, version=1, detail=detail)
+        # Its cards' slots, with the draft: committed before any card is posted, as a slot must be (CardNotices).
+        slots = tuple(a for a in self.card_slots if a != message.user and tx.claim_card(draft.id or 0, a))
         kind = Kind.FILES_DROPPED if message.media_dropped else Kind.SUBMITTED
-        return Outcome(kind, draft=draft, post=post, media=message.media_dropped, detail=self._said(draft.publish_at))
+        return Outcome(
+            kind,
+            draft=draft,
+            post=post,
+            media=message.media_dropped,
+            detail=self._said(draft.publish_at),
+            cards=slots,
+            images=tuple(images),
+        )
 
     def revise(self, message: IncomingMessage) -> Outcome:
         """The writer edited their message: a new version, pending again, old cards can't approve.

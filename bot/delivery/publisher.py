@@ -10,6 +10,10 @@ retry resumes after the last part that is known to be up. Each delivery move wri
 aggregate) in its transaction. One network failing never blocks or repeats another: each has its own claim,
 backoff, uncertainty and reconciliation. A claim names its process (`bot.delivery.claimer`): one of this host
 whose process is gone is recovered at once, others when their lease runs out.
+
+A pass woken by an approval reads what is due once (`storage.publishing`: each candidate carries what its claim
+needs) and, after it, when to wake; the scans for abandoned claims and due looks, nearly always empty, wait for
+the tick or a booked time.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,10 +38,11 @@ from bot.intake.media_rules import MediaItem
 from bot.networks.base import Account, Diagnosis, Verdict, title_of
 from bot.networks.registry import by_network
 from bot.runtime import failpoints
-from storage import deliveries, notices, schedule, undo
+from storage import deliveries, notices, publishing
 from storage import media as stored_media
 from storage.models import Delivery, Draft, Status
-from storage.store import Store
+from storage.publishing import Candidate
+from storage.store import Store, Tx
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -69,10 +75,6 @@ def no_account_reason(brand: str, network: str) -> str:
     )
 
 
-def min_time(*times: datetime | None) -> datetime | None:
-    return min((t for t in times if t is not None), default=None)
-
-
 class Publisher(Recovery):
     def __init__(
         self,
@@ -82,7 +84,6 @@ class Publisher(Recovery):
         *,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
-        paused: Callable[[], bool] = lambda: False,
         lease: timedelta = LEASE,
         claimer: Claimer | None = None,
         media: MediaUploader | None = None,
@@ -95,7 +96,6 @@ class Publisher(Recovery):
         self.on_published = on_published
         self.media = media  # None: images can't be fetched (a draft with images then fails, saying so)
         self.grace = grace  # a scheduled post this late is held for a person (jobs.timekeeper), never posted silently
-        self.paused = paused
         self.lease = lease
         # Every network's account by name (bot.networks.registry.Accounts); one account alone is its network's.
         self.accounts: Mapping[str, Account] = by_network(accounts)
@@ -108,6 +108,7 @@ class Publisher(Recovery):
         self.clock = clock
         self.waiters = Waiters()  # decisions whose handler waits for the outcome (bot.delivery.publish_wait)
         self._wake = threading.Event()
+        self._read_at: datetime | None = None  # when the last pass read what was due (`_pause`)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -139,67 +140,73 @@ class Publisher(Recovery):
             self.look_again()
         except Exception:
             log.exception("looking again at unknown drafts failed; a person can still settle them")
+        scanned = -IDLE_TICK_S  # monotonic time of the last scan of claims and looks: the first pass makes one
+        woken = False
         while not self._stop.is_set():
             self._wake.clear()
+            # A wake-up (an approval) publishes; the scans that are nearly always empty run when the wait ran out
+            # (a booked look's or retry's time, or the tick) and at least once a tick however often it is woken.
+            scan = not woken or time.monotonic() - scanned >= IDLE_TICK_S
             try:
-                self.run_once()
-                pause = self._pause()
+                if scan:
+                    scanned = time.monotonic()
+                self.run_once(scan=scan)
+                pause = 0.0 if self._wake.is_set() else self._pause(self._read_at)  # woken: pass again, no read
             except Exception:
                 log.exception("publisher tick failed; trying again at the next tick")
                 pause = IDLE_TICK_S
-            self._wake.wait(pause)
+            woken = self._wake.wait(pause)
 
-    def _pause(self) -> float:
-        """Sleep until the next postponed attempt is due, or a tick, whichever is sooner. While the brand is
-        paused, a tick: an overdue retry can't go out before resume (which wakes the loop) and must not make
-        the loop pass again at once, over and over."""
-        if self.paused():
-            return IDLE_TICK_S
+    def _pause(self, since: datetime | None = None) -> float:
+        """Sleep until the next postponed attempt or look is due, a scheduled time or an Undo window's end, or a
+        tick, whichever is sooner. A paused brand's times don't count (its overdue retry can't go out before
+        resume, which wakes the loop, and must not make the loop pass again at once, over and over). `since`: when
+        the pass read what was due; a time that came after it (during the pass) makes the loop pass again at once."""
         with self.store.read() as tx:
-            now = self.clock()
-            due = min_time(
-                deliveries.next_due(tx.session),
-                schedule.next_publish_at(tx.session, now),
-                undo.next_window_end(tx.session, now),
-            )
+            due = publishing.next_wake(tx.session, since or self.clock())
         if due is None:
             return IDLE_TICK_S
         return min(IDLE_TICK_S, max(0.0, (due - self.clock()).total_seconds()))
 
-    def run_once(self) -> int:
-        """Recover abandoned claims, take the looks that are due, then publish every delivery that is due.
-        Returns deliveries attempted."""
+    def run_once(self, *, scan: bool = True) -> int:
+        """Recover abandoned claims and take the looks that are due (`scan`), then publish every delivery that is
+        due. Returns deliveries attempted."""
         begun = self.waiters.pass_begins()
         try:
-            return self._run_once()
+            return self._run_once(scan)
         finally:
             self.waiters.pass_ends(begun)
 
-    def _run_once(self) -> int:
-        self.recover_expired_leases()
-        self.look_when_due()  # reading the account, not publishing: a paused brand's unknown posts are looked for too
-        if self.paused():
-            return 0  # the brand's kill switch: approved drafts wait, in order, for resume
+    def _run_once(self, scan: bool) -> int:
+        if scan:
+            self.recover_expired_leases()
+            self.look_when_due()  # reading the account, not publishing: a paused brand's posts are looked for too
+        # A paused brand's deliveries are not due (storage.brands.unpaused): they wait, in order, for resume.
         done = 0
         while not self._stop.is_set():
             with self.store.read() as tx:
-                due = deliveries.due(
-                    tx.session, self.clock(), limit=CANDIDATES, grace=self.grace, postgresql=tx.dialect == "postgresql"
-                )
+                self._read_at = now = self.clock()
+                pg = tx.dialect == "postgresql"
+                due = publishing.candidates(tx.session, now, limit=CANDIDATES, grace=self.grace, postgresql=pg)
             # Another instance may win a candidate; move on to the next rather than idle until the tick.
-            claimed = [i for i in due if not self._stop.is_set() and self.publish(i)]
-            if not claimed:
-                break
+            claimed = [c for c in due if not self._stop.is_set() and self._publish(c)]
             done += len(claimed)
+            if not claimed or len(due) < CANDIDATES:  # what was due when read is done; a later approval wakes us
+                break
         return done
 
     # -- one delivery --------------------------------------------------------------------------
 
     def publish(self, delivery_id: int) -> bool:
         """Claim the delivery `delivery_id` and post it. False if another worker (or an Undo) got there first."""
+        return self._publish(delivery_id)
+
+    def _publish(self, candidate: Candidate | int) -> bool:
+        """`publish`, given the pass's candidate (or only its id: then read in the claim's transaction)."""
         attempt_id = uuid.uuid4().hex
         with self.store.transaction() as tx:
-            claim = self._claim(tx, delivery_id, attempt_id)
+            found = publishing.candidate(tx.session, candidate) if isinstance(candidate, int) else candidate
+            claim = None if found is None else self._claim(tx, found, attempt_id)
         if isinstance(claim, NoAccount):
             self.on_change(claim.draft_id)
             return True
@@ -231,28 +238,31 @@ class Publisher(Recovery):
             waiting = [d.id for d in deliveries.of_draft(tx.session, draft_id) if d.status == Status.APPROVED]
         return [self.publish(i) for i in waiting if i is not None].count(True) > 0
 
-    def _claim(self, tx: object, delivery_id: int, attempt_id: str) -> tuple[Delivery, tuple] | NoAccount | None:
-        """approved → publishing, audited, with the keys of the parts still to go stored: in one transaction that
-        holds the draft's row first (an Undo of it takes turns with this claim)."""
-        session = tx.session  # type: ignore[attr-defined]
-        found = deliveries.get(session, delivery_id)
-        if found is None or not deliveries.hold_draft(session, found.draft_id, found.version):
+    def _claim(self, tx: Tx, found: Candidate, attempt_id: str) -> tuple[Delivery, tuple] | NoAccount | None:
+        """approved → publishing, audited, with the keys of its parts stored: in one transaction that holds the
+        draft's row first (an Undo of it takes turns with this claim). The keys are chosen before the claim and
+        written by its UPDATE, which returns the row; images are read only when the version has some."""
+        session = tx.session
+        if not deliveries.hold_draft(session, found.draft_id, found.version):
             return None
-        if self.reconciler.account_of(found.brand, found.network) is None:
+        account = self.reconciler.account_of(found.brand, found.network)
+        if account is None:
             return self._fail_without_account(tx, found)
-        delivery = deliveries.claimed(session, delivery_id, attempt_id, str(self.claimer), self.clock() + self.lease)
+        # Chosen once per part, before its first create call; a retry keeps the keys its first claim stored.
+        fresh = [account.new_key() for _ in range(found.parts)]
+        until = self.clock() + self.lease
+        delivery = publishing.claim(session, found.id, attempt_id, str(self.claimer), until, fresh)
         if delivery is None:
             return None
-        parts = delivery.final_parts or []
-        keys = list(delivery.keys or [])
-        if len(keys) < len(parts):  # chosen once per part, before its first create call; every retry reuses it
-            account = self.reconciler.account_of(delivery.brand, delivery.network)
-            keys += [account.new_key() for _ in range(len(parts) - len(keys))]  # type: ignore[union-attr]
-            deliveries.attempt_write(session, delivery_id, attempt_id, keys=keys)
+        parts, keys = delivery.final_parts or [], list(delivery.keys or [])
+        if len(keys) < len(parts):  # keys stored short of the parts (not written so today): topped up as before
+            keys += [account.new_key() for _ in range(len(parts) - len(keys))]
+            deliveries.attempt_write(session, found.id, attempt_id, keys=keys)
+            session.expunge(delivery)  # the row as written below, not flushed again from this copy
             delivery.keys = keys
         deliveries.settle_draft(session, delivery.draft_id, delivery.version)
-        images = draft_media.items(stored_media.of_version(session, delivery.draft_id, delivery.version))
-        tx.audit(  # type: ignore[attr-defined]
+        stored = stored_media.of_version(session, found.draft_id, found.version) if found.has_media else []
+        tx.audit(
             delivery.draft_id,
             "publish_claimed",
             actor_id=self.worker_id,
@@ -260,28 +270,29 @@ class Publisher(Recovery):
             to=Status.PUBLISHING,
             version=delivery.version,
             detail=self._detail(f"attempt {delivery.attempts}", delivery),
+            brand=delivery.brand,
         )
-        return delivery, images
+        return delivery, draft_media.items(stored)
 
-    def _fail_without_account(self, tx: object, delivery: Delivery) -> NoAccount | None:
+    def _fail_without_account(self, tx: Tx, found: Candidate) -> NoAccount | None:
         """A delivery to a network this instance has no account for (taken out of the brand after the approval,
         or its credentials missing here): failed at once, saying so, rather than left due for ever, where enough
         of them would fill every pass's candidates and hold back the rest of the queue. Retry, once fixed."""
-        reason = no_account_reason(delivery.brand, delivery.network)
-        session = tx.session  # type: ignore[attr-defined]
-        if not deliveries.move(session, delivery.id or 0, frm={Status.APPROVED}, to=Status.FAILED, last_error=reason):
+        reason = no_account_reason(found.brand, found.network)
+        if not deliveries.move(tx.session, found.id, frm={Status.APPROVED}, to=Status.FAILED, last_error=reason):
             return None
-        deliveries.settle_draft(session, delivery.draft_id, delivery.version)
-        tx.audit(  # type: ignore[attr-defined]
-            delivery.draft_id,
+        deliveries.settle_draft(tx.session, found.draft_id, found.version)
+        tx.audit(
+            found.draft_id,
             "publish_failed",  # counted with the others by the digest
             actor_id=self.worker_id,
             frm=Status.APPROVED,
             to=Status.FAILED,
-            version=delivery.version,
-            detail=self._detail(reason, delivery),
+            version=found.version,
+            detail=self._detail(reason, found),
+            brand=found.brand,
         )
-        return NoAccount(delivery.draft_id)
+        return NoAccount(found.draft_id)
 
     def _renew(self, delivery: Delivery, attempt_id: str) -> bool:
         """Still ours (fenced by the attempt id)? Then the lease runs from now, before the create call."""
@@ -324,7 +335,6 @@ class Publisher(Recovery):
                 ):
                     log.warning("delivery %s: lease lost mid-thread; leaving it to the new owner", delivery.id)
                     return None
-                deliveries.settle_draft(tx.session, delivery.draft_id, delivery.version)
         return self._record_published(delivery, attempt_id, account.link(ids[0]) if ids else None)
 
     def _record_published(
@@ -356,6 +366,7 @@ class Publisher(Recovery):
                 to=Status.PUBLISHED,
                 version=delivery.version,
                 detail=self._detail(url, delivery),
+                brand=delivery.brand,
             )
             published = now is Status.PUBLISHED and self.on_published is not None
             move_id = notices.claim_move(tx.session, move, utcnow()) if published else None
@@ -386,6 +397,7 @@ class Publisher(Recovery):
                     to=to,
                     version=delivery.version,
                     detail=self._detail(diagnosis.reason, delivery),
+                    brand=delivery.brand,
                 )
         if to is Status.UNKNOWN and self.reconciler.settle(delivery.id or 0, self.worker_id):
             self.wake()  # found: published, or the rest of the thread is due now

@@ -93,6 +93,7 @@ class Reconciler:
                 to=to,
                 version=delivery.version,
                 detail=detail if len(self.accounts) <= 1 else f"{delivery.network}: {detail}",
+                brand=delivery.brand,  # the draft's own: no read of it for the audit row
             )
         log.info("delivery %s: reconciled (%s); now %s", delivery_id, found or "all parts recorded", to)
         return True

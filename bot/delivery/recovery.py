@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.delivery.claimer import Claimer
     from bot.delivery.reconcile import Reconciler
     from bot.networks.base import Account
+    from storage.publishing import Candidate
     from storage.store import Store
 
 STOPPED = "the bot stopped while posting: the post may or may not be up"
@@ -33,7 +34,7 @@ class Recovery:
     on_change: Callable[[int], None]
     worker_id: str
 
-    def _detail(self, said: str | None, delivery: Delivery) -> str | None:
+    def _detail(self, said: str | None, delivery: Delivery | Candidate) -> str | None:
         """An audit row's detail: as it always read with one network; with several, which one it is about."""
         if len(self.accounts) <= 1:
             return said
@@ -98,6 +99,7 @@ class Recovery:
                         to=Status.UNKNOWN,
                         version=delivery.version,
                         detail=self._detail(detail, delivery),
+                        brand=delivery.brand,  # the draft's own: no read of it for the audit row
                     )
                     moved.append((delivery.id or 0, delivery.draft_id))
         for delivery_id, draft_id in moved:

@@ -30,6 +30,7 @@ from bot.networks.x.client import XAccount
 from bot.runtime.accounts import accounts_of
 from bot.runtime.brands import Brand, Brands
 from bot.runtime.settings import Settings
+from bot.slack.cards import card_targets
 from bot.slack.directory import SlackDirectory
 from bot.slack.notify import Notifier
 from storage.store import Store
@@ -127,6 +128,7 @@ def build_desk(brand: Brand, brands: Brands, shared: Shared, *, account: Account
         networks=lambda _brand: list(accounts),  # one delivery per network of the brand
         rules=lambda _brand: {n: a.rules() for n, a in accounts.items()},  # a post must fit each
         media_limits=lambda _brand: {n: a.media_limits() for n, a in accounts.items()},  # and its images suit each
+        card_slots=[approver for approver, _ in card_targets(brand.approvers, brand.approval_channel)],
     )
     notifier = Notifier(
         shared.client,

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.approval.marking import Marking
-from bot.approval.outcomes import Outcome
+from bot.approval.outcomes import Kind, Outcome
 from bot.approval.workflow import Workflow
 from bot.delivery.deleter import Deleter
 from bot.delivery.media_publish import MediaUploader
@@ -49,6 +49,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 16
 SLACK_HOOKS_URL = "https://hooks.slack.com/"  # where real Slack's response_urls point
+FRESH = frozenset({Kind.APPROVED, Kind.EDITED})  # decisions that make their version's deliveries
 
 
 class StartupError(Exception):
@@ -97,6 +98,8 @@ class Services:
 
     def desk_of(self, draft_id: int) -> Desk:
         """The desk of the draft's brand (the first brand's for a draft that doesn't exist: it refuses as such)."""
+        if len(self.desks) == 1:  # one brand: every draft is its (`desk`), with no read of the draft to say so
+            return next(iter(self.desks.values()))
         brand = self._brand_of.get(draft_id)
         if brand is None:
             draft = self.store.get(draft_id)
@@ -130,6 +133,8 @@ class Services:
         draft = outcome.draft
         if draft is None or draft.id is None:
             return False
+        if outcome.kind in FRESH:  # its deliveries were made by this decision: none has a retry or look booked
+            return goes_out_now(draft, (), now)
         with self.store.read() as tx:
             delivered = deliveries.of_draft(tx.session, draft.id, draft.version)
         return goes_out_now(draft, delivered, now)
@@ -238,7 +243,6 @@ def build_services(
         first.accounts,
         route("decided"),
         worker_id=worker_id,
-        paused=lambda: all(d.switch.paused() for d in desks.values()),  # each brand's own: storage.brands.unpaused
         lease=settings.publish_lease,
         media=MediaUploader(SlackFiles(settings.slack_bot_token, settings.slack_api_url).download, first.account),
         clock=clock,

@@ -4,6 +4,7 @@ card of a draft from the database under its lock, so whichever update lands last
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,7 +28,6 @@ from bot.slack.notify_base import (
 from bot.slack.schedule_blocks import Timing
 from storage import cards, deliveries, reports
 from storage import media as stored_media
-from storage.cards import mark_all_shown as cards_shown
 from storage.models import Card, Delivery, Draft, DraftMedia, Status
 from storage.store import Tx
 
@@ -49,12 +49,35 @@ class VersionRows:
         return cls(media, deliveries.of_draft(tx.session, draft_id, draft.version))
 
 
+class RecordedCards:
+    """The cards (channel, ts) this process has seen recorded: a click on one of them needs no read to tell it from a
+    card nobody recorded (`CardNotices.show_on_unrecorded`). A recorded card stays recorded, so the set is never
+    wrong; it is bounded, and forgetting only costs that read again."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+
+    def add(self, channel: str, ts: str) -> None:
+        if len(self._seen) >= self.LIMIT:
+            self._seen.clear()
+        self._seen.add((channel, ts))
+
+    def __contains__(self, card: object) -> bool:
+        return card in self._seen
+
+
+def card_targets(approvers: Sequence[str], approval_channel: str = "") -> list[tuple[str, str]]:
+    """(approver_id, channel) per card: one DM per approver, or one card in the approvals channel."""
+    if approval_channel:
+        return [("", approval_channel)]
+    return [(approver, approver) for approver in approvers]
+
+
 class CardNotices(NotifierBase):
     def card_targets(self) -> list[tuple[str, str]]:
-        """(approver_id, channel) per card: one DM per approver, or one card in the approvals channel."""
-        if self.approval_channel:
-            return [("", self.approval_channel)]
-        return [(approver, approver) for approver in self.approvers]
+        return card_targets(self.approvers, self.approval_channel)
 
     def card_post(self, draft: Draft, approver_id: str) -> PostText:
         if draft.final_parts:
@@ -106,25 +129,32 @@ class CardNotices(NotifierBase):
         look_first: bool = False,
         targets: list[tuple[str, str]] | None = None,
         while_pending: bool = False,
+        claimed: Sequence[str] = (),
+        images: Sequence[DraftMedia] = (),
     ) -> None:
         """One card per target (default: the approvers'). `look_first` (the catch-up): a card whose post never
         answered may be in Slack already; then it is adopted (and brought up to date) instead of posted a second
-        time. `while_pending` (escalation): a card claimed after the draft was decided is given back, not posted."""
+        time. `while_pending` (escalation): a card claimed after the draft was decided is given back, not posted.
+        `claimed`: the slots the intake claimed with the draft (`images`: its version's), whose cards show `draft`
+        as the intake wrote it: what moves it later finds the card behind and brings it up to date."""
         draft_id = draft.id or 0
         for approver_id, channel in self.card_targets() if targets is None else targets:
             if draft.writer_id == approver_id:
                 continue  # an approver who wrote the draft can't decide on it; don't ask them
             with self._lock(draft_id):
-                # The slot is claimed (committed before the post, so no other path posts a second card) and the
-                # draft read as it is now, under the lock, in one transaction.
-                with self.store.transaction() as tx:
-                    if not tx.claim_card(draft_id, approver_id):
-                        continue
-                    current = tx.get(draft_id) or draft
-                    if while_pending and current.status != Status.PENDING:  # escalation: decided since the claim
-                        tx.release_card(draft_id, approver_id)
-                        continue
-                    rows = VersionRows.read(tx, current)
+                if approver_id in claimed:
+                    current, rows = draft, VersionRows(list(images))
+                else:
+                    # The slot is claimed (committed before the post, so no other path posts a second card) and the
+                    # draft read as it is now, under the lock, in one transaction.
+                    with self.store.transaction() as tx:
+                        if not tx.claim_card(draft_id, approver_id):
+                            continue
+                        current = tx.get(draft_id) or draft
+                        if while_pending and current.status != Status.PENDING:  # escalation: decided since
+                            tx.release_card(draft_id, approver_id)
+                            continue
+                        rows = VersionRows.read(tx, current)
                 if look_first and self._adopt(current, approver_id, channel):
                     continue
                 try:
@@ -140,6 +170,7 @@ class CardNotices(NotifierBase):
                     continue
                 with self.store.transaction() as tx:
                     cards.fill_shown(tx.session, draft_id, approver_id, sent["channel"], sent["ts"], current)
+                self.recorded.add(sent["channel"], sent["ts"])
 
     def _adopt(self, draft: Draft, approver_id: str, target: str, *, instead_of: str = "") -> bool:
         """Record the card Slack kept from a post that never answered (or whose ts a process that stopped never
@@ -155,28 +186,35 @@ class CardNotices(NotifierBase):
         self._update(card, draft)
         return True
 
-    def refresh_cards(self, draft_id: int) -> None:
+    def refresh_cards(self, draft_id: int) -> tuple[Draft, VersionRows] | None:
         """Re-render every card of the draft from what the database says now.
 
         The lock is this process's: another instance (its publisher) may move the draft and update the cards while
-        this update is on its way, and land first. So once the update is recorded, the draft is read again in that
-        transaction; if it moved meanwhile, the cards are rendered again, and the newest state is the last one sent."""
+        this update is on its way, and land first. So once the update is recorded (what Slack shows now, even if
+        stale), the draft is read again in that transaction; if it moved meanwhile, the cards are rendered again, and
+        the newest state is the last one sent.
+        Returns the version's images and deliveries as last read (None: nothing read), for the caller's reply."""
+        read = None
         with self._lock(draft_id):
             for _ in range(REFRESH_ROUNDS):
-                if not self._refresh_once(draft_id):
-                    return
+                moved, read = self._refresh_once(draft_id)
+                if not moved:
+                    break
+        return read
 
-    def _refresh_once(self, draft_id: int) -> bool:
-        """One round of `refresh_cards`: True if the draft moved on while its cards were being updated."""
+    def _refresh_once(self, draft_id: int) -> tuple[bool, tuple[Draft, VersionRows] | None]:
+        """One round of `refresh_cards`: whether the draft moved on while its cards were being updated, and the draft
+        with its version's rows as read."""
         with self.store.read() as tx:
             draft = tx.get(draft_id)
-            cards = tx.cards(draft_id)
+            found = tx.cards(draft_id)
             # The version's images and deliveries, read once for every card (each card's render would read them again).
-            rows = VersionRows.read(tx, draft) if draft and cards else VersionRows()
+            rows = VersionRows.read(tx, draft) if draft else VersionRows()
         if draft is None:
-            return False
+            return False, None
         shown = []
-        for card in cards:
+        for card in found:
+            self.recorded.add(card.channel, card.ts)
             if draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (
                 draft.status,
                 draft.version,
@@ -185,11 +223,11 @@ class CardNotices(NotifierBase):
             if self._update(card, draft, rows, mark=False):
                 shown.append(card.id or 0)
         if not shown:
-            return False
+            return False, (draft, rows)
         with self.store.transaction() as tx:  # one write for every card that took the update
-            cards_shown(tx.session, shown, draft.status, draft.version)
+            cards.mark_all_shown(tx.session, shown, draft.status, draft.version)
             now = tx.get(draft_id)
-        return now is not None and (now.status, now.version) != (draft.status, draft.version)
+        return now is not None and (now.status, now.version) != (draft.status, draft.version), (draft, rows)
 
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
         """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the
@@ -198,10 +236,14 @@ class CardNotices(NotifierBase):
         re-posted: the draft was decided on this one), this one becomes theirs and is kept up to date from now on.
         Returns whether it was such a card."""
         approver = "" if self.approval_channel else clicker
+        if (channel, ts) in self.recorded:  # the usual case: a card this process posted or updated
+            return False
         with self.store.read() as tx:
             recorded = tx.cards(draft_id)
             known = {(c.channel, c.ts) for c in recorded}
-            draft = tx.get(draft_id) if (channel, ts) not in known else None  # the usual case reads no draft
+            draft = tx.get(draft_id) if (channel, ts) not in known else None
+        for card in recorded:
+            self.recorded.add(card.channel, card.ts)
         if draft is None or (channel, ts) in known:
             return False
         with self._lock(draft_id):

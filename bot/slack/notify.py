@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.approval.outcomes import Outcome
 from bot.approval.workflow import Workflow
-from bot.slack.cards import CardNotices
+from bot.slack.cards import CardNotices, RecordedCards
 from bot.slack.notify_base import LOCK_STRIPES, SLACK_FAILURES, _why
 from bot.slack.reminder_notices import ReminderNotices
 from bot.slack.replies import decision_reply
@@ -46,6 +46,7 @@ class Notifier(CardNotices, WriterNotices, ReminderNotices):
         self.approvers = approvers
         self.approval_channel = approval_channel
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self.recorded = RecordedCards()
 
     def decided(self, draft_id: int, outcome: Outcome | None = None) -> None:
         """Cards show the new state; the writer hears about anything final, once. `outcome`: the move's own, when

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -14,6 +15,9 @@ from slack_sdk.errors import SlackApiError
 from bot.approval.workflow import Workflow
 from storage.models import Status
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.slack.cards import RecordedCards
 
 log = logging.getLogger(__name__)
 LOCK_STRIPES = 64
@@ -50,6 +54,7 @@ class NotifierBase:
     bot_user_id: str
     backups: tuple[str, ...]
     _locks: list[threading.Lock]
+    recorded: RecordedCards  # bot.slack.cards
 
     def _lock(self, draft_id: int) -> threading.Lock:
         return self._locks[draft_id % LOCK_STRIPES]

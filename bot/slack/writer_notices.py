@@ -33,7 +33,7 @@ class WriterNotices(NotifierBase):
     def intake(self, outcome: Outcome, channel: str, ts: str) -> None:
         """After submit/revise: cards first (the approver is waiting), then the writer's thread."""
         if outcome.kind in {Kind.SUBMITTED, Kind.FILES_DROPPED} and outcome.draft is not None:
-            self.post_cards(outcome.draft)
+            self.post_cards(outcome.draft, claimed=outcome.cards, images=outcome.images)
         elif outcome.kind is Kind.REVISED and outcome.draft is not None:
             self.refresh_cards(outcome.draft.id or 0)
         elif outcome.kind is Kind.WITHDRAWN and outcome.draft is not None:
@@ -82,12 +82,14 @@ class WriterNotices(NotifierBase):
     def published(self, draft: Draft, move_id: int) -> None:
         """After the publisher's outcome, whose transaction also claimed telling the writer (`move_id`): cards
         first, then the reply, with the row as written (a published draft moves no further)."""
-        self.refresh_cards(draft.id or 0)
-        self._tell_move(draft, move_id)
+        read = self.refresh_cards(draft.id or 0)
+        same = read is not None and read[0].version == draft.version
+        self._tell_move(draft, move_id, read[1].deliveries if same and read is not None else None)
 
-    def _tell_move(self, draft: Draft, move_id: int) -> None:
-        """Tell the writer of the move whose telling the caller claimed with it (`move_id`), from its row."""
-        text = self._decision(draft, self._delivered(draft))
+    def _tell_move(self, draft: Draft, move_id: int, delivered: Sequence[Delivery] | None = None) -> None:
+        """Tell the writer of the move whose telling the caller claimed with it (`move_id`), from its row
+        (`delivered`: its version's deliveries, when the caller read them already)."""
+        text = self._decision(draft, self._delivered(draft) if delivered is None else delivered)
         if text is None:  # nothing to say after all: free the move for whoever would
             with self.store.transaction() as tx:
                 notices.release(tx.session, move_id)

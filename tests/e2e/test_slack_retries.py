@@ -62,19 +62,23 @@ def test_a_card_slack_cannot_find_again_is_posted_again_rather_than_never(start_
     assert [c.response["error"] for c in bot.slack.calls_to("conversations.history")] == ["missing_scope"]
 
 
-def test_a_card_no_row_remembers_is_adopted_when_it_is_clicked(bot: Harness) -> None:
+def test_a_card_no_row_remembers_is_adopted_when_it_is_clicked(start_bot) -> None:
     """A process killed between chat.postMessage and saving the card's ts leaves a card the database has no row
-    for; when the draft is decided on it, it becomes the approver's card and shows the post once it is out."""
+    for; when the draft is decided on it (by the process started after), it becomes the approver's card and shows
+    the post once it is out."""
     from sqlalchemy import delete
 
     from storage.models import Card
 
-    ts = bot.draft("Killed before the ts was saved.")
-    orphan = bot.card(OWNER, containing="Killed before the ts was saved")
-    bot.card(OWNER2, containing="Killed before the ts was saved")
-    draft = bot.wait_status(ts, "pending")
-    with bot.store.transaction() as tx:
+    first = start_bot()
+    ts = first.draft("Killed before the ts was saved.")
+    orphan = first.card(OWNER, containing="Killed before the ts was saved")
+    first.card(OWNER2, containing="Killed before the ts was saved")
+    draft = first.wait_status(ts, "pending")
+    first.settle()
+    with first.store.transaction() as tx:  # the row its process never saved
         tx.session.execute(delete(Card).where(Card.draft_id == draft.id, Card.approver_id == OWNER))
+    bot = start_bot()  # a process that never saw the card
     bot.click(orphan, "Approve")
     bot.wait_status(ts, "published", timeout=10)
     published = f"published: <{bot.x.link_of(0)}|view on X>"
