@@ -185,6 +185,29 @@ def settled(slack: SlackSandbox, cards: dict[str, dict[int, list[Message]]], ts_
     return published >= set(ts_of.values())
 
 
+def lagging(
+    slack: SlackSandbox, cards: dict[str, dict[int, list[Message]]], ts_of: dict[int, str], instances: list[Instance]
+) -> str:
+    """What `settled` still waits for, said so a failure can be read: each card not showing the post (what it shows
+    instead), each thread without its "published" reply (what it has), and the end of each instance's log."""
+    lines = []
+    for approver in APPROVERS:
+        current = {m.ts: m for m in slack.messages(dm_channel_for(approver))}
+        for i, found in sorted(cards[approver].items()):
+            shown = block_text(current[found[0].ts].blocks)
+            if "view on X" not in shown:
+                lines.append(f"card MI-{i:03d} to {approver} shows: {shown[:200]!r}")
+    replies: dict[str, list[str]] = {}
+    for message in slack.messages(DRAFTS):
+        if message.thread_ts and message.thread_ts != message.ts:
+            replies.setdefault(message.thread_ts, []).append(message.text[:120])
+    for i, ts in sorted(ts_of.items()):
+        if not any("published https://x.com/" in text for text in replies.get(ts, [])):
+            lines.append(f"thread MI-{i:03d} has: {replies.get(ts, [])}")
+    logs = [f"--- {i.name}, last lines:\n" + "\n".join(i.log().splitlines()[-15:]) for i in instances]
+    return "\n".join([f"{len(lines)} behind:", *lines[:40], *logs])
+
+
 def send_drafts(instances: list[Instance], run: Run, rng: random.Random) -> dict[int, str]:
     """Every draft as a signed message event to a random instance; some delivered twice. Returns ts by draft."""
     maker = instances[0].driver  # one source of ts values and event ids for all instances
@@ -261,7 +284,10 @@ def scenario(
 
     with run.phase("every card and writer's thread shows the post"):
         # + one scheduler tick: a card update that lost a race between instances is caught up by the tick
-        poll(lambda: settled(slack, cards, ts_of), wait + 35, "cards and threads showing the post", every=0.25)
+        try:
+            poll(lambda: settled(slack, cards, ts_of), wait + 35, "cards and threads showing the post", every=0.25)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}\n{lagging(slack, cards, ts_of, instances)}") from None
 
     with run.phase("SIGTERM to all three, each exits"):
         for instance in instances:
