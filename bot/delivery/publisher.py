@@ -40,7 +40,7 @@ from bot.networks.registry import by_network
 from bot.runtime import failpoints
 from storage import deliveries, notices, publishing
 from storage import media as stored_media
-from storage.models import Delivery, Draft, Status
+from storage.models import Card, Delivery, Draft, DraftMedia, Status
 from storage.publishing import Candidate
 from storage.store import Store, Tx
 from storage.types import utcnow
@@ -68,6 +68,19 @@ class NoAccount:
     draft_id: int
 
 
+@dataclass(frozen=True)
+class Published:
+    """The outcome that published a draft, for its telling (`on_published`), with what that shows, read in the
+    outcome's transaction: the draft as written, the move whose telling it claimed, the draft's cards, and its
+    version's images and deliveries. The cards and the writer's reply then go out with no read of their own."""
+
+    draft: Draft
+    move_id: int
+    cards: list[Card]
+    media: list[DraftMedia]
+    deliveries: list[Delivery]
+
+
 def no_account_reason(brand: str, network: str) -> str:
     return (
         f"no {title_of(network)} account for brand '{brand}' on this instance: add it to the brand's networks and its "
@@ -88,11 +101,11 @@ class Publisher(Recovery):
         claimer: Claimer | None = None,
         media: MediaUploader | None = None,
         grace: timedelta = timedelta(minutes=5),
-        on_published: Callable[[Draft, int], None] | None = None,
+        on_published: Callable[[Published], None] | None = None,
         accounts_for: Callable[[str], Mapping[str, Account]] | None = None,
     ) -> None:
         # `on_published`: instead of `on_change` after a post went up; the outcome's transaction then also claims
-        # telling the writer (the move's audit row id is given), so the telling needs no transaction of its own.
+        # telling the writer and reads what the telling shows (`Published`), so it needs no transaction before it.
         self.on_published = on_published
         self.media = media  # None: images can't be fetched (a draft with images then fails, saying so)
         self.grace = grace  # a scheduled post this late is held for a person (jobs.timekeeper), never posted silently
@@ -212,20 +225,20 @@ class Publisher(Recovery):
             return True
         if claim is None:
             return False
-        delivery, images = claim
+        delivery, stored = claim
         draft_id = delivery.draft_id
         failpoints.hit("after-claim")
-        told: tuple[Draft, int] | None = None
+        told: Published | None = None
         # `_claim` took it only for a network the brand has an account on
         account = cast(Account, self.reconciler.account_of(delivery.brand, delivery.network))
         try:
-            told = self._post_parts(delivery, attempt_id, account, images)
+            told = self._post_parts(delivery, attempt_id, account, stored)
         except MediaNotReady as exc:  # before the create call: nothing went out for this part
             self._record_failure(delivery, attempt_id, exc.diagnosis)
         except Exception as exc:  # classified by the account; anything unknown counts as uncertain
             self._record_failure(delivery, attempt_id, account.diagnose(exc))
         if told is not None and self.on_published is not None:
-            self.on_published(*told)
+            self.on_published(told)
         else:
             self.on_change(draft_id)
         self.waiters.shown(draft_id)  # the outcome is on the cards: a decision waiting for it has nothing to show
@@ -238,7 +251,7 @@ class Publisher(Recovery):
             waiting = [d.id for d in deliveries.of_draft(tx.session, draft_id) if d.status == Status.APPROVED]
         return [self.publish(i) for i in waiting if i is not None].count(True) > 0
 
-    def _claim(self, tx: Tx, found: Candidate, attempt_id: str) -> tuple[Delivery, tuple] | NoAccount | None:
+    def _claim(self, tx: Tx, found: Candidate, attempt_id: str) -> tuple[Delivery, list[DraftMedia]] | NoAccount | None:
         """approved → publishing, audited, with the keys of its parts stored: in one transaction that holds the
         draft's row first (an Undo of it takes turns with this claim). The keys are chosen before the claim and
         written by its UPDATE, which returns the row; images are read only when the version has some."""
@@ -272,7 +285,7 @@ class Publisher(Recovery):
             detail=self._detail(f"attempt {delivery.attempts}", delivery),
             brand=delivery.brand,
         )
-        return delivery, draft_media.items(stored)
+        return delivery, stored
 
     def _fail_without_account(self, tx: Tx, found: Candidate) -> NoAccount | None:
         """A delivery to a network this instance has no account for (taken out of the brand after the approval,
@@ -309,10 +322,11 @@ class Publisher(Recovery):
         return self.media.prepare(mine, account)
 
     def _post_parts(
-        self, delivery: Delivery, attempt_id: str, account: Account, images: tuple[MediaItem, ...] = ()
-    ) -> tuple[Draft, int] | None:
-        """Post what is left of the thread; the published draft and its move's claimed telling, if this recorded
-        the outcome that published the draft and `on_published` will tell."""
+        self, delivery: Delivery, attempt_id: str, account: Account, stored: list[DraftMedia]
+    ) -> Published | None:
+        """Post what is left of the thread (`stored`: the version's images); the published draft and its move's
+        claimed telling, if this recorded the outcome that published the draft and `on_published` will tell."""
+        images = draft_media.items(stored)
         parts = delivery.final_parts or []
         ids = list(delivery.post_ids or [])
         keys = list(delivery.keys or [])
@@ -326,7 +340,7 @@ class Publisher(Recovery):
             failpoints.hit("after-x-call")
             if len(ids) == len(parts) and posted.link is not None:
                 # The last part, and the account knew its link without a call: its id and the outcome at once.
-                return self._record_published(delivery, attempt_id, account.link(ids[0]), ids)
+                return self._record_published(delivery, attempt_id, account.link(ids[0]), stored, ids)
             with self.store.transaction() as tx:
                 # The part's id and a renewed lease in one fenced write: the next part goes out on a full lease.
                 until = self.clock() + self.lease
@@ -335,14 +349,19 @@ class Publisher(Recovery):
                 ):
                     log.warning("delivery %s: lease lost mid-thread; leaving it to the new owner", delivery.id)
                     return None
-        return self._record_published(delivery, attempt_id, account.link(ids[0]) if ids else None)
+        return self._record_published(delivery, attempt_id, account.link(ids[0]) if ids else None, stored)
 
     def _record_published(
-        self, delivery: Delivery, attempt_id: str, url: str | None, ids: list[str] | None = None
-    ) -> tuple[Draft, int] | None:
+        self,
+        delivery: Delivery,
+        attempt_id: str,
+        url: str | None,
+        stored: list[DraftMedia],
+        ids: list[str] | None = None,
+    ) -> Published | None:
         """The outcome, fenced by the attempt; with `ids`, the last part's id too, in the same write. When it
         publishes the draft (every delivery up) and `on_published` is set, the writer's telling is claimed in it
-        too: returns the draft as written and the move's id."""
+        too, and what the telling shows is read in it (`Published`; `stored`: the version's images, from the claim)."""
         with_ids = {"post_ids": ids} if ids is not None else {}
         with self.store.transaction() as tx:
             written = deliveries.attempt_written(
@@ -370,8 +389,10 @@ class Publisher(Recovery):
             )
             published = now is Status.PUBLISHED and self.on_published is not None
             move_id = notices.claim_move(tx.session, move, utcnow()) if published else None
-            draft = tx.get(delivery.draft_id) if move_id is not None else None
-        return None if move_id is None or draft is None else (draft, move_id)
+            if move_id is None or (draft := tx.get(delivery.draft_id)) is None:
+                return None
+            version = deliveries.of_draft(tx.session, delivery.draft_id, delivery.version)
+            return Published(draft, move_id, tx.cards(delivery.draft_id), stored, version)
 
     def _record_failure(self, delivery: Delivery, attempt_id: str, diagnosis: Diagnosis) -> None:
         now = self.clock()

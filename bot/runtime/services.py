@@ -23,7 +23,7 @@ from bot.delivery.deleter import Deleter
 from bot.delivery.media_publish import MediaUploader
 from bot.delivery.pause import BrandSwitch
 from bot.delivery.publish_wait import goes_out_now
-from bot.delivery.publisher import Publisher
+from bot.delivery.publisher import Published, Publisher
 from bot.intake.inbox import Inbox
 from bot.jobs.scheduler import Scheduler
 from bot.networks.base import Account
@@ -42,7 +42,6 @@ from bot.slack.organisation import Organisation
 from bot.slack.retry import SafeConnectionErrorRetryHandler
 from storage import deliveries
 from storage.engine import make_engine
-from storage.models import Draft
 from storage.store import Store
 from storage.types import utcnow
 
@@ -126,8 +125,8 @@ class Services:
         """Cards and the writer's thread hear of a move, from the desk of the draft's brand."""
         self.desk_of(draft_id).notifier.decided(draft_id, outcome)
 
-    def published(self, draft: Draft, move_id: int) -> None:
-        self.desk(draft.brand).notifier.published(draft, move_id)
+    def published(self, published: Published) -> None:
+        self.desk(published.draft.brand).notifier.published(published)
 
     def _goes_out_now(self, outcome: Outcome, now: datetime) -> bool:
         draft = outcome.draft

@@ -212,6 +212,16 @@ class CardNotices(NotifierBase):
             rows = VersionRows.read(tx, draft) if draft else VersionRows()
         if draft is None:
             return False, None
+        shown = self._show(draft, found, rows)
+        if not shown:
+            return False, (draft, rows)
+        with self.store.transaction() as tx:  # one write for every card that took the update
+            moved = self._record_shown(tx, shown, draft)
+        return moved, (draft, rows)
+
+    def _show(self, draft: Draft, found: Sequence[Card], rows: VersionRows) -> list[int]:
+        """Show `draft` on each of its cards `found` (the caller holds the draft's lock). Returns the ids of the cards
+        that now show it, for `_record_shown`."""
         shown = []
         for card in found:
             self.recorded.add(card.channel, card.ts)
@@ -222,12 +232,17 @@ class CardNotices(NotifierBase):
                 continue  # shown already: the decision's handler and the publisher both get here once it's out
             if self._update(card, draft, rows, mark=False):
                 shown.append(card.id or 0)
+        return shown
+
+    @staticmethod
+    def _record_shown(tx: Tx, shown: Sequence[int], draft: Draft) -> bool:
+        """Record in `tx` that the cards `shown` show `draft` (what Slack shows now, even if stale), and read the
+        draft again: whether it moved on meanwhile, so the cards must be rendered again."""
         if not shown:
-            return False, (draft, rows)
-        with self.store.transaction() as tx:  # one write for every card that took the update
-            cards.mark_all_shown(tx.session, shown, draft.status, draft.version)
-            now = tx.get(draft_id)
-        return now is not None and (now.status, now.version) != (draft.status, draft.version), (draft, rows)
+            return False
+        cards.mark_all_shown(tx.session, shown, draft.status, draft.version)
+        now = tx.get(draft.id or 0)
+        return now is not None and (now.status, now.version) != (draft.status, draft.version)
 
     def show_on_unrecorded(self, draft_id: int, channel: str, ts: str, clicker: str) -> bool:
         """A card nobody recorded was clicked (posted by a process that stopped before saving its ts; the

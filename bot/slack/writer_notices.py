@@ -10,7 +10,9 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 
 from bot.approval.outcomes import Kind, Outcome
+from bot.delivery.publisher import Published
 from bot.slack import lookup as slack_lookup
+from bot.slack.cards import VersionRows
 from bot.slack.notify_base import (
     ABANDONED_CLAIM,
     MISSING_GRACE,
@@ -24,6 +26,7 @@ from bot.slack.replies import decision_reply, intake_reply, revision_refused
 from bot.slack.retry import never_reached_slack
 from storage import deliveries, notices
 from storage.models import Delivery, Draft, Status
+from storage.store import Tx
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -79,17 +82,26 @@ class WriterNotices(NotifierBase):
         assert text is not None
         return self._tell_claimed(draft, move.id, text, look_first=look_first)
 
-    def published(self, draft: Draft, move_id: int) -> None:
-        """After the publisher's outcome, whose transaction also claimed telling the writer (`move_id`): cards
-        first, then the reply, with the row as written (a published draft moves no further)."""
-        read = self.refresh_cards(draft.id or 0)
-        same = read is not None and read[0].version == draft.version
-        self._tell_move(draft, move_id, read[1].deliveries if same and read is not None else None)
+    def published(self, published: Published) -> None:
+        """After the publisher's outcome, whose transaction claimed telling the writer and read what this shows
+        (`Published`): the cards first, then the reply, then one transaction records both (what the cards show,
+        the reply sent). A published draft rarely moves on (a deletion, an Undo); if it did, its cards are
+        refreshed again."""
+        draft, move_id = published.draft, published.move_id
+        rows = VersionRows(list(published.media), list(published.deliveries))
+        with self._lock(draft.id or 0):
+            shown = self._show(draft, published.cards, rows)
+            text = self._decision(draft, rows.deliveries)
+            told = False if text is None else self._send_claimed(draft, move_id, text)
+            with self.store.transaction() as tx:
+                moved = self._record_shown(tx, shown, draft)
+                _settle_telling(tx, move_id, told)
+        if moved:
+            self.refresh_cards(draft.id or 0)
 
-    def _tell_move(self, draft: Draft, move_id: int, delivered: Sequence[Delivery] | None = None) -> None:
-        """Tell the writer of the move whose telling the caller claimed with it (`move_id`), from its row
-        (`delivered`: its version's deliveries, when the caller read them already)."""
-        text = self._decision(draft, self._delivered(draft) if delivered is None else delivered)
+    def _tell_move(self, draft: Draft, move_id: int) -> None:
+        """Tell the writer of the move whose telling the caller claimed with it (`move_id`), from its row."""
+        text = self._decision(draft, self._delivered(draft))
         if text is None:  # nothing to say after all: free the move for whoever would
             with self.store.transaction() as tx:
                 notices.release(tx.session, move_id)
@@ -117,18 +129,21 @@ class WriterNotices(NotifierBase):
 
     def _tell_claimed(self, draft: Draft, move_id: int, text: str, *, look_first: bool = False) -> bool:
         """Send the reply of a move this caller claimed; mark it sent, or release it if Slack refused it."""
-        draft_id = draft.id or 0
-        metadata = slack_lookup.reply_metadata(draft_id, move_id)
-        told = (
-            look_first
-            and slack_lookup.reply_exists(self.client, draft.channel, draft.ts, draft_id, move_id, self.bot_user_id)
-        ) or self._reply(draft.channel, draft.ts, text, metadata)
+        told = self._send_claimed(draft, move_id, text, look_first=look_first)
         with self.store.transaction() as tx:
-            if told:
-                notices.mark_sent(tx.session, move_id, utcnow())
-            elif told is False:
-                notices.release(tx.session, move_id)
+            _settle_telling(tx, move_id, told)
         return bool(told)
+
+    def _send_claimed(self, draft: Draft, move_id: int, text: str, *, look_first: bool = False) -> bool | None:
+        """The reply of a move this caller claimed, sent (`look_first`: unless the thread has it already). As
+        `_reply` answers: True sent, False not, None unknown (the answer was lost)."""
+        metadata = slack_lookup.reply_metadata(draft.id or 0, move_id)
+        return (
+            look_first
+            and slack_lookup.reply_exists(
+                self.client, draft.channel, draft.ts, draft.id or 0, move_id, self.bot_user_id
+            )
+        ) or self._reply(draft.channel, draft.ts, text, metadata)
 
     def tell_writers(self, now: datetime, limit: int = 20) -> int:
         """Replies Slack never got (it was down, or the process stopped): send them now. Returns how many."""
@@ -153,3 +168,12 @@ class WriterNotices(NotifierBase):
             log.error("thread reply in %s/%s failed: %s", channel, thread_ts, _why(exc))
             return False if isinstance(exc, SlackApiError) or never_reached_slack(exc) else None
         return True
+
+
+def _settle_telling(tx: Tx, move_id: int, told: bool | None) -> None:
+    """After a claimed move's reply: sent, it is marked so; refused (or nothing to say), the claim is released for
+    whoever would tell it; unknown (an answer lost after sending), it stays claimed until the catch-up looks."""
+    if told:
+        notices.mark_sent(tx.session, move_id, utcnow())
+    elif told is False:
+        notices.release(tx.session, move_id)

@@ -33,7 +33,7 @@ from bot.approval.outcomes import Kind, Outcome
 from bot.approval.policy import Policy, Voice
 from bot.approval.refs import Actor, CardRef, IncomingMessage
 from bot.approval.workflow import Workflow
-from bot.delivery.publisher import Publisher
+from bot.delivery.publisher import Published, Publisher
 from bot.intake.media_rules import MediaRefusal
 from bot.intake.media_rules import Problem as MediaProblem
 from bot.networks.base import Diagnosis, Network, Posted
@@ -867,15 +867,21 @@ def test_a_single_post_is_claimed_and_recorded_in_two_transactions(wf: Workflow,
 
 def test_the_writers_telling_of_a_post_is_claimed_in_the_outcomes_transaction(wf: Workflow, store: Store) -> None:
     """With `on_published`, nobody else can take the telling once the outcome is committed, and no transaction
-    of its own is needed to claim it: the callback gets the row as written and the claimed move."""
+    of its own is needed to claim it: the callback gets the row as written, the claimed move and the version's
+    deliveries as written."""
     draft = submitted(wf, "One")
     wf.approve(ref_of(draft), PARTNER)
-    given: list[tuple[Draft, int]] = []
+    given: list[Published] = []
     x = StubX()
-    publisher = Publisher(store, x, on_change=lambda _id: None, worker_id="w1", on_published=lambda *a: given.append(a))  # type: ignore[arg-type]
+    publisher = Publisher(store, x, on_change=lambda _id: None, worker_id="w1", on_published=given.append)  # type: ignore[arg-type]
     publisher.publish_draft(draft.id or 0)
-    [(written, move_id)] = given
+    [published] = given
+    written, move_id = published.draft, published.move_id
     assert (written.status, on_x(store, draft).post_url) == (Status.PUBLISHED, "https://x.com/acme/status/1001")
+    # what the telling shows, read in that transaction too: the version's deliveries as the outcome left them
+    assert [(d.network, d.status, d.post_url) for d in published.deliveries] == [
+        ("x", Status.PUBLISHED, "https://x.com/acme/status/1001")
+    ]
     with store.transaction() as tx:
         move = notices.latest_move(tx.session, draft.id or 0)
         assert move is not None and (move.id, move.action) == (move_id, "published")
