@@ -224,6 +224,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.profile:
+        if not harness.PY_SPY.exists():
+            parser.error(f"--profile records with py-spy, not installed here: {sys.executable} -m pip install py-spy")
         args.profile.mkdir(parents=True, exist_ok=True)
     harness.print_machine(args.database_url or None, args.quiet_wait)
     started = time.perf_counter()

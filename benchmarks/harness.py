@@ -680,9 +680,8 @@ class Profiler:
         self._popen: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Profiler:
-        spy = Path(sys.executable).with_name("py-spy")
         argv = [
-            str(spy),
+            str(PY_SPY),
             "record",
             "-p",
             str(self.pid),
@@ -704,6 +703,9 @@ class Profiler:
         if self._popen is not None:
             self._popen.send_signal(signal.SIGINT)
             self._popen.wait(30)
+
+
+PY_SPY = Path(sys.executable).with_name("py-spy")  # `pip install py-spy` in the benchmark's environment
 
 
 def profile_summary(path: Path, top: int = 25, own_files: tuple[str, ...] = ("bot/", "handlers/", "storage/")) -> str:
