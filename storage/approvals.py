@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import Session, col, select
 
 from storage.models import Approval, Draft
@@ -18,8 +18,16 @@ def lock_draft(session: Session, draft_id: int) -> Draft | None:
     transactions would each miss the other's uncommitted row and neither would meet the rule (or, counting
     after, both would). The lock makes them take turns on the draft. SQLite's write transactions are IMMEDIATE
     already (one writer at a time), and SQLAlchemy renders no FOR UPDATE there."""
-    stmt = select(Draft).where(col(Draft.id) == draft_id).with_for_update()
-    return session.exec(stmt.execution_options(populate_existing=True)).first()
+    return session.exec(_LOCK, params={"draft_id": draft_id}).first()
+
+
+# Built once: every decision locks its draft first.
+_LOCK = (
+    select(Draft)
+    .where(col(Draft.id) == bindparam("draft_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 def add(
