@@ -4,7 +4,7 @@ card of a draft from the database under its lock, so whichever update lands last
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -66,6 +66,13 @@ class RecordedCards:
 
     def __contains__(self, card: object) -> bool:
         return card in self._seen
+
+
+def skips(card: Card, draft: Draft) -> bool:
+    """Whether a refresh leaves `card` alone: it is recorded as showing the published draft already (the decision's
+    handler and the publisher both refresh once the post is out). Only as good as the record, so a refresher that
+    sent the card a stale state itself doesn't ask (`CardNotices.refresh_cards`)."""
+    return draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (draft.status, draft.version)
 
 
 def card_targets(approvers: Sequence[str], approval_channel: str = "") -> list[tuple[str, str]]:
@@ -186,49 +193,51 @@ class CardNotices(NotifierBase):
         self._update(card, draft)
         return True
 
-    def refresh_cards(self, draft_id: int) -> tuple[Draft, VersionRows] | None:
+    def refresh_cards(self, draft_id: int, resend: Iterable[int] = ()) -> tuple[Draft, VersionRows] | None:
         """Re-render every card of the draft from what the database says now.
 
         The lock is this process's: another instance (its publisher) may move the draft and update the cards while
         this update is on its way, and land first. So once the update is recorded (what Slack shows now, even if
         stale), the draft is read again in that transaction; if it moved meanwhile, the cards are rendered again, and
-        the newest state is the last one sent.
+        the newest state is the last one sent. A card this call sent a stale state is always sent again, whatever
+        its record says by then: another instance may have recorded the newest state on it after its own update,
+        which this one's stale update then overwrote in Slack (`resend`: such cards of the caller's).
         Returns the version's images and deliveries as last read (None: nothing read), for the caller's reply."""
-        read = None
+        read, stale = None, set(resend)
         with self._lock(draft_id):
             for _ in range(REFRESH_ROUNDS):
-                moved, read = self._refresh_once(draft_id)
+                moved, read, shown = self._refresh_once(draft_id, stale)
                 if not moved:
                     break
+                stale.update(shown)
         return read
 
-    def _refresh_once(self, draft_id: int) -> tuple[bool, tuple[Draft, VersionRows] | None]:
-        """One round of `refresh_cards`: whether the draft moved on while its cards were being updated, and the draft
-        with its version's rows as read."""
+    def _refresh_once(
+        self, draft_id: int, resend: Collection[int] = ()
+    ) -> tuple[bool, tuple[Draft, VersionRows] | None, list[int]]:
+        """One round of `refresh_cards`: whether the draft moved on while its cards were being updated, the draft
+        with its version's rows as read, and the cards updated."""
         with self.store.read() as tx:
             draft = tx.get(draft_id)
             found = tx.cards(draft_id)
             # The version's images and deliveries, read once for every card (each card's render would read them again).
             rows = VersionRows.read(tx, draft) if draft else VersionRows()
         if draft is None:
-            return False, None
-        shown = self._show(draft, found, rows)
+            return False, None, []
+        shown = self._show(draft, found, rows, resend)
         if not shown:
-            return False, (draft, rows)
+            return False, (draft, rows), shown
         with self.store.transaction() as tx:  # one write for every card that took the update
             moved = self._record_shown(tx, shown, draft)
-        return moved, (draft, rows)
+        return moved, (draft, rows), shown
 
-    def _show(self, draft: Draft, found: Sequence[Card], rows: VersionRows) -> list[int]:
+    def _show(self, draft: Draft, found: Sequence[Card], rows: VersionRows, resend: Collection[int] = ()) -> list[int]:
         """Show `draft` on each of its cards `found` (the caller holds the draft's lock). Returns the ids of the cards
-        that now show it, for `_record_shown`."""
+        that now show it, for `_record_shown`. `resend`: cards the caller sent a stale state, updated in any case."""
         shown = []
         for card in found:
             self.recorded.add(card.channel, card.ts)
-            if draft.status == Status.PUBLISHED and (card.shown_status, card.shown_version) == (
-                draft.status,
-                draft.version,
-            ):
+            if card.id not in resend and skips(card, draft):
                 continue  # shown already: the decision's handler and the publisher both get here once it's out
             if self._update(card, draft, rows, mark=False):
                 shown.append(card.id or 0)

@@ -96,8 +96,8 @@ class WriterNotices(NotifierBase):
             with self.store.transaction() as tx:
                 moved = self._record_shown(tx, shown, draft)
                 _settle_telling(tx, move_id, told)
-        if moved:
-            self.refresh_cards(draft.id or 0)
+        if moved:  # what the cards were sent is stale now: sent again, whatever their record says by then
+            self.refresh_cards(draft.id or 0, resend=shown)
 
     def _tell_move(self, draft: Draft, move_id: int) -> None:
         """Tell the writer of the move whose telling the caller claimed with it (`move_id`), from its row."""

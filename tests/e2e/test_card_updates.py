@@ -78,3 +78,33 @@ def test_a_decision_ends_its_inbox_row_in_the_move_itself(bot: Harness) -> None:
     bot.settle()
     with bot.store.read() as tx:
         assert tx.session.exec(select(InboxItem)).all() == []
+
+
+def test_a_card_sent_a_stale_state_is_sent_the_post_again_though_its_record_says_it_shows_it(bot: Harness) -> None:
+    """Three instances race: this one's stale update ("approved") lands after another's "published", and that one
+    records "published" after this one recorded "approved". The record then says the card shows the post while
+    Slack shows "approved". A refresh skips a card recorded as showing the post, but not one it sent a stale state
+    itself (`resend`): the slow tier's three-instance test caught such a card behind for good."""
+    ts = bot.draft("Raced between instances.")
+    cards = [bot.card(OWNER, containing="Raced"), bot.card(OWNER2, containing="Raced")]
+    bot.click(cards[0], "Approve")
+    bot.thread(ts, containing="published")
+    bot.settle()
+    notifier = bot.running.services.notifier
+    draft_id = bot.on_x(ts).draft_id
+    with bot.store.read() as tx:
+        recorded = tx.cards(draft_id)
+    assert {(c.shown_status, c.shown_version) for c in recorded} == {("published", 1)}
+    before = [len(updates_of(bot, card)) for card in cards]
+
+    notifier.refresh_cards(draft_id)  # recorded as showing the post: left alone
+    assert [len(updates_of(bot, card)) for card in cards] == before
+
+    notifier.refresh_cards(draft_id, resend=[recorded[0].id or 0])  # this one was sent a stale state: sent again
+    link = bot.x.link_of(0)
+    again = [updates_of(bot, card) for card in cards]
+    stale_one = next(
+        i for i, card in enumerate(cards) if (card.channel, card.ts) == (recorded[0].channel, recorded[0].ts)
+    )
+    assert len(again[stale_one]) == before[stale_one] + 1 and link in again[stale_one][-1]
+    assert len(again[1 - stale_one]) == before[1 - stale_one]
