@@ -192,6 +192,7 @@ def hold_draft(
 # Built once: on every delivery move (the claim, the outcome), where building an ORM statement costs several times
 # what SQLite takes to run it. Core on the tables, so nothing loaded in the session is synchronized (as `changed`).
 _DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
+_KEYS = _DELIVERY.c["keys"]  # (`.c.keys` is the collection's method)
 _DRAFT: Table = Draft.__table__  # type: ignore[attr-defined]
 _OF_VERSION = (_DRAFT.c.id == bindparam("of_draft"), _DRAFT.c.version == bindparam("of_version"))
 _PAST_APPROVAL = _DRAFT.c.status.in_(sorted(DELIVERY_STATUSES))
@@ -232,8 +233,20 @@ def from_draft(session: Session, draft: Draft, network: str = "x", **values: Any
 # -- publishing: claim, fenced writes, moves ---------------------------------------------------
 
 
-def claimed(session: Session, delivery_id: int, attempt_id: str, worker: str, lease_until: datetime) -> Delivery | None:
-    """approved → publishing under a fresh attempt id and lease; the row as claimed, or None if another won."""
+def claimed(
+    session: Session,
+    delivery_id: int,
+    attempt_id: str,
+    worker: str,
+    lease_until: datetime,
+    keys: Sequence[str] | None = None,
+) -> Delivery | None:
+    """approved → publishing under a fresh attempt id and lease; the row as claimed, or None if another won. `keys`
+    (the publisher's claim): stored as the parts' keys in the same UPDATE, unless the delivery has keys already (a
+    retry sends the keys its first claim chose)."""
+    values: dict[str, Any] = {}
+    if keys is not None:
+        values["keys"] = func.coalesce(_KEYS, bindparam("fresh_keys", list(keys), type_=_KEYS.type))
     stmt = (
         update(Delivery)
         .where(col(Delivery.id) == delivery_id, col(Delivery.status) == Status.APPROVED)
@@ -244,6 +257,7 @@ def claimed(session: Session, delivery_id: int, attempt_id: str, worker: str, le
             lease_until=lease_until,
             attempts=col(Delivery.attempts) + 1,
             updated_at=utcnow(),
+            **values,
         )
         .returning(Delivery)
     )

@@ -3,7 +3,8 @@
 A delivery's draft, version, brand, network, parts and images never change once it is made, so the pass's one
 read of what is due brings them along (`Candidate`): the claim then needs no read of its own, the parts' keys are
 chosen before it and stored by the claim's own UPDATE, and the images are read only for a version that has some.
-The claim's rules are `deliveries.claimed`'s: a compare-and-set from `approved`, a fresh attempt id and lease.
+The claim itself is `deliveries.claimed` with the keys: a compare-and-set from `approved`, a fresh attempt id and
+lease.
 """
 
 from __future__ import annotations
@@ -13,16 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, update
+from sqlalchemy import exists
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage import deliveries, schedule, undo
-from storage.deliveries import RETURNING
-from storage.models import Delivery, DraftMedia, Status
-from storage.types import utcnow
-
-_KEYS = Delivery.__table__.c["keys"]  # type: ignore[attr-defined]  # (`.c.keys` is the collection's method)
+from storage.models import Delivery, DraftMedia
 
 
 @dataclass(frozen=True)
@@ -72,28 +69,6 @@ def candidate(session: Session, delivery_id: int) -> Candidate | None:
     stmt = select(*_COLUMNS, _has_media()).where(col(Delivery.id) == delivery_id)
     row = session.exec(stmt).first()  # type: ignore[call-overload]
     return None if row is None else _candidate(row)
-
-
-def claim(
-    session: Session, delivery_id: int, attempt_id: str, worker: str, lease_until: datetime, keys: Sequence[str]
-) -> Delivery | None:
-    """`deliveries.claimed`, storing `keys` as the parts' keys in the same UPDATE unless the delivery has keys
-    already (a retry sends the keys its first claim chose). The row as claimed, or None if another won."""
-    stmt = (
-        update(Delivery)
-        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == Status.APPROVED)
-        .values(
-            status=Status.PUBLISHING,
-            attempt_id=attempt_id,
-            claimed_by=worker,
-            lease_until=lease_until,
-            attempts=col(Delivery.attempts) + 1,
-            keys=func.coalesce(_KEYS, bindparam("fresh_keys", list(keys), type_=_KEYS.type)),
-            updated_at=utcnow(),
-        )
-        .returning(Delivery)
-    )
-    return session.scalars(stmt, execution_options=RETURNING).first()
 
 
 def next_wake(session: Session, now: datetime) -> datetime | None:

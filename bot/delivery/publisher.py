@@ -264,7 +264,7 @@ class Publisher(Recovery):
         # Chosen once per part, before its first create call; a retry keeps the keys its first claim stored.
         fresh = [account.new_key() for _ in range(found.parts)]
         until = self.clock() + self.lease
-        delivery = publishing.claim(session, found.id, attempt_id, str(self.claimer), until, fresh)
+        delivery = deliveries.claimed(session, found.id, attempt_id, str(self.claimer), until, keys=fresh)
         if delivery is None:
             return None
         parts, keys = delivery.final_parts or [], list(delivery.keys or [])
