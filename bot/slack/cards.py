@@ -193,7 +193,7 @@ class CardNotices(NotifierBase):
         self._update(card, draft)
         return True
 
-    def refresh_cards(self, draft_id: int, resend: Iterable[int] = ()) -> tuple[Draft, VersionRows] | None:
+    def refresh_cards(self, draft_id: int, resend: Iterable[int] = ()) -> None:
         """Re-render every card of the draft from what the database says now.
 
         The lock is this process's: another instance (its publisher) may move the draft and update the cards while
@@ -201,35 +201,31 @@ class CardNotices(NotifierBase):
         stale), the draft is read again in that transaction; if it moved meanwhile, the cards are rendered again, and
         the newest state is the last one sent. A card this call sent a stale state is always sent again, whatever
         its record says by then: another instance may have recorded the newest state on it after its own update,
-        which this one's stale update then overwrote in Slack (`resend`: such cards of the caller's).
-        Returns the version's images and deliveries as last read (None: nothing read), for the caller's reply."""
-        read, stale = None, set(resend)
+        which this one's stale update then overwrote in Slack (`resend`: such cards of the caller's)."""
+        stale = set(resend)
         with self._lock(draft_id):
             for _ in range(REFRESH_ROUNDS):
-                moved, read, shown = self._refresh_once(draft_id, stale)
+                moved, shown = self._refresh_once(draft_id, stale)
                 if not moved:
-                    break
+                    return
                 stale.update(shown)
-        return read
 
-    def _refresh_once(
-        self, draft_id: int, resend: Collection[int] = ()
-    ) -> tuple[bool, tuple[Draft, VersionRows] | None, list[int]]:
-        """One round of `refresh_cards`: whether the draft moved on while its cards were being updated, the draft
-        with its version's rows as read, and the cards updated."""
+    def _refresh_once(self, draft_id: int, resend: Collection[int] = ()) -> tuple[bool, list[int]]:
+        """One round of `refresh_cards`: whether the draft moved on while its cards were being updated, and the
+        cards updated."""
         with self.store.read() as tx:
             draft = tx.get(draft_id)
             found = tx.cards(draft_id)
             # The version's images and deliveries, read once for every card (each card's render would read them again).
-            rows = VersionRows.read(tx, draft) if draft else VersionRows()
+            rows = VersionRows.read(tx, draft) if draft and found else VersionRows()
         if draft is None:
-            return False, None, []
+            return False, []
         shown = self._show(draft, found, rows, resend)
         if not shown:
-            return False, (draft, rows), shown
+            return False, shown
         with self.store.transaction() as tx:  # one write for every card that took the update
             moved = self._record_shown(tx, shown, draft)
-        return moved, (draft, rows), shown
+        return moved, shown
 
     def _show(self, draft: Draft, found: Sequence[Card], rows: VersionRows, resend: Collection[int] = ()) -> list[int]:
         """Show `draft` on each of its cards `found` (the caller holds the draft's lock). Returns the ids of the cards
